@@ -1,0 +1,80 @@
+/* AWS pieces users configure: credentials providers and the Bedrock
+ * Converse model provider. Secret values are never logged or copied into
+ * error messages by anything in this library.                            */
+#ifndef STRANDS_AWS_H
+#define STRANDS_AWS_H
+
+#include <stdint.h>
+
+#include "strands/model.h"
+#include "strands/status.h"
+
+/* One set of AWS credentials. Caller storage; wipe with
+ * strands_credentials_wipe when done.                                   */
+typedef struct strands_credentials {
+    char access_key_id[129];
+    char secret_access_key[129];
+    char session_token[4097];  /* "" when none */
+    int64_t expiration;        /* Unix seconds; 0 = never expires */
+} strands_credentials;
+
+#define STRANDS_CREDENTIALS_VTAB_VERSION 1
+
+typedef struct strands_credentials_provider strands_credentials_provider;
+
+typedef struct strands_credentials_provider_vtab {
+    int version;        /* STRANDS_CREDENTIALS_VTAB_VERSION */
+    const char *name;   /* "environment", "static", ... */
+    /* Fills *out. E_NO_CREDENTIALS (with a message saying how to provide
+     * them) when this provider has none. Thread-safe.                    */
+    strands_status (*resolve)(strands_credentials_provider *self,
+                              strands_credentials *out, strands_error *err);
+    void (*destroy)(strands_credentials_provider *self);
+} strands_credentials_provider_vtab;
+
+/* Implementations embed this as their first member. */
+struct strands_credentials_provider {
+    const strands_credentials_provider_vtab *vtab;
+};
+
+/** Provider reading AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN once, at creation. NULL on OOM.                      */
+STRANDS_EXTERN strands_credentials_provider *strands_credentials_env_new(void);
+/** Provider returning fixed keys (token may be NULL). E_INVALID for empty
+ * or over-long values. NULL on failure.                                  */
+STRANDS_EXTERN strands_credentials_provider *strands_credentials_static_new(
+    const char *access_key_id, const char *secret_access_key,
+    const char *session_token, strands_error *err);
+/** Resolves credentials through any provider. */
+STRANDS_EXTERN strands_status strands_credentials_resolve(
+    strands_credentials_provider *p, strands_credentials *out,
+    strands_error *err);
+/** Frees any provider (NULL is a no-op). */
+STRANDS_EXTERN void strands_credentials_provider_free(
+    strands_credentials_provider *p);
+/** Overwrites the secret fields with zeros. */
+STRANDS_EXTERN void strands_credentials_wipe(strands_credentials *c);
+
+/* Bedrock Converse model provider settings. Strings are copied. */
+typedef struct strands_bedrock_config {
+    const char *model_id;     /* required */
+    const char *region;       /* required, e.g. "us-east-1" */
+    const char *endpoint;     /* NULL: https://bedrock-runtime.<region>.amazonaws.com;
+                                 else scheme://host[:port][/prefix] */
+    strands_credentials_provider *credentials; /* borrowed; NULL = none */
+    int max_attempts;         /* total attempts incl. the first (>= 1) */
+    long connect_timeout_ms;  /* 0: 10 s */
+    long request_timeout_ms;  /* 0: 120 s (Strands' read timeout) */
+} strands_bedrock_config;
+
+/** Creates the Bedrock provider. E_INVALID (message names the field) for a
+ * bad config. Free with strands_model_free.                              */
+STRANDS_EXTERN strands_model *strands_bedrock_model_new(
+    const strands_bedrock_config *cfg, strands_error *err);
+
+/** Checks an endpoint URL: https to any host, or http to a loopback host
+ * only (127.0.0.0/8, localhost, [::1]). E_INVALID with the reason.      */
+STRANDS_EXTERN strands_status strands_endpoint_validate(const char *url,
+                                                        strands_error *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* The AgentCore HTTP server: GET /ping and POST /invocations on top of an
+ * agent, with JSON errors, a request log and graceful shutdown.          */
+#ifndef STRANDS_SERVER_H
+#define STRANDS_SERVER_H
+
+#include <stddef.h>
+
+#include "strands/agent.h"
+#include "strands/status.h"
+
+typedef struct strands_server_config {
+    const char *bind_address;  /* IPv4 address, e.g. "0.0.0.0" */
+    int port;                  /* 0: an ephemeral port */
+    size_t max_body_bytes;     /* larger bodies get 413 */
+    strands_agent *agent;      /* borrowed; must outlive the server */
+} strands_server_config;
+
+typedef struct strands_server strands_server;
+
+/** Starts listening and serving on background threads. E_IO with the
+ * reason when the address cannot be bound.                               */
+STRANDS_EXTERN strands_server *strands_server_start(
+    const strands_server_config *cfg, strands_error *err);
+/** The port actually bound. */
+STRANDS_EXTERN int strands_server_port(const strands_server *s);
+/** Stops accepting connections; requests still arriving on open
+ * connections get 503. In-flight invocations continue.                  */
+STRANDS_EXTERN void strands_server_quiesce(strands_server *s);
+/** Waits until no invocation is in flight or timeout_ms elapses; returns
+ * the number still in flight.                                           */
+STRANDS_EXTERN int strands_server_wait_idle(strands_server *s, long timeout_ms);
+/** Asks in-flight invocations to stop now (model calls and tools are
+ * abandoned; their clients get 503).                                    */
+STRANDS_EXTERN void strands_server_cancel_all(strands_server *s);
+/** Stops the server and frees it (NULL is a no-op). */
+STRANDS_EXTERN void strands_server_stop(strands_server *s);
+
+/** Installs the JSON-lines log sink on stdout (timestamp, level, message,
+ * logger, requestId, sessionId). Call once before threads start.        */
+STRANDS_EXTERN void strands_log_use_json_stdout(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* Conversation rules that keep the history valid for Bedrock: roles
+ * alternate, every toolUse is answered by exactly one toolResult in the
+ * next message. Pure JSON functions; no I/O.                              */
+#ifndef STRANDS_AGENT_CONVERSATION_H
+#define STRANDS_AGENT_CONVERSATION_H
+
+#include <jansson.h>
+#include "strands/status.h"
+
+/** Appends the user's prompt blocks (borrowed) to `messages`. If the last
+ * message is an assistant turn with unanswered toolUse blocks, first adds
+ * a user message answering each with an error "Tool was interrupted.";
+ * if the last message is a user turn (e.g. tool results left by an
+ * iteration limit), the prompt blocks join it so roles keep alternating. */
+strands_status conversation_add_prompt(json_t *messages, const json_t *prompt);
+
+/** Makes an assistant message safe to store: a max_tokens turn has every
+ * toolUse replaced by a short notice (`truncated` non-zero); an empty
+ * content array gets a placeholder text block.                           */
+void conversation_sanitize_assistant(json_t *message, int truncated);
+
+/** The toolUse blocks' inner objects ({"toolUseId","name","input"}) of a
+ * message, as a new array (borrowed elements are increfed).              */
+json_t *conversation_tool_uses(const json_t *message);
+
+/** Concatenated text blocks of a message, joined by "\n"; malloc'd. */
+char *conversation_text(const json_t *message);
+
+/** Checks the invariants on a whole history; E_INVALID with a message
+ * naming the first violation.                                            */
+strands_status conversation_validate(const json_t *messages,
+                                     strands_error *err);
+
+#endif

@@ -1,0 +1,236 @@
+/* libcurl-backed HTTP client with a pool of reusable easy handles (each
+ * keeps its own connection cache, so keep-alive and TLS sessions survive
+ * across requests).                                                       */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "aws/http_client.h"
+
+struct http_client {
+    pthread_mutex_t lock;
+    CURL **idle;
+    size_t n_idle;
+    size_t max_idle;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+http_client *http_client_new(size_t max_idle)
+{
+    pthread_once(&global_once, global_init);
+    http_client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->max_idle = max_idle ? max_idle : 1;
+    c->idle = calloc(c->max_idle, sizeof *c->idle);
+    if (!c->idle) {
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+void http_client_free(http_client *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n_idle; i++) curl_easy_cleanup(c->idle[i]);
+    free(c->idle);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static CURL *acquire(http_client *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->n_idle) h = c->idle[--c->n_idle];
+    pthread_mutex_unlock(&c->lock);
+    if (h) {
+        curl_easy_reset(h); /* keeps the connection cache */
+        return h;
+    }
+    return curl_easy_init();
+}
+
+static void release(http_client *c, CURL *h, int reusable)
+{
+    if (reusable) {
+        pthread_mutex_lock(&c->lock);
+        if (c->n_idle < c->max_idle) {
+            c->idle[c->n_idle++] = h;
+            h = NULL;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (h) curl_easy_cleanup(h);
+}
+
+typedef struct xfer {
+    const http_request *req;
+    http_response *resp;
+    int aborted_by_callback;
+    int too_large;
+} xfer;
+
+static size_t on_body(char *p, size_t size, size_t n, void *user)
+{
+    xfer *x = user;
+    size_t len = size * n;
+    if (x->req->on_data && x->resp->status >= 200 && x->resp->status < 300) {
+        if (x->req->on_data(x->req->data_user, p, len)) {
+            x->aborted_by_callback = 1;
+            return 0;
+        }
+        return len;
+    }
+    if (strands_buf_append(&x->resp->body, p, len) != STRANDS_OK) {
+        x->too_large = 1;
+        return 0;
+    }
+    return len;
+}
+
+/* Copies a header value (trimmed) into dst when the name matches. */
+static void header_value(const char *line, size_t len, const char *name,
+                         char *dst, size_t dstsz)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen))
+        return;
+    const char *v = line + nlen + 1, *end = line + len;
+    while (v < end && isspace((unsigned char)*v)) v++;
+    while (end > v && isspace((unsigned char)end[-1])) end--;
+    size_t vlen = (size_t)(end - v);
+    if (vlen >= dstsz) vlen = dstsz - 1;
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *user)
+{
+    xfer *x = user;
+    size_t len = size * n;
+    http_response *r = x->resp;
+    if (len > 5 && !strncmp(p, "HTTP/", 5)) {
+        /* Status line: a new response (e.g. after 100-continue) starts. */
+        const char *sp = memchr(p, ' ', len);
+        r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        r->error_type[0] = r->request_id[0] = r->content_type[0] = '\0';
+        return len;
+    }
+    header_value(p, len, "x-amzn-ErrorType", r->error_type,
+                 sizeof r->error_type);
+    if (!r->request_id[0]) {
+        header_value(p, len, "x-amzn-RequestId", r->request_id,
+                     sizeof r->request_id);
+        header_value(p, len, "x-amz-request-id", r->request_id,
+                     sizeof r->request_id);
+    }
+    header_value(p, len, "content-type", r->content_type,
+                 sizeof r->content_type);
+    return len;
+}
+
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    xfer *x = user;
+    if (x->req->cancelled && atomic_load(x->req->cancelled)) {
+        x->aborted_by_callback = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static strands_status map_curl_error(CURLcode rc, const xfer *x,
+                                     const char *detail, strands_error *err)
+{
+    if (x->aborted_by_callback)
+        return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
+                                 "request cancelled");
+    if (x->too_large)
+        return strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
+                                 "response body exceeds %zu bytes",
+                                 x->resp->body.max);
+    const char *msg = detail[0] ? detail : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return strands_error_set(err, STRANDS_E_TIMEOUT, "RequestTimeout",
+                                 "request timed out: %s", msg);
+    return strands_error_set(err, STRANDS_E_NETWORK, "NetworkError",
+                             "connection error: %s", msg);
+}
+
+strands_status http_client_send(http_client *c, const http_request *req,
+                                http_response *resp, strands_error *err)
+{
+    memset(resp, 0, sizeof *resp);
+    strands_buf_init(&resp->body,
+                     req->max_response ? req->max_response : 64u << 20);
+    CURL *h = acquire(c);
+    if (!h)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "cannot create an HTTP handle");
+    struct curl_slist *hdrs = NULL;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
+        if (!n) {
+            curl_slist_free_all(hdrs);
+            release(c, h, 1);
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                     "out of memory building headers");
+        }
+        hdrs = n;
+    }
+    /* curl adds these unless told not to; they are not part of the
+     * signature, so keep the wire minimal and predictable. */
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    hdrs = curl_slist_append(hdrs, "Accept:");
+
+    xfer x = {req, resp, 0, 0};
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    if (req->body || !strcmp(req->method, "POST") ||
+        !strcmp(req->method, "PUT")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)req->body_len);
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     req->connect_timeout_ms ? req->connect_timeout_ms
+                                             : 10000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
+    strands_status st = STRANDS_OK;
+    if (rc != CURLE_OK) st = map_curl_error(rc, &x, detail, err);
+    release(c, h, rc == CURLE_OK);
+    if (st != STRANDS_OK) http_response_cleanup(resp);
+    return st;
+}
+
+void http_response_cleanup(http_response *r)
+{
+    strands_buf_cleanup(&r->body);
+}

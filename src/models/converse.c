@@ -1,0 +1,103 @@
+/* Converse request/response JSON (see converse.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "models/converse.h"
+
+int converse_history_has_tools(const json_t *messages)
+{
+    size_t i, j;
+    json_t *msg, *block;
+    json_array_foreach(messages, i, msg) {
+        json_array_foreach(json_object_get(msg, "content"), j, block) {
+            if (json_object_get(block, "toolUse") ||
+                json_object_get(block, "toolResult"))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static json_t *noop_tools(void)
+{
+    return json_pack(
+        "[{s:{s:s, s:s, s:{s:{s:s, s:{}}}}}]", "toolSpec", "name", "noop",
+        "description",
+        "This is a placeholder tool that must be completely ignored.",
+        "inputSchema", "json", "type", "object", "properties");
+}
+
+json_t *converse_build_request(const strands_model_request *req)
+{
+    json_t *body = json_object();
+    if (!body) return NULL;
+    int ok = !json_object_set(body, "messages", (json_t *)req->messages);
+    if (ok && req->system && json_array_size(req->system))
+        ok = !json_object_set(body, "system", (json_t *)req->system);
+    if (ok)
+        ok = !json_object_set_new(
+            body, "inferenceConfig",
+            json_pack("{s:i}", "maxTokens", req->max_tokens));
+    json_t *tools = NULL;
+    if (ok && req->tools && json_array_size(req->tools))
+        tools = json_incref((json_t *)req->tools);
+    else if (ok && converse_history_has_tools(req->messages))
+        tools = noop_tools();
+    if (ok && tools)
+        ok = !json_object_set_new(body, "toolConfig",
+                                  json_pack("{s:o}", "tools", tools));
+    if (!ok) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+static int64_t int_field(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+void converse_parse_usage(const json_t *usage, strands_usage *out)
+{
+    out->input_tokens = int_field(usage, "inputTokens");
+    out->output_tokens = int_field(usage, "outputTokens");
+    out->total_tokens = int_field(usage, "totalTokens");
+    if (!out->total_tokens)
+        out->total_tokens = out->input_tokens + out->output_tokens;
+}
+
+strands_status converse_parse_response(const char *body, size_t len,
+                                       strands_model_response *out,
+                                       strands_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return strands_error_set(err, STRANDS_E_PARSE, "InvalidResponse",
+                                 "Bedrock response is not a JSON object: %s",
+                                 jerr.text);
+    }
+    json_t *msg = json_object_get(json_object_get(root, "output"), "message");
+    json_t *content = json_object_get(msg, "content");
+    const char *stop = json_string_value(json_object_get(root, "stopReason"));
+    if (!json_is_array(content) || !stop) {
+        json_decref(root);
+        return strands_error_set(err, STRANDS_E_PARSE, "InvalidResponse",
+                                 "Bedrock response lacks output.message."
+                                 "content or stopReason");
+    }
+    out->message = json_pack("{s:s, s:O}", "role", "assistant", "content",
+                             content);
+    snprintf(out->stop_reason, sizeof out->stop_reason, "%s", stop);
+    converse_parse_usage(json_object_get(root, "usage"), &out->usage);
+    out->latency_ms = int_field(json_object_get(root, "metrics"),
+                                "latencyMs");
+    json_decref(root);
+    if (!out->message)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    return STRANDS_OK;
+}

@@ -1,0 +1,31 @@
+/* Bedrock Converse JSON: building the request body from a model request
+ * and parsing a Converse response into a model response. Pure: no I/O.  */
+#ifndef STRANDS_MODELS_CONVERSE_H
+#define STRANDS_MODELS_CONVERSE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "strands/model.h"
+
+/** True when any message holds a toolUse or toolResult block. */
+int converse_history_has_tools(const json_t *messages);
+
+/** Builds the Converse request body (new reference; NULL on OOM):
+ * messages, system (when set), inferenceConfig.maxTokens, and toolConfig
+ * whenever tools are given or the history holds toolUse/toolResult (a
+ * placeholder "noop" tool is declared when no tool is registered, since
+ * Bedrock refuses such a history without toolConfig).                   */
+json_t *converse_build_request(const strands_model_request *req);
+
+/** Parses a Converse response body into *out (caller cleans it up with
+ * strands_model_response_cleanup). E_PARSE with a message when the body
+ * is not the documented shape.                                          */
+strands_status converse_parse_response(const char *body, size_t len,
+                                       strands_model_response *out,
+                                       strands_error *err);
+
+/** Reads usage {inputTokens, outputTokens, totalTokens} (missing = 0). */
+void converse_parse_usage(const json_t *usage, strands_usage *out);
+
+#endif

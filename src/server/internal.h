@@ -1,0 +1,75 @@
+/* Private state of the HTTP server module: the server object, the
+ * per-request context, and the helpers the route handlers share.       */
+#ifndef STRANDS_SERVER_INTERNAL_H
+#define STRANDS_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "strands/server.h"
+
+/* /ping state: the status and when it last changed. */
+typedef struct ping_state {
+    pthread_mutex_t lock;
+    const char *status;      /* "Healthy" or "HealthyBusy" */
+    int64_t last_update;     /* Unix seconds of the last change */
+} ping_state;
+
+struct strands_server {
+    struct MHD_Daemon *daemon;
+    strands_server_config cfg;
+    int port;
+    atomic_int draining;     /* quiesced: new requests get 503 */
+    atomic_int cancel;       /* in-flight invocations must stop */
+    pthread_mutex_t idle_lock;
+    pthread_cond_t idle_cond;
+    int in_flight;
+    ping_state ping;
+};
+
+/* One HTTP request, from the first handler call to completion. */
+typedef struct request_ctx {
+    int64_t start_ms;
+    int status;              /* HTTP status sent, 0 until then */
+    int too_large;           /* body exceeded the cap; discarding */
+    strands_buf body;
+    char method[16];
+    char path[256];
+    char request_id[72];
+    char session_id[264];
+} request_ctx;
+
+/** Sends a JSON document (stolen reference) with `status`; extra header
+ * pairs (name, value, ..., NULL) are added. Records the status in ctx. */
+enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
+                                 int status, json_t *doc, ...);
+/** Sends {"error": message, "error_type": type}. */
+enum MHD_Result server_send_error(struct MHD_Connection *c, request_ctx *ctx,
+                                  int status, const char *type,
+                                  const char *message);
+
+void ping_state_init(ping_state *p);
+void ping_state_cleanup(ping_state *p);
+/** Sets the status; the timestamp moves only when the value changes. */
+void ping_state_set(ping_state *p, const char *status);
+enum MHD_Result ping_handle(strands_server *s, struct MHD_Connection *c,
+                            request_ctx *ctx);
+
+/** Handles a complete POST /invocations body. */
+enum MHD_Result invocations_handle(strands_server *s,
+                                   struct MHD_Connection *c,
+                                   request_ctx *ctx);
+
+/** Logs the finished request (method, path, status, duration; headers and
+ * body at debug level with secrets masked).                             */
+void request_log(struct MHD_Connection *c, const char *method,
+                 const char *path, const request_ctx *ctx);
+/** True for header names whose values must never be logged. */
+int request_log_is_secret_header(const char *name);
+
+#endif

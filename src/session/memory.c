@@ -1,0 +1,399 @@
+/* The in-memory session store: a chained hash table keyed by session id
+ * plus an LRU list of idle (unclaimed) entries, bounded by max_sessions and
+ * an optional idle TTL, all behind one mutex. The store owns a deep copy of
+ * every saved history; load hands the caller a fresh deep copy.           */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strands/clock.h"
+#include "strands/session.h"
+#include "session/store.h"
+
+#define INITIAL_BUCKETS 16
+
+typedef struct mem_entry {
+    struct mem_entry *chain;   /* next in the same bucket, or in a dead list */
+    struct mem_entry *newer;   /* LRU links: idle entries only */
+    struct mem_entry *older;
+    json_t *messages;          /* owned; NULL until the first save */
+    uint64_t hash;
+    int64_t last_used;         /* strands_clock_wall() at the last touch */
+    int busy;                  /* claimed: never evicted nor expired */
+    size_t id_len;
+    char id[];                 /* NUL-terminated */
+} mem_entry;
+
+typedef struct memory_store {
+    strands_session_store base;
+    pthread_mutex_t lock;      /* guards everything below */
+    mem_entry **buckets;
+    size_t nbuckets;           /* a power of two */
+    size_t count;              /* entries held, claimed or idle */
+    size_t max_sessions;
+    int64_t idle_ttl_s;        /* 0: no TTL */
+    mem_entry *newest;         /* idle LRU list: newest ... oldest */
+    mem_entry *oldest;
+    uint8_t hash_key[16];
+} memory_store;
+
+/* Entries removed under the lock are chained here and freed after unlock,
+ * so releasing a long history never holds up other sessions.             */
+typedef struct dead_list {
+    mem_entry *head;
+} dead_list;
+
+static const strands_session_store_vtab memory_vtab;
+
+static memory_store *to_ms(strands_session_store *s)
+{
+    return (memory_store *)s;
+}
+
+static void entry_free(mem_entry *e)
+{
+    json_decref(e->messages);
+    free(e);
+}
+
+static void dead_free(dead_list *dead)
+{
+    while (dead->head) {
+        mem_entry *e = dead->head;
+        dead->head = e->chain;
+        entry_free(e);
+    }
+}
+
+/* ---- LRU list (idle entries; newest at the head) ----------------------- */
+
+static void lru_unlink(memory_store *ms, mem_entry *e)
+{
+    if (e->newer) e->newer->older = e->older;
+    else ms->newest = e->older;
+    if (e->older) e->older->newer = e->newer;
+    else ms->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void lru_push_newest(memory_store *ms, mem_entry *e)
+{
+    e->newer = NULL;
+    e->older = ms->newest;
+    if (ms->newest) ms->newest->newer = e;
+    else ms->oldest = e;
+    ms->newest = e;
+}
+
+/* Marks e used now; an idle entry moves to the head of the LRU list. */
+static void touch(memory_store *ms, mem_entry *e, int64_t now)
+{
+    e->last_used = now;
+    if (e->busy) return;
+    lru_unlink(ms, e);
+    lru_push_newest(ms, e);
+}
+
+/* ---- Hash table -------------------------------------------------------- */
+
+static mem_entry **bucket_of(memory_store *ms, uint64_t hash)
+{
+    return &ms->buckets[hash & (ms->nbuckets - 1)];
+}
+
+static mem_entry *find(memory_store *ms, const char *id, size_t len,
+                       uint64_t hash)
+{
+    for (mem_entry *e = *bucket_of(ms, hash); e; e = e->chain) {
+        if (e->hash == hash && e->id_len == len && memcmp(e->id, id, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Doubles the bucket array once the load factor passes 1. Failure to grow
+ * is harmless: chains just get longer.                                   */
+static void maybe_grow(memory_store *ms)
+{
+    if (ms->count <= ms->nbuckets) return;
+    if (ms->nbuckets > SIZE_MAX / 2 / sizeof(mem_entry *)) return;
+    size_t n = ms->nbuckets * 2;
+    mem_entry **nb = calloc(n, sizeof(*nb));
+    if (!nb) return;
+    for (size_t i = 0; i < ms->nbuckets; i++) {
+        mem_entry *e = ms->buckets[i];
+        while (e) {
+            mem_entry *next = e->chain;
+            mem_entry **b = &nb[e->hash & (n - 1)];
+            e->chain = *b;
+            *b = e;
+            e = next;
+        }
+    }
+    free(ms->buckets);
+    ms->buckets = nb;
+    ms->nbuckets = n;
+}
+
+/* Removes e from the table (and the LRU list) onto the dead list. */
+static void drop(memory_store *ms, mem_entry *e, dead_list *dead)
+{
+    mem_entry **link = bucket_of(ms, e->hash);
+    while (*link != e) link = &(*link)->chain;
+    *link = e->chain;
+    if (!e->busy) lru_unlink(ms, e);
+    ms->count--;
+    e->chain = dead->head;
+    dead->head = e;
+}
+
+static int expired(const memory_store *ms, const mem_entry *e, int64_t now)
+{
+    return ms->idle_ttl_s > 0 && !e->busy &&
+           now - e->last_used > ms->idle_ttl_s;
+}
+
+/* Drops expired idle entries from the LRU tail; stops at the first live
+ * one, so the work is proportional to what it frees.                    */
+static void sweep(memory_store *ms, int64_t now, dead_list *dead)
+{
+    while (ms->oldest && expired(ms, ms->oldest, now))
+        drop(ms, ms->oldest, dead);
+}
+
+/* Finds a live entry, dropping it instead when its idle TTL has passed. */
+static mem_entry *lookup(memory_store *ms, const char *id, size_t len,
+                         uint64_t hash, int64_t now, dead_list *dead)
+{
+    mem_entry *e = find(ms, id, len, hash);
+    if (e && expired(ms, e, now)) {
+        drop(ms, e, dead);
+        return NULL;
+    }
+    return e;
+}
+
+/* Adds an idle entry for a new id, evicting the least recently used idle
+ * entry when the store is full. E_UNAVAILABLE when every entry is claimed. */
+static strands_status insert(memory_store *ms, const char *id, size_t len,
+                             uint64_t hash, int64_t now, dead_list *dead,
+                             mem_entry **out, strands_error *err)
+{
+    sweep(ms, now, dead);
+    if (ms->count >= ms->max_sessions) {
+        if (!ms->oldest)
+            return strands_error_set(err, STRANDS_E_UNAVAILABLE, NULL,
+                                     "session store is full: all %zu "
+                                     "sessions are claimed by running "
+                                     "invocations", ms->max_sessions);
+        drop(ms, ms->oldest, dead);
+    }
+    mem_entry *e = calloc(1, sizeof(*e) + len + 1);
+    if (!e)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory adding session %s", id);
+    memcpy(e->id, id, len + 1);
+    e->id_len = len;
+    e->hash = hash;
+    e->last_used = now;
+    mem_entry **b = bucket_of(ms, hash);
+    e->chain = *b;
+    *b = e;
+    lru_push_newest(ms, e);
+    ms->count++;
+    maybe_grow(ms);
+    *out = e;
+    return STRANDS_OK;
+}
+
+/* ---- vtable methods ----------------------------------------------------- */
+
+static strands_status memory_load(strands_session_store *self,
+                                  const char *session_id,
+                                  json_t **messages_out, strands_error *err)
+{
+    memory_store *ms = to_ms(self);
+    size_t len;
+    if (!messages_out)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "load needs an output pointer");
+    *messages_out = NULL;
+    strands_status st = strands_session_id_check(session_id, &len, err);
+    if (st != STRANDS_OK) return st;
+
+    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    int64_t now = strands_clock_wall();
+    dead_list dead = {NULL};
+    json_t *copy = NULL;
+    int known = 0;
+
+    pthread_mutex_lock(&ms->lock);
+    mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
+    if (e) {
+        touch(ms, e, now);
+        if (e->messages) {
+            known = 1;
+            copy = json_deep_copy(e->messages);
+        }
+    }
+    pthread_mutex_unlock(&ms->lock);
+    dead_free(&dead);
+
+    if (!known) copy = json_array();
+    if (!copy)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory copying session %s",
+                                 session_id);
+    *messages_out = copy;
+    return STRANDS_OK;
+}
+
+static strands_status memory_save(strands_session_store *self,
+                                  const char *session_id,
+                                  const json_t *messages, strands_error *err)
+{
+    memory_store *ms = to_ms(self);
+    size_t len;
+    strands_status st = strands_session_id_check(session_id, &len, err);
+    if (st != STRANDS_OK) return st;
+    if (!json_is_array(messages))
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session %s: messages must be a JSON array",
+                                 session_id);
+    /* The caller's value is only read, so copy it before taking the lock. */
+    json_t *copy = json_deep_copy(messages);
+    if (!copy)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory copying session %s",
+                                 session_id);
+
+    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    int64_t now = strands_clock_wall();
+    dead_list dead = {NULL};
+
+    pthread_mutex_lock(&ms->lock);
+    mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
+    if (!e) st = insert(ms, session_id, len, hash, now, &dead, &e, err);
+    if (st == STRANDS_OK) {
+        json_t *old = e->messages;
+        e->messages = copy;
+        copy = old;            /* released below, outside the lock */
+        touch(ms, e, now);
+    }
+    pthread_mutex_unlock(&ms->lock);
+
+    json_decref(copy);
+    dead_free(&dead);
+    return st;
+}
+
+static strands_status memory_claim(strands_session_store *self,
+                                   const char *session_id, strands_error *err)
+{
+    memory_store *ms = to_ms(self);
+    size_t len;
+    strands_status st = strands_session_id_check(session_id, &len, err);
+    if (st != STRANDS_OK) return st;
+
+    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    int64_t now = strands_clock_wall();
+    dead_list dead = {NULL};
+
+    pthread_mutex_lock(&ms->lock);
+    sweep(ms, now, &dead);
+    mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
+    if (e && e->busy)
+        st = strands_error_set(err, STRANDS_E_BUSY, NULL,
+                               "session %s is busy with another invocation",
+                               session_id);
+    else if (!e)
+        st = insert(ms, session_id, len, hash, now, &dead, &e, err);
+    if (st == STRANDS_OK) {
+        lru_unlink(ms, e);     /* claimed entries leave the LRU list */
+        e->busy = 1;
+        e->last_used = now;
+    }
+    pthread_mutex_unlock(&ms->lock);
+
+    dead_free(&dead);
+    return st;
+}
+
+static void memory_release(strands_session_store *self,
+                           const char *session_id)
+{
+    memory_store *ms = to_ms(self);
+    size_t len;
+    if (strands_session_id_check(session_id, &len, NULL) != STRANDS_OK)
+        return;
+
+    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    int64_t now = strands_clock_wall();
+
+    pthread_mutex_lock(&ms->lock);
+    mem_entry *e = find(ms, session_id, len, hash);
+    if (e && e->busy) {
+        e->busy = 0;
+        e->last_used = now;
+        lru_push_newest(ms, e);
+    }
+    pthread_mutex_unlock(&ms->lock);
+}
+
+static void memory_destroy(strands_session_store *self)
+{
+    memory_store *ms = to_ms(self);
+    for (size_t i = 0; i < ms->nbuckets; i++) {
+        mem_entry *e = ms->buckets[i];
+        while (e) {
+            mem_entry *next = e->chain;
+            entry_free(e);
+            e = next;
+        }
+    }
+    free(ms->buckets);
+    pthread_mutex_destroy(&ms->lock);
+    free(ms);
+}
+
+static const strands_session_store_vtab memory_vtab = {
+    .version = STRANDS_SESSION_VTAB_VERSION,
+    .name = "memory",
+    .load = memory_load,
+    .save = memory_save,
+    .claim = memory_claim,
+    .release = memory_release,
+    .destroy = memory_destroy,
+};
+
+/* ---- public constructor and introspection ----------------------------- */
+
+strands_session_store *strands_memory_store_new(size_t max_sessions,
+                                                int64_t idle_ttl_s)
+{
+    if (max_sessions == 0 || idle_ttl_s < 0) return NULL;
+    memory_store *ms = calloc(1, sizeof(*ms));
+    if (!ms) return NULL;
+    ms->nbuckets = INITIAL_BUCKETS;
+    ms->buckets = calloc(ms->nbuckets, sizeof(*ms->buckets));
+    if (!ms->buckets || pthread_mutex_init(&ms->lock, NULL) != 0) {
+        free(ms->buckets);
+        free(ms);
+        return NULL;
+    }
+    ms->base.vtab = &memory_vtab;
+    ms->max_sessions = max_sessions;
+    ms->idle_ttl_s = idle_ttl_s;
+    strands_session_hash_key(ms->hash_key);
+    return &ms->base;
+}
+
+size_t strands_memory_store_count(strands_session_store *s)
+{
+    if (!s || s->vtab != &memory_vtab) return 0;
+    memory_store *ms = to_ms(s);
+    pthread_mutex_lock(&ms->lock);
+    size_t n = ms->count;
+    pthread_mutex_unlock(&ms->lock);
+    return n;
+}

@@ -1,0 +1,105 @@
+/* Session-store dispatch shared by every backend (strands_session_store_free)
+ * and the private helpers in store.h: session-id validation, SipHash-2-4 for
+ * hash tables keyed by client-chosen ids, and the random hash key.         */
+#include <string.h>
+#include <sys/random.h>
+
+#include "strands/clock.h"
+#include "strands/session.h"
+#include "session/store.h"
+
+void strands_session_store_free(strands_session_store *s)
+{
+    if (!s || !s->vtab || !s->vtab->destroy) return;
+    s->vtab->destroy(s);
+}
+
+strands_status strands_session_id_check(const char *id, size_t *len_out,
+                                        strands_error *err)
+{
+    if (!id)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session id is missing");
+    size_t len = strnlen(id, STRANDS_SESSION_ID_MAX + 1);
+    if (len == 0)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session id is empty");
+    if (len > STRANDS_SESSION_ID_MAX)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session id is longer than %d bytes",
+                                 STRANDS_SESSION_ID_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c < 0x20 || c == 0x7f)
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "session id contains a control "
+                                     "character at byte %zu", i);
+    }
+    if (len_out) *len_out = len;
+    return STRANDS_OK;
+}
+
+/* ---- SipHash-2-4 (Aumasson and Bernstein) ---------------------------- */
+
+static uint64_t rotl64(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1]; v[1] = rotl64(v[1], 13); v[1] ^= v[0];
+    v[0] = rotl64(v[0], 32);
+    v[2] += v[3]; v[3] = rotl64(v[3], 16); v[3] ^= v[2];
+    v[0] += v[3]; v[3] = rotl64(v[3], 21); v[3] ^= v[0];
+    v[2] += v[1]; v[1] = rotl64(v[1], 17); v[1] ^= v[2];
+    v[2] = rotl64(v[2], 32);
+}
+
+static void sip_absorb(uint64_t v[4], uint64_t m)
+{
+    v[3] ^= m;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= m;
+}
+
+uint64_t strands_session_hash(const uint8_t key[16], const void *data,
+                              size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+    uint64_t v[4] = {
+        k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
+        k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL,
+    };
+    size_t whole = len - len % 8;
+    for (size_t i = 0; i < whole; i += 8) sip_absorb(v, load_le64(p + i));
+
+    /* Last block: the remaining bytes, with len mod 256 in the top byte. */
+    uint64_t last = (uint64_t)(len & 0xff) << 56;
+    for (size_t i = whole; i < len; i++)
+        last |= (uint64_t)p[i] << (8 * (i - whole));
+    sip_absorb(v, last);
+
+    v[2] ^= 0xff;
+    for (int i = 0; i < 4; i++) sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+void strands_session_hash_key(uint8_t key[16])
+{
+    if (getrandom(key, 16, GRND_NONBLOCK) == 16) return;
+    /* No kernel entropy yet (early boot): mix clocks and an address. */
+    uint64_t a = (uint64_t)strands_clock_mono_ms() * 0x9e3779b97f4a7c15ULL;
+    uint64_t b = (uint64_t)strands_clock_wall() ^ (uint64_t)(uintptr_t)key;
+    memcpy(key, &a, 8);
+    memcpy(key + 8, &b, 8);
+}
