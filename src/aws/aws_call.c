@@ -127,12 +127,19 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
     return st;
 }
 
-/* Copies an AWS error code without "namespace#" and ":suffix". */
+/* Copies an AWS error code as the SDKs read it: the text before any ','
+ * or ':' (a second value, a ":http://..." suffix), then after the first
+ * '#' of that ("namespace#Code").                                        */
 static void sanitize_code(const char *raw, char *out, size_t outsz)
 {
-    const char *hash = strrchr(raw, '#');
-    if (hash) raw = hash + 1;
-    size_t n = strcspn(raw, ":");
+    size_t n = strcspn(raw, ",:");
+    const char *hash = memchr(raw, '#', n);
+    if (hash) {
+        const char *end = raw + n;
+        raw = hash + 1;
+        const char *next = memchr(raw, '#', (size_t)(end - raw));
+        n = (size_t)((next ? next : end) - raw);
+    }
     if (n >= outsz) n = outsz - 1;
     memcpy(out, raw, n);
     out[n] = '\0';
@@ -148,8 +155,9 @@ strands_status aws_error_from_response(const http_response *resp,
                               0, NULL);
     if (resp->error_type[0]) sanitize_code(resp->error_type, code, sizeof code);
     if (json_is_object(body)) {
-        const char *c = json_string_value(json_object_get(body, "__type"));
-        if (!c) c = json_string_value(json_object_get(body, "code"));
+        /* restJson order (smithy loadRestJsonErrorCode): code, __type. */
+        const char *c = json_string_value(json_object_get(body, "code"));
+        if (!c) c = json_string_value(json_object_get(body, "__type"));
         if (!code[0] && c) sanitize_code(c, code, sizeof code);
         message = json_string_value(json_object_get(body, "message"));
         if (!message)

@@ -45,7 +45,7 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
                              http_response *resp, strands_error *err);
 
 /** Fills err from a non-2xx AWS response: err->code = the error type
- * (x-amzn-ErrorType, else body "__type"/"code", namespace and ":suffix"
+ * (x-amzn-ErrorType, else body "code"/"__type", namespace and ":suffix"
  * stripped; "HttpError<status>" when none), err->message = the body's
  * message, err->http_status = the status. Returns E_UPSTREAM.           */
 strands_status aws_error_from_response(const http_response *resp,

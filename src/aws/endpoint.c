@@ -39,7 +39,7 @@ strands_status aws_endpoint_parse(const char *url, aws_endpoint *out,
     if (alen == 0 || alen >= sizeof out->host)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "endpoint URL '%s' has no valid host", url);
-    if (rest[alen] == '?' || rest[alen] == '#')
+    if (strpbrk(rest + alen, "?#"))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "endpoint URL '%s' must not have a query "
                                  "or fragment", url);
@@ -53,20 +53,31 @@ strands_status aws_endpoint_parse(const char *url, aws_endpoint *out,
             return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                      "endpoint URL '%s': bad IPv6 host", url);
         hlen = (size_t)(rb - auth) + 1;
-        if (hlen < alen && auth[hlen] == ':') colon = auth + hlen;
+        if (hlen < alen && auth[hlen] != ':')
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "endpoint URL '%s': bad IPv6 host", url);
+        if (hlen < alen) colon = auth + hlen;
     } else {
         colon = memchr(auth, ':', alen);
         if (colon) hlen = (size_t)(colon - auth);
     }
+    if (hlen == 0)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "endpoint URL '%s' has no valid host", url);
     if (colon) {
         const char *p = colon + 1;
         if (p == auth + alen)
             return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                      "endpoint URL '%s': empty port", url);
-        for (; p < auth + alen; p++)
-            if (*p < '0' || *p > '9')
-                return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                         "endpoint URL '%s': bad port", url);
+        long port = 0;
+        for (; p < auth + alen && port <= 65535; p++) {
+            if (*p < '0' || *p > '9') break;
+            port = port * 10 + (*p - '0');
+        }
+        if (p < auth + alen || port < 1 || port > 65535)
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "endpoint URL '%s': bad port (digits "
+                                     "1..65535)", url);
     }
     if (!out->https && !is_loopback(auth, hlen))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,

@@ -15,6 +15,7 @@
 /* Buffers above these sizes are released once their message is done. */
 #define ES_KEEP_BUF_BYTES (64u * 1024)
 #define ES_KEEP_HEADERS 256u
+#define ES_MIN_BUF_BYTES 1024u
 
 struct es_decoder {
     uint8_t *buf;          /* bytes of the current message, len of them */
@@ -115,10 +116,16 @@ int es_decoder_idle(const es_decoder *d)
     return d && d->error.status == STRANDS_OK && d->len == 0;
 }
 
+/* Makes room for n buffered bytes. Grows by doubling but never past the
+ * current message's total_length (d->need), so memory follows the bytes
+ * actually received, not the length a prelude announces.                */
 static strands_status reserve_buf(es_decoder *d, size_t n, strands_error *err)
 {
     if (n <= d->cap) return STRANDS_OK;
-    size_t cap = n < 1024 ? 1024 : n;
+    size_t cap = d->cap ? d->cap : ES_MIN_BUF_BYTES;
+    while (cap < n) cap *= 2;
+    size_t limit = d->need > ES_MIN_BUF_BYTES ? d->need : ES_MIN_BUF_BYTES;
+    if (cap > limit) cap = limit > n ? limit : n;
     uint8_t *p = realloc(d->buf, cap);
     if (!p) return fail(d, err, STRANDS_E_NOMEM, "out of memory buffering "
                         "a %zu-byte event-stream message", n);
@@ -308,7 +315,7 @@ static strands_status feed_buffered(es_decoder *d, const uint8_t **data,
         st = check_prelude(d, d->buf, &total, err);
         if (st != STRANDS_OK) return st;
         d->need = total;
-        return reserve_buf(d, total, err);
+        return STRANDS_OK;
     }
     if (d->len < ES_PRELUDE_LEN || d->len < d->need) return STRANDS_OK;
     st = deliver(d, d->buf, d->need, on_message, user, err);
@@ -343,11 +350,11 @@ strands_status es_decoder_feed(es_decoder *d, const uint8_t *data, size_t len,
         st = check_prelude(d, data, &total, err);
         if (st != STRANDS_OK) break;
         if (len < total) {
-            st = reserve_buf(d, total, err);
+            d->need = total;
+            st = reserve_buf(d, len, err);
             if (st != STRANDS_OK) break;
             memcpy(d->buf, data, len);
             d->len = len;
-            d->need = total;
             break;
         }
         st = deliver(d, data, total, on_message, user, err);

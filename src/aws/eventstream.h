@@ -75,7 +75,8 @@ typedef struct es_decoder es_decoder;
 
 /* Called once per complete, verified message. Return 0 to continue, non-zero
  * to stop: es_decoder_feed then returns STRANDS_E_CANCELLED. msg and
- * everything it points to are valid only during the call.                */
+ * everything it points to are valid only during the call. It must not feed
+ * or free the decoder that called it.                                    */
 typedef int es_message_fn(void *user, const es_message *msg);
 
 /** A new idle decoder, or NULL when out of memory. Free with

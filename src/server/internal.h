@@ -37,6 +37,7 @@ typedef struct request_ctx {
     int64_t start_ms;
     int status;              /* HTTP status sent, 0 until then */
     int too_large;           /* body exceeded the cap; discarding */
+    int in_flight;           /* counted as an in-flight invocation */
     strands_buf body;
     char method[16];
     char path[256];
@@ -59,6 +60,10 @@ void ping_state_cleanup(ping_state *p);
 void ping_state_set(ping_state *p, const char *status);
 enum MHD_Result ping_handle(strands_server *s, struct MHD_Connection *c,
                             request_ctx *ctx);
+
+/** The body's "prompt" as a content-block array (new reference), or NULL
+ * with the reason (for a 400) in why.                                   */
+json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz);
 
 /** Handles a complete POST /invocations body. */
 enum MHD_Result invocations_handle(strands_server *s,

@@ -12,65 +12,6 @@
 #define REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
 #define MAX_ID_LEN 256
 
-static const char *const block_kinds[] = {
-    "text", "image", "document", "video", "audio", "cachePoint",
-    "guardContent", "reasoningContent", "citationsContent", "searchResult",
-    NULL};
-
-/* Checks one prompt content block: an object with exactly one known key. */
-static int valid_block(const json_t *b, char *why, size_t whysz, size_t i)
-{
-    if (!json_is_object(b) || json_object_size(b) != 1) {
-        snprintf(why, whysz, "prompt[%zu] must be an object with exactly one "
-                             "content key (e.g. {\"text\": \"...\"})", i);
-        return 0;
-    }
-    const char *key = json_object_iter_key(json_object_iter((json_t *)b));
-    for (const char *const *k = block_kinds; *k; k++) {
-        if (strcmp(*k, key)) continue;
-        json_t *v = json_object_get(b, key);
-        if (!strcmp(key, "text") &&
-            (!json_is_string(v) || !json_string_length(v))) {
-            snprintf(why, whysz, "prompt[%zu].text must be a non-empty "
-                                 "string", i);
-            return 0;
-        }
-        return 1;
-    }
-    snprintf(why, whysz, "prompt[%zu]: unsupported content block '%.40s'", i,
-             key);
-    return 0;
-}
-
-/* Turns the body's "prompt" into a content-block array (new reference), or
- * NULL with the reason in why. */
-static json_t *prompt_blocks(const json_t *body, char *why, size_t whysz)
-{
-    json_t *p = json_is_object(body) ? json_object_get(body, "prompt") : NULL;
-    if (!p) {
-        snprintf(why, whysz, "missing required field 'prompt'");
-        return NULL;
-    }
-    if (json_is_string(p)) {
-        if (!json_string_length(p)) {
-            snprintf(why, whysz, "'prompt' must not be empty");
-            return NULL;
-        }
-        return json_pack("[{s:O}]", "text", p);
-    }
-    if (!json_is_array(p) || !json_array_size(p)) {
-        snprintf(why, whysz, "'prompt' must be a string or a non-empty array "
-                             "of content blocks");
-        return NULL;
-    }
-    size_t i;
-    json_t *b;
-    json_array_foreach(p, i, b) {
-        if (!valid_block(b, why, whysz, i)) return NULL;
-    }
-    return json_incref(p);
-}
-
 /* Picks the session id: body, header, or a new UUID. 0 when invalid. */
 static int resolve_session(const json_t *body, struct MHD_Connection *c,
                            char *out, size_t outsz, char *why, size_t whysz)
@@ -104,9 +45,20 @@ static int resolve_session(const json_t *body, struct MHD_Connection *c,
     return 1;
 }
 
+/* The error_type of a failed invocation: the upstream code when there is
+ * one (e.g. "ValidationException"), else a name for the status. */
 static const char *error_type_for(const strands_error *err)
 {
-    return err->code[0] ? err->code : strands_status_name(err->status);
+    if (err->code[0] && strncmp(err->code, "E_", 2)) return err->code;
+    switch (err->status) {
+    case STRANDS_E_BUSY: return "SessionBusy";
+    case STRANDS_E_INVALID: return "ValidationError";
+    case STRANDS_E_UNAVAILABLE: return "ServiceUnavailable";
+    case STRANDS_E_CANCELLED: return "Cancelled";
+    case STRANDS_E_TIMEOUT: return "Timeout";
+    case STRANDS_E_NO_CREDENTIALS: return "NoCredentialsError";
+    default: return "InternalError";
+    }
 }
 
 static enum MHD_Result send_agent_error(struct MHD_Connection *c,
@@ -148,7 +100,7 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
                  jerr.text, jerr.line, jerr.column);
         return server_send_error(c, ctx, 400, "InvalidJSON", why);
     }
-    json_t *prompt = prompt_blocks(body, why, sizeof why);
+    json_t *prompt = request_prompt_blocks(body, why, sizeof why);
     if (!prompt || !resolve_session(body, c, ctx->session_id,
                                     sizeof ctx->session_id, why,
                                     sizeof why)) {

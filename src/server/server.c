@@ -89,10 +89,11 @@ static enum MHD_Result route(strands_server *s, struct MHD_Connection *c,
                  s->cfg.max_body_bytes);
         return server_send_error(c, ctx, 413, "PayloadTooLarge", msg);
     }
+    /* Counted until the response has been sent (see on_completed), so a
+     * graceful shutdown never cuts a finished answer off the wire. */
     begin_invocation(s);
-    enum MHD_Result r = invocations_handle(s, c, ctx);
-    end_invocation(s);
-    return r;
+    ctx->in_flight = 1;
+    return invocations_handle(s, c, ctx);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -122,12 +123,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    strands_server *s = cls;
     request_ctx *ctx = *con_cls;
     if (!ctx) return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !ctx->status)
         ctx->status = 499; /* client went away before a response */
     request_log(c, ctx->method, ctx->path, ctx);
+    if (ctx->in_flight) end_invocation(s);
     *con_cls = NULL;
     strands_buf_cleanup(&ctx->body);
     free(ctx);
@@ -137,7 +139,11 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
+    /* The format comes from libmicrohttpd itself. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
     vsnprintf(msg, sizeof msg, fmt, ap);
+#pragma GCC diagnostic pop
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n') msg[--n] = '\0';
     strands_log(STRANDS_LOG_DEBUG, "strands.server.http", NULL, NULL, NULL,

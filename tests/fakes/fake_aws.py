@@ -10,6 +10,7 @@ Standard library + botocore only; run with /usr/bin/python3.
 
 import argparse
 import base64
+import collections
 import hashlib
 import hmac
 import http.server
@@ -646,14 +647,19 @@ class _DropConnection(Exception):
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Server"
-    sys_version = ""
     timeout = 120
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, fmt, *args):  # silence per-request logging
         pass
 
     def setup(self):
         super().setup()
+        # Small writes (headers, stream frames) must leave at once, not wait
+        # for the client's delayed ACK (Nagle): 40 ms per request otherwise.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.fake._track(self.connection, True)
 
     def finish(self):
@@ -681,8 +687,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        # Head and body in one write (what end_headers + write would split).
+        self._headers_buffer.append(b"\r\n" + body)
+        self.flush_headers()
 
     def send_json(self, status, obj, headers=(),
                   content_type="application/json"):
@@ -723,14 +730,18 @@ class _FakeBase:
     service = ""
 
     def __init__(self, credentials=None, bearer_keys=(), verify=True,
-                 region=None, max_skew_s=900, host="127.0.0.1", port=0):
+                 region=None, max_skew_s=900, host="127.0.0.1", port=0,
+                 log_limit=10000):
         self.credentials = _normalize_credentials(credentials)
         self.bearer_keys = set(bearer_keys or ())
         self.verify = verify
         self.region = region
         self.max_skew_s = max_skew_s
         self._lock = threading.Lock()
-        self._requests = []
+        # Only the newest log_limit requests are kept (long benchmarks);
+        # "seq" in each entry counts from 1 since start/reset.
+        self._requests = collections.deque(maxlen=log_limit)
+        self._seq = 0
         self._conns = set()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fake = self
@@ -743,7 +754,7 @@ class _FakeBase:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "http://%s:%d" % self._httpd.server_address[:2]
 
     def start(self):
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -782,7 +793,7 @@ class _FakeBase:
     # -- request log
     def requests(self):
         with self._lock:
-            return json.loads(json.dumps(self._requests))
+            return json.loads(json.dumps(list(self._requests)))
 
     def wait_for_requests(self, count, timeout=5.0):
         deadline = time.monotonic() + timeout
@@ -796,6 +807,7 @@ class _FakeBase:
     def reset(self):
         with self._lock:
             self._requests.clear()
+            self._seq = 0
 
     def _record(self, handler, body, **fields):
         try:
@@ -817,6 +829,8 @@ class _FakeBase:
             entry["body_text"] = body.decode("utf-8", "replace")
         entry.update(fields)
         with self._lock:
+            self._seq += 1
+            entry["seq"] = self._seq
             self._requests.append(entry)
         return entry
 
@@ -832,7 +846,9 @@ class _FakeBase:
             return ("UnrecognizedClientException", MSG_INVALID_TOKEN)
         result = verify_sigv4(handler.command, handler.path, headers, body,
                               self.credentials, self.service,
-                              region=self.region, now=time.time(),
+                              region=self.region,
+                              now=None if self.max_skew_s is None
+                              else time.time(),
                               max_skew_s=self.max_skew_s)
         return None if result.ok else (result.code, result.message)
 
@@ -873,10 +889,12 @@ class FakeBedrock(_FakeBase):
     Script steps (consumed FIFO by converse and converse-stream alike):
       {"text": "..."}                          end_turn answer
       {"tool_use": [{"name", "input", "id"?}], "text"?}  stop_reason tool_use
-      {"reasoning": "...", ...}                reasoningContent block first
+      {"reasoning": "...", "reasoning_signature"?: "..."}  reasoning block
       {"stop_reason": "max_tokens", ...}       override the stop reason
       {"usage": {...}}                         override usage fields
-      {"error": "ThrottlingException", "status"?: 429, "message"?: "..."}
+      {"error": "ThrottlingException", "status"?: 429, "message"?: "...",
+       "error_fields"?: {...}}                 Bedrock error (status from the
+                                               code when not given)
       {"latency_ms": N}                        delay before answering
       {"drop_connection": true}                close without answering
       stream only: {"stream_exception": "throttlingException",
@@ -889,6 +907,13 @@ class FakeBedrock(_FakeBase):
       {"response_extra": {...}}                extra top-level reply fields
       {"error_type_header": "..."}             exact x-amzn-ErrorType value
     An empty script answers "echo: <last user text>" after latency_ms.
+    Control API (unsigned): POST /__fake/script (JSON list of steps),
+    GET /__fake/requests, POST /__fake/reset, GET /__fake/health.
+    Each logged request: seq, method, path (as sent), headers (lowercase
+    names), body (parsed JSON or None; body_text if not JSON), model_id
+    (decoded), operation, path_canonical (label encoded like the SDKs),
+    signature_valid (None with verify=False), auth_error, status (int or
+    "dropped"), error, step, stream_events.
     """
 
     service = "bedrock"
@@ -904,8 +929,11 @@ class FakeBedrock(_FakeBase):
         self._script = []
 
     def script(self, steps):
+        """Queue one step (dict) or a list of steps; ValueError if malformed."""
         if isinstance(steps, dict):
             steps = [steps]
+        if not all(isinstance(step, dict) for step in steps):
+            raise ValueError("each step must be a JSON object")
         with self._lock:
             self._script.extend(steps)
 
@@ -916,6 +944,7 @@ class FakeBedrock(_FakeBase):
     def reset(self):
         with self._lock:
             self._requests.clear()
+            self._seq = 0
             self._script.clear()
 
     def _next_step(self):
@@ -931,10 +960,10 @@ class FakeBedrock(_FakeBase):
                     steps = steps.get("steps", [steps])
                 if not isinstance(steps, list):
                     raise ValueError("steps must be a list")
+                self.script(steps)
             except ValueError as exc:
                 handler.send_json(400, {"message": str(exc)})
                 return
-            self.script(steps)
             handler.send_json(200, {"queued": self.pending_steps()})
         else:
             self._control_common(handler, path, body)
@@ -1258,16 +1287,22 @@ def main(argv=None):
                         metavar="AKID:SECRET[:TOKEN]")
     parser.add_argument("--bearer-key", action="append", default=[])
     parser.add_argument("--region", default=None)
-    parser.add_argument("--no-verify", action="store_true")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip signature checks (pure throughput runs)")
+    parser.add_argument("--max-skew-s", type=float, default=900,
+                        help="allowed X-Amz-Date skew; negative = unchecked")
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--chunking", default=None, metavar="MIN:MAX:PAUSE_MS",
                         help="write stream bodies in random-sized pieces")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--log-limit", type=int, default=10000,
+                        help="keep only the newest N requests in the log")
     args = parser.parse_args(argv)
 
     common = {"credentials": _cli_credentials(args),
               "bearer_keys": args.bearer_key, "verify": not args.no_verify,
-              "region": args.region}
+              "region": args.region, "log_limit": args.log_limit,
+              "max_skew_s": None if args.max_skew_s < 0 else args.max_skew_s}
     bedrock = FakeBedrock(port=args.port, latency_ms=args.latency_ms,
                           seed=args.seed, chunking=_parse_chunking(args.chunking),
                           validate=not args.no_validate, **common)

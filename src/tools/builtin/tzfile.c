@@ -193,7 +193,7 @@ static int32_t rule_offset(const tz_rule *r, int64_t t)
                         r->std_off;
         int64_t end = rule_day(&r->end, yy) * 86400 + r->end.time -
                       r->dst_off;
-        if (start <= t && start > best) best = start, off = r->dst_off;
+        if (start <= t && start >= best) best = start, off = r->dst_off;
         if (end <= t && end > best) best = end, off = r->std_off;
     }
     return off;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building and testing strands-c needs on Debian 12 (as root):
+# the C toolchain and -dev libraries, the test oracles (python3-botocore,
+# pytest), wrk for the benchmark, and the pinned npm packages of the fake's
+# fidelity tests. Skips work that is already done.
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --build  only what building the server needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS=(build-essential cmake pkg-config clang libmicrohttpd-dev
+            libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev
+            libhiredis-dev ca-certificates)
+TEST_PKGS=(python3 python3-botocore python3-pytest nodejs npm wrk
+           libclang-rt-14-dev curl)
+
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = "--build" ] || want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing+=("$p")
+done
+# node/npm may come from outside Debian (e.g. NodeSource); accept those.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<< "${missing[*]}"
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" != "--build" ] && [ ! -d tests/fakes/js/node_modules ]; then
+    echo "install-deps: npm ci (pinned AWS SDK oracle packages)"
+    (cd tests/fakes/js && npm ci --no-audit --no-fund --loglevel=error)
+fi

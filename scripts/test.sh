@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every test of strands-c: installs dependencies, then
+#   1. gcc build: unit tests + fuzz-corpus replay (ctest), the fake's
+#      fidelity tests (botocore + the official AWS JS SDK as oracles), the
+#      integration tests of the real binary against the fake Bedrock, and
+#      the examples;
+#   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the
+#      same unit and integration tests.
+# Prints a closing "N passed, N failed" line; exits non-zero on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh || exit 1
+
+PY=/usr/bin/python3     # Debian's python: botocore and pytest live there
+passed=0; failed=0; skipped=0
+declare -a failures=()
+
+# count LABEL OUTPUT-FILE: adds a runner's closing counts to the totals.
+count_ctest() {
+    local label=$1 out=$2 total nfail
+    total=$(grep -oE 'tests failed out of [0-9]+' "$out" | grep -oE '[0-9]+$')
+    nfail=$(grep -oE '[0-9]+ tests failed' "$out" | grep -oE '^[0-9]+')
+    total=${total:-0}; nfail=${nfail:-1}
+    passed=$((passed + total - nfail)); failed=$((failed + nfail))
+    [ "$nfail" -eq 0 ] || failures+=("$label")
+}
+count_pytest() {
+    local label=$1 out=$2 line p f e s
+    line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|error)' "$out" | tail -1)
+    p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
+    f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
+    e=$(grep -oE '[0-9]+ error' <<<"$line" | grep -oE '[0-9]+')
+    s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
+    p=${p:-0}; f=$(( ${f:-0} + ${e:-0} )); s=${s:-0}
+    [ -n "$line" ] || f=$((f + 1))
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    [ "$f" -eq 0 ] || failures+=("$label")
+}
+step() { echo; echo "==== $*"; }
+
+for variant in gcc asan; do
+    if [ "$variant" = gcc ]; then
+        dir=build; args=(-DCMAKE_C_COMPILER=gcc)
+    else
+        dir=build-asan; args=(-DCMAKE_C_COMPILER=clang -DSTRANDS_SANITIZE=ON)
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    fi
+    step "$variant: build"
+    if ! scripts/build.sh "$dir" "${args[@]}" > "$dir.build.log" 2>&1; then
+        cat "$dir.build.log"; failures+=("$variant build"); failed=$((failed + 1))
+        continue
+    fi
+    step "$variant: unit tests and fuzz-corpus replay (ctest)"
+    (cd "$dir" && ctest --output-on-failure --timeout 300) 2>&1 | tee "$dir.ctest.log"
+    count_ctest "$variant ctest" "$dir.ctest.log"
+
+    if [ "$variant" = gcc ]; then
+        step "fake fidelity (botocore, AWS JS SDK oracles)"
+        $PY -m pytest -q -p no:cacheprovider tests/fakes 2>&1 | tee "$dir.fakes.log"
+        count_pytest "fake fidelity" "$dir.fakes.log"
+        step "examples"
+        for ex in "$dir"/example-*; do
+            if "$ex" > /dev/null; then passed=$((passed + 1)); echo "ok   $ex"
+            else failed=$((failed + 1)); failures+=("$ex"); echo "FAIL $ex"; fi
+        done
+    fi
+    step "$variant: integration tests (real binary, fake Bedrock)"
+    STRANDS_RUNTIME="$PWD/$dir/strands-runtime" \
+        $PY -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$dir.integration.log"
+    count_pytest "$variant integration" "$dir.integration.log"
+done
+
+echo
+[ "${#failures[@]}" -eq 0 ] || echo "failed steps: ${failures[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
