@@ -14,5 +14,6 @@
 #include "strands/status.h"
 #include "strands/tool.h"
 #include "strands/util.h"
+#include "strands/runtime.h"
 
 #endif

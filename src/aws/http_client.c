@@ -23,7 +23,6 @@ static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 http_client *http_client_new(size_t max_idle)
 {
-    pthread_once(&global_once, global_init);
     http_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->max_idle = max_idle ? max_idle : 1;
@@ -47,6 +46,9 @@ void http_client_free(http_client *c)
 
 static CURL *acquire(http_client *c)
 {
+    /* TLS and curl are initialised on first use, so a runtime that has not
+     * called AWS yet stays small and starts fast. */
+    pthread_once(&global_once, global_init);
     CURL *h = NULL;
     pthread_mutex_lock(&c->lock);
     if (c->n_idle) h = c->idle[--c->n_idle];

@@ -1,4 +1,5 @@
 /* Converse request/response JSON (see converse.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,11 +60,19 @@ static int64_t int_field(const json_t *obj, const char *key)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
+/* A token count clamped to [0, INT32_MAX], so sums over an invocation
+ * cannot overflow whatever the upstream sends. */
+static int64_t count_field(const json_t *obj, const char *key)
+{
+    int64_t n = int_field(obj, key);
+    return n < 0 ? 0 : n > INT32_MAX ? INT32_MAX : n;
+}
+
 void converse_parse_usage(const json_t *usage, strands_usage *out)
 {
-    out->input_tokens = int_field(usage, "inputTokens");
-    out->output_tokens = int_field(usage, "outputTokens");
-    out->total_tokens = int_field(usage, "totalTokens");
+    out->input_tokens = count_field(usage, "inputTokens");
+    out->output_tokens = count_field(usage, "outputTokens");
+    out->total_tokens = count_field(usage, "totalTokens");
     if (!out->total_tokens)
         out->total_tokens = out->input_tokens + out->output_tokens;
 }

@@ -25,7 +25,8 @@ strands_status converse_parse_response(const char *body, size_t len,
                                        strands_model_response *out,
                                        strands_error *err);
 
-/** Reads usage {inputTokens, outputTokens, totalTokens} (missing = 0). */
+/** Reads usage {inputTokens, outputTokens, totalTokens} (missing = 0;
+ * each clamped to 0..INT32_MAX; total = input + output when missing). */
 void converse_parse_usage(const json_t *usage, strands_usage *out);
 
 #endif

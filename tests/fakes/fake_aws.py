@@ -23,6 +23,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import uuid
 import zlib
 from datetime import datetime, timezone
@@ -714,6 +715,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.server.fake._handle(self, body)
         except _DropConnection:
             self.drop()
+        except (ConnectionError, socket.timeout):
+            self.close_connection = True
+        except Exception as exc:  # a malformed step must not hang clients
+            traceback.print_exc(file=sys.stderr)
+            try:
+                self.send_json(500, {"message": "fake_aws: %r" % (exc,)})
+            except OSError:
+                pass
+            self.close_connection = True
 
     do_POST = do_GET = do_PUT = do_DELETE = _dispatch
 

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from unittest import mock
@@ -952,3 +953,27 @@ def test_official_js_sdk_against_fake():
     assert all("%3A" in r["path"] and "%2F" in r["path"] for r in arn_reqs)
     assert srequests[0]["headers"]["x-amz-target"] == \
         "secretsmanager.GetSecretValue"
+
+
+def test_malformed_steps_are_refused_or_answered_500(bedrock):
+    req = urllib.request.Request(bedrock.url + "/__fake/script",
+                                 data=b'["not a step"]', method="POST")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=10)
+    assert info.value.code == 400
+    bedrock.script([{"tool_use": [{"input": {}}]}])  # no tool name
+    status, _, body = call(bedrock, user("x"))
+    assert status == 500 and b"fake_aws" in body
+
+
+def test_log_limit_keeps_newest_and_skew_check_can_be_disabled():
+    fake = fake_aws.start_fake_bedrock(log_limit=2, max_skew_s=None)
+    try:
+        when = datetime(2015, 8, 30, 12, 36, 0)
+        for text in ("a", "b", "c"):
+            assert call(fake, user(text), when=when)[0] == 200
+        log = fake.requests()
+        assert [r["seq"] for r in log] == [2, 3]
+        assert [r["body"] for r in log] == [user("b"), user("c")]
+    finally:
+        fake.stop()

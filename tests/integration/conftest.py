@@ -36,7 +36,7 @@ def free_port():
 class Runtime:
     """A running strands-runtime process."""
 
-    def __init__(self, env_overrides, fake=None):
+    def __init__(self, env_overrides, fake=None, binary=None):
         self.port = free_port()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "PORT": str(self.port), "BIND_ADDRESS": "127.0.0.1",
@@ -57,7 +57,8 @@ class Runtime:
                 env[k] = v
         self.log = tempfile.NamedTemporaryFile(prefix="strands-rt-",
                                                suffix=".log", delete=False)
-        self.proc = subprocess.Popen([RUNTIME], env=env, stdout=self.log,
+        self.proc = subprocess.Popen([binary or RUNTIME], env=env,
+                                     stdout=self.log,
                                      stderr=subprocess.STDOUT)
         self._wait_ready()
 

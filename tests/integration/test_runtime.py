@@ -461,3 +461,28 @@ def test_logs_are_json_and_never_hold_secrets(start_runtime, fake):
     assert reqlog[0]["headers"]["Authorization"] == "***"
     assert "hello logs" in reqlog[0]["body"]
     assert isinstance(reqlog[0]["duration_ms"], int)
+
+
+# -- a user's own runtime with a C tool (examples/custom_runtime.c) -----------
+
+def test_custom_runtime_example_runs_its_c_tool(fake):
+    import os
+    from conftest import RUNTIME
+    binary = os.path.join(os.path.dirname(RUNTIME), "example-custom_runtime")
+    rt = Runtime({}, fake, binary=binary)
+    try:
+        fake.script([
+            {"tool_use": [{"id": "t_rev", "name": "reverse_text",
+                           "input": {"text": "stressed"}}]},
+            {"text": "desserts"}])
+        status, _, doc = rt.invoke({"prompt": "reverse stressed"})
+        assert status == 200, doc
+        first, second = converse_requests(fake)
+        names = [t["toolSpec"]["name"]
+                 for t in first["body"]["toolConfig"]["tools"]]
+        assert names == ["calculator", "current_time", "reverse_text"]
+        tr = second["body"]["messages"][2]["content"][0]["toolResult"]
+        assert tr == {"toolUseId": "t_rev", "status": "success",
+                      "content": [{"text": "desserts"}]}
+    finally:
+        assert rt.stop() == 0

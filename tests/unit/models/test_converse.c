@@ -285,6 +285,29 @@ static void test_parse_usage_totals(void)
     CHECK_INT(r.usage.total_tokens, 0);
     strands_model_response_cleanup(&r);
 
+    /* Hostile counts are clamped to 0..INT32_MAX, so no sum overflows
+     * (fuzz/corpus/converse_response/usage_overflow). */
+    CHECK_INT(parse("{\"output\":{\"message\":{\"content\":[]}},"
+                    "\"stopReason\":\"end_turn\",\"usage\":"
+                    "{\"inputTokens\":9223372036854775807,"
+                    "\"outputTokens\":9223372036854775807}}",
+                    &r, &err),
+              STRANDS_OK);
+    CHECK_INT(r.usage.input_tokens, INT32_MAX);
+    CHECK_INT(r.usage.output_tokens, INT32_MAX);
+    CHECK_INT(r.usage.total_tokens, (int64_t)INT32_MAX * 2);
+    strands_model_response_cleanup(&r);
+    CHECK_INT(parse("{\"output\":{\"message\":{\"content\":[]}},"
+                    "\"stopReason\":\"end_turn\",\"usage\":"
+                    "{\"inputTokens\":-5,\"outputTokens\":3,"
+                    "\"totalTokens\":-9223372036854775807}}",
+                    &r, &err),
+              STRANDS_OK);
+    CHECK_INT(r.usage.input_tokens, 0);
+    CHECK_INT(r.usage.output_tokens, 3);
+    CHECK_INT(r.usage.total_tokens, 3);
+    strands_model_response_cleanup(&r);
+
     strands_usage u;
     json_t *v = J("{\"inputTokens\":7,\"outputTokens\":8,\"totalTokens\":20}");
     converse_parse_usage(v, &u);
@@ -329,8 +352,8 @@ static void test_parse_errors(void)
         /* stopReason not a string */
         "{\"output\":{\"message\":{\"content\":[]}},\"stopReason\":1}",
         /* content not an array */
-        "{\"output\":{\"message\":{\"content\":\"hi\"}},"
-        "\"stopReason\":\"end_turn\"}",
+        ("{\"output\":{\"message\":{\"content\":\"hi\"}},"
+         "\"stopReason\":\"end_turn\"}"),
         /* output without message */
         "{\"output\":{\"content\":[]},\"stopReason\":\"end_turn\"}",
         "{\"output\":[],\"stopReason\":\"end_turn\"}",
