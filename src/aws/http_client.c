@@ -222,6 +222,10 @@ strands_status http_client_send(http_client *c, const http_request *req,
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Small transfer buffers: requests and answers are small JSON, and
+     * hundreds of handles may be alive under load. */
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 16384L);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(hdrs);

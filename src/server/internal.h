@@ -29,6 +29,7 @@ struct strands_server {
     pthread_mutex_t idle_lock;
     pthread_cond_t idle_cond;
     int in_flight;
+    int64_t last_trim_ms;    /* last malloc_trim, monotonic ms */
     ping_state ping;
 };
 

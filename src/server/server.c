@@ -1,6 +1,7 @@
 /* The HTTP server (the only libmicrohttpd user): a thread per connection,
  * so a long invocation blocks only its own connection and /ping stays
  * fast; routing, body collection with a cap, draining and shutdown.     */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,18 @@ static void begin_invocation(strands_server *s)
     pthread_mutex_unlock(&s->idle_lock);
 }
 
+/* When the last invocation ends, hand freed heap memory back to the OS
+ * (at most once a second), so RSS falls back after a burst of load. */
 static void end_invocation(strands_server *s)
 {
     pthread_mutex_lock(&s->idle_lock);
-    s->in_flight--;
+    int idle = --s->in_flight == 0;
+    int64_t now = strands_clock_mono_ms();
+    int trim = idle && now - s->last_trim_ms >= 1000;
+    if (trim) s->last_trim_ms = now;
     pthread_cond_broadcast(&s->idle_cond);
     pthread_mutex_unlock(&s->idle_lock);
+    if (trim) malloc_trim(0);
 }
 
 static request_ctx *new_ctx(strands_server *s, struct MHD_Connection *c,

@@ -16,7 +16,8 @@ typedef struct mem_entry {
     struct mem_entry *chain;   /* next in the same bucket, or in a dead list */
     struct mem_entry *newer;   /* LRU links: idle entries only */
     struct mem_entry *older;
-    json_t *messages;          /* owned; NULL until the first save */
+    char *messages;            /* compact JSON text (a fraction of the size
+                                  of a jansson tree); NULL until saved */
     uint64_t hash;
     int64_t last_used;         /* strands_clock_wall() at the last touch */
     int busy;                  /* claimed: never evicted nor expired */
@@ -52,7 +53,7 @@ static memory_store *to_ms(strands_session_store *s)
 
 static void entry_free(mem_entry *e)
 {
-    json_decref(e->messages);
+    free(e->messages);
     free(e);
 }
 
@@ -224,7 +225,7 @@ static strands_status memory_load(strands_session_store *self,
     uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
     dead_list dead = {NULL};
-    json_t *copy = NULL;
+    char *text = NULL;
     int known = 0;
 
     pthread_mutex_lock(&ms->lock);
@@ -233,13 +234,16 @@ static strands_status memory_load(strands_session_store *self,
         touch(ms, e, now);
         if (e->messages) {
             known = 1;
-            copy = json_deep_copy(e->messages);
+            text = strdup(e->messages);
         }
     }
     pthread_mutex_unlock(&ms->lock);
     dead_free(&dead);
 
-    if (!known) copy = json_array();
+    /* Parsing the stored text yields a private copy for the caller. */
+    json_t *copy = known ? (text ? json_loads(text, 0, NULL) : NULL)
+                         : json_array();
+    free(text);
     if (!copy)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory copying session %s",
@@ -260,8 +264,9 @@ static strands_status memory_save(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session %s: messages must be a JSON array",
                                  session_id);
-    /* The caller's value is only read, so copy it before taking the lock. */
-    json_t *copy = json_deep_copy(messages);
+    /* The caller's value is only read, so serialize it before taking the
+     * lock. */
+    char *copy = json_dumps(messages, JSON_COMPACT);
     if (!copy)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory copying session %s",
@@ -275,14 +280,14 @@ static strands_status memory_save(strands_session_store *self,
     mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
     if (!e) st = insert(ms, session_id, len, hash, now, &dead, &e, err);
     if (st == STRANDS_OK) {
-        json_t *old = e->messages;
+        char *old = e->messages;
         e->messages = copy;
         copy = old;            /* released below, outside the lock */
         touch(ms, e, now);
     }
     pthread_mutex_unlock(&ms->lock);
 
-    json_decref(copy);
+    free(copy);
     dead_free(&dead);
     return st;
 }
