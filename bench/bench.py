@@ -73,6 +73,7 @@ def start_fast_fake(binary_dir, latency_ms):
 def runtime_env(port, fake_port):
     return {"PATH": "/usr/bin:/bin", "PORT": str(port),
             "BIND_ADDRESS": "127.0.0.1", "LOG_LEVEL": "warn",
+            "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
             "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             "AWS_ENDPOINT_URL_BEDROCK_RUNTIME":

@@ -64,6 +64,8 @@ typedef struct strands_invocation {
     const strands_event_sink *sinks; /* events go to each sink, in order */
     size_t n_sinks;
     const atomic_int *cancelled; /* non-zero: stop as soon as possible */
+    int stream;                  /* stream model output (TEXT_DELTA events
+                                    as the model produces text) */
 } strands_invocation;
 
 /* The outcome; owned by the caller, freed with strands_agent_result_cleanup. */

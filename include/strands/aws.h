@@ -16,6 +16,8 @@ typedef struct strands_credentials {
     char secret_access_key[129];
     char session_token[4097];  /* "" when none */
     int64_t expiration;        /* Unix seconds; 0 = never expires */
+    char source[32];           /* provider that produced them, e.g.
+                                  "environment", "web_identity", "imds" */
 } strands_credentials;
 
 #define STRANDS_CREDENTIALS_VTAB_VERSION 1
@@ -30,6 +32,9 @@ typedef struct strands_credentials_provider_vtab {
     strands_status (*resolve)(strands_credentials_provider *self,
                               strands_credentials *out, strands_error *err);
     void (*destroy)(strands_credentials_provider *self);
+    /* Optional (may be NULL): forget cached credentials, so the next
+     * resolve fetches fresh ones (used when AWS rejects them).          */
+    void (*invalidate)(strands_credentials_provider *self);
 } strands_credentials_provider_vtab;
 
 /* Implementations embed this as their first member. */
@@ -49,11 +54,47 @@ STRANDS_EXTERN strands_credentials_provider *strands_credentials_static_new(
 STRANDS_EXTERN strands_status strands_credentials_resolve(
     strands_credentials_provider *p, strands_credentials *out,
     strands_error *err);
+/** Asks a provider to drop cached credentials (no-op when it has no
+ * invalidate method).                                                   */
+STRANDS_EXTERN void strands_credentials_invalidate(
+    strands_credentials_provider *p);
 /** Frees any provider (NULL is a no-op). */
 STRANDS_EXTERN void strands_credentials_provider_free(
     strands_credentials_provider *p);
 /** Overwrites the secret fields with zeros. */
 STRANDS_EXTERN void strands_credentials_wipe(strands_credentials *c);
+
+/* How the runtime finds the credentials that sign Bedrock calls. */
+typedef struct strands_aws_options {
+    /* Looks up environment variables; NULL = the process environment. */
+    const char *(*getenv)(void *user, const char *name);
+    void *getenv_user;
+    const char *region;            /* resolved region (strands_aws_region) */
+    const char *bedrock_secret_id; /* BEDROCK_CREDENTIALS_SECRET, or NULL */
+    int64_t secret_refresh_s;      /* re-read the secret this often (0 =
+                                      only when Bedrock rejects the keys) */
+    const char *retry_mode;        /* AWS_RETRY_MODE, NULL = standard */
+    int max_attempts;              /* AWS_MAX_ATTEMPTS (>= 1) */
+} strands_aws_options;
+
+/** The credentials for Bedrock calls: the default chain (environment, web
+ * identity, shared files, container, instance metadata), cached and
+ * refreshed 5 minutes before expiry; or, with bedrock_secret_id, the keys
+ * stored in that Secrets Manager secret, read with the chain's credentials
+ * and re-read every secret_refresh_s or when invalidated. NULL + err on a
+ * bad configuration.                                                    */
+STRANDS_EXTERN strands_credentials_provider *strands_credentials_for_bedrock_new(
+    const strands_aws_options *opts, strands_error *err);
+
+/** The default chain alone (cached), e.g. for other AWS clients. */
+STRANDS_EXTERN strands_credentials_provider *strands_credentials_default_chain_new(
+    const strands_aws_options *opts, strands_error *err);
+
+/** Resolves the region as AWS SDKs do: AWS_REGION, AWS_DEFAULT_REGION, the
+ * active profile's `region`, then "us-east-1". getenv NULL = process env. */
+STRANDS_EXTERN void strands_aws_region(const char *(*getenv)(void *, const char *),
+                                       void *user, char *out,
+                                       unsigned long outsz);
 
 /* Bedrock Converse model provider settings. Strings are copied. */
 typedef struct strands_bedrock_config {
@@ -62,7 +103,10 @@ typedef struct strands_bedrock_config {
     const char *endpoint;     /* NULL: https://bedrock-runtime.<region>.amazonaws.com;
                                  else scheme://host[:port][/prefix] */
     strands_credentials_provider *credentials; /* borrowed; NULL = none */
+    const char *bearer_token; /* AWS_BEARER_TOKEN_BEDROCK: sent as
+                                 "Authorization: Bearer" instead of SigV4 */
     int max_attempts;         /* total attempts incl. the first (>= 1) */
+    const char *retry_mode;   /* "standard" (NULL), "legacy", "adaptive" */
     long connect_timeout_ms;  /* 0: 10 s */
     long request_timeout_ms;  /* 0: 120 s (Strands' read timeout) */
 } strands_bedrock_config;

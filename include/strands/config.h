@@ -13,7 +13,9 @@ typedef struct strands_runtime_config {
     char *bind_address;      /* BIND_ADDRESS */
     int port;                /* PORT */
     char *model_id;          /* MODEL_ID */
-    char *region;            /* AWS_REGION, then AWS_DEFAULT_REGION */
+    char *region;            /* AWS_REGION, then AWS_DEFAULT_REGION; NULL:
+                                the caller resolves it (profile region,
+                                then us-east-1: strands_aws_region) */
     int max_tokens;          /* MAX_TOKENS */
     int max_iterations;      /* MAX_ITERATIONS */
     char *system_prompt;     /* SYSTEM_PROMPT, NULL when unset */
@@ -24,6 +26,12 @@ typedef struct strands_runtime_config {
     int shutdown_grace_s;    /* SHUTDOWN_GRACE_SECONDS */
     size_t max_body_bytes;   /* MAX_BODY_BYTES */
     int max_attempts;        /* AWS_MAX_ATTEMPTS */
+    char *retry_mode;        /* AWS_RETRY_MODE */
+    char *bedrock_secret;    /* BEDROCK_CREDENTIALS_SECRET, NULL = unset */
+    int64_t secret_refresh_s; /* BEDROCK_CREDENTIALS_REFRESH_SECONDS */
+    char *sm_endpoint;       /* AWS_ENDPOINT_URL_SECRETS_MANAGER */
+    char *sts_endpoint;      /* AWS_ENDPOINT_URL_STS */
+    int sse_keepalive_s;     /* SSE_KEEPALIVE_SECONDS */
     size_t max_sessions;     /* SESSION_MAX_COUNT */
     int64_t session_ttl_s;   /* SESSION_IDLE_TTL_SECONDS */
 } strands_runtime_config;

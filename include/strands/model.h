@@ -20,6 +20,8 @@ typedef struct strands_model_request {
     int max_tokens;          /* inferenceConfig.maxTokens (> 0) */
     const char *request_id;  /* for logs and traces, may be NULL */
     const atomic_int *cancelled; /* non-zero: abandon the call, may be NULL */
+    int stream;              /* prefer the provider's streaming API, so
+                                on_delta sees text as it is produced */
     /* Streaming providers report text deltas here while the call runs
      * (type STRANDS_EVENT_TEXT_DELTA); NULL: no deltas wanted.            */
     void (*on_delta)(void *user, const char *text, size_t len);

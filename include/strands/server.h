@@ -12,6 +12,7 @@ typedef struct strands_server_config {
     const char *bind_address;  /* IPv4 address, e.g. "0.0.0.0" */
     int port;                  /* 0: an ephemeral port */
     size_t max_body_bytes;     /* larger bodies get 413 */
+    int sse_keepalive_s;       /* SSE keep-alive comment interval; 0: 15 */
     strands_agent *agent;      /* borrowed; must outlive the server */
 } strands_server_config;
 

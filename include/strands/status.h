@@ -33,7 +33,7 @@ typedef enum strands_status {
 } strands_status;
 
 #define STRANDS_ERROR_CODE_MAX 64
-#define STRANDS_ERROR_MESSAGE_MAX 512
+#define STRANDS_ERROR_MESSAGE_MAX 1024
 
 /* Detail for a failed call. Caller-allocated; functions that can fail in
  * interesting ways fill it. `code` holds a machine-readable error type (an

@@ -110,6 +110,7 @@ static strands_status model_step(agent_run *run, json_t *messages,
         .max_tokens = a->max_tokens,
         .request_id = run->inv->invocation_id,
         .cancelled = run->inv->cancelled,
+        .stream = run->inv->stream,
         .on_delta = on_delta,
         .delta_user = run,
     };

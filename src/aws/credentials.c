@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/cred_env.h"
 #include "strands/aws.h"
 
 typedef struct static_provider {
@@ -41,10 +42,11 @@ static void static_destroy(strands_credentials_provider *self)
 }
 
 static const strands_credentials_provider_vtab static_vtab = {
-    STRANDS_CREDENTIALS_VTAB_VERSION, "static", static_resolve, static_destroy};
+    STRANDS_CREDENTIALS_VTAB_VERSION, "static", static_resolve, static_destroy,
+    NULL};
 static const strands_credentials_provider_vtab env_vtab = {
     STRANDS_CREDENTIALS_VTAB_VERSION, "environment", static_resolve,
-    static_destroy};
+    static_destroy, NULL};
 
 static static_provider *fill(const char *akid, const char *secret,
                              const char *token)
@@ -65,9 +67,14 @@ static static_provider *fill(const char *akid, const char *secret,
 
 strands_credentials_provider *strands_credentials_env_new(void)
 {
-    const char *akid = getenv("AWS_ACCESS_KEY_ID");
-    const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
-    const char *token = getenv("AWS_SESSION_TOKEN");
+    return aws_cred_environment_new(NULL);
+}
+
+strands_credentials_provider *aws_cred_environment_new(const aws_cred_env *env)
+{
+    const char *akid = aws_env_get(env, "AWS_ACCESS_KEY_ID");
+    const char *secret = aws_env_get(env, "AWS_SECRET_ACCESS_KEY");
+    const char *token = aws_env_get(env, "AWS_SESSION_TOKEN");
     static_provider *p = fill(akid, secret, token);
     if (!p) {
         /* Over-long values: keep a provider that explains the problem. */
@@ -118,6 +125,11 @@ strands_status strands_credentials_resolve(strands_credentials_provider *p,
             err, STRANDS_E_NO_CREDENTIALS, "NoCredentialsError",
             "no AWS credentials provider is configured");
     return p->vtab->resolve(p, out, err);
+}
+
+void strands_credentials_invalidate(strands_credentials_provider *p)
+{
+    if (p && p->vtab->invalidate) p->vtab->invalidate(p);
 }
 
 void strands_credentials_provider_free(strands_credentials_provider *p)

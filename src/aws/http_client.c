@@ -220,6 +220,7 @@ strands_status http_client_send(http_client *c, const http_request *req,
                                              : 10000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (req->no_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     /* Small transfer buffers: requests and answers are small JSON, and

@@ -28,6 +28,8 @@ typedef struct http_request {
      * resp->body; return non-zero to abort (E_CANCELLED).                */
     int (*on_data)(void *user, const char *p, size_t n);
     void *data_user;
+    int no_proxy;                /* non-zero: ignore proxy settings
+                                    (metadata services, link-local) */
 } http_request;
 
 /* A response; owned by the caller, freed with http_response_cleanup. */

@@ -75,3 +75,86 @@ int aws_retry_sleep(int64_t ms, const atomic_int *cancelled)
     }
     return cancelled && atomic_load(cancelled) ? -1 : 0;
 }
+
+strands_status aws_retry_policy_init(aws_retry_policy *p, const char *mode,
+                                     const char *max_attempts,
+                                     strands_error *err)
+{
+    p->mode = AWS_RETRY_STANDARD;
+    if (mode && *mode) {
+        if (!strcmp(mode, "standard"))
+            p->mode = AWS_RETRY_STANDARD;
+        else if (!strcmp(mode, "legacy"))
+            p->mode = AWS_RETRY_LEGACY;
+        else if (!strcmp(mode, "adaptive"))
+            p->mode = AWS_RETRY_ADAPTIVE;
+        else
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "AWS_RETRY_MODE: '%s' is not one of "
+                                     "standard, legacy, adaptive", mode);
+    }
+    p->max_attempts = p->mode == AWS_RETRY_LEGACY ? 5 : 3;
+    if (max_attempts && *max_attempts) {
+        char *end = NULL;
+        long n = strtol(max_attempts, &end, 10);
+        if (*end || n < 1 || n > 20)
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "AWS_MAX_ATTEMPTS: '%s' is not an "
+                                     "integer in 1..20", max_attempts);
+        p->max_attempts = (int)n;
+    }
+    atomic_store(&p->quota, AWS_RETRY_QUOTA_MAX);
+    return STRANDS_OK;
+}
+
+/* Takes the cost of one retry from the quota; 0 when it is exhausted. */
+static int quota_take(aws_retry_policy *p, int cost)
+{
+    if (p->mode == AWS_RETRY_LEGACY) return 1;
+    int q = atomic_load(&p->quota);
+    while (q >= cost)
+        if (atomic_compare_exchange_weak(&p->quota, &q, q - cost)) return 1;
+    return 0;
+}
+
+static void quota_refund(aws_retry_policy *p, int amount)
+{
+    if (p->mode == AWS_RETRY_LEGACY) return;
+    int q = atomic_load(&p->quota);
+    int nq;
+    do {
+        nq = q + amount > AWS_RETRY_QUOTA_MAX ? AWS_RETRY_QUOTA_MAX
+                                              : q + amount;
+    } while (!atomic_compare_exchange_weak(&p->quota, &q, nq));
+}
+
+strands_status aws_retry_run(aws_retry_policy *policy, aws_attempt_fn *fn,
+                             void *user, const atomic_int *cancelled,
+                             strands_error *err)
+{
+    int max = policy ? policy->max_attempts : 1;
+    int last_cost = 0;
+    for (int n = 1;; n++) {
+        long http_status = 0;
+        strands_error_clear(err);
+        strands_status st = fn(user, &http_status, err);
+        if (st == STRANDS_OK) {
+            if (policy) quota_refund(policy, last_cost ? last_cost : 1);
+            return st;
+        }
+        if (n >= max || http_status < 0) return st;
+        int transport = st == STRANDS_E_NETWORK || st == STRANDS_E_TIMEOUT;
+        if (!transport && st != STRANDS_E_UPSTREAM) return st;
+        if (!aws_retry_is_retryable(transport ? st : STRANDS_OK, http_status,
+                                    err ? err->code : NULL))
+            return st;
+        int cost = st == STRANDS_E_TIMEOUT ? AWS_RETRY_TIMEOUT_COST
+                                           : AWS_RETRY_COST;
+        if (!quota_take(policy, cost)) return st; /* keep the last error */
+        last_cost = cost;
+        if (aws_retry_sleep(aws_retry_delay_ms(n, aws_retry_random_unit()),
+                            cancelled) != 0)
+            return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
+                                     "call cancelled");
+    }
+}

@@ -24,4 +24,45 @@ double aws_retry_random_unit(void);
  * Returns 0 after the full sleep, -1 when cancelled.                     */
 int aws_retry_sleep(int64_t ms, const atomic_int *cancelled);
 
+/* ---- retry policy shared by every AWS client ------------------------- */
+
+typedef enum aws_retry_mode {
+    AWS_RETRY_STANDARD = 0,  /* default: 3 attempts, retry quota */
+    AWS_RETRY_LEGACY = 1,    /* 5 attempts, no quota */
+    AWS_RETRY_ADAPTIVE = 2   /* standard; client-side rate limiting is not
+                                implemented (documented) */
+} aws_retry_mode;
+
+#define AWS_RETRY_QUOTA_MAX 500
+#define AWS_RETRY_COST 5
+#define AWS_RETRY_TIMEOUT_COST 10
+
+/* Attempts, mode and the process-wide retry quota (token bucket). One
+ * policy is shared by all clients; thread-safe.                          */
+typedef struct aws_retry_policy {
+    int max_attempts;
+    aws_retry_mode mode;
+    atomic_int quota;
+} aws_retry_policy;
+
+/** Initializes a policy from AWS_RETRY_MODE and AWS_MAX_ATTEMPTS values
+ * (NULL = unset). E_INVALID naming the variable for a bad value.        */
+strands_status aws_retry_policy_init(aws_retry_policy *p, const char *mode,
+                                     const char *max_attempts,
+                                     strands_error *err);
+
+/* One attempt of a call: returns its status and, for AWS error answers,
+ * the HTTP status (err->code holds the AWS error code). An attempt that
+ * must not be repeated (e.g. a stream that already delivered output) sets
+ * *http_status to -1.                                                   */
+typedef strands_status aws_attempt_fn(void *user, long *http_status,
+                                      strands_error *err);
+
+/** Runs fn until it succeeds, fails with a non-retryable error, runs out
+ * of attempts or quota, or *cancelled is set (E_CANCELLED). Sleeps with
+ * full jitter between attempts. policy NULL: one attempt.               */
+strands_status aws_retry_run(aws_retry_policy *policy, aws_attempt_fn *fn,
+                             void *user, const atomic_int *cancelled,
+                             strands_error *err);
+
 #endif

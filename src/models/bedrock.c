@@ -9,6 +9,7 @@
 #include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "models/converse.h"
+#include "models/converse_stream.h"
 #include "strands/aws.h"
 #include "strands/clock.h"
 
@@ -17,52 +18,130 @@ typedef struct bedrock_model {
     char *model_id;
     char *region;
     char *path;           /* "/model/<encoded id>/converse" */
+    char *stream_path;    /* "/model/<encoded id>/converse-stream" */
     aws_endpoint endpoint;
     strands_credentials_provider *credentials;
+    char *bearer_token;   /* AWS_BEARER_TOKEN_BEDROCK, or NULL */
     http_client *http;
-    int max_attempts;
+    aws_retry_policy retry;
     long connect_timeout_ms;
     long request_timeout_ms;
 } bedrock_model;
 
-/* One attempt: resolve credentials, sign, send, parse. */
-static strands_status attempt(bedrock_model *m, const char *body,
-                              size_t body_len,
-                              const strands_model_request *req,
-                              strands_model_response *out, long *http_status,
+/* One call in flight: what every attempt needs. */
+typedef struct bedrock_call {
+    bedrock_model *m;
+    const char *body;
+    size_t body_len;
+    const strands_model_request *req;
+    strands_model_response *out;
+    cs_assembler *stream;   /* ConverseStream: this attempt's assembler */
+    strands_error stream_err;
+    strands_status stream_status;
+} bedrock_call;
+
+static void on_stream_text(void *user, const char *text, size_t len)
+{
+    const strands_model_request *req = user;
+    if (req->on_delta) req->on_delta(req->delta_user, text, len);
+}
+
+/* ConverseStream body bytes: decoded and assembled as they arrive. */
+static int on_stream_data(void *user, const char *p, size_t n)
+{
+    bedrock_call *bc = user;
+    bc->stream_status = cs_assembler_feed(bc->stream, (const uint8_t *)p, n,
+                                          &bc->stream_err);
+    return bc->stream_status != STRANDS_OK; /* non-zero aborts the body */
+}
+
+/* Finishes a streamed 200 answer: the in-stream error, or the message. */
+static strands_status finish_stream(bedrock_call *bc, strands_error *err)
+{
+    strands_status st = bc->stream_status;
+    if (st == STRANDS_OK) st = cs_assembler_finish(bc->stream, bc->out, err);
+    else if (err) *err = bc->stream_err;
+    return st;
+}
+
+/* One attempt: resolve credentials (or use the bearer key), sign, send,
+ * parse. Credentials are resolved per attempt: a refresh between attempts
+ * is picked up. */
+static strands_status attempt(void *user, long *http_status,
                               strands_error *err)
 {
+    bedrock_call *bc = user;
+    bedrock_model *m = bc->m;
     strands_credentials creds;
-    strands_status st = strands_credentials_resolve(m->credentials, &creds,
-                                                    err);
-    if (st != STRANDS_OK) return st;
+    memset(&creds, 0, sizeof creds);
+    if (!m->bearer_token) {
+        strands_status st = strands_credentials_resolve(m->credentials,
+                                                        &creds, err);
+        if (st != STRANDS_OK) return st;
+    }
+    int streaming = bc->req->stream;
+    if (streaming) {
+        cs_callbacks cb = {on_stream_text, NULL, (void *)bc->req};
+        cs_assembler_free(bc->stream);
+        bc->stream = cs_assembler_new(&cb);
+        bc->stream_status = STRANDS_OK;
+        if (!bc->stream) {
+            strands_credentials_wipe(&creds);
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        }
+    }
     aws_call call = {
         .endpoint = &m->endpoint,
         .service = "bedrock",
         .region = m->region,
-        .creds = &creds,
+        .creds = m->bearer_token ? NULL : &creds,
+        .bearer_token = m->bearer_token,
         .method = "POST",
-        .path = m->path,
+        .path = streaming ? m->stream_path : m->path,
+        .on_data = streaming ? on_stream_data : NULL,
+        .data_user = bc,
         .content_type = "application/json",
-        .body = body,
-        .body_len = body_len,
+        .body = bc->body,
+        .body_len = bc->body_len,
         .connect_timeout_ms = m->connect_timeout_ms,
         .timeout_ms = m->request_timeout_ms,
-        .cancelled = req->cancelled,
+        .cancelled = bc->req->cancelled,
     };
     http_response resp;
-    st = aws_call_send(m->http, &call, &resp, err);
+    strands_status st = aws_call_send(m->http, &call, &resp, err);
     strands_credentials_wipe(&creds);
-    *http_status = 0;
-    if (st != STRANDS_OK) return st;
-    *http_status = resp.status;
-    if (resp.status == 200)
-        st = converse_parse_response(strands_buf_str(&resp.body),
-                                     resp.body.len, out, err);
-    else
-        st = aws_error_from_response(&resp, "Bedrock", err);
-    http_response_cleanup(&resp);
+    if (streaming && bc->stream_status != STRANDS_OK) {
+        /* The body was cut short by an in-stream exception or bad frame. */
+        if (st == STRANDS_OK) http_response_cleanup(&resp);
+        st = finish_stream(bc, err);
+    } else if (st == STRANDS_OK) {
+        *http_status = resp.status;
+        if (resp.status == 200 && streaming)
+            st = finish_stream(bc, err);
+        else if (resp.status == 200)
+            st = converse_parse_response(strands_buf_str(&resp.body),
+                                         resp.body.len, bc->out, err);
+        else
+            st = aws_error_from_response(&resp, "Bedrock", err);
+        http_response_cleanup(&resp);
+    }
+    /* Output already forwarded to the client must not be sent twice. */
+    if (st != STRANDS_OK && streaming && cs_assembler_sent_anything(bc->stream))
+        *http_status = -1;
     return st;
+}
+
+/* AWS answers these when the signing keys are expired, rotated or wrong:
+ * fresh credentials (e.g. a re-read secret) may heal the call. */
+static int credentials_rejected(const strands_error *err)
+{
+    static const char *const codes[] = {"ExpiredTokenException",
+                                        "UnrecognizedClientException",
+                                        "InvalidSignatureException", NULL};
+    if (err->status != STRANDS_E_UPSTREAM) return 0;
+    for (const char *const *c = codes; *c; c++)
+        if (!strcmp(err->code, *c)) return 1;
+    return 0;
 }
 
 static strands_status bedrock_converse(strands_model *self,
@@ -78,25 +157,15 @@ static strands_status bedrock_converse(strands_model *self,
     if (!text)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "cannot serialize the Converse request");
-    size_t len = strlen(text);
-    strands_status st = STRANDS_E_INTERNAL;
-    for (int n = 1; n <= m->max_attempts; n++) {
-        long http_status = 0;
-        strands_error_clear(err);
-        st = attempt(m, text, len, req, out, &http_status, err);
-        if (st == STRANDS_OK || n == m->max_attempts) break;
-        int transport = st == STRANDS_E_NETWORK || st == STRANDS_E_TIMEOUT;
-        if (!transport && st != STRANDS_E_UPSTREAM) break;
-        if (!aws_retry_is_retryable(transport ? st : STRANDS_OK, http_status,
-                                    err ? err->code : NULL))
-            break;
-        int64_t delay = aws_retry_delay_ms(n, aws_retry_random_unit());
-        if (aws_retry_sleep(delay, req->cancelled) != 0) {
-            st = strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
-                                   "model call cancelled");
-            break;
-        }
+    bedrock_call bc = {m, text, strlen(text), req, out, NULL, {0}, STRANDS_OK};
+    strands_status st = aws_retry_run(&m->retry, attempt, &bc, req->cancelled,
+                                      err);
+    if (st != STRANDS_OK && !m->bearer_token && credentials_rejected(err)) {
+        /* Once per call: drop cached credentials and try again. */
+        strands_credentials_invalidate(m->credentials);
+        st = aws_retry_run(&m->retry, attempt, &bc, req->cancelled, err);
     }
+    cs_assembler_free(bc.stream);
     free(text);
     return st;
 }
@@ -107,7 +176,12 @@ static void bedrock_destroy(strands_model *self)
     http_client_free(m->http);
     free(m->model_id);
     free(m->region);
+    if (m->bearer_token) {
+        explicit_bzero(m->bearer_token, strlen(m->bearer_token));
+        free(m->bearer_token);
+    }
     free(m->path);
+    free(m->stream_path);
     free(m);
 }
 
@@ -151,18 +225,34 @@ strands_model *strands_bedrock_model_new(const strands_bedrock_config *cfg,
     char *enc = sigv4_uri_encode(cfg->model_id, strlen(cfg->model_id));
     size_t plen = enc ? strlen(enc) + 32 : 0;
     m->path = enc ? malloc(plen) : NULL;
+    m->stream_path = enc ? malloc(plen + 8) : NULL;
     if (m->path) snprintf(m->path, plen, "/model/%s/converse", enc);
+    if (m->stream_path)
+        snprintf(m->stream_path, plen + 8, "/model/%s/converse-stream", enc);
     free(enc);
     m->model_id = strdup(cfg->model_id);
     m->region = strdup(cfg->region);
     m->http = http_client_new(64);
-    if (!m->path || !m->model_id || !m->region || !m->http) {
+    if (!m->path || !m->stream_path || !m->model_id || !m->region ||
+        !m->http) {
         bedrock_destroy(&m->base);
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
         return NULL;
     }
     m->credentials = cfg->credentials;
-    m->max_attempts = cfg->max_attempts;
+    char attempts[16];
+    snprintf(attempts, sizeof attempts, "%d", cfg->max_attempts);
+    if (aws_retry_policy_init(&m->retry, cfg->retry_mode, attempts, err) !=
+        STRANDS_OK) {
+        bedrock_destroy(&m->base);
+        return NULL;
+    }
+    if (cfg->bearer_token && *cfg->bearer_token &&
+        !(m->bearer_token = strdup(cfg->bearer_token))) {
+        bedrock_destroy(&m->base);
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        return NULL;
+    }
     m->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
                                                     : 10000;
     m->request_timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms

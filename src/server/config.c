@@ -11,7 +11,9 @@
 #include "strands/log.h"
 #include "strands/tool.h"
 
-typedef enum { T_INT, T_SIZE, T_SECONDS, T_STR, T_OPT_STR, T_LEVEL, T_URL } kind;
+typedef enum {
+    T_INT, T_SIZE, T_SECONDS, T_STR, T_OPT_STR, T_LEVEL, T_URL, T_RETRY
+} kind;
 
 typedef struct setting {
     const char *name;
@@ -32,8 +34,9 @@ static const setting settings[] = {
      "IPv4 address to listen on"},
     {"MODEL_ID", NULL, T_STR, "us.anthropic.claude-sonnet-4-20250514-v1:0", 0,
      0, OFF(model_id), "Bedrock model id, inference profile id or ARN"},
-    {"AWS_REGION", "AWS_DEFAULT_REGION", T_STR, "us-east-1", 0, 0,
-     OFF(region), "AWS region (AWS_DEFAULT_REGION is read when unset)"},
+    {"AWS_REGION", "AWS_DEFAULT_REGION", T_OPT_STR, NULL, 0, 0, OFF(region),
+     "AWS region (then AWS_DEFAULT_REGION, the profile's region, "
+     "us-east-1)"},
     {"MAX_TOKENS", NULL, T_INT, "4096", 1, 1000000, OFF(max_tokens),
      "inferenceConfig.maxTokens of each model call"},
     {"MAX_ITERATIONS", NULL, T_INT, "10", 1, 1000, OFF(max_iterations),
@@ -51,10 +54,27 @@ static const setting settings[] = {
     {"SHUTDOWN_GRACE_SECONDS", NULL, T_INT, "10", 0, 3600,
      OFF(shutdown_grace_s),
      "on SIGTERM/SIGINT, time in-flight invocations get to finish"},
+    {"SSE_KEEPALIVE_SECONDS", NULL, T_INT, "15", 1, 3600,
+     OFF(sse_keepalive_s),
+     "streaming: send a ': keep-alive' comment after this much silence"},
     {"MAX_BODY_BYTES", NULL, T_SIZE, "104857600", 1, 1LL << 32,
      OFF(max_body_bytes), "largest accepted request body (413 above)"},
     {"AWS_MAX_ATTEMPTS", NULL, T_INT, "3", 1, 20, OFF(max_attempts),
      "attempts per AWS call, retries with backoff included"},
+    {"AWS_RETRY_MODE", NULL, T_RETRY, "standard", 0, 0, OFF(retry_mode),
+     "standard (retry quota), legacy (no quota) or adaptive (= standard)"},
+    {"BEDROCK_CREDENTIALS_SECRET", NULL, T_OPT_STR, NULL, 0, 0,
+     OFF(bedrock_secret),
+     "Secrets Manager secret (name or ARN) holding the keys for Bedrock; "
+     "read with the credential chain's (bootstrap) credentials"},
+    {"BEDROCK_CREDENTIALS_REFRESH_SECONDS", NULL, T_SECONDS, "900", 0, 86400,
+     OFF(secret_refresh_s),
+     "re-read that secret this often (0 = only when Bedrock rejects the "
+     "keys)"},
+    {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL", T_URL, NULL, 0,
+     0, OFF(sm_endpoint), "Secrets Manager endpoint override"},
+    {"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL", T_URL, NULL, 0, 0,
+     OFF(sts_endpoint), "STS endpoint override"},
     {"SESSION_MAX_COUNT", NULL, T_SIZE, "1000", 1, 10000000,
      OFF(max_sessions),
      "conversations kept in memory (least recently used evicted)"},
@@ -162,6 +182,14 @@ static strands_status load_one(strands_runtime_config *cfg, const setting *s,
         st = dup_into((char **)field, v, err);
         break;
     case T_OPT_STR:
+        st = dup_into((char **)field, v && *v ? v : NULL, err);
+        break;
+    case T_RETRY:
+        if (strcmp(v, "standard") && strcmp(v, "legacy") &&
+            strcmp(v, "adaptive"))
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "%s: '%s' is not one of standard, "
+                                     "legacy, adaptive", name, v);
         st = dup_into((char **)field, v, err);
         break;
     }
@@ -201,6 +229,10 @@ void strands_runtime_config_cleanup(strands_runtime_config *cfg)
     free(cfg->system_prompt);
     free(cfg->tools);
     free(cfg->bedrock_endpoint);
+    free(cfg->retry_mode);
+    free(cfg->bedrock_secret);
+    free(cfg->sm_endpoint);
+    free(cfg->sts_endpoint);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -50,6 +50,21 @@ typedef struct request_ctx {
  * pairs (name, value, ..., NULL) are added. Records the status in ctx. */
 enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
                                  int status, json_t *doc, ...);
+#define SERVER_SESSION_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+
+/** The error_type of a failed invocation: the upstream code when there is
+ * one (e.g. "ValidationException"), else a name for the status.         */
+const char *server_error_type(const strands_error *err);
+/** The HTTP status for a failed invocation (502 for upstream failures). */
+int server_error_status(const strands_error *err);
+/** Sends the JSON error of a failed invocation with its status. */
+enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
+                                        request_ctx *ctx,
+                                        const strands_error *err);
+/** The invocation response document (new reference). */
+json_t *server_result_json(const char *invocation_id, const char *session_id,
+                           const strands_agent_result *r);
+
 /** Sends {"error": message, "error_type": type}. */
 enum MHD_Result server_send_error(struct MHD_Connection *c, request_ctx *ctx,
                                   int status, const char *type,
@@ -65,6 +80,15 @@ enum MHD_Result ping_handle(strands_server *s, struct MHD_Connection *c,
 /** The body's "prompt" as a content-block array (new reference), or NULL
  * with the reason (for a 400) in why.                                   */
 json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz);
+
+/** Counts an invocation (or an SSE agent thread) as in flight; shutdown
+ * waits for the count to reach zero.                                    */
+void server_begin_invocation(strands_server *s);
+void server_end_invocation(strands_server *s);
+
+/** Streams an invocation as Server-Sent Events (prompt is stolen). */
+enum MHD_Result sse_handle(strands_server *s, struct MHD_Connection *c,
+                           request_ctx *ctx, json_t *prompt);
 
 /** Handles a complete POST /invocations body. */
 enum MHD_Result invocations_handle(strands_server *s,

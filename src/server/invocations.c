@@ -8,7 +8,7 @@
 #include "strands/log.h"
 #include "strands/util.h"
 
-#define SESSION_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+#define SESSION_HEADER SERVER_SESSION_HEADER
 #define REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
 #define MAX_ID_LEN 256
 
@@ -45,47 +45,18 @@ static int resolve_session(const json_t *body, struct MHD_Connection *c,
     return 1;
 }
 
-/* The error_type of a failed invocation: the upstream code when there is
- * one (e.g. "ValidationException"), else a name for the status. */
-static const char *error_type_for(const strands_error *err)
-{
-    if (err->code[0] && strncmp(err->code, "E_", 2)) return err->code;
-    switch (err->status) {
-    case STRANDS_E_BUSY: return "SessionBusy";
-    case STRANDS_E_INVALID: return "ValidationError";
-    case STRANDS_E_UNAVAILABLE: return "ServiceUnavailable";
-    case STRANDS_E_CANCELLED: return "Cancelled";
-    case STRANDS_E_TIMEOUT: return "Timeout";
-    case STRANDS_E_NO_CREDENTIALS: return "NoCredentialsError";
-    default: return "InternalError";
-    }
-}
 
-static enum MHD_Result send_agent_error(struct MHD_Connection *c,
-                                        request_ctx *ctx,
-                                        const strands_error *err)
-{
-    int status = strands_status_http(err->status);
-    if (err->status == STRANDS_E_UPSTREAM || err->status == STRANDS_E_NETWORK ||
-        err->status == STRANDS_E_PARSE)
-        status = 502;
-    json_t *doc = json_pack("{s:s, s:s}", "error", err->message, "error_type",
-                            error_type_for(err));
-    return server_send_json(c, ctx, status, doc, SESSION_HEADER,
-                            ctx->session_id, NULL);
-}
 
-static json_t *result_json(const request_ctx *ctx,
-                           const strands_agent_result *r)
+
+/* SSE when the body says "stream": true, or, when it has no "stream"
+ * field, when the Accept header lists text/event-stream. */
+static int wants_stream(const json_t *body, struct MHD_Connection *c)
 {
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i}", "invocation_id",
-        ctx->request_id, "session_id", ctx->session_id, "response",
-        r->text ? r->text : "", "stop_reason",
-        strands_stop_reason_name(r->stop_reason), "usage", "input_tokens",
-        (json_int_t)r->usage.input_tokens, "output_tokens",
-        (json_int_t)r->usage.output_tokens, "total_tokens",
-        (json_int_t)r->usage.total_tokens, "iterations", r->iterations);
+    json_t *v = json_object_get(body, "stream");
+    if (v) return json_is_true(v);
+    const char *accept =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    return accept && strstr(accept, "text/event-stream") != NULL;
 }
 
 enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
@@ -108,7 +79,9 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
         json_decref(body);
         return server_send_error(c, ctx, 400, "ValidationError", why);
     }
+    int stream = wants_stream(body, c);
     json_decref(body);
+    if (stream) return sse_handle(s, c, ctx, prompt);
 
     strands_invocation inv = {
         .session_id = ctx->session_id,
@@ -124,9 +97,9 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
     if (st != STRANDS_OK) {
         strands_log(st == STRANDS_E_BUSY ? STRANDS_LOG_WARN : STRANDS_LOG_ERROR,
                     "strands.agent", ctx->request_id, ctx->session_id, NULL,
-                    "Invocation failed: %s: %s", error_type_for(&err),
+                    "Invocation failed: %s: %s", server_error_type(&err),
                     err.message);
-        return send_agent_error(c, ctx, &err);
+        return server_send_agent_error(c, ctx, &err);
     }
     strands_log(STRANDS_LOG_INFO, "strands.agent", ctx->request_id,
                 ctx->session_id, NULL,
@@ -134,7 +107,7 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
                 "iterations=%d tokens=%lld",
                 strands_stop_reason_name(result.stop_reason), result.iterations,
                 (long long)result.usage.total_tokens);
-    json_t *doc = result_json(ctx, &result);
+    json_t *doc = server_result_json(ctx->request_id, ctx->session_id, &result);
     strands_agent_result_cleanup(&result);
     return server_send_json(c, ctx, 200, doc, SESSION_HEADER, ctx->session_id,
                             NULL);

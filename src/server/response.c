@@ -46,3 +46,48 @@ enum MHD_Result server_send_error(struct MHD_Connection *c, request_ctx *ctx,
                             type);
     return server_send_json(c, ctx, status, doc, NULL);
 }
+
+const char *server_error_type(const strands_error *err)
+{
+    if (err->code[0] && strncmp(err->code, "E_", 2)) return err->code;
+    switch (err->status) {
+    case STRANDS_E_BUSY: return "SessionBusy";
+    case STRANDS_E_INVALID: return "ValidationError";
+    case STRANDS_E_UNAVAILABLE: return "ServiceUnavailable";
+    case STRANDS_E_CANCELLED: return "Cancelled";
+    case STRANDS_E_TIMEOUT: return "Timeout";
+    case STRANDS_E_NO_CREDENTIALS: return "NoCredentialsError";
+    default: return "InternalError";
+    }
+}
+
+int server_error_status(const strands_error *err)
+{
+    if (err->status == STRANDS_E_UPSTREAM || err->status == STRANDS_E_NETWORK ||
+        err->status == STRANDS_E_PARSE)
+        return 502;
+    return strands_status_http(err->status);
+}
+
+enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
+                                        request_ctx *ctx,
+                                        const strands_error *err)
+{
+    json_t *doc = json_pack("{s:s, s:s}", "error", err->message, "error_type",
+                            server_error_type(err));
+    return server_send_json(c, ctx, server_error_status(err), doc,
+                            SERVER_SESSION_HEADER, ctx->session_id, NULL);
+}
+
+json_t *server_result_json(const char *invocation_id, const char *session_id,
+                           const strands_agent_result *r)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i}", "invocation_id",
+        invocation_id, "session_id", session_id, "response",
+        r->text ? r->text : "", "stop_reason",
+        strands_stop_reason_name(r->stop_reason), "usage", "input_tokens",
+        (json_int_t)r->usage.input_tokens, "output_tokens",
+        (json_int_t)r->usage.output_tokens, "total_tokens",
+        (json_int_t)r->usage.total_tokens, "iterations", r->iterations);
+}

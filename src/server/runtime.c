@@ -2,6 +2,7 @@
  * tools, session store, agent, server -> wait for SIGTERM/SIGINT ->
  * graceful shutdown. The strands-runtime binary is this one call.       */
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,21 @@ static void usage(FILE *f)
             "with SigV4. Configured by environment variables:\n\n");
     strands_runtime_config_print_help(f);
     fprintf(f,
-            "\nCredentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
-            "AWS_SESSION_TOKEN. Without them the server starts, /ping is\n"
-            "healthy and /invocations answers 503.\n");
+            "\nCredentials for Bedrock, first found wins (as AWS SDKs):\n"
+            "  1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+            "  2. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN "
+            "[+ AWS_ROLE_SESSION_NAME]\n"
+            "  3. shared files: AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE,\n"
+            "     AWS_CONFIG_FILE (static keys, credential_process, role_arn)\n"
+            "  4. AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI with\n"
+            "     AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)\n"
+            "  5. instance metadata (IMDSv2; AWS_EC2_METADATA_DISABLED=true "
+            "skips it,\n     AWS_EC2_METADATA_SERVICE_ENDPOINT overrides it)\n"
+            "With BEDROCK_CREDENTIALS_SECRET these only read the secret, and "
+            "Bedrock\ncalls are signed with the keys stored in it. "
+            "AWS_BEARER_TOKEN_BEDROCK\n(a Bedrock API key) replaces SigV4 "
+            "on Bedrock calls. Without credentials the\nserver starts, /ping "
+            "is healthy and /invocations answers 503.\n");
 }
 
 /* Adds the built-ins named in TOOLS, then the hook's tools. */
@@ -48,6 +61,37 @@ static int add_tools(strands_tool_registry *reg, const char *list,
         rc = -1;
     }
     return rc;
+}
+
+/* Reads the Bedrock credentials secret once at start-up, so a missing,
+ * denied or malformed secret stops the runtime with a clear message. */
+static int check_secret(strands_credentials_provider *creds, const char *id)
+{
+    strands_credentials c;
+    strands_error err;
+    strands_status st = strands_credentials_resolve(creds, &c, &err);
+    strands_credentials_wipe(&c);
+    if (st == STRANDS_OK) return 0;
+    fprintf(stderr, "strands-runtime: BEDROCK_CREDENTIALS_SECRET '%s': %s\n",
+            id, err.message);
+    return -1;
+}
+
+/* Looks for credentials once, off the start-up path (instance metadata
+ * may take a second to answer), and warns when there are none. */
+static void *check_credentials(void *arg)
+{
+    strands_credentials c;
+    strands_error err;
+    if (strands_credentials_resolve(arg, &c, &err) != STRANDS_OK)
+        strands_log(STRANDS_LOG_WARN, "strands.runtime", NULL, NULL, NULL,
+                    "%s; /invocations will answer 503 until credentials are "
+                    "available", err.message);
+    else
+        strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
+                    "AWS credentials found (%s provider)", c.source);
+    strands_credentials_wipe(&c);
+    return NULL;
 }
 
 /* Blocks until SIGTERM or SIGINT; returns the signal number. */
@@ -96,12 +140,38 @@ int strands_runtime_main(int argc, char **argv,
     signal(SIGPIPE, SIG_IGN);
 
     int rc = 1;
-    strands_credentials_provider *creds = strands_credentials_env_new();
+    pthread_t checker;
+    int checker_started = 0;
+    char region[64];
+    if (cfg.region)
+        snprintf(region, sizeof region, "%s", cfg.region);
+    else
+        strands_aws_region(NULL, NULL, region, sizeof region);
+    strands_aws_options ao = {.region = region,
+                              .bedrock_secret_id = cfg.bedrock_secret,
+                              .secret_refresh_s = cfg.secret_refresh_s,
+                              .retry_mode = cfg.retry_mode,
+                              .max_attempts = cfg.max_attempts};
+    strands_credentials_provider *creds =
+        strands_credentials_for_bedrock_new(&ao, &err);
+    if (!creds) {
+        fprintf(stderr, "strands-runtime: credentials: %s\n", err.message);
+        strands_runtime_config_cleanup(&cfg);
+        return 2;
+    }
+    if (cfg.bedrock_secret && check_secret(creds, cfg.bedrock_secret)) {
+        strands_credentials_provider_free(creds);
+        strands_runtime_config_cleanup(&cfg);
+        return 1;
+    }
+    const char *bearer = getenv("AWS_BEARER_TOKEN_BEDROCK");
     strands_bedrock_config bc = {.model_id = cfg.model_id,
-                                 .region = cfg.region,
+                                 .region = region,
                                  .endpoint = cfg.bedrock_endpoint,
                                  .credentials = creds,
-                                 .max_attempts = cfg.max_attempts};
+                                 .bearer_token = bearer,
+                                 .max_attempts = cfg.max_attempts,
+                                 .retry_mode = cfg.retry_mode};
     strands_model *model = NULL;
     if (creds && hooks && hooks->create_model)
         model = hooks->create_model(hooks->user, &cfg, creds, &err);
@@ -136,24 +206,21 @@ int strands_runtime_main(int argc, char **argv,
     strands_server_config sc = {.bind_address = cfg.bind_address,
                                 .port = cfg.port,
                                 .max_body_bytes = cfg.max_body_bytes,
+                                .sse_keepalive_s = cfg.sse_keepalive_s,
                                 .agent = agent};
     server = strands_server_start(&sc, &err);
     if (!server) {
         fprintf(stderr, "strands-runtime: %s\n", err.message);
         goto out;
     }
-    strands_credentials probe;
-    if (strands_credentials_resolve(creds, &probe, &err) != STRANDS_OK)
-        strands_log(STRANDS_LOG_WARN, "strands.runtime", NULL, NULL, NULL,
-                    "%s; /invocations will answer 503 until they are set",
-                    err.message);
-    strands_credentials_wipe(&probe);
+    if (!bearer && !cfg.bedrock_secret)
+        checker_started =
+            pthread_create(&checker, NULL, check_credentials, creds) == 0;
     strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
                 "strands-runtime %s listening on %s:%d (model %s, region %s, "
                 "tools '%s')",
                 STRANDS_VERSION, cfg.bind_address,
-                strands_server_port(server), cfg.model_id, cfg.region,
-                cfg.tools);
+                strands_server_port(server), cfg.model_id, region, cfg.tools);
 
     int sig = wait_for_signal(&set);
     strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
@@ -171,6 +238,7 @@ int strands_runtime_main(int argc, char **argv,
                 "shutdown complete");
     rc = 0;
 out:
+    if (checker_started) pthread_join(checker, NULL);
     strands_server_stop(server);
     strands_agent_free(agent);
     strands_session_store_free(store);

@@ -16,7 +16,7 @@
 
 #define REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
 
-static void begin_invocation(strands_server *s)
+void server_begin_invocation(strands_server *s)
 {
     pthread_mutex_lock(&s->idle_lock);
     s->in_flight++;
@@ -25,7 +25,7 @@ static void begin_invocation(strands_server *s)
 
 /* When the last invocation ends, hand freed heap memory back to the OS
  * (at most once a second), so RSS falls back after a burst of load. */
-static void end_invocation(strands_server *s)
+void server_end_invocation(strands_server *s)
 {
     pthread_mutex_lock(&s->idle_lock);
     int idle = --s->in_flight == 0;
@@ -98,7 +98,7 @@ static enum MHD_Result route(strands_server *s, struct MHD_Connection *c,
     }
     /* Counted until the response has been sent (see on_completed), so a
      * graceful shutdown never cuts a finished answer off the wire. */
-    begin_invocation(s);
+    server_begin_invocation(s);
     ctx->in_flight = 1;
     return invocations_handle(s, c, ctx);
 }
@@ -136,7 +136,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !ctx->status)
         ctx->status = 499; /* client went away before a response */
     request_log(c, ctx->method, ctx->path, ctx);
-    if (ctx->in_flight) end_invocation(s);
+    if (ctx->in_flight) server_end_invocation(s);
     *con_cls = NULL;
     strands_buf_cleanup(&ctx->body);
     free(ctx);

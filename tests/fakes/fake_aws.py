@@ -832,7 +832,7 @@ class _FakeBase:
         entry = {"method": handler.command, "path": handler.path,
                  "headers": headers, "body": parsed, "status": None,
                  "error": None, "auth_error": None, "step": None,
-                 "stream_events": None}
+                 "stream_events": None, "events_sent": None}
         # Every key exists before the entry is shared, so handler threads
         # only replace values and requests() never sees the dict grow.
         if parsed is None and body:
@@ -1090,12 +1090,18 @@ class FakeBedrock(_FakeBase):
         handler.end_headers()
         chunking = step.get("chunking", self.chunking)
         pause = step.get("event_delay_ms", 0) / 1000.0
-        for i, frame in enumerate(frames):
-            if i and pause:
-                handler.wfile.flush()
-                time.sleep(pause)
-            self._write(handler, frame, chunking)
-        handler.wfile.flush()
+        try:
+            for i, frame in enumerate(frames):
+                if i and pause:
+                    handler.wfile.flush()
+                    time.sleep(pause)
+                self._write(handler, frame, chunking)
+                entry["events_sent"] = i + 1
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away mid-stream (a cancelled invocation).
+            entry["status"] = "client_closed"
+            raise _DropConnection()
         if keep is not None:
             entry["status"] = "dropped"
             raise _DropConnection()

@@ -43,7 +43,11 @@ class Runtime:
                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                "AWS_SESSION_TOKEN": SESSION_TOKEN,
-               "AWS_REGION": "us-east-1"}
+               "AWS_REGION": "us-east-1",
+               # Loopback only: never probe the link-local metadata service,
+               # and never read the machine's own ~/.aws files.
+               "AWS_EC2_METADATA_DISABLED": "true",
+               "HOME": tempfile.gettempdir() + "/strands-no-home"}
         if "ASAN_OPTIONS" in os.environ:
             env["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"]
         if "UBSAN_OPTIONS" in os.environ:

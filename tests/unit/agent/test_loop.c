@@ -142,7 +142,7 @@ static strands_status invoke(env *e, const char *session, const char *text,
                              strands_agent_result *out, strands_error *err)
 {
     json_t *prompt = json_pack("[{s:s}]", "text", text);
-    strands_invocation inv = {session, "inv-1", prompt, NULL, 0, NULL};
+    strands_invocation inv = {session, "inv-1", prompt, NULL, 0, NULL, 0};
     strands_status st = strands_agent_invoke(e->agent, &inv, out, err);
     json_decref(prompt);
     return st;
@@ -435,7 +435,7 @@ static void test_events_in_order(void)
     ev_log log = {{0}, 0};
     strands_event_sink sink = {record, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     int want[] = {STRANDS_EVENT_INVOCATION_START, STRANDS_EVENT_MESSAGE_ADDED,

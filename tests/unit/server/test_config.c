@@ -54,7 +54,7 @@ static void test_config_defaults(void)
     CHECK_INT(cfg.port, 8080);
     CHECK_STR(cfg.bind_address, "0.0.0.0");
     CHECK_STR(cfg.model_id, "us.anthropic.claude-sonnet-4-20250514-v1:0");
-    CHECK_STR(cfg.region, "us-east-1");
+    CHECK(cfg.region == NULL); /* resolved later: profile, us-east-1 */
     CHECK_INT(cfg.max_tokens, 4096);
     CHECK_INT(cfg.max_iterations, 10);
     CHECK(cfg.system_prompt == NULL);
@@ -101,7 +101,7 @@ static void test_config_values(void)
     CHECK_INT(cfg.max_sessions, 5);
     CHECK_INT(cfg.session_ttl_s, 0);
     CHECK_STR(cfg.bind_address, "127.0.0.1");
-    CHECK_STR(cfg.system_prompt, "");
+    CHECK(cfg.system_prompt == NULL); /* empty = unset, as AWS SDKs do */
     strands_runtime_config_cleanup(&cfg);
 }
 
@@ -137,13 +137,21 @@ static void test_config_endpoint_precedence(void)
               STRANDS_OK);
     CHECK_STR(cfg.bedrock_endpoint, "https://general.example.com/p");
     strands_runtime_config_cleanup(&cfg);
-    /* The specific variable wins even when the general one is invalid. */
+    /* The specific variable wins for its service; the general one still
+     * applies to the others (Secrets Manager, STS), so it must be valid. */
     CHECK_INT(load(&cfg, &err,
-                   VARS("AWS_ENDPOINT_URL=http://example.com",
+                   VARS("AWS_ENDPOINT_URL=https://generic.test",
                         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME=https://ok.test")),
               STRANDS_OK);
     CHECK_STR(cfg.bedrock_endpoint, "https://ok.test");
+    CHECK_STR(cfg.sm_endpoint, "https://generic.test");
+    CHECK_STR(cfg.sts_endpoint, "https://generic.test");
     strands_runtime_config_cleanup(&cfg);
+    CHECK_INT(load(&cfg, &err,
+                   VARS("AWS_ENDPOINT_URL=http://example.com",
+                        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME=https://ok.test")),
+              STRANDS_E_INVALID);
+    CHECK(strstr(err.message, "AWS_ENDPOINT_URL") == err.message);
 }
 
 static void test_config_tools(void)
@@ -185,8 +193,13 @@ static void test_config_bad_values(void)
         {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=ftp://x",
          "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"},
         {"MODEL_ID=", "MODEL_ID"},
-        {"AWS_REGION=", "AWS_REGION"},
-        {"AWS_DEFAULT_REGION=", "AWS_DEFAULT_REGION"},
+        {"AWS_RETRY_MODE=fast", "AWS_RETRY_MODE"},
+        {"BEDROCK_CREDENTIALS_REFRESH_SECONDS=-1",
+         "BEDROCK_CREDENTIALS_REFRESH_SECONDS"},
+        {"AWS_ENDPOINT_URL_SECRETS_MANAGER=http://example.com",
+         "AWS_ENDPOINT_URL_SECRETS_MANAGER"},
+        {"AWS_ENDPOINT_URL_STS=nope", "AWS_ENDPOINT_URL_STS"},
+        {"SSE_KEEPALIVE_SECONDS=0", "SSE_KEEPALIVE_SECONDS"},
         {"AWS_MAX_ATTEMPTS=0", "AWS_MAX_ATTEMPTS"},
         {"SHUTDOWN_GRACE_SECONDS=x", "SHUTDOWN_GRACE_SECONDS"},
         {"MAX_BODY_BYTES=0", "MAX_BODY_BYTES"},
