@@ -55,7 +55,8 @@ static void error_case(const char *xml, size_t size)
 static void extract_case(const char *xml, size_t size)
 {
     char a[4], b[16];
-    sts_xml_field f[2] = {{"r/a", a, sizeof a, 0}, {"r/b/c", b, sizeof b, 0}};
+    sts_xml_field f[2] = {{"r/a", a, sizeof a, 0, 0},
+                          {"r/b/c", b, sizeof b, 0, 1}};
     strands_error err;
     strands_status st = sts_xml_extract(xml, size, f, 2, &err);
     if (st != STRANDS_OK && st != STRANDS_E_PARSE) abort();

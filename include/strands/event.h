@@ -48,6 +48,11 @@ typedef struct strands_event {
     const char *stop_reason;    /* MODEL_END (model's), INVOCATION_END */
     const strands_error *error; /* non-NULL when the step failed */
     int64_t duration_ms;        /* MODEL_END, TOOL_END, INVOCATION_END */
+    /* MODEL_START only: a sink that traces may write the W3C traceparent
+     * of its model-call span here (NUL-terminated, at most
+     * traceparent_size bytes); the model call then carries it.          */
+    char *traceparent;
+    size_t traceparent_size;
 } strands_event;
 
 /* Event callback: must not block for long; must not call back into the

@@ -22,6 +22,7 @@ typedef struct strands_model_request {
     const atomic_int *cancelled; /* non-zero: abandon the call, may be NULL */
     int stream;              /* prefer the provider's streaming API, so
                                 on_delta sees text as it is produced */
+    const char *traceparent; /* W3C trace context for the call, or NULL */
     /* Streaming providers report text deltas here while the call runs
      * (type STRANDS_EVENT_TEXT_DELTA); NULL: no deltas wanted.            */
     void (*on_delta)(void *user, const char *text, size_t len);

@@ -5,6 +5,8 @@
 #ifndef STRANDS_RUNTIME_H
 #define STRANDS_RUNTIME_H
 
+#include <stddef.h>
+
 #include "strands/aws.h"
 #include "strands/config.h"
 #include "strands/model.h"
@@ -29,5 +31,11 @@ typedef struct strands_runtime_hooks {
  * configuration value, 1 when the server cannot start. hooks may be NULL. */
 STRANDS_EXTERN int strands_runtime_main(int argc, char **argv,
                                         const strands_runtime_hooks *hooks);
+
+/** GETs /ping on 127.0.0.1:port within timeout_ms. Returns 0 when it
+ * answers 200 with status Healthy (or HealthyBusy), 1 otherwise; `why`
+ * gets a one-line explanation either way.                              */
+STRANDS_EXTERN int strands_healthcheck(int port, int timeout_ms, char *why,
+                                       size_t whysz);
 
 #endif

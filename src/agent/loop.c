@@ -114,8 +114,12 @@ static strands_status model_step(agent_run *run, json_t *messages,
         .on_delta = on_delta,
         .delta_user = run,
     };
-    strands_event start = {.type = STRANDS_EVENT_MODEL_START};
+    char traceparent[64] = "";
+    strands_event start = {.type = STRANDS_EVENT_MODEL_START,
+                           .traceparent = traceparent,
+                           .traceparent_size = sizeof traceparent};
     agent_emit(run, &start);
+    if (traceparent[0]) req.traceparent = traceparent;
     int64_t t0 = strands_clock_mono_ms();
     strands_model_response resp;
     strands_status st = strands_model_converse(a->model, &req, &resp, err);

@@ -23,7 +23,7 @@ static char *header_line(const char *name, const char *value)
 strands_status aws_call_send(http_client *c, const aws_call *call,
                              http_response *resp, strands_error *err)
 {
-    if (call->n_extra > MAX_HEADERS - 6)
+    if (call->n_extra > MAX_HEADERS - 6 || call->n_unsigned > 4)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "too many headers for one AWS call");
     sigv4_header sh[MAX_HEADERS];
@@ -86,7 +86,7 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
     }
 
     /* Wire headers: the signed ones, x-amz-date, authorization. */
-    char *lines[MAX_HEADERS + 2] = {0};
+    char *lines[MAX_HEADERS + 6] = {0};
     size_t nl = 0;
     strands_status st = STRANDS_OK;
     for (size_t i = 0; i < n_signed && st == STRANDS_OK; i++)
@@ -98,6 +98,10 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
     if (st == STRANDS_OK &&
         !(lines[nl++] = header_line("authorization", auth_value)))
         st = STRANDS_E_NOMEM;
+    for (size_t i = 0; i < call->n_unsigned && st == STRANDS_OK; i++)
+        if (!(lines[nl++] = header_line(call->unsigned_extra[i].name,
+                                        call->unsigned_extra[i].value)))
+            st = STRANDS_E_NOMEM;
     if (st != STRANDS_OK) {
         strands_error_set(err, st, NULL, "out of memory building headers");
     } else {

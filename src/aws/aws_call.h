@@ -29,6 +29,8 @@ typedef struct aws_call {
     const char *content_type;
     const aws_header *extra;           /* more signed headers */
     size_t n_extra;
+    const aws_header *unsigned_extra;  /* sent but not signed (traceparent) */
+    size_t n_unsigned;
     const void *body;
     size_t body_len;
     long connect_timeout_ms;

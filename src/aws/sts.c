@@ -140,6 +140,7 @@ static strands_status put_text(xml_state *s, const char *t, size_t n)
     if (a < 0 || n == 0) return STRANDS_OK;
     sts_xml_field *f = &s->fields[a];
     size_t have = strlen(f->out);
+    if (have + n >= f->outsz && f->truncate) n = f->outsz - 1 - have;
     if (have + n >= f->outsz) return xml_fail(s, "element text too long");
     memcpy(f->out + have, t, n);
     f->out[have + n] = '\0';
@@ -447,11 +448,11 @@ static strands_status parse_response(const char *action, const char *arn,
                      "%sResponse/%sResult/Credentials/%s", action, action,
                      names[i]);
         sts_xml_field f[4] = {
-            {paths[0], out->access_key_id, sizeof out->access_key_id, 0},
+            {paths[0], out->access_key_id, sizeof out->access_key_id, 0, 0},
             {paths[1], out->secret_access_key, sizeof out->secret_access_key,
-             0},
-            {paths[2], out->session_token, sizeof out->session_token, 0},
-            {paths[3], expiration, sizeof expiration, 0}};
+             0, 0},
+            {paths[2], out->session_token, sizeof out->session_token, 0, 0},
+            {paths[3], expiration, sizeof expiration, 0, 0}};
         strands_status st = sts_xml_extract(body, len, f, 4, &e);
         const char *missing = NULL;
         for (int i = 0; i < 4 && st == STRANDS_OK && !missing; i++)
@@ -475,16 +476,14 @@ static strands_status parse_response(const char *action, const char *arn,
         out->expiration = when;
         return STRANDS_OK;
     }
-    char code[STRANDS_ERROR_CODE_MAX], message[320];
+    char code[STRANDS_ERROR_CODE_MAX], message[400];
     sts_xml_field f[2] = {
-        {"ErrorResponse/Error/Code", code, sizeof code, 0},
-        {"ErrorResponse/Error/Message", message, sizeof message, 0}};
+        {"ErrorResponse/Error/Code", code, sizeof code, 0, 0},
+        {"ErrorResponse/Error/Message", message, sizeof message, 0, 1}};
     strands_status st = sts_xml_extract(body, len, f, 2, &e);
-    if (st != STRANDS_OK) {
-        /* An over-long message still leaves a usable code. */
-        f[1].found = 0;
+    if (st != STRANDS_OK) {  /* not an STS error document */
         message[0] = '\0';
-        if (!f[0].found) code[0] = '\0';
+        code[0] = '\0';
     }
     if (!code[0]) snprintf(code, sizeof code, "HttpError%ld", status);
     sanitize(code);

@@ -75,6 +75,8 @@ typedef struct sts_xml_field {
     char *out;
     size_t outsz;
     int found;   /* OUT: 1 when the element was present */
+    int truncate; /* 1: keep the first outsz-1 bytes of a longer text
+                     instead of failing (error messages only) */
 } sts_xml_field;
 
 /** Walks a well-formed XML document (elements, attributes, text, the
@@ -83,7 +85,7 @@ typedef struct sts_xml_field {
  * and copies the text of the requested elements. Namespace prefixes are
  * ignored. E_PARSE ("<what>" without quoting the input) for malformed
  * XML, depth > STS_XML_MAX_DEPTH, a requested element that appears twice
- * or whose text does not fit its buffer. Requested elements keep
+ * or whose text does not fit its buffer (unless it may be truncated). Requested elements keep
  * found = 0 when absent.                                                */
 strands_status sts_xml_extract(const char *xml, size_t len,
                                sts_xml_field *fields, size_t n_fields,

@@ -90,7 +90,10 @@ static strands_status attempt(void *user, long *http_status,
             return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
         }
     }
+    aws_header trace = {"traceparent", bc->req->traceparent};
     aws_call call = {
+        .unsigned_extra = &trace,
+        .n_unsigned = bc->req->traceparent ? 1 : 0,
         .endpoint = &m->endpoint,
         .service = "bedrock",
         .region = m->region,

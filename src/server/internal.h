@@ -81,6 +81,15 @@ enum MHD_Result ping_handle(strands_server *s, struct MHD_Connection *c,
  * with the reason (for a 400) in why.                                   */
 json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz);
 
+/* Per-invocation counters behind the metrics log line (metrics.c). */
+typedef struct invocation_metrics {
+    int model_calls, model_errors, tool_calls, tool_errors, stream;
+} invocation_metrics;
+
+/** An event sink that writes one JSON metrics log line at the end of the
+ * invocation; m is caller storage living as long as the invocation.     */
+strands_event_sink invocation_metrics_sink(invocation_metrics *m, int stream);
+
 /** Counts an invocation (or an SSE agent thread) as in flight; shutdown
  * waits for the count to reach zero.                                    */
 void server_begin_invocation(strands_server *s);

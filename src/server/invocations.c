@@ -83,10 +83,14 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
     json_decref(body);
     if (stream) return sse_handle(s, c, ctx, prompt);
 
+    invocation_metrics metrics;
+    strands_event_sink sinks[] = {invocation_metrics_sink(&metrics, 0)};
     strands_invocation inv = {
         .session_id = ctx->session_id,
         .invocation_id = ctx->request_id,
         .prompt = prompt,
+        .sinks = sinks,
+        .n_sinks = sizeof sinks / sizeof sinks[0],
         .cancelled = &s->cancel,
     };
     strands_agent_result result;

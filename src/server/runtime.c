@@ -14,11 +14,13 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: strands-runtime [--help] [--version]\n"
+            "Usage: strands-runtime [--help] [--version] [--healthcheck]\n"
             "\n"
             "A Strands-style agent runtime for AWS Bedrock AgentCore. Serves\n"
             "GET /ping and POST /invocations; calls Bedrock Converse signed\n"
-            "with SigV4. Configured by environment variables:\n\n");
+            "with SigV4. --healthcheck GETs /ping on PORT and exits 0 when it\n"
+            "answers Healthy (for container HEALTHCHECKs). Configured by\n"
+            "environment variables:\n\n");
     strands_runtime_config_print_help(f);
     fprintf(f,
             "\nCredentials for Bedrock, first found wins (as AWS SDKs):\n"
@@ -60,6 +62,23 @@ static int add_tools(strands_tool_registry *reg, const char *list,
         fprintf(stderr, "strands-runtime: adding tools: %s\n", err.message);
         rc = -1;
     }
+    return rc;
+}
+
+/* --healthcheck: exit 0 when /ping on the configured PORT says Healthy. */
+static int healthcheck(void)
+{
+    strands_runtime_config cfg;
+    strands_error err;
+    if (strands_runtime_config_load(&cfg, NULL, NULL, &err) != STRANDS_OK) {
+        fprintf(stderr, "strands-runtime: configuration error: %s\n",
+                err.message);
+        return 2;
+    }
+    char why[128];
+    int rc = strands_healthcheck(cfg.port, 3000, why, sizeof why);
+    strands_runtime_config_cleanup(&cfg);
+    fprintf(rc ? stderr : stdout, "%s\n", why);
     return rc;
 }
 
@@ -110,6 +129,7 @@ int strands_runtime_main(int argc, char **argv,
             usage(stdout);
             return 0;
         }
+        if (!strcmp(argv[i], "--healthcheck")) return healthcheck();
         if (!strcmp(argv[i], "--version")) {
             printf("strands-runtime %s\n", STRANDS_VERSION);
             return 0;

@@ -114,13 +114,15 @@ static void on_event(void *user, const strands_event *ev)
 static void *agent_thread(void *arg)
 {
     sse_stream *st = arg;
-    strands_event_sink sink = {on_event, st};
+    invocation_metrics metrics;
+    strands_event_sink sinks[] = {{on_event, st},
+                                  invocation_metrics_sink(&metrics, 1)};
     strands_invocation inv = {
         .session_id = st->session_id,
         .invocation_id = st->request_id,
         .prompt = st->prompt,
-        .sinks = &sink,
-        .n_sinks = 1,
+        .sinks = sinks,
+        .n_sinks = sizeof sinks / sizeof sinks[0],
         .cancelled = &st->cancel,
         .stream = 1,
     };

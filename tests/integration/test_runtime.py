@@ -486,3 +486,46 @@ def test_custom_runtime_example_runs_its_c_tool(fake):
                       "content": [{"text": "desserts"}]}
     finally:
         assert rt.stop() == 0
+
+
+# -- container health check and metrics log line (issue 5) -------------------
+
+def test_healthcheck_flag(start_runtime, fake):
+    import subprocess
+    from conftest import RUNTIME, free_port
+    rt = start_runtime()
+    p = subprocess.run([RUNTIME, "--healthcheck"], env={"PORT": str(rt.port)},
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p
+    assert "healthy" in p.stdout
+    dead = free_port()
+    t0 = time.monotonic()
+    p = subprocess.run([RUNTIME, "--healthcheck"], env={"PORT": str(dead)},
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1 and "cannot connect" in p.stderr
+    assert time.monotonic() - t0 < 4
+    p = subprocess.run([RUNTIME, "--healthcheck"], env={"PORT": "x"},
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2 and "PORT" in p.stderr
+
+
+def test_one_metrics_line_per_invocation(runtime, fake):
+    fake.script([
+        {"tool_use": [{"name": "calculator", "input": {"expression": "1/0"}},
+                      {"name": "calculator", "input": {"expression": "1+1"}}]},
+        {"text": "done"},
+        {"error": "ValidationException"}])
+    assert runtime.invoke({"prompt": "a", "session_id": "m1"})[0] == 200
+    assert runtime.invoke({"prompt": "b", "session_id": "m2"})[0] == 502
+    runtime.stop()
+    lines = [l for l in runtime.log_lines()
+             if l.get("logger") == "strands.metrics"]
+    assert len(lines) == 2, lines
+    ok, bad = lines
+    assert ok["metric"] == "invocation" and ok["sessionId"] == "m1"
+    assert ok["model_calls"] == 2 and ok["tool_calls"] == 2
+    assert ok["tool_errors"] == 1 and ok["success"] is True
+    assert ok["outcome"] == "EndTurn" and ok["total_tokens"] > 0
+    assert isinstance(ok["duration_ms"], int) and ok["stream"] is False
+    assert bad["outcome"] == "ValidationException"
+    assert bad["success"] is False and bad["model_errors"] == 1

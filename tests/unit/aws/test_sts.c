@@ -155,6 +155,19 @@ static void test_parse_errors(void)
     /* Control characters from the message are flattened. */
     CHECK(strstr(err.message, ARN " & more") != NULL);
 
+    /* A very long message is cut, not a reason to lose the code. */
+    char big[3000];
+    int n = snprintf(big, sizeof big, "<ErrorResponse><Error><Code>Throttling"
+                     "</Code><Message>%02000d</Message></Error>"
+                     "</ErrorResponse>", 5);
+    CHECK_INT(sts_parse_response("AssumeRole", ARN, 400, big, (size_t)n, &c,
+                                 &err),
+              STRANDS_E_UPSTREAM);
+    CHECK_STR(err.code, "Throttling");
+    const char *cut = strstr(err.message, "HTTP 400 Throttling: 0000");
+    CHECK(cut != NULL);
+    if (cut) CHECK_INT(strlen(cut + 21), 399);  /* the first 399 bytes */
+
     /* Not XML (a proxy's HTML page): the status names the error. */
     const char *html = "<html><body>Bad Gateway</body></html>";
     CHECK_INT(sts_parse_response("AssumeRole", ARN, 502, html, strlen(html),
@@ -244,7 +257,7 @@ static void test_xml_caps(void)
     for (int i = 0; i < STS_XML_MAX_DEPTH; i++)
         n += (size_t)snprintf(xml + n, sizeof xml - n, "</a>");
     char out[8];
-    sts_xml_field f = {"a/a", out, sizeof out, 0};
+    sts_xml_field f = {"a/a", out, sizeof out, 0, 0};
     strands_error err;
     CHECK_INT(sts_xml_extract(xml, n, &f, 1, &err), STRANDS_OK);
     CHECK(f.found);
@@ -258,7 +271,7 @@ static void test_xml_caps(void)
 
     /* A value that does not fit its buffer. */
     const char *big = "<r><v>12345678</v></r>";
-    sts_xml_field g = {"r/v", out, sizeof out, 0};
+    sts_xml_field g = {"r/v", out, sizeof out, 0, 0};
     CHECK_INT(sts_xml_extract(big, strlen(big), &g, 1, &err),
               STRANDS_E_PARSE);
     const char *fits = "<r><v>1234567</v></r>";
@@ -289,10 +302,10 @@ static void test_xml_extract_details(void)
                       "<e/><t>a<!-- inner -->b<?pi x?>c</t>"
                       "<n><t>nested</t></n></r><!-- after -->trailing";
     char e[8], t[8], nt[8], missing[8];
-    sts_xml_field f[4] = {{"r/e", e, sizeof e, 0},
-                          {"r/t", t, sizeof t, 0},
-                          {"r/n/t", nt, sizeof nt, 0},
-                          {"r/x", missing, sizeof missing, 0}};
+    sts_xml_field f[4] = {{"r/e", e, sizeof e, 0, 0},
+                          {"r/t", t, sizeof t, 0, 0},
+                          {"r/n/t", nt, sizeof nt, 0, 0},
+                          {"r/x", missing, sizeof missing, 0, 0}};
     strands_error err;
     CHECK_INT(sts_xml_extract(xml, strlen(xml), f, 4, &err), STRANDS_OK);
     CHECK(f[0].found);
