@@ -61,6 +61,11 @@ STRANDS_EXTERN void strands_credentials_invalidate(
 /** Frees any provider (NULL is a no-op). */
 STRANDS_EXTERN void strands_credentials_provider_free(
     strands_credentials_provider *p);
+/** Frees this thread's crypto state. A detached thread that made AWS calls
+ * calls it last, so nothing of it outlives the thread (a joined thread
+ * does not need to).                                                    */
+STRANDS_EXTERN void strands_aws_thread_done(void);
+
 /** Overwrites the secret fields with zeros. */
 STRANDS_EXTERN void strands_credentials_wipe(strands_credentials *c);
 

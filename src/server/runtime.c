@@ -65,16 +65,21 @@ static int add_tools(strands_tool_registry *reg, const char *list,
     return rc;
 }
 
+/* Loads the configuration; on a bad value prints it and returns -1. */
+static int load_config(strands_runtime_config *cfg)
+{
+    strands_error err;
+    if (strands_runtime_config_load(cfg, NULL, NULL, &err) == STRANDS_OK)
+        return 0;
+    fprintf(stderr, "strands-runtime: configuration error: %s\n", err.message);
+    return -1;
+}
+
 /* --healthcheck: exit 0 when /ping on the configured PORT says Healthy. */
 static int healthcheck(void)
 {
     strands_runtime_config cfg;
-    strands_error err;
-    if (strands_runtime_config_load(&cfg, NULL, NULL, &err) != STRANDS_OK) {
-        fprintf(stderr, "strands-runtime: configuration error: %s\n",
-                err.message);
-        return 2;
-    }
+    if (load_config(&cfg)) return 2;
     char why[128];
     int rc = strands_healthcheck(cfg.port, 3000, why, sizeof why);
     strands_runtime_config_cleanup(&cfg);
@@ -143,11 +148,7 @@ int strands_runtime_main(int argc, char **argv,
 
     strands_runtime_config cfg;
     strands_error err;
-    if (strands_runtime_config_load(&cfg, NULL, NULL, &err) != STRANDS_OK) {
-        fprintf(stderr, "strands-runtime: configuration error: %s\n",
-                err.message);
-        return 2;
-    }
+    if (load_config(&cfg)) return 2;
     strands_log_use_json_stdout();
     strands_log_set_level((strands_log_level)cfg.log_level);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "server/internal.h"
+#include "strands/aws.h"
 #include "strands/clock.h"
 #include "strands/log.h"
 
@@ -163,6 +164,7 @@ static void *agent_thread(void *arg)
     st->finished = 1;
     pthread_cond_broadcast(&st->cond);
     pthread_mutex_unlock(&st->lock);
+    strands_aws_thread_done();   /* detached: free its crypto state now */
     server_end_invocation(st->server);
     stream_release(st);
     return NULL;
