@@ -6,7 +6,7 @@
 # `docker buildx build --push`. Prints the pushed image URI on stdout.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/deploy/common.sh
+# shellcheck source=common.sh source-path=SCRIPTDIR
 . "$HERE/common.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 

@@ -21,6 +21,7 @@ usage_error() {
 # ---- option values ---------------------------------------------------------
 # take_value "$@": the value of the option in $1, given as "--opt VALUE" or
 # "--opt=VALUE". Sets VALUE and SHIFT (how many words to shift).
+# shellcheck disable=SC2034  # VALUE and SHIFT are read by the callers
 take_value() {
     case $1 in
         --*=*) VALUE=${1#*=}; SHIFT=1 ;;
@@ -137,7 +138,11 @@ json_str() {
 }
 
 # ---- validation (each exits 2 with a message naming the option) ------------
-matches() { printf '%s' "$2" | grep -Eq "^($1)\$"; }
+# matches ERE TEXT: TEXT (one line) matches the whole extended regex ERE.
+matches() {
+    case $2 in *$'\n'*) return 1 ;; esac
+    printf '%s\n' "$2" | grep -Eq "^($1)\$"
+}
 
 check_region() {
     matches '[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+' "$2" \
@@ -170,9 +175,10 @@ arn_region() { printf '%s' "$1" | cut -d: -f4; }
 arn_runtime_id() { printf '%s' "${1##*:runtime/}"; }
 
 check_ecr_repo() {
-    [ "${#2}" -ge 2 ] && [ "${#2}" -le 256 ] \
-        && matches '[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*' "$2" \
-        || usage_error "$1: '$2' is not an ECR repository name (lower case, digits, . _ - /)"
+    if [ "${#2}" -lt 2 ] || [ "${#2}" -gt 256 ] \
+        || ! matches '[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*' "$2"; then
+        usage_error "$1: '$2' is not an ECR repository name (lower case, digits, . _ - /)"
+    fi
 }
 check_image_tag() {
     matches '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}' "$2" \
@@ -188,8 +194,9 @@ check_uint() {
 }
 check_range() {   # check_range OPT VALUE MIN MAX
     check_uint "$1" "$2"
-    [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] \
-        || usage_error "$1: $2 is not in $3..$4"
+    if [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+        usage_error "$1: $2 is not in $3..$4"
+    fi
 }
 
 # resolve_region OPT VALUE: sets REGION to VALUE, else $AWS_REGION, else
