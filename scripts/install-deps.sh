@@ -12,7 +12,7 @@ BUILD_PKGS=(build-essential cmake pkg-config clang libmicrohttpd-dev
             libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev
             libhiredis-dev ca-certificates)
 TEST_PKGS=(python3 python3-botocore python3-pytest nodejs npm wrk
-           libclang-rt-14-dev curl)
+           libclang-rt-14-dev curl shellcheck)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build" ] || want+=("${TEST_PKGS[@]}")
@@ -34,7 +34,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${1:-}" != "--build" ] && [ ! -d tests/fakes/js/node_modules ]; then
-    echo "install-deps: npm ci (pinned AWS SDK oracle packages)"
+# npm ci again whenever the lock file changed since the last install.
+stamp=tests/fakes/js/node_modules/.strands-lock-stamp
+if [ "${1:-}" != "--build" ] && ! cmp -s tests/fakes/js/package-lock.json "$stamp"; then
+    echo "install-deps: npm ci (pinned AWS SDK and OpenTelemetry oracle packages)"
     (cd tests/fakes/js && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/fakes/js/package-lock.json "$stamp"
 fi

@@ -11,13 +11,13 @@
 # Prints a closing "N passed, N failed, N skipped" line; exits non-zero on
 # failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 LIMIT=${ARM64_TIMEOUT:-1200}
 if [ "${1:-}" != "--inner" ]; then
     # timeout puts the stage in its own process group and ends all of it
     # (apt, the compilers, qemu) when the limit is reached.
-    timeout -k 30 "$LIMIT" "$0" --inner
+    timeout -k 30 "$LIMIT" bash "$0" --inner
     rc=$?
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         echo "arm64: stage timed out after ${LIMIT}s"
@@ -143,15 +143,15 @@ count_ctest "$DIR.ctest.log"
 
 step "strands-runtime under qemu-aarch64 against the fake Bedrock"
 # The integration tests run STRANDS_RUNTIME and, beside it (or in
-# STRANDS_BUILD_DIR), cred_probe and the examples. Each gets a wrapper of the
+# STRANDS_BUILD_DIR), probes and examples. Every program gets a wrapper of the
 # same name in $DIR/qemu/ that execs qemu on the arm64 binary: conftest.py
 # stops the runtime with SIGTERM expecting exit 0, and qemu passes the signal
 # to the guest and exits with its status. Wrappers need no environment
 # (conftest.py starts the runtime with a minimal one).
 qemu=$(command -v qemu-aarch64)
 mkdir -p "$DIR/qemu"
-for bin in "$DIR"/strands-runtime "$DIR"/cred_probe "$DIR"/example-*; do
-    [ -x "$bin" ] || continue
+for bin in "$DIR"/*; do
+    if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
     printf '#!/bin/sh\nexec %s -L %s %s "$@"\n' "$qemu" "$QEMU_PREFIX" \
         "$PWD/$bin" > "$DIR/qemu/${bin##*/}"
     chmod +x "$DIR/qemu/${bin##*/}"

@@ -5,7 +5,9 @@
 #      integration tests of the real binary against the fake Bedrock, and
 #      the examples;
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the
-#      same unit and integration tests.
+#      same unit and integration tests;
+#   3. an aarch64 cross build: unit tests and a runtime smoke test under
+#      qemu-aarch64 user emulation (scripts/test-arm64.sh, time-bounded).
 # Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +82,10 @@ for variant in gcc asan; do
         $PY -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$dir.integration.log"
     count_pytest "$variant integration" "$dir.integration.log"
 done
+
+step "arm64: cross build, unit + smoke tests under qemu-aarch64"
+scripts/test-arm64.sh 2>&1 | tee build-arm64.stage.log
+count_pytest "arm64" build-arm64.stage.log
 
 echo
 [ "${#failures[@]}" -eq 0 ] || echo "failed steps: ${failures[*]}"

@@ -7,6 +7,7 @@
 
 #include "strands/agent.h"
 #include "strands/status.h"
+#include "strands/telemetry.h"
 
 typedef struct strands_server_config {
     const char *bind_address;  /* IPv4 address, e.g. "0.0.0.0" */
@@ -14,6 +15,8 @@ typedef struct strands_server_config {
     size_t max_body_bytes;     /* larger bodies get 413 */
     int sse_keepalive_s;       /* SSE keep-alive comment interval; 0: 15 */
     strands_agent *agent;      /* borrowed; must outlive the server */
+    strands_tracer *tracer;    /* borrowed; NULL = no tracing */
+    const char *model_id;      /* for spans (gen_ai.request.model) */
 } strands_server_config;
 
 typedef struct strands_server strands_server;

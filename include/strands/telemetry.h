@@ -129,10 +129,11 @@ STRANDS_EXTERN strands_event_sink strands_trace_sink(
 STRANDS_EXTERN size_t strands_trace_traceparent(
     const strands_invocation_trace *it, char *out, size_t outsz);
 
-/** Ends the invocation's tracing and frees `it` (NULL: no-op). Spans the
- * INVOCATION_END event did not close (e.g. the invocation failed before
- * its first event, or never ran) are closed here with an ERROR status.
- * Call after strands_agent_invoke returned.                              */
+/** Ends the invocation's tracing and frees `it` (NULL: no-op). Spans that
+ * were started but that no INVOCATION_END event closed are closed here
+ * with an ERROR status; an invocation that emitted no event at all (e.g.
+ * rejected with E_BUSY before it started) records no span. Call after
+ * strands_agent_invoke returned.                                         */
 STRANDS_EXTERN void strands_trace_end(strands_invocation_trace *it);
 
 #endif

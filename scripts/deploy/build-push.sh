@@ -79,7 +79,7 @@ check_image_tag --tag "$TAG"
 
 require_cmds aws docker
 if [ -z "$ACCOUNT" ]; then
-    ACCOUNT=$(lookup '<account-id>' aws sts get-caller-identity \
+    ACCOUNT=$(lookup '<account-id>' aws sts get-caller-identity --region "$REGION" \
         --query Account --output text)
     [ "$DRY_RUN" = 1 ] || matches '[0-9]{12}' "$ACCOUNT" \
         || die "sts get-caller-identity answered '$ACCOUNT', not an account id"

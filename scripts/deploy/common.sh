@@ -32,11 +32,20 @@ take_value() {
 }
 
 # ---- quoting, masking, running ---------------------------------------------
-# quote_word WORD: WORD as one shell word (bare when safe, else '...').
+# quote_word WORD: WORD as one shell word: bare when safe, "..." when it
+# has a ' but nothing special inside double quotes, else '...'.
 quote_word() {
     case $1 in
         '') printf "''" ;;
-        *[!A-Za-z0-9_@%+=:,./-]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+        *[!A-Za-z0-9_@%+=:,./-]*)
+            case $1 in
+                *\'*)
+                    case $1 in
+                        *[\"\$\`\\!]*) ;;
+                        *) printf '"%s"' "$1"; return ;;
+                    esac ;;
+            esac
+            printf "'%s'" "${1//\'/\'\\\'\'}" ;;
         *) printf '%s' "$1" ;;
     esac
 }
@@ -50,14 +59,21 @@ is_secret_name() {
     [ "$n" = BEDROCK_CREDENTIALS_SECRET ] && return 1
     case "_${n}_" in
         *_SECRET_* | *_TOKEN_* | *PASSWORD* | *PASSWD* | *_API_KEY_* | \
-        *PRIVATE_KEY* | *BEARER* | *_CREDENTIALS_*) return 0 ;;
+        *PRIVATE_KEY* | *BEARER*) return 0 ;;
     esac
     return 1
 }
 
-# SECRET_VALUES: exact strings that quote_cmd replaces by ****.
+# SECRET_VALUES: exact strings that quote_cmd replaces by ****. add_secret
+# adds a value as it is and as it appears inside a JSON string.
 SECRET_VALUES=()
-add_secret() { [ -n "$1" ] && SECRET_VALUES+=("$1"); return 0; }
+add_secret() {
+    local j
+    [ -n "$1" ] || return 0
+    j=$(json_str "$1")
+    j=${j#\"}
+    SECRET_VALUES+=("$1" "${j%\"}")
+}
 
 mask() {
     local s=$1 v

@@ -65,6 +65,12 @@ enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r);
 
+/** Starts tracing an invocation from the request's traceparent /
+ * X-Amzn-Trace-Id headers; NULL (valid everywhere) when tracing is off. */
+strands_invocation_trace *server_trace_begin(strands_server *s,
+                                             struct MHD_Connection *c,
+                                             const request_ctx *ctx);
+
 /** Sends {"error": message, "error_type": type}. */
 enum MHD_Result server_send_error(struct MHD_Connection *c, request_ctx *ctx,
                                   int status, const char *type,

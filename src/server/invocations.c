@@ -84,7 +84,9 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
     if (stream) return sse_handle(s, c, ctx, prompt);
 
     invocation_metrics metrics;
-    strands_event_sink sinks[] = {invocation_metrics_sink(&metrics, 0)};
+    strands_invocation_trace *trace = server_trace_begin(s, c, ctx);
+    strands_event_sink sinks[] = {invocation_metrics_sink(&metrics, 0),
+                                  strands_trace_sink(trace)};
     strands_invocation inv = {
         .session_id = ctx->session_id,
         .invocation_id = ctx->request_id,
@@ -97,6 +99,7 @@ enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
     strands_error err;
     strands_status st = strands_agent_invoke(s->cfg.agent, &inv, &result,
                                              &err);
+    strands_trace_end(trace);
     json_decref(prompt);
     if (st != STRANDS_OK) {
         strands_log(st == STRANDS_E_BUSY ? STRANDS_LOG_WARN : STRANDS_LOG_ERROR,

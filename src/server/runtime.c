@@ -152,13 +152,21 @@ int strands_runtime_main(int argc, char **argv,
     strands_log_use_json_stdout();
     strands_log_set_level((strands_log_level)cfg.log_level);
 
-    /* Signals are handled by this thread only; block them everywhere. */
+    /* Signals are handled by this thread only: block them before any
+     * other thread (tracer, server) starts, so all inherit the mask. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    strands_tracer *tracer = strands_tracer_from_env(NULL, NULL, &err);
+    if (!tracer && err.status != STRANDS_OK) {
+        fprintf(stderr, "strands-runtime: tracing: %s\n", err.message);
+        strands_runtime_config_cleanup(&cfg);
+        return 2;
+    }
 
     int rc = 1;
     pthread_t checker;
@@ -177,11 +185,13 @@ int strands_runtime_main(int argc, char **argv,
         strands_credentials_for_bedrock_new(&ao, &err);
     if (!creds) {
         fprintf(stderr, "strands-runtime: credentials: %s\n", err.message);
+        strands_tracer_free(tracer);
         strands_runtime_config_cleanup(&cfg);
         return 2;
     }
     if (cfg.bedrock_secret && check_secret(creds, cfg.bedrock_secret)) {
         strands_credentials_provider_free(creds);
+        strands_tracer_free(tracer);
         strands_runtime_config_cleanup(&cfg);
         return 1;
     }
@@ -228,6 +238,8 @@ int strands_runtime_main(int argc, char **argv,
                                 .port = cfg.port,
                                 .max_body_bytes = cfg.max_body_bytes,
                                 .sse_keepalive_s = cfg.sse_keepalive_s,
+                                .tracer = tracer,
+                                .model_id = cfg.model_id,
                                 .agent = agent};
     server = strands_server_start(&sc, &err);
     if (!server) {
@@ -242,8 +254,12 @@ int strands_runtime_main(int argc, char **argv,
                 "tools '%s')",
                 STRANDS_VERSION, cfg.bind_address,
                 strands_server_port(server), cfg.model_id, region, cfg.tools);
+    if (tracer)
+        strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
+                    "exporting traces to %s", strands_tracer_endpoint(tracer));
 
     int sig = wait_for_signal(&set);
+    int64_t signalled_ms = strands_clock_mono_ms();
     strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
                 "received %s: draining for up to %d s",
                 sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_grace_s);
@@ -255,6 +271,12 @@ int strands_runtime_main(int argc, char **argv,
         strands_server_cancel_all(server);
         strands_server_wait_idle(server, 2000);
     }
+    strands_server_stop(server);
+    server = NULL;
+    /* Spans get whatever is left of the grace period, never more. */
+    int64_t spent = strands_clock_mono_ms() - signalled_ms;
+    int64_t budget = cfg.shutdown_grace_s * 1000LL - spent;
+    strands_tracer_shutdown(tracer, budget > 0 ? (long)budget : 0);
     strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
                 "shutdown complete");
     rc = 0;
@@ -266,6 +288,7 @@ out:
     strands_tool_registry_free(tools);
     strands_model_free(model);
     strands_credentials_provider_free(creds);
+    strands_tracer_free(tracer);
     strands_runtime_config_cleanup(&cfg);
     return rc;
 }

@@ -35,6 +35,7 @@ typedef struct sse_stream {
     json_t *prompt;
     char session_id[264];
     char request_id[72];
+    strands_invocation_trace *trace; /* NULL when tracing is off */
     strands_error early_err;    /* failure before any event */
     int failed_early;
 } sse_stream;
@@ -117,7 +118,8 @@ static void *agent_thread(void *arg)
     sse_stream *st = arg;
     invocation_metrics metrics;
     strands_event_sink sinks[] = {{on_event, st},
-                                  invocation_metrics_sink(&metrics, 1)};
+                                  invocation_metrics_sink(&metrics, 1),
+                                  strands_trace_sink(st->trace)};
     strands_invocation inv = {
         .session_id = st->session_id,
         .invocation_id = st->request_id,
@@ -131,6 +133,8 @@ static void *agent_thread(void *arg)
     strands_error err;
     strands_status s = strands_agent_invoke(st->server->cfg.agent, &inv,
                                             &result, &err);
+    strands_trace_end(st->trace);
+    st->trace = NULL;
     pthread_mutex_lock(&st->lock);
     int started = st->started;
     pthread_mutex_unlock(&st->lock);
@@ -271,9 +275,11 @@ enum MHD_Result sse_handle(strands_server *s, struct MHD_Connection *c,
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     st->fd = ci ? ci->connect_fd : -1;
 
+    st->trace = server_trace_begin(s, c, ctx);
     server_begin_invocation(s);
     pthread_t t;
     if (pthread_create(&t, NULL, agent_thread, st) != 0) {
+        strands_trace_end(st->trace);
         server_end_invocation(s);
         st->refs = 1;
         stream_release(st);

@@ -344,7 +344,9 @@ static strands_status load_sampler(const env_ctx *e, tel_config *cfg,
         {"parentbased_traceidratio", 1, TEL_SAMPLE_RATIO},
     };
     const char *v = env_get(e, "OTEL_TRACES_SAMPLER");
-    cfg->sampler.parent_based = 0;
+    /* The specification's default: parentbased_always_on (every new trace
+     * is sampled; an upstream "not sampled" is respected). */
+    cfg->sampler.parent_based = 1;
     cfg->sampler.root = TEL_SAMPLE_ALWAYS_ON;
     cfg->sampler.ratio = 1.0;
     if (!v) return STRANDS_OK;

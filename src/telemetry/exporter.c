@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "aws/http_client.h"
+#include "strands/aws.h"
 #include "strands/clock.h"
 #include "telemetry/internal.h"
 
@@ -201,6 +202,7 @@ static void *export_main(void *arg)
     }
     pthread_mutex_unlock(&e->lock);
     unref(e);
+    strands_aws_thread_done(); /* TLS state of an https endpoint */
     return NULL;
 }
 
