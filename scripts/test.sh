@@ -71,6 +71,9 @@ for variant in gcc asan; do
         step "fake fidelity (botocore, AWS JS SDK oracles)"
         $PY -m pytest -q -p no:cacheprovider tests/fakes 2>&1 | tee "$dir.fakes.log"
         count_pytest "fake fidelity" "$dir.fakes.log"
+        step "deploy scripts and Dockerfile (fake aws/docker, shellcheck)"
+        $PY -m pytest -q -p no:cacheprovider tests/deploy 2>&1 | tee "$dir.deploy.log"
+        count_pytest "deploy" "$dir.deploy.log"
         step "examples"
         for ex in "$dir"/example-custom_tool; do
             if "$ex" > /dev/null; then passed=$((passed + 1)); echo "ok   $ex"

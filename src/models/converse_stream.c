@@ -358,7 +358,7 @@ static strands_status on_message_start(cs_assembler *a, const json_t *ev)
 
 static strands_status on_block_start(cs_assembler *a, const json_t *ev)
 {
-    int64_t index;
+    int64_t index = 0;
     if (block_index(a, ev, "contentBlockStart", &index) != STRANDS_OK)
         return a->error.status;
     json_t *start = json_object_get(ev, "start");
@@ -449,7 +449,7 @@ static strands_status delta_text(cs_assembler *a, int64_t index,
 
 static strands_status on_block_delta(cs_assembler *a, const json_t *ev)
 {
-    int64_t index;
+    int64_t index = 0;
     if (block_index(a, ev, "contentBlockDelta", &index) != STRANDS_OK)
         return a->error.status;
     json_t *delta = json_object_get(ev, "delta");
@@ -478,7 +478,7 @@ static strands_status on_block_delta(cs_assembler *a, const json_t *ev)
 
 static strands_status on_block_stop(cs_assembler *a, const json_t *ev)
 {
-    int64_t index;
+    int64_t index = 0;
     if (block_index(a, ev, "contentBlockStop", &index) != STRANDS_OK)
         return a->error.status;
     cs_block *b = find_block(a, index);
