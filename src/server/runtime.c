@@ -37,7 +37,18 @@ static void usage(FILE *f)
             "Bedrock\ncalls are signed with the keys stored in it. "
             "AWS_BEARER_TOKEN_BEDROCK\n(a Bedrock API key) replaces SigV4 "
             "on Bedrock calls. Without credentials the\nserver starts, /ping "
-            "is healthy and /invocations answers 503.\n");
+            "is healthy and /invocations answers 503.\n"
+            "\nTracing (OpenTelemetry, OTLP/HTTP; off without an endpoint):\n"
+            "  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT,\n"
+            "  OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL (http/protobuf, "
+            "http/json),\n"
+            "  OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, "
+            "OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
+            "  OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED,\n"
+            "  OTEL_TRACES_EXPORTER, OTEL_TRACES_SAMPLER, "
+            "OTEL_TRACES_SAMPLER_ARG,\n"
+            "  OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE,\n"
+            "  OTEL_BSP_MAX_EXPORT_BATCH_SIZE\n");
 }
 
 /* Adds the built-ins named in TOOLS, then the hook's tools. */

@@ -114,7 +114,7 @@ size_t strands_traceparent_format(const strands_trace_ctx *ctx, char *out,
     return 55;
 }
 
-/* X-Ray "Root=1-XXXXXXXX-YYYYYYYYYYYYYYYYYYYYYYYY": 8 + 24 hex digits. */
+/* X-Ray "Root=1-<8 hex digits>-<24 hex digits>": a 32-digit trace id. */
 static int xray_root(const char *v, size_t len, uint8_t id[16])
 {
     if (len != 35 || v[0] != '1' || v[1] != '-' || v[10] != '-') return -1;
