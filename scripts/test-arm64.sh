@@ -83,42 +83,8 @@ install_packages() {
         >> "$DIR.apt.log" 2>&1 || { tail -40 "$DIR.apt.log"; return 1; }
 }
 
-# count_ctest LOG: adds the case counts each unit-test program prints and
-# each fuzz-corpus replay; a program that crashed counts as one failure.
-count_ctest() {
-    local out=$1 line p f s nfail
-    while read -r line; do
-        p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
-        f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
-        s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
-        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-        skipped=$((skipped + ${s:-0}))
-    done < <(grep -E '^[0-9]+: [0-9]+ passed, [0-9]+ failed' "$out")
-    passed=$((passed + $(grep -cE '^[0-9]+: replayed [0-9]+ inputs' "$out")))
-    nfail=$(grep -oE '[0-9]+ tests failed out of' "$out" | grep -oE '^[0-9]+')
-    nfail=${nfail:-1}
-    failed=$((failed + nfail))
-    [ "$nfail" -eq 0 ] || failures+=("ctest")
-}
-
-# count_pytest LOG [EXPECTED]: adds pytest's summary; with EXPECTED, fewer
-# passing tests than that (e.g. a renamed smoke test) is a failure.
-count_pytest() {
-    local out=$1 want=${2:-0} line p f e s
-    line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|error)' "$out" | tail -1)
-    p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
-    f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
-    e=$(grep -oE '[0-9]+ error' <<<"$line" | grep -oE '[0-9]+')
-    s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
-    p=${p:-0}; f=$(( ${f:-0} + ${e:-0} )); s=${s:-0}
-    [ -n "$line" ] || f=$((f + 1))
-    if [ "$p" -lt "$want" ] && [ "$f" -eq 0 ]; then
-        echo "expected $want passing integration tests, got $p"
-        f=1
-    fi
-    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-    [ "$f" -eq 0 ] || failures+=("integration")
-}
+# shellcheck source=scripts/lib/counts.sh
+. scripts/lib/counts.sh
 
 step "packages"
 install_packages || { fail_step "packages"; finish; }
@@ -139,7 +105,7 @@ step "unit tests and fuzz-corpus replay under qemu-aarch64 (ctest)"
     > "$DIR.ctest.log" 2>&1
 grep -E '^[0-9]+: (FAIL|SKIP|  )|tests passed|tests failed|Failed|\*\*\*' \
     "$DIR.ctest.log"
-count_ctest "$DIR.ctest.log"
+count_ctest "ctest" "$DIR.ctest.log"
 
 step "strands-runtime under qemu-aarch64 against the fake Bedrock"
 # The integration tests run STRANDS_RUNTIME and, beside it (or in
@@ -165,6 +131,6 @@ fi
 STRANDS_RUNTIME="$PWD/$DIR/qemu/strands-runtime" STRANDS_BUILD_DIR="$PWD/$DIR/qemu" \
     $PY -m pytest -q -p no:cacheprovider "${targets[@]}" 2>&1 \
     | tee "$DIR.integration.log"
-count_pytest "$DIR.integration.log" "$want"
+count_pytest "integration" "$DIR.integration.log" "$want"
 
 finish

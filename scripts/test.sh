@@ -10,43 +10,15 @@
 #      qemu-aarch64 user emulation (scripts/test-arm64.sh, time-bounded).
 # Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 scripts/install-deps.sh || exit 1
 
 PY=/usr/bin/python3     # Debian's python: botocore and pytest live there
 passed=0; failed=0; skipped=0
 declare -a failures=()
 
-# count_ctest LABEL LOG: adds the test cases of every unit-test program
-# ("N passed, N failed, N skipped" lines of ctest -V) and each fuzz-corpus
-# replay to the totals; a program that crashed counts as one failure.
-count_ctest() {
-    local label=$1 out=$2 p f s line nfail
-    while read -r line; do
-        p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
-        f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
-        s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
-        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-        skipped=$((skipped + ${s:-0}))
-    done < <(grep -E '^[0-9]+: [0-9]+ passed, [0-9]+ failed' "$out")
-    passed=$((passed + $(grep -cE '^[0-9]+: replayed [0-9]+ inputs' "$out")))
-    nfail=$(grep -oE '[0-9]+ tests failed out of' "$out" | grep -oE '^[0-9]+')
-    nfail=${nfail:-1}
-    failed=$((failed + nfail))   # crashed programs print no case counts
-    [ "$nfail" -eq 0 ] || failures+=("$label")
-}
-count_pytest() {
-    local label=$1 out=$2 line p f e s
-    line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|error)' "$out" | tail -1)
-    p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
-    f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
-    e=$(grep -oE '[0-9]+ error' <<<"$line" | grep -oE '[0-9]+')
-    s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
-    p=${p:-0}; f=$(( ${f:-0} + ${e:-0} )); s=${s:-0}
-    [ -n "$line" ] || f=$((f + 1))
-    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-    [ "$f" -eq 0 ] || failures+=("$label")
-}
+# shellcheck source=scripts/lib/counts.sh
+. scripts/lib/counts.sh
 step() { echo; echo "==== $*"; }
 
 for variant in gcc asan; do
@@ -75,10 +47,10 @@ for variant in gcc asan; do
         $PY -m pytest -q -p no:cacheprovider tests/deploy 2>&1 | tee "$dir.deploy.log"
         count_pytest "deploy" "$dir.deploy.log"
         step "examples"
-        for ex in "$dir"/example-custom_tool; do
-            if "$ex" > /dev/null; then passed=$((passed + 1)); echo "ok   $ex"
-            else failed=$((failed + 1)); failures+=("$ex"); echo "FAIL $ex"; fi
-        done
+        # example-custom_runtime is a server: the integration tests run it.
+        ex="$dir/example-custom_tool"
+        if "$ex" > /dev/null; then passed=$((passed + 1)); echo "ok   $ex"
+        else failed=$((failed + 1)); failures+=("$ex"); echo "FAIL $ex"; fi
     fi
     step "$variant: integration tests (real binary, fake Bedrock)"
     STRANDS_RUNTIME="$PWD/$dir/strands-runtime" \
