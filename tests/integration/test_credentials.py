@@ -239,3 +239,35 @@ def test_chain_reads_secret_with_bootstrap_credentials(sm):
     assert [o.get("access_key_id") for o in out] == [BEDROCK_AKID] * 3, p
     assert out[0]["provider"] == "secrets_manager"
     assert len(sm.requests()) == 1      # cached between resolves
+
+
+def test_profile_beats_container_beats_imds(tmp_path):
+    import fake_metadata as fm
+    cont = fm.FakeContainerCredentials(token="container-auth-token").start()
+    imds = fm.FakeIMDS().start()
+    try:
+        aws = tmp_path / ".aws"
+        aws.mkdir()
+        (aws / "credentials").write_text(
+            "[default]\naws_access_key_id = AKIDPROFILE\n"
+            "aws_secret_access_key = profile-secret\n")
+        common = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": cont.full_uri,
+                  "AWS_CONTAINER_AUTHORIZATION_TOKEN": "container-auth-token",
+                  "AWS_EC2_METADATA_DISABLED": "false",
+                  "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url}
+        out, p = probe("chain", dict(common, HOME=str(tmp_path)))
+        assert out[0]["provider"] == "profile", p
+        assert cont.requests == [] and imds.requests == []
+        out, p = probe("chain", dict(common, HOME="/nonexistent"))
+        assert out[0]["provider"] == "container", p
+        assert out[0]["access_key_id"] == cont.credentials["AccessKeyId"]
+        assert imds.requests == []
+        del common["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        out, p = probe("chain", dict(common, HOME="/nonexistent"))
+        assert out[0]["provider"] == "imds", p
+        assert out[0]["has_token"] is True
+        for s in ("profile-secret", "container-auth-token"):
+            assert s not in p.stdout + p.stderr
+    finally:
+        cont.stop()
+        imds.stop()
