@@ -77,6 +77,15 @@ static void push_event(sse_stream *st, json_t *doc)
     free(text);
 }
 
+/* {"type": type, "tool_use_id", k1, k2} from a toolUse or toolResult. */
+static json_t *tool_event(const char *type, const json_t *data,
+                          const char *k1, const char *k2)
+{
+    return json_pack("{s:s, s:O?, s:O?, s:O?}", "type", type, "tool_use_id",
+                     json_object_get(data, "toolUseId"), k1,
+                     json_object_get(data, k1), k2, json_object_get(data, k2));
+}
+
 /* The agent's events as SSE: text deltas, finished tool calls, results. */
 static void on_event(void *user, const strands_event *ev)
 {
@@ -95,18 +104,11 @@ static void on_event(void *user, const strands_event *ev)
         break;
     }
     case STRANDS_EVENT_TOOL_START:
-        push_event(st, json_pack(
-            "{s:s, s:O?, s:O?, s:O?}", "type", "tool_use", "tool_use_id",
-            json_object_get(ev->data, "toolUseId"), "name",
-            json_object_get(ev->data, "name"), "input",
-            json_object_get(ev->data, "input")));
+        push_event(st, tool_event("tool_use", ev->data, "name", "input"));
         break;
     case STRANDS_EVENT_TOOL_END:
-        push_event(st, json_pack(
-            "{s:s, s:O?, s:O?, s:O?}", "type", "tool_result", "tool_use_id",
-            json_object_get(ev->data, "toolUseId"), "status",
-            json_object_get(ev->data, "status"), "content",
-            json_object_get(ev->data, "content")));
+        push_event(st, tool_event("tool_result", ev->data, "status",
+                                  "content"));
         break;
     default:
         break;
