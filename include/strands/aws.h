@@ -66,6 +66,14 @@ STRANDS_EXTERN void strands_credentials_provider_free(
  * does not need to).                                                    */
 STRANDS_EXTERN void strands_aws_thread_done(void);
 
+/** Copies the key id, secret and token (NULL = none) into c, leaving its
+ * other fields alone. 0, or -1 when a value is longer than its field (the
+ * secrets in c are then wiped).                                         */
+STRANDS_EXTERN int strands_credentials_set(strands_credentials *c,
+                                           const char *akid,
+                                           const char *secret,
+                                           const char *token);
+
 /** Overwrites the secret fields with zeros. */
 STRANDS_EXTERN void strands_credentials_wipe(strands_credentials *c);
 

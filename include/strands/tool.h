@@ -60,6 +60,11 @@ STRANDS_EXTERN strands_status strands_tool_registry_add(
  * E_NOT_FOUND for an unknown name.                                       */
 STRANDS_EXTERN strands_status strands_tool_registry_add_builtin(
     strands_tool_registry *reg, const char *name, strands_error *err);
+/** Adds every built-in named in a comma-separated list ("calculator,
+ * current_time"; spaces around names and empty items are ignored).
+ * E_INVALID naming the first unknown or duplicate name.                  */
+STRANDS_EXTERN strands_status strands_tool_registry_add_builtins(
+    strands_tool_registry *reg, const char *list, strands_error *err);
 /** Comma-separated list of the built-in tool names (static string). */
 STRANDS_EXTERN const char *strands_builtin_tool_names(void);
 /** Looks a tool up by name; NULL when absent. Borrowed pointer. */

@@ -117,14 +117,6 @@ static int is_assume_role(const resolve_ctx *c, const char *profile)
            !get(c, profile, "web_identity_token_file");
 }
 
-static int copy_to(char *dst, size_t dstsz, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= dstsz) return -1;
-    memcpy(dst, src, n + 1);
-    return 0;
-}
-
 /* ---- static keys ----------------------------------------------------- */
 
 /* Keys of one file's section; E_NO_CREDENTIALS when it has none. */
@@ -142,12 +134,7 @@ static strands_status static_keys(resolve_ctx *c, const aws_ini *ini,
                                  "profile '%s' in %s has aws_access_key_id "
                                  "but no aws_secret_access_key", name, path);
     memset(out, 0, sizeof *out);
-    if (copy_to(out->access_key_id, sizeof out->access_key_id, akid) ||
-        copy_to(out->secret_access_key, sizeof out->secret_access_key,
-                secret) ||
-        copy_to(out->session_token, sizeof out->session_token,
-                token ? token : "")) {
-        strands_credentials_wipe(out);
+    if (strands_credentials_set(out, akid, secret, token)) {
         return strands_error_set(c->err, STRANDS_E_INVALID, NULL,
                                  "profile '%s' in %s: a key is longer than "
                                  "AWS allows", name, path);
@@ -340,11 +327,8 @@ static strands_status parse_process_output(resolve_ctx *c, const char *name,
                                "lacks %s", name, missing);
     memset(out, 0, sizeof *out);
     if (st == STRANDS_OK &&
-        (copy_to(out->access_key_id, sizeof out->access_key_id, akid) ||
-         copy_to(out->secret_access_key, sizeof out->secret_access_key,
-                 secret) ||
-         copy_to(out->session_token, sizeof out->session_token,
-                 json_is_string(tok) ? json_string_value(tok) : "")))
+        strands_credentials_set(out, akid, secret,
+                                json_string_value(tok)))
         st = strands_error_set(c->err, STRANDS_E_PARSE,
                                "CredentialProcessError",
                                "credential_process of profile '%s': a key is "

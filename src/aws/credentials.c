@@ -22,6 +22,19 @@ static int copy_field(char *dst, size_t dstsz, const char *src)
     return 0;
 }
 
+int strands_credentials_set(strands_credentials *c, const char *akid,
+                            const char *secret, const char *token)
+{
+    if (copy_field(c->access_key_id, sizeof c->access_key_id, akid) ||
+        copy_field(c->secret_access_key, sizeof c->secret_access_key,
+                   secret) ||
+        copy_field(c->session_token, sizeof c->session_token, token)) {
+        strands_credentials_wipe(c);
+        return -1;
+    }
+    return 0;
+}
+
 static strands_status static_resolve(strands_credentials_provider *self,
                                      strands_credentials *out,
                                      strands_error *err)
@@ -53,12 +66,7 @@ static static_provider *fill(const char *akid, const char *secret,
 {
     static_provider *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    if (copy_field(p->creds.access_key_id, sizeof p->creds.access_key_id,
-                   akid) ||
-        copy_field(p->creds.secret_access_key,
-                   sizeof p->creds.secret_access_key, secret) ||
-        copy_field(p->creds.session_token, sizeof p->creds.session_token,
-                   token)) {
+    if (strands_credentials_set(&p->creds, akid, secret, token)) {
         static_destroy(&p->base);
         return NULL;
     }

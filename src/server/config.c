@@ -113,28 +113,16 @@ static strands_status dup_into(char **dst, const char *v, strands_error *err)
     return STRANDS_OK;
 }
 
+/* TOOLS must name built-ins only: checked by registering them once. */
 static strands_status check_tools(const char *list, strands_error *err)
 {
-    char *copy = strdup(list);
-    if (!copy) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     strands_tool_registry *reg = strands_tool_registry_new();
-    strands_status st = reg ? STRANDS_OK : STRANDS_E_NOMEM;
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t && st == STRANDS_OK;
-         t = strtok_r(NULL, ",", &save)) {
-        while (*t == ' ') t++;
-        size_t n = strlen(t);
-        while (n && t[n - 1] == ' ') t[--n] = '\0';
-        if (!n) continue;
-        strands_error e;
-        if (strands_tool_registry_add_builtin(reg, t, &e) != STRANDS_OK)
-            st = strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                   "TOOLS: unknown or duplicate tool '%s' "
-                                   "(built-ins: %s)",
-                                   t, strands_builtin_tool_names());
-    }
+    if (!reg) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    strands_error e;
+    strands_status st = strands_tool_registry_add_builtins(reg, list, &e);
+    if (st != STRANDS_OK)
+        strands_error_set(err, st, NULL, "TOOLS: %s", e.message);
     strands_tool_registry_free(reg);
-    free(copy);
     return st;
 }
 

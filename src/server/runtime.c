@@ -55,19 +55,12 @@ static void usage(FILE *f)
 static int add_tools(strands_tool_registry *reg, const char *list,
                      const strands_runtime_hooks *hooks)
 {
-    char *copy = strdup(list);
-    if (!copy) return -1;
-    char *save = NULL;
-    int rc = 0;
     strands_error err;
-    for (char *t = strtok_r(copy, ", ", &save); t && !rc;
-         t = strtok_r(NULL, ", ", &save)) {
-        if (strands_tool_registry_add_builtin(reg, t, &err) != STRANDS_OK) {
-            fprintf(stderr, "strands-runtime: TOOLS: %s\n", err.message);
-            rc = -1;
-        }
+    int rc = 0;
+    if (strands_tool_registry_add_builtins(reg, list, &err) != STRANDS_OK) {
+        fprintf(stderr, "strands-runtime: TOOLS: %s\n", err.message);
+        rc = -1;
     }
-    free(copy);
     if (!rc && hooks && hooks->add_tools &&
         hooks->add_tools(hooks->user, reg, &err) != STRANDS_OK) {
         fprintf(stderr, "strands-runtime: adding tools: %s\n", err.message);
