@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "aws/cred_env.h"
+#include "core/env.h"
 
 const char *aws_env_get(const aws_cred_env *env, const char *name)
 {
-    const char *v = env && env->getenv ? env->getenv(env->getenv_user, name)
-                                       : getenv(name);
+    const char *v = env ? core_getenv(env->getenv, env->getenv_user, name)
+                        : core_getenv(NULL, NULL, name);
     return v && *v ? v : NULL;
 }
 

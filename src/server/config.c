@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/env.h"
 #include "strands/aws.h"
 #include "strands/config.h"
 #include "strands/log.h"
@@ -87,7 +88,7 @@ static const setting settings[] = {
 static const char *env_lookup(strands_getenv_fn *fn, void *user,
                               const char *name)
 {
-    return fn ? fn(user, name) : getenv(name);
+    return core_getenv(fn, user, name);
 }
 
 static strands_status parse_int(const setting *s, const char *name,

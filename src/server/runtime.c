@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/env.h"
 #include "strands/runtime.h"
 #include "strands/strands.h"
 
@@ -199,7 +200,7 @@ int strands_runtime_main(int argc, char **argv,
         strands_runtime_config_cleanup(&cfg);
         return 1;
     }
-    const char *bearer = getenv("AWS_BEARER_TOKEN_BEDROCK");
+    const char *bearer = core_getenv(NULL, NULL, "AWS_BEARER_TOKEN_BEDROCK");
     strands_bedrock_config bc = {.model_id = cfg.model_id,
                                  .region = region,
                                  .endpoint = cfg.bedrock_endpoint,

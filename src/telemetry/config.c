@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/env.h"
 #include "telemetry/internal.h"
 
 #define DEFAULT_SERVICE_NAME "strands-agent"
@@ -22,7 +23,7 @@ typedef struct env_ctx {
  * empty value as unset). */
 static const char *env_get(const env_ctx *e, const char *name)
 {
-    const char *v = e->fn ? e->fn(e->user, name) : getenv(name);
+    const char *v = core_getenv(e->fn, e->user, name);
     return v && *v ? v : NULL;
 }
 

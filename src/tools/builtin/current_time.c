@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "strands/clock.h"
+#include "core/env.h"
 #include "tools/builtin/builtin.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
@@ -19,7 +20,7 @@
 
 static const char *zoneinfo_dir(void)
 {
-    const char *dir = getenv("TZDIR");   /* read-only: no setenv anywhere */
+    const char *dir = core_getenv(NULL, NULL, "TZDIR");   /* read-only: no setenv anywhere */
     return dir && dir[0] ? dir : ZONEINFO_DIR;
 }
 
