@@ -6,6 +6,20 @@
 #   scripts/install-deps.sh          build + test dependencies
 #   scripts/install-deps.sh --build  only what building the server needs
 set -euo pipefail
+case "${1:-}" in
+    -h|--help)
+        cat <<'USAGE'
+Usage: scripts/install-deps.sh [--build]
+
+Installs (as root, with apt-get) the Debian packages that building and
+testing strands-c need, and the pinned npm packages of the test oracles
+(npm ci in tests/fakes/js). Does nothing that is already done.
+  --build   only what building the server needs
+USAGE
+        exit 0 ;;
+    ""|--build) ;;
+    *) echo "install-deps.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config clang libmicrohttpd-dev

@@ -11,6 +11,19 @@
 # Prints a closing "N passed, N failed, N skipped" line; exits non-zero on
 # failure.
 set -uo pipefail
+case "${1:-}" in
+    -h|--help)
+        cat <<'USAGE'
+Usage: scripts/test-arm64.sh
+
+The arm64 stage of the tests: cross-compiles strands-c for aarch64, runs
+the unit tests and fuzz-corpus replay under qemu-aarch64, then a smoke test
+of the arm64 strands-runtime against the fake Bedrock. Installs its Debian
+packages (as root) when missing. Environment: ARM64_TIMEOUT (seconds,
+default 1200) bounds the stage; ARM64_FULL=1 runs every integration test.
+USAGE
+        exit 0 ;;
+esac
 cd "$(dirname "$0")/.." || exit 1
 
 LIMIT=${ARM64_TIMEOUT:-1200}

@@ -6,10 +6,27 @@
 #      the examples;
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the
 #      same unit and integration tests;
-#   3. an aarch64 cross build: unit tests and a runtime smoke test under
+#   3. clang build with ThreadSanitizer: the same unit and integration tests;
+#   4. an aarch64 cross build: unit tests and a runtime smoke test under
 #      qemu-aarch64 user emulation (scripts/test-arm64.sh, time-bounded).
 # Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
+case "${1:-}" in
+    -h|--help)
+        cat <<'USAGE'
+Usage: scripts/test.sh
+
+Runs every test of strands-c (the README's test command; CI runs exactly
+this): installs dependencies, then the gcc build's unit tests, fuzz-corpus
+replay, fake-fidelity, deploy, example and integration tests; the same unit
+and integration tests under clang ASan+UBSan and under ThreadSanitizer; and
+the arm64 cross build under qemu. Ends with "N passed, N failed, N skipped"
+and exits non-zero on any failure.
+USAGE
+        exit 0 ;;
+    "") ;;
+    *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.." || exit 1
 scripts/install-deps.sh || exit 1
 
@@ -21,14 +38,18 @@ declare -a failures=()
 . scripts/lib/counts.sh
 step() { echo; echo "==== $*"; }
 
-for variant in gcc asan; do
-    if [ "$variant" = gcc ]; then
-        dir=build; args=(-DCMAKE_C_COMPILER=gcc)
-    else
+for variant in gcc asan tsan; do
+    case $variant in
+    gcc) dir=build; args=(-DCMAKE_C_COMPILER=gcc) ;;
+    asan)
         dir=build-asan; args=(-DCMAKE_C_COMPILER=clang -DSTRANDS_SANITIZE=ON)
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    fi
+        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ;;
+    tsan)
+        unset ASAN_OPTIONS UBSAN_OPTIONS
+        dir=build-tsan; args=(-DCMAKE_C_COMPILER=clang -DSTRANDS_TSAN=ON)
+        export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ;;
+    esac
     step "$variant: build"
     if ! scripts/build.sh "$dir" "${args[@]}" > "$dir.build.log" 2>&1; then
         cat "$dir.build.log"; failures+=("$variant build"); failed=$((failed + 1))

@@ -50,8 +50,9 @@ class Runtime:
                "HOME": tempfile.gettempdir() + "/strands-no-home"}
         if "ASAN_OPTIONS" in os.environ:
             env["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"]
-        if "UBSAN_OPTIONS" in os.environ:
-            env["UBSAN_OPTIONS"] = os.environ["UBSAN_OPTIONS"]
+        for name in ("UBSAN_OPTIONS", "TSAN_OPTIONS"):
+            if name in os.environ:
+                env[name] = os.environ[name]
         if fake is not None:
             env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = fake.url
         for k, v in env_overrides.items():
@@ -156,6 +157,7 @@ def start_runtime(fake):
         assert "ERROR: AddressSanitizer" not in out, out
         assert "runtime error:" not in out, out
         assert "LeakSanitizer" not in out, out
+        assert "ThreadSanitizer" not in out, out
         assert code == 0, "runtime exit code %r\n%s" % (code, out)
 
 
