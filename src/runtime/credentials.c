@@ -10,15 +10,16 @@
 
 /* Reads the Bedrock credentials secret once at start-up, so a missing,
  * denied or malformed secret stops the runtime with a clear message. */
-static int check_secret(strands_credentials_provider *creds, const char *id)
+static int check_secret(strands_credentials_provider *creds, const char *id,
+                        strands_error *err)
 {
     strands_credentials c;
-    strands_error err;
-    strands_status st = strands_credentials_resolve(creds, &c, &err);
+    strands_error e;
+    strands_status st = strands_credentials_resolve(creds, &c, &e);
     strands_credentials_wipe(&c);
     if (st == STRANDS_OK) return 0;
-    fprintf(stderr, "strands-runtime: BEDROCK_CREDENTIALS_SECRET '%s': %s\n",
-            id, err.message);
+    strands_error_set(err, st, NULL, "BEDROCK_CREDENTIALS_SECRET '%s': %s",
+                      id, e.message);
     return -1;
 }
 
@@ -39,10 +40,10 @@ static void *check_credentials(void *arg)
     return NULL;
 }
 
-int runtime_credentials_build(runtime_parts *p)
+int runtime_credentials_build(runtime_parts *p, strands_error *err)
 {
     const strands_runtime_config *cfg = strands_settings_config(p->settings);
-    strands_error err;
+    strands_error e;
     if (cfg->region)
         snprintf(p->region, sizeof p->region, "%s", cfg->region);
     else
@@ -52,12 +53,13 @@ int runtime_credentials_build(runtime_parts *p)
                               .secret_refresh_s = cfg->secret_refresh_s,
                               .retry_mode = cfg->retry_mode,
                               .max_attempts = cfg->max_attempts};
-    p->credentials = strands_credentials_for_bedrock_new(&ao, &err);
+    p->credentials = strands_credentials_for_bedrock_new(&ao, &e);
     if (!p->credentials) {
-        fprintf(stderr, "strands-runtime: credentials: %s\n", err.message);
+        strands_error_set(err, e.status, NULL, "credentials: %s", e.message);
         return 2;
     }
-    if (cfg->bedrock_secret && check_secret(p->credentials, cfg->bedrock_secret))
+    if (cfg->bedrock_secret &&
+        check_secret(p->credentials, cfg->bedrock_secret, err))
         return 1;
     return 0;
 }

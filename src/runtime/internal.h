@@ -76,16 +76,19 @@ typedef struct runtime_parts {
     int checker_started;
 } runtime_parts;
 
-/** Builds credentials, model (MODEL_PROVIDER), tools (every tool
- * source), session store (SESSION_STORE) and the agent from the
- * settings. Returns 0, or the exit status after printing why to stderr
- * (2: a bad value a factory found; 1: anything else). Free with
+/** Builds credentials, model (MODEL_PROVIDER), session store
+ * (SESSION_STORE), tools (every tool source, in registration order) and
+ * the agent from the settings. Returns 0, or the exit status with err
+ * saying why: 2 for a configuration error (credentials set-up, a tool
+ * source's error, a store factory's E_INVALID), 1 for anything else
+ * (e.g. a model factory's error, as before the registries). Free with
  * runtime_parts_free, also after a failure.                             */
-int runtime_parts_build(runtime_parts *p, const strands_settings *s);
+int runtime_parts_build(runtime_parts *p, const strands_settings *s,
+                        strands_error *err);
 /** Builds p->credentials and p->region from the AWS settings and reads
- * BEDROCK_CREDENTIALS_SECRET once when set. 0, or the exit status after
- * printing why.                                                         */
-int runtime_credentials_build(runtime_parts *p);
+ * BEDROCK_CREDENTIALS_SECRET once when set. 0, or the exit status (2: bad
+ * set-up; 1: the secret cannot be read) with err saying why.            */
+int runtime_credentials_build(runtime_parts *p, strands_error *err);
 /** Starts the one-time credentials check when the model uses them and
  * nothing else already checked them.                                   */
 void runtime_parts_check_credentials(runtime_parts *p);

@@ -92,7 +92,8 @@ static int run(const strands_settings *settings)
         return 2;
     }
     runtime_parts parts;
-    int rc = runtime_parts_build(&parts, settings);
+    int rc = runtime_parts_build(&parts, settings, &err);
+    if (rc) fprintf(stderr, "strands-runtime: %s\n", err.message);
     strands_server *server = NULL;
     if (!rc) {
         strands_server_config sc = {.bind_address = cfg->bind_address,

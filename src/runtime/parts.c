@@ -3,22 +3,20 @@
  * SESSION_STORE entry and the agent over them; and their teardown in
  * reverse order (the server, which borrows the agent, is stopped first
  * by the caller).                                                      */
-#include <stdio.h>
 #include <string.h>
 
 #include "runtime/internal.h"
 
 /* Creates the model through the MODEL_PROVIDER entry; 0 or exit status. */
-static int build_model(runtime_parts *p)
+static int build_model(runtime_parts *p, strands_error *err)
 {
     const strands_runtime_config *cfg = strands_settings_config(p->settings);
     const strands_model_provider *mp =
         strands_model_provider_find(cfg->model_provider);
-    strands_error err;
-    strands_error_clear(&err);
-    if (!mp) { /* checked at load; kept for callers that skip it */
-        fprintf(stderr, "strands-runtime: MODEL_PROVIDER: unknown model "
-                        "provider '%s'\n", cfg->model_provider);
+    if (!mp) { /* checked at load already */
+        strands_error_set(err, STRANDS_E_INVALID, NULL,
+                          "MODEL_PROVIDER: unknown model provider '%s'",
+                          cfg->model_provider);
         return 2;
     }
     strands_model_provider_context ctx = {
@@ -28,10 +26,12 @@ static int build_model(runtime_parts *p)
         .credentials = p->credentials,
         .user = mp->user,
     };
-    p->model = mp->create(&ctx, &err);
+    strands_error_clear(err);
+    p->model = mp->create(&ctx, err);
     if (!p->model) {
-        fprintf(stderr, "strands-runtime: %s\n",
-                err.message[0] ? err.message : "model provider failed");
+        if (!err->message[0])
+            strands_error_set(err, STRANDS_E_INTERNAL, NULL,
+                              "model provider '%s' failed", mp->name);
         return 1;
     }
     p->uses_credentials = ctx.uses_credentials;
@@ -39,28 +39,29 @@ static int build_model(runtime_parts *p)
 }
 
 /* Adds the tools of every registered source, in registration order. */
-static int build_tools(runtime_parts *p)
+static int build_tools(runtime_parts *p, strands_error *err)
 {
     const strands_runtime_config *cfg = strands_settings_config(p->settings);
     p->tools = strands_tool_registry_new();
     if (!p->tools) {
-        fprintf(stderr, "strands-runtime: out of memory\n");
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
         return 1;
     }
-    runtime_entry e[STRANDS_REGISTRY_MAX];
-    size_t n = runtime_registry_list(STRANDS_REGISTRY_TOOL_SOURCE, e);
+    runtime_entry sources[STRANDS_REGISTRY_MAX];
+    size_t n = runtime_registry_list(STRANDS_REGISTRY_TOOL_SOURCE, sources);
     for (size_t i = 0; i < n; i++) {
-        const strands_tool_source_provider *src = e[i].entry;
+        const strands_tool_source_provider *src = sources[i].entry;
         strands_tool_source_context ctx = {
             .settings = strands_settings_values(p->settings, src->settings),
             .config = cfg,
             .user = src->user,
         };
-        strands_error err;
-        strands_error_clear(&err);
-        if (src->add_tools(&ctx, p->tools, &err) != STRANDS_OK) {
-            fprintf(stderr, "strands-runtime: tool source '%s': %s\n",
-                    src->name, err.message);
+        strands_error e;
+        strands_error_clear(&e);
+        strands_status st = src->add_tools(&ctx, p->tools, &e);
+        if (st != STRANDS_OK) {
+            strands_error_set(err, st, NULL, "tool source '%s': %s",
+                              src->name, e.message);
             return 2;
         }
     }
@@ -68,15 +69,16 @@ static int build_tools(runtime_parts *p)
 }
 
 /* Creates the store through the SESSION_STORE entry. */
-static int build_store(runtime_parts *p)
+static int build_store(runtime_parts *p, strands_error *err)
 {
     const strands_runtime_config *cfg = strands_settings_config(p->settings);
     const char *arg = NULL;
     const strands_session_store_provider *sp =
         runtime_session_store_for(cfg->session_store, &arg);
-    if (!sp) {
-        fprintf(stderr, "strands-runtime: SESSION_STORE: unknown session "
-                        "store '%s'\n", cfg->session_store);
+    if (!sp) { /* checked at load already */
+        strands_error_set(err, STRANDS_E_INVALID, NULL,
+                          "SESSION_STORE: unknown session store '%s'",
+                          cfg->session_store);
         return 2;
     }
     strands_session_store_context ctx = {
@@ -88,26 +90,27 @@ static int build_store(runtime_parts *p)
         .credentials = p->credentials,
         .user = sp->user,
     };
-    strands_error err;
-    strands_error_clear(&err);
-    p->store = sp->create(&ctx, &err);
+    strands_error_clear(err);
+    p->store = sp->create(&ctx, err);
     if (!p->store) {
-        fprintf(stderr, "strands-runtime: %s\n",
-                err.message[0] ? err.message : "session store failed");
-        return err.status == STRANDS_E_INVALID ? 2 : 1;
+        if (!err->message[0])
+            strands_error_set(err, STRANDS_E_INTERNAL, NULL,
+                              "session store '%s' failed", sp->name);
+        return err->status == STRANDS_E_INVALID ? 2 : 1;
     }
     return 0;
 }
 
-int runtime_parts_build(runtime_parts *p, const strands_settings *s)
+int runtime_parts_build(runtime_parts *p, const strands_settings *s,
+                        strands_error *err)
 {
     memset(p, 0, sizeof *p);
     p->settings = s;
     const strands_runtime_config *cfg = strands_settings_config(s);
-    int rc = runtime_credentials_build(p);
-    if (!rc) rc = build_model(p);
-    if (!rc) rc = build_store(p);
-    if (!rc) rc = build_tools(p);
+    int rc = runtime_credentials_build(p, err);
+    if (!rc) rc = build_model(p, err);
+    if (!rc) rc = build_store(p, err);
+    if (!rc) rc = build_tools(p, err);
     if (rc) return rc;
     strands_agent_config ac = {.model = p->model,
                                .tools = p->tools,
@@ -115,13 +118,8 @@ int runtime_parts_build(runtime_parts *p, const strands_settings *s)
                                .system_prompt = cfg->system_prompt,
                                .max_tokens = cfg->max_tokens,
                                .max_iterations = cfg->max_iterations};
-    strands_error err;
-    p->agent = strands_agent_new(&ac, &err);
-    if (!p->agent) {
-        fprintf(stderr, "strands-runtime: %s\n", err.message);
-        return 1;
-    }
-    return 0;
+    p->agent = strands_agent_new(&ac, err);
+    return p->agent ? 0 : 1;
 }
 
 void runtime_parts_free(runtime_parts *p)
