@@ -96,10 +96,8 @@ static const char *last_user_text(const json_t *messages)
 {
     for (size_t i = json_array_size(messages); i-- > 0;) {
         const json_t *m = json_array_get(messages, i);
-        if (strcmp(json_string_value(json_object_get(m, "role")) ?
-                   json_string_value(json_object_get(m, "role")) : "",
-                   "user"))
-            continue;
+        const char *role = json_string_value(json_object_get(m, "role"));
+        if (!role || strcmp(role, "user")) continue;
         const json_t *content = json_object_get(m, "content");
         for (size_t j = 0; j < json_array_size(content); j++) {
             const char *t = json_string_value(

@@ -1,7 +1,8 @@
 /* Registers the implementations shipped in the library, once per process
  * and before any other entry, through the same public calls a user's
  * binary makes: one line per model provider, session store and tool
- * source. Adding one to the library = its files + one line here.       */
+ * source. Adding one to the library = its files + one line here. The
+ * core modules' settings groups get the same definition check.         */
 #include <pthread.h>
 #include <string.h>
 
@@ -23,6 +24,10 @@ static void keep(strands_status st, const strands_error *err)
 static void register_all(void)
 {
     strands_error err;
+    size_t n;
+    const strands_settings_group *const *core = runtime_core_groups(&n);
+    for (size_t i = 0; i < n; i++) /* the core rows pass the same checks */
+        keep(strands_settings_group_check(core[i], &err), &err);
     registering = 1;
     keep(strands_model_provider_register(&models_bedrock_provider, &err),
          &err);

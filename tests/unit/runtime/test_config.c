@@ -418,6 +418,34 @@ static void test_config_help_lists_every_group(void)
     free(help);
 }
 
+/* One row per variable in the whole table (core groups and the groups of
+ * every registered entry), so no two modules fight over a variable.    */
+static void test_config_one_row_per_variable(void)
+{
+    const strands_settings_group *groups[4 + 3 * STRANDS_REGISTRY_MAX];
+    size_t n_groups = 0, nc;
+    const strands_settings_group *const *core = runtime_core_groups(&nc);
+    for (size_t i = 0; i < nc; i++) groups[n_groups++] = core[i];
+    for (int k = 0; k < 3; k++) {
+        runtime_entry e[STRANDS_REGISTRY_MAX];
+        size_t m = runtime_registry_list((strands_registry_kind)k, e);
+        for (size_t i = 0; i < m; i++)
+            if (e[i].settings) groups[n_groups++] = e[i].settings;
+    }
+    size_t rows = 0;
+    for (size_t a = 0; a < n_groups; a++)
+        for (size_t r = 0; r < groups[a]->n_rows; r++, rows++)
+            for (size_t b = a; b < n_groups; b++)
+                for (size_t q = (b == a ? r + 1 : 0); q < groups[b]->n_rows;
+                     q++)
+                    if (!strcmp(groups[a]->rows[r].name,
+                                groups[b]->rows[q].name))
+                        FAIL_AT("%s is read by '%s' and '%s'",
+                                groups[a]->rows[r].name, groups[a]->title,
+                                groups[b]->title);
+    CHECK(rows >= 24);
+}
+
 /* Every upper-case variable name in the comments of config.h's struct
  * (read from the source tree) appears in --help, so a new setting cannot
  * be added to the header without reaching the help text.               */
@@ -475,6 +503,7 @@ int main(void)
     RUN(test_config_process_env);
     RUN(test_config_help_lists_variables);
     RUN(test_config_help_lists_every_group);
+    RUN(test_config_one_row_per_variable);
     RUN(test_config_help_matches_header);
     return test_report();
 }
