@@ -1,54 +1,83 @@
 /* Runtime configuration from environment variables, validated once at
- * startup. Every setting is listed in one table that also produces the
- * --help text, so help and behaviour cannot drift apart.                 */
+ * start-up. The one settings table is made of groups of rows
+ * (strands/settings.h): those of the built-in modules, which fill
+ * strands_runtime_config, and those of every registered model provider,
+ * session store and tool source (strands/registry.h), which fill their own
+ * structs. The same table produces the --help text, so help and behaviour
+ * cannot drift apart.                                                    */
 #ifndef STRANDS_CONFIG_H
 #define STRANDS_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strands/settings.h"
 #include "strands/status.h"
 
+/* The settings of the built-in modules (server, agent, AWS, runtime).
+ * Settings of a provider, store or tool source are in its own struct.   */
 typedef struct strands_runtime_config {
-    char *bind_address;      /* BIND_ADDRESS */
+    /* runtime (src/runtime/settings.c) */
+    char *model_provider;    /* MODEL_PROVIDER: a registered model provider */
+    char *model_id;          /* MODEL_ID: the provider's model id */
+    char *session_store;     /* SESSION_STORE: a registered store's name,
+                                optionally followed by ":<argument>" */
+    int log_level;           /* LOG_LEVEL as strands_log_level */
+    int shutdown_grace_s;    /* SHUTDOWN_GRACE_SECONDS */
+    /* HTTP server (src/server/settings.c) */
     int port;                /* PORT */
-    char *model_id;          /* MODEL_ID */
-    char *region;            /* AWS_REGION, then AWS_DEFAULT_REGION; NULL:
-                                the caller resolves it (profile region,
-                                then us-east-1: strands_aws_region) */
+    char *bind_address;      /* BIND_ADDRESS */
+    size_t max_body_bytes;   /* MAX_BODY_BYTES */
+    int sse_keepalive_s;     /* SSE_KEEPALIVE_SECONDS */
+    /* agent (src/agent/settings.c) */
     int max_tokens;          /* MAX_TOKENS */
     int max_iterations;      /* MAX_ITERATIONS */
     char *system_prompt;     /* SYSTEM_PROMPT, NULL when unset */
-    char *tools;             /* TOOLS: comma list of built-ins ("" = none) */
-    char *bedrock_endpoint;  /* AWS_ENDPOINT_URL_BEDROCK_RUNTIME, then
-                                AWS_ENDPOINT_URL; NULL = AWS default */
-    int log_level;           /* LOG_LEVEL as strands_log_level */
-    int shutdown_grace_s;    /* SHUTDOWN_GRACE_SECONDS */
-    size_t max_body_bytes;   /* MAX_BODY_BYTES */
+    /* AWS (src/aws/settings.c) */
+    char *region;            /* AWS_REGION, then AWS_DEFAULT_REGION; NULL:
+                                the caller resolves it (profile region,
+                                then us-east-1: strands_aws_region) */
     int max_attempts;        /* AWS_MAX_ATTEMPTS */
     char *retry_mode;        /* AWS_RETRY_MODE */
     char *bedrock_secret;    /* BEDROCK_CREDENTIALS_SECRET, NULL = unset */
     int64_t secret_refresh_s; /* BEDROCK_CREDENTIALS_REFRESH_SECONDS */
     char *sm_endpoint;       /* AWS_ENDPOINT_URL_SECRETS_MANAGER */
     char *sts_endpoint;      /* AWS_ENDPOINT_URL_STS */
-    int sse_keepalive_s;     /* SSE_KEEPALIVE_SECONDS */
-    size_t max_sessions;     /* SESSION_MAX_COUNT */
-    int64_t session_ttl_s;   /* SESSION_IDLE_TTL_SECONDS */
 } strands_runtime_config;
 
-/* Looks a variable up; NULL when unset. */
-typedef const char *strands_getenv_fn(void *user, const char *name);
+/* The loaded table: strands_runtime_config plus one struct per group of
+ * each registered provider, store and tool source. Immutable once
+ * loaded, so any thread may read it.                                     */
+typedef struct strands_settings strands_settings;
 
-/** Fills cfg from the environment (getenv_fn NULL: the process
- * environment). On a bad value returns E_INVALID with a message that
- * starts with the variable's name, e.g. "PORT: 'abc' is not an integer
- * in 1..65535". Free with strands_runtime_config_cleanup.                */
-STRANDS_EXTERN strands_status strands_runtime_config_load(
-    strands_runtime_config *cfg, strands_getenv_fn *getenv_fn, void *user,
-    strands_error *err);
-/** Frees the strings of cfg. */
-STRANDS_EXTERN void strands_runtime_config_cleanup(strands_runtime_config *cfg);
-/** Writes the settings table (name, default, meaning) for --help. */
-STRANDS_EXTERN void strands_runtime_config_print_help(void *stream);
+/** Loads and validates the whole table: the built-in modules' groups,
+ * then the group of every registered model provider, session store and
+ * tool source (each loaded and checked whether selected or not), and
+ * checks MODEL_PROVIDER and SESSION_STORE against the registries.
+ * getenv_fn NULL reads the process environment. On a bad value returns
+ * NULL with E_INVALID and a message that starts with the variable's name,
+ * e.g. "PORT: 'abc' is not an integer in 1..65535"; E_NOMEM on OOM.
+ * Free with strands_settings_free.                                       */
+STRANDS_EXTERN strands_settings *strands_settings_load(
+    strands_getenv_fn *getenv_fn, void *user, strands_error *err);
+/** Frees the table and every string in it (NULL is a no-op). */
+STRANDS_EXTERN void strands_settings_free(strands_settings *s);
+/** The built-in modules' settings (borrowed; valid until freed). */
+STRANDS_EXTERN const strands_runtime_config *strands_settings_config(
+    const strands_settings *s);
+/** The struct that group g filled (g->struct_size bytes, borrowed; valid
+ * until freed), or NULL when g is not part of the table.                */
+STRANDS_EXTERN const void *strands_settings_values(const strands_settings *s,
+                                                   const strands_settings_group *g);
+/** Writes the loaded value of the variable `name` as text into out
+ * (numbers in decimal, LOG_LEVEL by name). Returns 1 when it has a value,
+ * 0 when it is unset (out gets ""), -1 when no row reads `name`.         */
+STRANDS_EXTERN int strands_settings_text(const strands_settings *s,
+                                         const char *name, char *out,
+                                         size_t outsz);
+/** Writes every row of the table for --help to stream (a FILE *), one
+ * section per group (built-in modules first, then each registered model
+ * provider, session store and tool source, with its name).             */
+STRANDS_EXTERN void strands_settings_print_help(void *stream);
 
 #endif

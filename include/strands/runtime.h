@@ -1,36 +1,24 @@
 /* The whole runtime as one call: what strands-runtime's main() does
- * (flags, configuration, credentials, model, tools, sessions, agent, HTTP
- * server, signals, graceful shutdown), with hooks so a user's own binary
- * can add C tools or replace the model provider and keep everything else. */
+ * (flags, settings, credentials, model, tools, sessions, agent, HTTP
+ * server, signals, graceful shutdown). A user's own binary registers its
+ * own model providers, session stores and tool sources (strands/registry.h)
+ * and then makes the same call, keeping everything else.               */
 #ifndef STRANDS_RUNTIME_H
 #define STRANDS_RUNTIME_H
 
 #include <stddef.h>
 
-#include "strands/aws.h"
 #include "strands/config.h"
-#include "strands/model.h"
-#include "strands/tool.h"
+#include "strands/registry.h"
 
-typedef struct strands_runtime_hooks {
-    /* Adds tools after the built-ins named by TOOLS; may be NULL. An error
-     * stops start-up with its message (exit status 2).                  */
-    strands_status (*add_tools)(void *user, strands_tool_registry *reg,
-                                strands_error *err);
-    /* Creates the model; NULL hook = Bedrock Converse from the config.
-     * `credentials` is borrowed and outlives the model.                */
-    strands_model *(*create_model)(void *user,
-                                   const strands_runtime_config *cfg,
-                                   strands_credentials_provider *credentials,
-                                   strands_error *err);
-    void *user;
-} strands_runtime_hooks;
-
-/** Runs the runtime until SIGTERM/SIGINT. Returns the process exit status:
- * 0 after a clean shutdown (and for --help/--version), 2 for a bad flag or
- * configuration value, 1 when the server cannot start. hooks may be NULL. */
-STRANDS_EXTERN int strands_runtime_main(int argc, char **argv,
-                                        const strands_runtime_hooks *hooks);
+/** Runs the runtime until SIGTERM/SIGINT, with the model provider named
+ * by MODEL_PROVIDER, the session store named by SESSION_STORE and the
+ * tools of every registered tool source. Register your own entries
+ * before calling it, from the thread that calls it. Returns the process
+ * exit status: 0 after a clean shutdown (and for --help/--version), 2 for
+ * a bad flag or configuration value (the message, on stderr, starts with
+ * the variable's name), 1 when the runtime cannot start.                */
+STRANDS_EXTERN int strands_runtime_main(int argc, char **argv);
 
 /** GETs /ping on 127.0.0.1:port within timeout_ms. Returns 0 when it
  * answers 200 with status Healthy (or HealthyBusy), 1 otherwise; `why`

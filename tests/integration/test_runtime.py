@@ -408,11 +408,45 @@ def test_config_errors_fail_fast_with_variable_name(fake):
     from conftest import RUNTIME
     for var, value in [("PORT", "abc"), ("MAX_ITERATIONS", "0"),
                        ("LOG_LEVEL", "chatty"), ("TOOLS", "calculator,nope"),
-                       ("AWS_ENDPOINT_URL", "http://example.com")]:
+                       ("AWS_ENDPOINT_URL", "http://example.com"),
+                       ("MODEL_PROVIDER", "nope"), ("SESSION_STORE", "nope"),
+                       ("SESSION_STORE", "redis://localhost:6379")]:
         p = subprocess.run([RUNTIME], env={var: value}, capture_output=True,
                            timeout=10, text=True)
         assert p.returncode == 2, (var, p)
         assert var in p.stderr, (var, p.stderr)
+        assert p.stderr.startswith(
+            "strands-runtime: configuration error: " + var + ":"), p.stderr
+
+
+def test_unknown_provider_or_store_lists_registered_names():
+    import subprocess
+    from conftest import RUNTIME
+    p = subprocess.run([RUNTIME], env={"MODEL_PROVIDER": "nope"},
+                       capture_output=True, timeout=10, text=True)
+    assert p.returncode == 2
+    assert "MODEL_PROVIDER: unknown model provider 'nope' " \
+        "(registered: bedrock)" in p.stderr
+    p = subprocess.run([RUNTIME], env={"SESSION_STORE": "nope"},
+                       capture_output=True, timeout=10, text=True)
+    assert p.returncode == 2
+    assert "SESSION_STORE: unknown session store 'nope' " \
+        "(registered: memory)" in p.stderr
+    # a known store with an argument it does not take fails at start-up
+    p = subprocess.run([RUNTIME], env={"SESSION_STORE": "memory:/x",
+                                       "AWS_EC2_METADATA_DISABLED": "true",
+                                       "PORT": "1"},
+                       capture_output=True, timeout=10, text=True)
+    assert p.returncode == 2 and "SESSION_STORE" in p.stderr, p
+
+
+def test_explicit_defaults_for_provider_and_store(start_runtime, fake):
+    rt = start_runtime(MODEL_PROVIDER="bedrock", SESSION_STORE="memory",
+                       TOOLS="")
+    fake.script([{"text": "ok"}])
+    status, _, doc = rt.invoke({"prompt": "x"})
+    assert status == 200 and doc["response"] == "ok"
+    assert len(converse_requests(fake)) == 1
 
 
 def test_help_and_version():
@@ -424,8 +458,15 @@ def test_help_and_version():
                 "MAX_ITERATIONS", "SYSTEM_PROMPT", "TOOLS",
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "LOG_LEVEL",
                 "SHUTDOWN_GRACE_SECONDS", "MAX_BODY_BYTES",
-                "AWS_MAX_ATTEMPTS"]:
+                "AWS_MAX_ATTEMPTS", "MODEL_PROVIDER", "SESSION_STORE",
+                "SESSION_MAX_COUNT", "AWS_BEARER_TOKEN_BEDROCK"]:
         assert var in p.stdout, var
+    # grouped by module; the shipped entries are listed by name
+    for heading in ["Runtime:", "HTTP server:", "Agent:", "AWS:",
+                    'Model provider "bedrock" (MODEL_PROVIDER=bedrock)',
+                    'Session store "memory" (SESSION_STORE=memory)',
+                    'Tool source "builtin"']:
+        assert heading in p.stdout, heading
     p = subprocess.run([RUNTIME, "--version"], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.startswith("strands-runtime ")
     p = subprocess.run([RUNTIME, "--bogus"], capture_output=True, text=True)
@@ -463,13 +504,18 @@ def test_logs_are_json_and_never_hold_secrets(start_runtime, fake):
     assert isinstance(reqlog[0]["duration_ms"], int)
 
 
-# -- a user's own runtime with a C tool (examples/custom_runtime.c) -----------
+# -- a user's own runtime: its own tool source and model provider ----------
+# (examples/custom_runtime.c registers a tool source with reverse_text and a
+# model provider "echo" with its own setting ECHO_PREFIX)
 
-def test_custom_runtime_example_runs_its_c_tool(fake):
+def custom_binary():
     import os
     from conftest import RUNTIME
-    binary = os.path.join(os.path.dirname(RUNTIME), "example-custom_runtime")
-    rt = Runtime({}, fake, binary=binary)
+    return os.path.join(os.path.dirname(RUNTIME), "example-custom_runtime")
+
+
+def test_custom_runtime_example_runs_its_c_tool(fake):
+    rt = Runtime({}, fake, binary=custom_binary())
     try:
         fake.script([
             {"tool_use": [{"id": "t_rev", "name": "reverse_text",
@@ -480,12 +526,74 @@ def test_custom_runtime_example_runs_its_c_tool(fake):
         first, second = converse_requests(fake)
         names = [t["toolSpec"]["name"]
                  for t in first["body"]["toolConfig"]["tools"]]
+        # the built-in source comes first, then the binary's own
         assert names == ["calculator", "current_time", "reverse_text"]
         tr = second["body"]["messages"][2]["content"][0]["toolResult"]
         assert tr == {"toolUseId": "t_rev", "status": "success",
                       "content": [{"text": "desserts"}]}
     finally:
         assert rt.stop() == 0
+
+
+def test_custom_runtime_selects_its_own_provider_by_name(fake):
+    rt = Runtime({"MODEL_PROVIDER": "echo", "ECHO_PREFIX": "you said: ",
+                  "TOOLS": ""}, fake, binary=custom_binary())
+    try:
+        status, _, doc = rt.invoke({"prompt": "hello there",
+                                    "session_id": "echo-1"})
+        assert status == 200, doc
+        assert doc["response"] == "you said: hello there"
+        assert doc["stop_reason"] == "EndTurn"
+        # sessions still work: the store is the default one
+        status, _, doc = rt.invoke({"prompt": "again",
+                                    "session_id": "echo-1"})
+        assert status == 200 and doc["response"] == "you said: again"
+        # streaming goes through the same provider
+        status, _, data = rt.request(
+            "POST", "/invocations",
+            {"prompt": "streamed", "stream": True},
+            {"Accept": "text/event-stream"})
+        assert status == 200
+        assert "you said: streamed" in data.decode()
+        # Bedrock was never called
+        assert not [r for r in fake.requests() if r.get("operation") in
+                    ("converse", "converse-stream")]
+    finally:
+        assert rt.stop() == 0
+    starts = [l for l in rt.log_lines() if "listening on" in
+              l.get("message", "")]
+    assert starts and "model provider echo" in starts[0]["message"]
+
+
+def test_custom_runtime_help_lists_its_provider_rows():
+    import subprocess
+    p = subprocess.run([custom_binary(), "--help"], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 0, p
+    out = p.stdout
+    at = out.index('Model provider "echo" (MODEL_PROVIDER=echo)')
+    assert "ECHO_PREFIX" in out[at:]
+    assert 'Tool source "example"' in out
+    assert out.index('Tool source "builtin"') < \
+        out.index('Tool source "example"')
+    # and its rows are validated like the library's
+    p = subprocess.run([custom_binary()], capture_output=True, text=True,
+                       timeout=10, env={"MODEL_PROVIDER": "nope"})
+    assert p.returncode == 2
+    assert "MODEL_PROVIDER" in p.stderr and "bedrock,echo" in p.stderr
+
+
+def test_stock_runtime_rejects_the_examples_provider():
+    import subprocess
+    from conftest import RUNTIME
+    p = subprocess.run([RUNTIME], env={"MODEL_PROVIDER": "echo"},
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2, p
+    assert p.stderr.startswith("strands-runtime: configuration error: "
+                               "MODEL_PROVIDER:"), p.stderr
+    assert "registered: bedrock" in p.stderr
+    p = subprocess.run([RUNTIME, "--help"], capture_output=True, text=True)
+    assert "ECHO_PREFIX" not in p.stdout
 
 
 # -- container health check and metrics log line (issue 5) -------------------

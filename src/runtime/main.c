@@ -1,0 +1,154 @@
+/* strands_runtime_main: flags -> settings (every module's rows, every
+ * registered provider's) -> credentials, model, tools, session store,
+ * agent (runtime/parts.c) -> server -> wait for SIGTERM/SIGINT ->
+ * graceful shutdown. The strands-runtime binary is this one call.       */
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+#include "strands/strands.h"
+
+/* Loads the settings; on a bad value prints it and returns NULL. */
+static strands_settings *load_settings(void)
+{
+    strands_error err;
+    strands_settings *s = strands_settings_load(NULL, NULL, &err);
+    if (!s)
+        fprintf(stderr, "strands-runtime: configuration error: %s\n",
+                err.message);
+    return s;
+}
+
+/* --healthcheck: exit 0 when /ping on the configured PORT says Healthy. */
+static int healthcheck(void)
+{
+    strands_settings *s = load_settings();
+    if (!s) return 2;
+    char why[128];
+    int rc = strands_healthcheck(strands_settings_config(s)->port, 3000, why,
+                                 sizeof why);
+    strands_settings_free(s);
+    fprintf(rc ? stderr : stdout, "%s\n", why);
+    return rc;
+}
+
+/* Blocks until SIGTERM or SIGINT; returns the signal number. */
+static int wait_for_signal(const sigset_t *set)
+{
+    int sig = 0;
+    while (sigwait(set, &sig) != 0) {}
+    return sig;
+}
+
+/* Drains and stops the server after a signal, within the grace period. */
+static void shut_down(strands_server *server, strands_tracer *tracer,
+                      const strands_runtime_config *cfg, int sig)
+{
+    int64_t signalled_ms = strands_clock_mono_ms();
+    strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
+                "received %s: draining for up to %d s",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->shutdown_grace_s);
+    strands_server_quiesce(server);
+    int left = strands_server_wait_idle(server, cfg->shutdown_grace_s * 1000L);
+    if (left > 0) {
+        strands_log(STRANDS_LOG_WARN, "strands.runtime", NULL, NULL, NULL,
+                    "abandoning %d in-flight invocation(s)", left);
+        strands_server_cancel_all(server);
+        strands_server_wait_idle(server, 2000);
+    }
+    strands_server_stop(server);
+    /* Spans get whatever is left of the grace period, never more. */
+    int64_t spent = strands_clock_mono_ms() - signalled_ms;
+    int64_t budget = cfg->shutdown_grace_s * 1000LL - spent;
+    strands_tracer_shutdown(tracer, budget > 0 ? (long)budget : 0);
+    strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
+                "shutdown complete");
+}
+
+/* Serves until a signal; returns the exit status. */
+static int run(const strands_settings *settings)
+{
+    const strands_runtime_config *cfg = strands_settings_config(settings);
+    strands_error err;
+    strands_log_use_json_stdout();
+    strands_log_set_level((strands_log_level)cfg->log_level);
+
+    /* Signals are handled by this thread only: block them before any
+     * other thread (tracer, server) starts, so all inherit the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    strands_tracer *tracer = strands_tracer_from_env(NULL, NULL, &err);
+    if (!tracer && err.status != STRANDS_OK) {
+        fprintf(stderr, "strands-runtime: tracing: %s\n", err.message);
+        return 2;
+    }
+    runtime_parts parts;
+    int rc = runtime_parts_build(&parts, settings, &err);
+    if (rc) fprintf(stderr, "strands-runtime: %s\n", err.message);
+    strands_server *server = NULL;
+    if (!rc) {
+        strands_server_config sc = {.bind_address = cfg->bind_address,
+                                    .port = cfg->port,
+                                    .max_body_bytes = cfg->max_body_bytes,
+                                    .sse_keepalive_s = cfg->sse_keepalive_s,
+                                    .tracer = tracer,
+                                    .model_id = cfg->model_id,
+                                    .agent = parts.agent};
+        server = strands_server_start(&sc, &err);
+        if (!server) {
+            fprintf(stderr, "strands-runtime: %s\n", err.message);
+            rc = 1;
+        }
+    }
+    if (server) {
+        runtime_parts_check_credentials(&parts);
+        strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
+                    "strands-runtime %s listening on %s:%d (model provider "
+                    "%s, model %s, region %s, session store %s)",
+                    STRANDS_VERSION, cfg->bind_address,
+                    strands_server_port(server), cfg->model_provider,
+                    cfg->model_id, parts.region, cfg->session_store);
+        if (tracer)
+            strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
+                        "exporting traces to %s",
+                        strands_tracer_endpoint(tracer));
+        shut_down(server, tracer, cfg, wait_for_signal(&set));
+    }
+    runtime_parts_free(&parts);
+    strands_tracer_free(tracer);
+    return rc;
+}
+
+int strands_runtime_main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            runtime_print_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--healthcheck")) return healthcheck();
+        if (!strcmp(argv[i], "--version")) {
+            printf("strands-runtime %s\n", STRANDS_VERSION);
+            return 0;
+        }
+        fprintf(stderr, "strands-runtime: unknown argument '%s' (see --help)\n",
+                argv[i]);
+        return 2;
+    }
+    /* Bound malloc arenas: many connection threads, little memory each. */
+    mallopt(M_ARENA_MAX, 2);
+    strands_settings *settings = load_settings();
+    if (!settings) return 2;
+    int rc = run(settings);
+    strands_settings_free(settings);
+    return rc;
+}

@@ -1,0 +1,127 @@
+/* Tests of the pure /invocations helpers of the server module:
+ * request_prompt_blocks (src/server/request.c) and
+ * request_log_is_secret_header (src/server/request_log.c). (They lived in
+ * the configuration test before the settings moved to src/runtime/.)    */
+#include <jansson.h>
+
+#include "server/internal.h"
+#include "test.h"
+
+/* ---- request_prompt_blocks ------------------------------------------- */
+
+static json_t *J(const char *text)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, 0, &e);
+    if (!v) {
+        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
+        abort();
+    }
+    return v;
+}
+
+static void test_prompt_string(void)
+{
+    json_t *body = J("{\"prompt\":\"What is 2+2?\",\"session_id\":\"s\"}");
+    char why[256] = "";
+    json_t *blocks = request_prompt_blocks(body, why, sizeof why);
+    CHECK(blocks != NULL);
+    json_t *want = J("[{\"text\":\"What is 2+2?\"}]");
+    CHECK(json_equal(blocks, want));
+    json_decref(want);
+    json_decref(blocks);
+    json_decref(body);
+}
+
+static void test_prompt_blocks_array(void)
+{
+    const char *text =
+        "{\"prompt\":[{\"text\":\"Describe this\"},"
+        "{\"image\":{\"format\":\"png\",\"source\":{\"bytes\":\"iVBO\"}}},"
+        "{\"document\":{\"format\":\"txt\",\"name\":\"d\",\"source\":"
+        "{\"bytes\":\"aGk=\"}}},{\"cachePoint\":{\"type\":\"default\"}}]}";
+    json_t *body = J(text);
+    char why[256] = "";
+    json_t *blocks = request_prompt_blocks(body, why, sizeof why);
+    CHECK(blocks != NULL);
+    CHECK(json_equal(blocks, json_object_get(body, "prompt")));
+    json_decref(blocks);
+    json_decref(body);
+}
+
+typedef struct bad_prompt {
+    const char *body;
+    const char *why;       /* expected substring of the reason */
+} bad_prompt;
+
+static void test_prompt_rejects(void)
+{
+    static const bad_prompt cases[] = {
+        {"{}", "missing"},
+        {"{\"input\":\"hi\"}", "missing"},
+        {"[\"prompt\"]", "missing"},
+        {"{\"prompt\":null}", "string or a non-empty array"},
+        {"{\"prompt\":\"\"}", "must not be empty"},
+        {"{\"prompt\":[]}", "non-empty array"},
+        {"{\"prompt\":42}", "string or a non-empty array"},
+        {"{\"prompt\":true}", "string or a non-empty array"},
+        {"{\"prompt\":{\"text\":\"hi\"}}", "string or a non-empty array"},
+        {"{\"prompt\":[{\"text\":\"a\",\"image\":{}}]}", "prompt[0]"},
+        {"{\"prompt\":[{}]}", "prompt[0]"},
+        {"{\"prompt\":[\"hi\"]}", "prompt[0]"},
+        {"{\"prompt\":[{\"text\":\"ok\"},{\"bogus\":1}]}",
+         "prompt[1]: unsupported content block 'bogus'"},
+        {"{\"prompt\":[{\"toolUse\":{}}]}", "unsupported"},
+        {"{\"prompt\":[{\"text\":\"\"}]}", "prompt[0].text"},
+        {"{\"prompt\":[{\"text\":5}]}", "prompt[0].text"},
+        {"{\"prompt\":[{\"text\":\"a\"},{\"text\":null}]}", "prompt[1].text"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *body = J(cases[i].body);
+        char why[256] = "";
+        json_t *blocks = request_prompt_blocks(body, why, sizeof why);
+        if (blocks) {
+            FAIL_AT("%s accepted", cases[i].body);
+            json_decref(blocks);
+        } else if (!strstr(why, cases[i].why)) {
+            FAIL_AT("%s: reason '%s' lacks '%s'", cases[i].body, why,
+                    cases[i].why);
+        }
+        json_decref(body);
+    }
+    /* NULL body, and a small reason buffer that is cut, not overrun. */
+    char why[8];
+    memset(why, 'x', sizeof why);
+    CHECK(request_prompt_blocks(NULL, why, sizeof why) == NULL);
+    CHECK_INT(strlen(why), sizeof why - 1);
+}
+
+/* ---- request_log_is_secret_header ------------------------------------ */
+
+static void test_secret_headers(void)
+{
+    static const char *const secret[] = {
+        "authorization", "Authorization", "AUTHORIZATION",
+        "X-Amz-Security-Token", "x-amz-security-token", "Cookie", "cookie",
+        "Set-Cookie", "WorkloadAccessToken", "workloadaccesstoken",
+        "Proxy-Authorization", NULL};
+    for (const char *const *h = secret; *h; h++)
+        if (!request_log_is_secret_header(*h))
+            FAIL_AT("'%s' not treated as secret", *h);
+    static const char *const plain[] = {
+        "Content-Type", "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
+        "User-Agent", "Host", "authorizations", "Authorization2", "Cookies",
+        "x-amz-security", "", NULL};
+    for (const char *const *h = plain; *h; h++)
+        if (request_log_is_secret_header(*h))
+            FAIL_AT("'%s' treated as secret", *h);
+}
+
+int main(void)
+{
+    RUN(test_prompt_string);
+    RUN(test_prompt_blocks_array);
+    RUN(test_prompt_rejects);
+    RUN(test_secret_headers);
+    return test_report();
+}
