@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "aws/endpoint.h"
-#include "aws/http_client.h"
+#include "net/http_client.h"
 #include "strands/aws.h"
 
 typedef struct aws_header {

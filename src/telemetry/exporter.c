@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "aws/http_client.h"
+#include "net/http_client.h"
 #include "strands/aws.h"
 #include "strands/clock.h"
 #include "telemetry/internal.h"

@@ -4,8 +4,8 @@
  * through a test getenv.                                                */
 #include <jansson.h>
 
-#include "aws/cred_env.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_env.h"
+#include "aws/credentials/cred_metadata.h"
 #include "test.h"
 
 static void test_url_parse(void)

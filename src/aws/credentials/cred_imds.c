@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "aws/cred_env.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_env.h"
+#include "aws/credentials/cred_metadata.h"
 
 #define VAR_DISABLED "AWS_EC2_METADATA_DISABLED"
 #define VAR_ENDPOINT "AWS_EC2_METADATA_SERVICE_ENDPOINT"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_env.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_env.h"
+#include "aws/credentials/cred_metadata.h"
 #include "aws/retry.h"
 
 #define VAR_RELATIVE "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "aws/awstime.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_metadata.h"
 
 static int is_host_char(unsigned char c)
 {

@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "aws/http_client.h"
+#include "net/http_client.h"
 
 struct http_client {
     pthread_mutex_t lock;

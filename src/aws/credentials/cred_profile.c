@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "aws/awstime.h"
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "aws/ini.h"
 #include "aws/sts.h"
 #include "strands/clock.h"

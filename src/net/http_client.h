@@ -1,8 +1,8 @@
 /* The shared HTTP client: the only code that includes curl/curl.h. A pool
  * of curl easy handles keeps TLS connections alive across requests; each
  * request borrows one handle for its duration. Thread-safe.              */
-#ifndef STRANDS_AWS_HTTP_CLIENT_H
-#define STRANDS_AWS_HTTP_CLIENT_H
+#ifndef STRANDS_NET_HTTP_CLIENT_H
+#define STRANDS_NET_HTTP_CLIENT_H
 
 #include <stdatomic.h>
 #include <stddef.h>
