@@ -62,6 +62,13 @@ static const setting settings[] = {
      OFF(max_body_bytes), "largest accepted request body (413 above)"},
     {"AWS_MAX_ATTEMPTS", NULL, T_INT, "3", 1, 20, OFF(max_attempts),
      "attempts per AWS call, retries with backoff included"},
+    {"MODEL_CONNECT_TIMEOUT_SECONDS", NULL, T_INT, "10", 1, 300,
+     OFF(model_connect_timeout_s),
+     "model calls: time to set up the connection (TCP and TLS)"},
+    {"MODEL_READ_TIMEOUT_SECONDS", NULL, T_INT, "120", 1, 3600,
+     OFF(model_read_timeout_s),
+     "model calls: longest silence between received bytes; a stream that "
+     "keeps sending runs as long as it needs (504 ModelTimeout when hit)"},
     {"AWS_RETRY_MODE", NULL, T_RETRY, "standard", 0, 0, OFF(retry_mode),
      "standard (retry quota), legacy (no quota) or adaptive (= standard)"},
     {"BEDROCK_CREDENTIALS_SECRET", NULL, T_OPT_STR, NULL, 0, 0,

@@ -207,7 +207,11 @@ int strands_runtime_main(int argc, char **argv,
                                  .credentials = creds,
                                  .bearer_token = bearer,
                                  .max_attempts = cfg.max_attempts,
-                                 .retry_mode = cfg.retry_mode};
+                                 .retry_mode = cfg.retry_mode,
+                                 .connect_timeout_ms =
+                                     cfg.model_connect_timeout_s * 1000L,
+                                 .read_timeout_ms =
+                                     cfg.model_read_timeout_s * 1000L};
     strands_model *model = NULL;
     if (creds && hooks && hooks->create_model)
         model = hooks->create_model(hooks->user, &cfg, creds, &err);

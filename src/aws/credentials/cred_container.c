@@ -163,7 +163,7 @@ static strands_status fetch_once(const container_provider *p,
         .headers = headers,
         .n_headers = auth ? 2 : 1,
         .connect_timeout_ms = FETCH_TIMEOUT_MS,
-        .timeout_ms = FETCH_TIMEOUT_MS,
+        .total_timeout_ms = FETCH_TIMEOUT_MS,
         .max_response = MAX_RESPONSE_BYTES,
         .no_proxy = 1,
     };

@@ -55,7 +55,7 @@ static strands_status imds_send(const imds_provider *p, const char *method,
         .headers = headers,
         .n_headers = header ? 2 : 1,
         .connect_timeout_ms = IMDS_TIMEOUT_MS,
-        .timeout_ms = IMDS_TIMEOUT_MS,
+        .total_timeout_ms = IMDS_TIMEOUT_MS,
         .max_response = MAX_RESPONSE_BYTES,
         .no_proxy = 1,
     };
