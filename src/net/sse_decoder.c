@@ -135,6 +135,8 @@ static strands_status process_line(net_sse_decoder *d, const char *p,
         return st == STRANDS_OK ? add_to_event(d, &d->data, "\n", 1) : st;
     }
     if (field_is(p, flen, "event")) {
+        /* A type is handed out as a C string: one holding NUL can't be. */
+        if (memchr(v, '\0', vlen)) return STRANDS_OK;
         strands_buf_cleanup(&d->type);
         return add_to_event(d, &d->type, v, vlen);
     }

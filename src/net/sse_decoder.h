@@ -9,7 +9,9 @@
  * `event`, `data` (lines joined with "\n"), `id` (ignored when it holds
  * NUL; persists across events) and `retry` (ASCII digits only) are used,
  * others ignored; a blank line dispatches the event unless its data is
- * empty; an event cut off by the end of the stream is discarded.
+ * empty; an event cut off by the end of the stream is discarded. One
+ * deliberate deviation: an `event` value holding NUL is ignored like such
+ * an `id` (both are handed out as C strings).
  * Caps: the length of one line and the size of one event (data + type);
  * exceeding either is E_TOO_LARGE naming the cap, and the decoder then
  * refuses further input (sticky error).                                 */

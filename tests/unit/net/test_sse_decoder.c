@@ -90,6 +90,11 @@ static void test_fields(void)
     char *got = decode(nul, sizeof nul - 1, 100, 0, &st);
     CHECK_STR(got, "message|1|-1|1:q\nmessage|1|-1|1:w\n");
     free(got);
+    /* So is an event type holding NUL (types are C strings). */
+    char nt[] = "event: a\0b\ndata: t\n\n";
+    got = decode(nt, sizeof nt - 1, 100, 0, &st);
+    CHECK_STR(got, "message||-1|1:t\n");
+    free(got);
     /* Data may hold a NUL byte; data_len says how much. */
     char dn[] = "data: a\0b\n\n";
     got = decode(dn, sizeof dn - 1, 100, 0, &st);
