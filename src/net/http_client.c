@@ -213,6 +213,10 @@ static strands_status map_curl_error(CURLcode rc, const xfer *x,
                                  "response body exceeds %zu bytes",
                                  x->resp->body.max);
     const char *msg = detail[0] ? detail : curl_easy_strerror(rc);
+    if (rc == CURLE_OUT_OF_MEMORY)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory in the HTTP client: %s",
+                                 msg);
     if (rc == CURLE_OPERATION_TIMEDOUT && !x->connected)
         return strands_error_set(err, STRANDS_E_TIMEOUT, "ConnectTimeout",
                                  "connect timed out: %s", msg);
