@@ -7,8 +7,10 @@ after the last attempt the invocation fails with error_type ModelTimeout
 loopback against the fake Bedrock (tests/fakes/fake_aws.py: stall_ms,
 event_delay_ms, latency_ms)."""
 
+import subprocess
 import time
 
+from conftest import RUNTIME
 from test_streaming import SSEClient, stream_requests
 
 
@@ -85,9 +87,7 @@ def test_json_delayed_answer_fails_after_all_attempts(start_runtime, fake):
     assert len(converse_requests(fake)) == 3       # AWS_MAX_ATTEMPTS
 
 
-def test_read_timeout_setting_is_validated(start_runtime):
-    import subprocess
-    from conftest import RUNTIME
+def test_timeout_settings_in_help_and_validated():
     out = subprocess.run([RUNTIME, "--help"], capture_output=True,
                          text=True, timeout=10)
     assert "MODEL_READ_TIMEOUT_SECONDS" in out.stdout
