@@ -121,7 +121,12 @@ typedef struct strands_bedrock_config {
     int max_attempts;         /* total attempts incl. the first (>= 1) */
     const char *retry_mode;   /* "standard" (NULL), "legacy", "adaptive" */
     long connect_timeout_ms;  /* 0: 10 s */
-    long request_timeout_ms;  /* 0: 120 s (Strands' read timeout) */
+    long read_timeout_ms;     /* longest silence between received bytes
+                                 of an answer (botocore's read timeout);
+                                 a stream that keeps sending runs as
+                                 long as it needs. 0: 120 s. When hit on
+                                 the last attempt: E_TIMEOUT, code
+                                 "ModelTimeout" */
 } strands_bedrock_config;
 
 /** Creates the Bedrock provider. E_INVALID (message names the field) for a

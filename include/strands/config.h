@@ -39,6 +39,8 @@ typedef struct strands_runtime_config {
                                 then us-east-1: strands_aws_region) */
     int max_attempts;        /* AWS_MAX_ATTEMPTS */
     char *retry_mode;        /* AWS_RETRY_MODE */
+    int model_connect_timeout_s; /* MODEL_CONNECT_TIMEOUT_SECONDS */
+    int model_read_timeout_s;    /* MODEL_READ_TIMEOUT_SECONDS */
     char *bedrock_secret;    /* BEDROCK_CREDENTIALS_SECRET, NULL = unset */
     int64_t secret_refresh_s; /* BEDROCK_CREDENTIALS_REFRESH_SECONDS */
     char *sm_endpoint;       /* AWS_ENDPOINT_URL_SECRETS_MANAGER */

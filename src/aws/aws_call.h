@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "aws/endpoint.h"
-#include "aws/http_client.h"
+#include "net/http_client.h"
 #include "strands/aws.h"
 
 typedef struct aws_header {
@@ -33,8 +33,9 @@ typedef struct aws_call {
     size_t n_unsigned;
     const void *body;
     size_t body_len;
-    long connect_timeout_ms;
-    long timeout_ms;
+    long connect_timeout_ms;           /* as http_request */
+    long read_timeout_ms;              /* silence bound; 0: none */
+    long total_timeout_ms;             /* whole exchange; 0: none */
     size_t max_response;
     const atomic_int *cancelled;
     int (*on_data)(void *user, const char *p, size_t n);

@@ -1,10 +1,11 @@
-/* Retry classification and backoff for AWS calls (standard mode). */
+/* The AWS retry policy (standard / legacy): which AWS failures are
+ * retryable and the retry quota, as a classifier and budget on top of
+ * the generic loop in net/retry.c.                                      */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "aws/retry.h"
+#include "net/retry.h"
 
 static const char *const throttle_codes[] = {
     "Throttling", "ThrottlingException", "ThrottledException",
@@ -47,33 +48,17 @@ int aws_retry_is_retryable(strands_status transport, long http_status,
 
 int64_t aws_retry_delay_ms(int retry, double unit)
 {
-    if (retry < 1) retry = 1;
-    int64_t cap_ms = 20000;
-    int64_t base_ms = retry > 15 ? cap_ms : (int64_t)1000 << (retry - 1);
-    if (base_ms > cap_ms) base_ms = cap_ms;
-    if (unit < 0) unit = 0;
-    if (unit >= 1) unit = 0.999999;
-    return (int64_t)(unit * (double)base_ms);
+    return net_retry_backoff_ms(1000, 20000, retry, unit);
 }
 
 double aws_retry_random_unit(void)
 {
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (uint32_t)clock();
-    return (double)r / 4294967296.0;
+    return net_retry_random_unit();
 }
 
 int aws_retry_sleep(int64_t ms, const atomic_int *cancelled)
 {
-    while (ms > 0) {
-        if (cancelled && atomic_load(cancelled)) return -1;
-        int64_t step = ms < 50 ? ms : 50;
-        struct timespec ts = {step / 1000, (long)(step % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-    return cancelled && atomic_load(cancelled) ? -1 : 0;
+    return net_retry_sleep(ms, cancelled);
 }
 
 strands_status aws_retry_policy_init(aws_retry_policy *p, const char *mode,
@@ -128,33 +113,67 @@ static void quota_refund(aws_retry_policy *p, int amount)
     } while (!atomic_compare_exchange_weak(&p->quota, &q, nq));
 }
 
+/* One aws_retry_run call: the caller's attempt and the quota spent. */
+typedef struct aws_run {
+    aws_retry_policy *policy;
+    aws_attempt_fn *fn;
+    void *user;
+    int last_cost;
+} aws_run;
+
+static strands_status aws_attempt(void *user, net_attempt *a,
+                                  strands_error *err)
+{
+    aws_run *r = user;
+    return r->fn(r->user, &a->http_status, err);
+}
+
+/* The AWS classifier: transport failures, and AWS error answers
+ * (E_UPSTREAM) that aws_retry_is_retryable accepts. */
+static int aws_classify(void *user, strands_status st, const net_attempt *a,
+                        const strands_error *err)
+{
+    (void)user;
+    int transport = st == STRANDS_E_NETWORK || st == STRANDS_E_TIMEOUT;
+    if (!transport && st != STRANDS_E_UPSTREAM) return 0;
+    return aws_retry_is_retryable(transport ? st : STRANDS_OK,
+                                  a->http_status, err ? err->code : NULL);
+}
+
+static int aws_before_retry(void *user, strands_status st,
+                            const net_attempt *a)
+{
+    (void)a;
+    aws_run *r = user;
+    int cost = st == STRANDS_E_TIMEOUT ? AWS_RETRY_TIMEOUT_COST
+                                       : AWS_RETRY_COST;
+    if (!quota_take(r->policy, cost)) return 0;
+    r->last_cost = cost;
+    return 1;
+}
+
+static void aws_on_success(void *user, int attempts)
+{
+    (void)attempts;
+    aws_run *r = user;
+    quota_refund(r->policy, r->last_cost ? r->last_cost : 1);
+}
+
 strands_status aws_retry_run(aws_retry_policy *policy, aws_attempt_fn *fn,
                              void *user, const atomic_int *cancelled,
                              strands_error *err)
 {
-    int max = policy ? policy->max_attempts : 1;
-    int last_cost = 0;
-    for (int n = 1;; n++) {
-        long http_status = 0;
-        strands_error_clear(err);
-        strands_status st = fn(user, &http_status, err);
-        if (st == STRANDS_OK) {
-            if (policy) quota_refund(policy, last_cost ? last_cost : 1);
-            return st;
-        }
-        if (n >= max || http_status < 0) return st;
-        int transport = st == STRANDS_E_NETWORK || st == STRANDS_E_TIMEOUT;
-        if (!transport && st != STRANDS_E_UPSTREAM) return st;
-        if (!aws_retry_is_retryable(transport ? st : STRANDS_OK, http_status,
-                                    err ? err->code : NULL))
-            return st;
-        int cost = st == STRANDS_E_TIMEOUT ? AWS_RETRY_TIMEOUT_COST
-                                           : AWS_RETRY_COST;
-        if (!quota_take(policy, cost)) return st; /* keep the last error */
-        last_cost = cost;
-        if (aws_retry_sleep(aws_retry_delay_ms(n, aws_retry_random_unit()),
-                            cancelled) != 0)
-            return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
-                                     "call cancelled");
-    }
+    aws_run r = {policy, fn, user, 0};
+    if (!policy) return net_retry_run(NULL, aws_attempt, &r, cancelled, err);
+    net_retry_policy p = {
+        .max_attempts = policy->max_attempts,
+        .base_delay_ms = 1000,
+        .max_delay_ms = 20000,
+        .max_retry_after_ms = -1, /* AWS SDKs do not use Retry-After */
+        .classify = aws_classify,
+        .before_retry = aws_before_retry,
+        .on_success = aws_on_success,
+        .budget_user = &r,
+    };
+    return net_retry_run(&p, aws_attempt, &r, cancelled, err);
 }

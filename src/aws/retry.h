@@ -1,5 +1,8 @@
-/* AWS "standard" retry policy: which failures are retryable, and the
- * backoff delay rand * min(2^(n-1), 20) seconds before retry n.          */
+/* AWS retry policy ("standard" with a retry quota, "legacy" without):
+ * which failures are retryable (throttle and transient codes, 5xx,
+ * transport errors) and the backoff rand * min(2^(n-1), 20) seconds
+ * before retry n. The loop itself is net/retry's; this is its AWS
+ * classifier and budget.                                               */
 #ifndef STRANDS_AWS_RETRY_H
 #define STRANDS_AWS_RETRY_H
 

@@ -4,7 +4,7 @@
 #define STRANDS_AWS_SECRETSMANAGER_H
 
 #include "aws/endpoint.h"
-#include "aws/http_client.h"
+#include "net/http_client.h"
 #include "aws/retry.h"
 #include "strands/aws.h"
 

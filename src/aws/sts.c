@@ -602,7 +602,7 @@ static strands_status attempt(void *user, long *http_status,
             .n_headers = 1,
             .body = c->body.data,
             .body_len = c->body.len,
-            .timeout_ms = 30000,
+            .total_timeout_ms = 30000,
             .max_response = STS_MAX_RESPONSE,
         };
         st = http_client_send(c->http, &hr, &resp, err);
@@ -617,7 +617,7 @@ static strands_status attempt(void *user, long *http_status,
             .content_type = STS_CONTENT_TYPE,
             .body = c->body.data,
             .body_len = c->body.len,
-            .timeout_ms = 30000,
+            .total_timeout_ms = 30000,
             .max_response = STS_MAX_RESPONSE,
         };
         st = aws_call_send(c->http, &call, &resp, err);

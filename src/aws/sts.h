@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "core/buf.h"
 #include "strands/aws.h"
 

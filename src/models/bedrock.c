@@ -1,6 +1,8 @@
 /* The Bedrock Converse model provider: request JSON -> signed POST
  * /model/{id}/converse -> parsed response, with AWS standard retries
- * (throttling, 5xx, connection errors) and full-jitter backoff.          */
+ * (throttling, 5xx, connection errors, read timeouts) and full-jitter
+ * backoff. Timeouts: connect, and a read timeout bounding the silence
+ * between bytes (no whole-call bound: a long stream is not cut off).     */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@ typedef struct bedrock_model {
     http_client *http;
     aws_retry_policy retry;
     long connect_timeout_ms;
-    long request_timeout_ms;
+    long read_timeout_ms;  /* longest silence between bytes of an answer */
 } bedrock_model;
 
 /* One call in flight: what every attempt needs. */
@@ -107,7 +109,7 @@ static strands_status attempt(void *user, long *http_status,
         .body = bc->body,
         .body_len = bc->body_len,
         .connect_timeout_ms = m->connect_timeout_ms,
-        .timeout_ms = m->request_timeout_ms,
+        .read_timeout_ms = m->read_timeout_ms,
         .cancelled = bc->req->cancelled,
     };
     http_response resp;
@@ -170,6 +172,10 @@ static strands_status bedrock_converse(strands_model *self,
     }
     cs_assembler_free(bc.stream);
     free(text);
+    /* A connect or read timeout that outlived the retries: one stable
+     * error type for the client (504 ModelTimeout / SSE error event). */
+    if (st == STRANDS_E_TIMEOUT && err)
+        snprintf(err->code, sizeof err->code, "ModelTimeout");
     return st;
 }
 
@@ -258,7 +264,7 @@ strands_model *strands_bedrock_model_new(const strands_bedrock_config *cfg,
     }
     m->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
                                                     : 10000;
-    m->request_timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms
-                                                    : 120000;
+    m->read_timeout_ms = cfg->read_timeout_ms ? cfg->read_timeout_ms
+                                              : 120000;
     return &m->base;
 }

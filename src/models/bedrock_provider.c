@@ -43,7 +43,11 @@ static strands_model *create(strands_model_provider_context *ctx,
                                  .credentials = ctx->credentials,
                                  .bearer_token = bs->bearer_token,
                                  .max_attempts = cfg->max_attempts,
-                                 .retry_mode = cfg->retry_mode};
+                                 .retry_mode = cfg->retry_mode,
+                                 .connect_timeout_ms =
+                                     cfg->model_connect_timeout_s * 1000L,
+                                 .read_timeout_ms =
+                                     cfg->model_read_timeout_s * 1000L};
     ctx->uses_credentials = bs->bearer_token == NULL;
     return strands_bedrock_model_new(&bc, err);
 }

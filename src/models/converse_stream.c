@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "models/converse.h"
 #include "models/converse_stream.h"
+#include "net/base64.h"
 
 #define CS_CODE "InvalidResponse"   /* err->code for protocol errors */
 
@@ -149,72 +150,28 @@ static char *dup_charged(cs_assembler *a, const char *s, size_t n)
 
 /* ---- base64 (redactedContent) ------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 /* Decodes standard base64 (padding optional) and appends the bytes. */
 static strands_status b64_append(cs_assembler *a, strands_buf *out,
                                  const char *s, size_t n)
 {
-    size_t pad = 0;
-    while (n > 0 && s[n - 1] == '=' && pad < 2) {
-        n--;
-        pad++;
-    }
-    if (n % 4 == 1 || (pad && (n + pad) % 4 != 0))
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = net_base64_decode(s, n, &bytes, &len);
+    if (rc == -2) return fail(a, STRANDS_E_NOMEM, NULL, "out of memory");
+    if (rc != 0)
         return fail(a, STRANDS_E_PARSE, CS_CODE,
                     "redactedContent is not valid base64");
-    uint8_t chunk[96];
-    size_t used = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t k = 0; k < n; k++) {
-        int v = b64_value((unsigned char)s[k]);
-        if (v < 0)
-            return fail(a, STRANDS_E_PARSE, CS_CODE,
-                        "redactedContent is not valid base64");
-        acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            chunk[used++] = (uint8_t)(acc >> bits);
-        }
-        if (used == sizeof chunk) {
-            strands_status st = append(a, out, chunk, used);
-            if (st != STRANDS_OK) return st;
-            used = 0;
-        }
-    }
-    return used ? append(a, out, chunk, used) : STRANDS_OK;
+    strands_status st = len ? append(a, out, bytes, len) : STRANDS_OK;
+    free(bytes);
+    return st;
 }
 
 /* Standard base64 with padding, as a new JSON string (NULL on OOM). */
 static json_t *b64_json(const uint8_t *p, size_t n)
 {
-    static const char digits[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t len = (n + 2) / 3 * 4;
-    char *s = malloc(len + 1);
-    if (!s) return NULL;
-    size_t o = 0;
-    for (size_t k = 0; k < n; k += 3) {
-        uint32_t v = (uint32_t)p[k] << 16;
-        if (k + 1 < n) v |= (uint32_t)p[k + 1] << 8;
-        if (k + 2 < n) v |= p[k + 2];
-        s[o++] = digits[v >> 18 & 63];
-        s[o++] = digits[v >> 12 & 63];
-        s[o++] = k + 1 < n ? digits[v >> 6 & 63] : '=';
-        s[o++] = k + 2 < n ? digits[v & 63] : '=';
-    }
-    s[o] = '\0';
-    json_t *j = json_stringn(s, o);
+    size_t len = 0;
+    char *s = net_base64_encode(p, n, &len);
+    json_t *j = s ? json_stringn(s, len) : NULL;
     free(s);
     return j;
 }

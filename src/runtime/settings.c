@@ -40,6 +40,16 @@ static const strands_setting rows[] = {
      .offset = OFF(model_id),
      .help = "model id for the provider (Bedrock: model id, inference "
              "profile id or ARN)"},
+    {.name = "MODEL_CONNECT_TIMEOUT_SECONDS", .type = STRANDS_SETTING_INT,
+     .def = "10", .min = 1, .max = 300,
+     .offset = OFF(model_connect_timeout_s),
+     .help = "model calls: time to set up the connection (TCP and TLS)"},
+    {.name = "MODEL_READ_TIMEOUT_SECONDS", .type = STRANDS_SETTING_INT,
+     .def = "120", .min = 1, .max = 3600,
+     .offset = OFF(model_read_timeout_s),
+     .help = "model calls: longest silence between received bytes; a "
+             "stream that keeps sending runs as long as it needs (504 "
+             "ModelTimeout when hit)"},
     {.name = "SESSION_STORE", .type = STRANDS_SETTING_STRING,
      .def = "memory", .offset = OFF(session_store), .check = check_store,
      .help = "session store: <name>[:<argument>] (registered ones are "

@@ -126,9 +126,12 @@ static strands_status load_one(const strands_setting *r, void *values,
         return STRANDS_OK;
     case STRANDS_SETTING_URL: {
         strands_error e;
-        if (v && strands_endpoint_validate(v, &e) != STRANDS_OK)
-            return strands_error_set(err, STRANDS_E_INVALID, NULL, "%s: %s",
-                                     name, e.message);
+        strands_status vst = v ? strands_endpoint_validate(v, &e)
+                               : STRANDS_OK;
+        if (vst != STRANDS_OK) /* E_NOMEM stays E_NOMEM */
+            return strands_error_set(err, vst == STRANDS_E_NOMEM
+                                              ? vst : STRANDS_E_INVALID,
+                                     NULL, "%s: %s", name, e.message);
         return dup_into(field, v, err);
     }
     case STRANDS_SETTING_STRING:

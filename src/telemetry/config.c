@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/env.h"
+#include "net/url.h"
 #include "telemetry/internal.h"
 
 #define DEFAULT_SERVICE_NAME "strands-agent"
@@ -211,21 +212,6 @@ strands_status tel_parse_kv_list(const char *var, const char *text,
 
 /* ---- Individual settings ------------------------------------------------- */
 
-static int valid_url(const char *u)
-{
-    size_t skip;
-    if (!strncasecmp(u, "http://", 7))
-        skip = 7;
-    else if (!strncasecmp(u, "https://", 8))
-        skip = 8;
-    else
-        return 0;
-    if (!u[skip] || u[skip] == '/') return 0;
-    for (const char *p = u; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f) return 0;
-    return 1;
-}
-
 static strands_status load_endpoint(const env_ctx *e, tel_config *cfg,
                                     int *enabled, strands_error *err)
 {
@@ -241,10 +227,14 @@ static strands_status load_endpoint(const env_ctx *e, tel_config *cfg,
         *enabled = 0;
         return STRANDS_OK;
     }
-    if (!valid_url(v))
-        return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "%s: '%.200s' is not an http:// or "
-                                 "https:// URL", var, v);
+    /* net/url: http(s) only, a host, a valid port, no fragment. Plain
+     * http to any host (in-cluster collectors); user info is allowed,
+     * as OTLP exporters take it, and never echoed. */
+    net_url u;
+    strands_status st = net_url_parse(v, NET_URL_ALLOW_USERINFO, var, &u,
+                                      err);
+    if (st != STRANDS_OK) return st;
+    net_url_cleanup(&u);
     size_t len = strlen(v);
     int slash = len && v[len - 1] == '/';
     size_t sz = len + sizeof "/v1/traces";

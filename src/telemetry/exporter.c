@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "aws/http_client.h"
+#include "net/http_client.h"
 #include "strands/aws.h"
 #include "strands/clock.h"
 #include "telemetry/internal.h"
@@ -117,7 +117,7 @@ static void send_batch(tel_exporter *e, tel_span *const *spans, size_t n,
             .body = body.data ? body.data : "",
             .body_len = body.len,
             .connect_timeout_ms = connect < timeout_ms ? connect : timeout_ms,
-            .timeout_ms = timeout_ms,
+            .total_timeout_ms = timeout_ms,
             .max_response = MAX_RESPONSE,
             .cancelled = &e->cancel,
         };

@@ -911,6 +911,10 @@ class FakeBedrock(_FakeBase):
                     "message"?, "after_events"?: N}  in-stream exception
                    {"drop_after_events": N}    cut the body after N events
                    {"event_delay_ms": N}       pause between events
+                   {"stall_ms": N, "stall_after_events"?: K}  go silent for
+                                               N ms after K events (default 1)
+      converse only: {"stall_ms": N}           send the headers and half the
+                                               body, then go silent for N ms
                    {"chunking": {"min", "max", "pause_ms"}}  random writes
                    {"text_deltas": ["a", "b"]} explicit text deltas
                    {"pad": false}              no "p" padding
@@ -1053,7 +1057,10 @@ class FakeBedrock(_FakeBase):
         with self._lock:
             reply = build_reply(step, request, self._rng)
         latency = max(delay, (time.monotonic() - started) * 1000.0)
-        if entry["operation"] == "converse":
+        if entry["operation"] == "converse" and step.get("stall_ms"):
+            self._send_stalled_json(handler, entry, step,
+                                    converse_json(reply, latency))
+        elif entry["operation"] == "converse":
             entry["status"] = 200
             handler.send_json(200, converse_json(reply, latency), headers=[
                 ("x-amzn-RequestId", str(uuid.uuid4()))])
@@ -1075,6 +1082,26 @@ class FakeBedrock(_FakeBase):
                 step.get("error_fields"))]
         return frames
 
+    def _send_stalled_json(self, handler, entry, step, doc):
+        """A 200 answer whose body stops half way for stall_ms."""
+        data = json.dumps(doc).encode()
+        entry["status"] = 200
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        half = len(data) // 2
+        try:
+            handler.wfile.write(data[:half])
+            handler.wfile.flush()
+            time.sleep(step["stall_ms"] / 1000.0)
+            handler.wfile.write(data[half:])
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            entry["status"] = "client_closed"
+            raise _DropConnection()
+
     def _send_stream(self, handler, entry, step, reply, latency):
         frames = self._stream_frames(step, reply, latency)
         total = sum(len(f) for f in frames)
@@ -1090,11 +1117,17 @@ class FakeBedrock(_FakeBase):
         handler.end_headers()
         chunking = step.get("chunking", self.chunking)
         pause = step.get("event_delay_ms", 0) / 1000.0
+        stall = step.get("stall_ms", 0) / 1000.0
+        stall_at = step.get("stall_after_events", 1)
         try:
             for i, frame in enumerate(frames):
                 if i and pause:
                     handler.wfile.flush()
                     time.sleep(pause)
+                if stall and i == stall_at:
+                    handler.wfile.flush()
+                    entry["stalled_after"] = i
+                    time.sleep(stall)
                 self._write(handler, frame, chunking)
                 entry["events_sent"] = i + 1
             handler.wfile.flush()

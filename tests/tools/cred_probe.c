@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "aws/sigv4.h"
 
 typedef strands_credentials_provider *ctor_fn(const aws_cred_env *env,

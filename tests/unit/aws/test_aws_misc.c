@@ -111,7 +111,8 @@ static void test_endpoint_rejects(void)
     BAD_EP("http://127.example.com", "loopback");
     BAD_EP("http://127.0.0.1.nip.io", "loopback");
     BAD_EP("http://localhost.example.com", "loopback");
-    BAD_EP("http://127.0.0.1@example.com", "loopback");
+    BAD_EP("http://127.0.0.1@example.com", "user information");
+    BAD_EP("https://user:pw@example.com", "user information");
     BAD_EP("http://[::2]", "loopback");
     BAD_EP("http://[::1", "IPv6");
     BAD_EP("http://[::1]x", "IPv6");
@@ -123,7 +124,7 @@ static void test_endpoint_rejects(void)
     BAD_EP("https://example.com:", "port");
     BAD_EP("https://example.com:abc", "port");
     BAD_EP("https://example.com:-1", "port");
-    BAD_EP("https://example.com:44 3", "port");
+    BAD_EP("https://example.com:44 3", "space");
     BAD_EP("https://example.com:0", "port");
     BAD_EP("https://example.com:65536", "port");
     BAD_EP("https://example.com:99999999999999999999", "port");
@@ -131,9 +132,12 @@ static void test_endpoint_rejects(void)
     BAD_EP("http://[::1]:", "port");
     /* Query strings and fragments, before or after a path. */
     BAD_EP("https://example.com?x=1", "query");
-    BAD_EP("https://example.com#frag", "query");
+    BAD_EP("https://example.com#frag", "fragment");
     BAD_EP("https://example.com/p?x=1", "query");
-    BAD_EP("https://example.com/p#f", "query");
+    BAD_EP("https://example.com/p#f", "fragment");
+    /* Numeric hosts other than dotted decimal (curl would rewrite them). */
+    BAD_EP("http://2130706433", "dotted-decimal");
+    BAD_EP("http://127.1", "dotted-decimal");
 }
 
 static void test_endpoint_lengths(void)

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "test.h"
-#include "aws/cred_cache.h"
+#include "aws/credentials/cred_cache.h"
 #include "strands/clock.h"
 
 static int64_t fake_now = 1000000;

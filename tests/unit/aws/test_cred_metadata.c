@@ -1,72 +1,20 @@
-/* Unit tests of src/aws/cred_metadata.c: URL splitting, the loopback and
- * container host rules, credentials JSON parsing (messages never carry
+/* Unit tests of src/aws/credentials/cred_metadata.c: the container host
+ * rule (URL parsing and the loopback rule: tests/unit/net/test_url.c), credentials JSON parsing (messages never carry
  * values), and the container/IMDS constructors' configuration checks
  * through a test getenv.                                                */
 #include <jansson.h>
 
-#include "aws/cred_env.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_env.h"
+#include "aws/credentials/cred_metadata.h"
 #include "test.h"
-
-static void test_url_parse(void)
-{
-    aws_md_url u;
-    strands_error e;
-    CHECK_INT(aws_md_url_parse("http://127.0.0.1:8080/v1/creds?x=1", "X",
-                               &u, &e), STRANDS_OK);
-    CHECK_INT(u.https, 0);
-    CHECK_STR(u.host, "127.0.0.1");
-    CHECK_STR(u.origin, "http://127.0.0.1:8080");
-    CHECK_STR(u.rest, "/v1/creds?x=1");
-    CHECK_INT(aws_md_url_parse("HTTPS://Example.com", "X", &u, &e),
-              STRANDS_OK);
-    CHECK_INT(u.https, 1);
-    CHECK_STR(u.origin, "https://Example.com");
-    CHECK_STR(u.rest, "");
-    CHECK_INT(aws_md_url_parse("http://[fd00:ec2::23]:80/", "X", &u, &e),
-              STRANDS_OK);
-    CHECK_STR(u.host, "[fd00:ec2::23]");
-
-    static const char *const bad[] = {
-        NULL, "", "127.0.0.1/x", "ftp://h/", "http://", "http:///x",
-        "http://a@b/", "http://h:0/", "http://h:65536/", "http://h:/",
-        "http://h:8x/", "http://[::1/", "http://[]/", "http://[::1]x/",
-        "http://h_x/", "http://h/a b", "http://h/a\\b", "http://h/\r\n",
-        "http://h%2e/"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        strands_error_clear(&e);
-        if (aws_md_url_parse(bad[i], "SETTING", &u, &e) != STRANDS_E_INVALID)
-            FAIL_AT("accepted '%s'", bad[i] ? bad[i] : "(null)");
-        else
-            CHECK(strstr(e.message, "SETTING") != NULL);
-    }
-    /* The path (may carry a credentials id) is never echoed. */
-    CHECK_INT(aws_md_url_parse("http://h:99999/secret-id", "S", &u, &e),
-              STRANDS_E_INVALID);
-    CHECK(strstr(e.message, "secret-id") == NULL);
-}
-
-static void test_loopback(void)
-{
-    static const char *const yes[] = {"localhost", "LocalHost", "127.0.0.1",
-                                      "127.255.0.9", "[::1]",
-                                      "[0:0:0:0:0:0:0:1]"};
-    static const char *const no[] = {
-        "128.0.0.1", "127.0.0", "127.1", "0177.0.0.1", "2130706433",
-        "127.0.0.1.nip.io", "localhost.example", "[::2]", "[::ffff:127.0.0.1]",
-        "169.254.170.2", "[fd00:ec2::23]", "127.0.0.256"};
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        if (!aws_md_host_is_loopback(yes[i])) FAIL_AT("not loopback: %s",
-                                                      yes[i]);
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        if (aws_md_host_is_loopback(no[i])) FAIL_AT("loopback: %s", no[i]);
-}
 
 static int allowed(const char *url)
 {
-    aws_md_url u;
-    if (aws_md_url_parse(url, "X", &u, NULL) != STRANDS_OK) return -1;
-    return aws_md_container_host_allowed(&u);
+    net_url u;
+    if (net_url_parse(url, 0, "X", &u, NULL) != STRANDS_OK) return -1;
+    int ok = aws_md_container_host_allowed(&u);
+    net_url_cleanup(&u);
+    return ok;
 }
 
 static void test_container_hosts(void)
@@ -84,6 +32,7 @@ static void test_container_hosts(void)
     CHECK_INT(allowed("http://169.254.169.254/"), 0);
     CHECK_INT(allowed("http://[fd00:ec2::254]/"), 0);
     CHECK_INT(allowed("http://10.0.0.1/"), 0);
+    CHECK_INT(allowed("http://0251.0376.0252.2/"), -1); /* octal ECS */
     CHECK_INT(allowed("http://creds.example.com/"), 0);
 }
 
@@ -238,8 +187,6 @@ static void test_disabled_resolve(void)
 
 int main(void)
 {
-    RUN(test_url_parse);
-    RUN(test_loopback);
     RUN(test_container_hosts);
     RUN(test_credentials_json);
     RUN(test_env_true);

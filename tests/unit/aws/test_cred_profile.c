@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "test.h"
 
 #define MAX_VARS 8

@@ -9,6 +9,7 @@
 
 #include "aws/eventstream.h"
 #include "core/buf.h"
+#include "net/base64.h"
 #include "test.h"
 
 #define ES_DIR STRANDS_SHARED_DIR "/testdata/eventstream"
@@ -52,33 +53,12 @@ static uint8_t *raw_frame(const void *hdr, size_t hlen, const void *payload,
     return f;
 }
 
-static int b64_value(int c)
+/* Decodes base64 into a new buffer (net/base64); -1 if bad. */
+static long b64_decode(const char *s, uint8_t **out)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decodes padded base64 into out (room for strlen(s) bytes); -1 if bad. */
-static long b64_decode(const char *s, uint8_t *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    long n = 0;
-    for (; *s && *s != '='; s++) {
-        int v = b64_value((unsigned char)*s);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)(acc >> bits);
-        }
-    }
-    return n;
+    size_t n = 0;
+    if (net_base64_decode(s, strlen(s), out, &n) != 0) return -1;
+    return (long)n;
 }
 
 static void buf_hex(strands_buf *b, const uint8_t *p, size_t n)
@@ -342,8 +322,8 @@ static int put_expected_value(strands_buf *b, json_t *h, int type,
         buf_hex(b, (const uint8_t *)s, strlen(s));
         return 0;
     }
-    uint8_t *raw = malloc(strlen(s) + 1);
-    long n = raw ? b64_decode(s, raw) : -1;
+    uint8_t *raw = NULL;
+    long n = b64_decode(s, &raw);
     if (n >= 0) buf_hex(b, raw, (size_t)n);
     free(raw);
     return n < 0 ? -1 : 0;
@@ -388,8 +368,8 @@ static int put_expected_message(strands_buf *b, json_t *m, int full,
     if (style == STYLE_TEXT) {
         buf_hex(b, (const uint8_t *)ps, strlen(ps));
     } else {
-        uint8_t *raw = malloc(strlen(ps) + 1);
-        long n = raw ? b64_decode(ps, raw) : -1;
+        uint8_t *raw = NULL;
+        long n = b64_decode(ps, &raw);
         if (n >= 0) buf_hex(b, raw, (size_t)n);
         free(raw);
         if (n < 0) return -1;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "aws/http_client.h"
+#include "net/http_client.h"
 #include "strands/aws.h"
 #include "strands/config.h"
 

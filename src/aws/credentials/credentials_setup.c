@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_cache.h"
+#include "aws/credentials/cred_cache.h"
 #include "strands/aws.h"
 
 /* Everything the chain's providers borrow lives here, owned by the outer

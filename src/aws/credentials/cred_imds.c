@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "aws/cred_env.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_env.h"
+#include "aws/credentials/cred_metadata.h"
 
 #define VAR_DISABLED "AWS_EC2_METADATA_DISABLED"
 #define VAR_ENDPOINT "AWS_EC2_METADATA_SERVICE_ENDPOINT"
@@ -55,7 +55,7 @@ static strands_status imds_send(const imds_provider *p, const char *method,
         .headers = headers,
         .n_headers = header ? 2 : 1,
         .connect_timeout_ms = IMDS_TIMEOUT_MS,
-        .timeout_ms = IMDS_TIMEOUT_MS,
+        .total_timeout_ms = IMDS_TIMEOUT_MS,
         .max_response = MAX_RESPONSE_BYTES,
         .no_proxy = 1,
     };
@@ -286,14 +286,18 @@ static strands_status configure_base(imds_provider *p, const aws_cred_env *env,
                  mode && !strcasecmp(mode, "IPv6") ? BASE_IPV6 : BASE_IPV4);
         return STRANDS_OK;
     }
-    aws_md_url u;
-    strands_status st = aws_md_url_parse(endpoint, VAR_ENDPOINT, &u, err);
+    net_url u;
+    strands_status st = net_url_parse(endpoint,
+                                      NET_URL_NO_PATH | NET_URL_NO_QUERY,
+                                      VAR_ENDPOINT, &u, err);
     if (st != STRANDS_OK) return st;
-    if (u.rest[0] && strcmp(u.rest, "/"))
+    int fits = strlen(u.origin) < sizeof p->base_url;
+    if (fits) snprintf(p->base_url, sizeof p->base_url, "%s", u.origin);
+    net_url_cleanup(&u);
+    if (!fits)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 VAR_ENDPOINT " must be scheme://host[:port] "
-                                 "with no path, query or fragment");
-    snprintf(p->base_url, sizeof p->base_url, "%s", u.origin);
+                                 VAR_ENDPOINT " has no valid host (too "
+                                 "long)");
     return STRANDS_OK;
 }
 

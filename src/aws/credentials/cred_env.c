@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "core/env.h"
 
 const char *aws_env_get(const aws_cred_env *env, const char *name)

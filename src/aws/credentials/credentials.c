@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "strands/aws.h"
 
 typedef struct static_provider {

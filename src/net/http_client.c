@@ -1,6 +1,6 @@
 /* libcurl-backed HTTP client with a pool of reusable easy handles (each
  * keeps its own connection cache, so keep-alive and TLS sessions survive
- * across requests).                                                       */
+ * across requests), and the connect / read (silence) / total timeouts.  */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -9,7 +9,8 @@
 
 #include <curl/curl.h>
 
-#include "aws/http_client.h"
+#include "net/http_client.h"
+#include "strands/clock.h"
 
 struct http_client {
     pthread_mutex_t lock;
@@ -78,12 +79,23 @@ typedef struct xfer {
     http_response *resp;
     int aborted_by_callback;
     int too_large;
+    int read_timed_out;
+    int connected;           /* the prereq callback ran */
+    int64_t last_activity;   /* monotonic ms of the last byte either way */
+    curl_off_t last_dl, last_ul;
 } xfer;
+
+/* Any received byte (header or body) resets the silence clock. */
+static void touch(xfer *x)
+{
+    x->last_activity = strands_clock_mono_ms();
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
     xfer *x = user;
     size_t len = size * n;
+    touch(x);
     if (x->req->on_data && x->resp->status >= 200 && x->resp->status < 300) {
         if (x->req->on_data(x->req->data_user, p, len)) {
             x->aborted_by_callback = 1;
@@ -119,12 +131,21 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
     xfer *x = user;
     size_t len = size * n;
     http_response *r = x->resp;
+    touch(x);
     if (len > 5 && !strncmp(p, "HTTP/", 5)) {
         /* Status line: a new response (e.g. after 100-continue) starts. */
         const char *sp = memchr(p, ' ', len);
         r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         r->error_type[0] = r->request_id[0] = r->content_type[0] = '\0';
+        r->retry_after_s = -1;
         return len;
+    }
+    char ra[32] = "";
+    header_value(p, len, "retry-after", ra, sizeof ra);
+    if (ra[0]) {
+        char *end = NULL;
+        long v = strtol(ra, &end, 10);
+        if (end != ra && !*end && v >= 0) r->retry_after_s = v > 3600 ? 3600 : v;
     }
     header_value(p, len, "x-amzn-ErrorType", r->error_type,
                  sizeof r->error_type);
@@ -139,13 +160,39 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
     return len;
 }
 
+/* Called once the connection is up (new or reused), before the request
+ * is sent: the silence clock starts here, not during connect. */
+static int on_prereq(void *user, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip; (void)conn_local_ip;
+    (void)conn_primary_port; (void)conn_local_port;
+    xfer *x = user;
+    x->connected = 1;
+    touch(x);
+    return CURL_PREREQFUNC_OK;
+}
+
+/* Cancellation and the read (silence) timeout. libcurl calls this often
+ * while bytes flow and about once a second while the transfer is idle. */
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
-    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    (void)dltotal; (void)ultotal;
     xfer *x = user;
     if (x->req->cancelled && atomic_load(x->req->cancelled)) {
         x->aborted_by_callback = 1;
+        return 1;
+    }
+    if (dlnow != x->last_dl || ulnow != x->last_ul) {
+        x->last_dl = dlnow;
+        x->last_ul = ulnow;
+        touch(x);
+    }
+    if (x->connected && x->req->read_timeout_ms > 0 &&
+        strands_clock_mono_ms() - x->last_activity >
+            x->req->read_timeout_ms) {
+        x->read_timed_out = 1;
         return 1;
     }
     return 0;
@@ -154,6 +201,10 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
 static strands_status map_curl_error(CURLcode rc, const xfer *x,
                                      const char *detail, strands_error *err)
 {
+    if (x->read_timed_out)
+        return strands_error_set(err, STRANDS_E_TIMEOUT, "ReadTimeout",
+                                 "no data received for %ld ms (read "
+                                 "timeout)", x->req->read_timeout_ms);
     if (x->aborted_by_callback)
         return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
                                  "request cancelled");
@@ -162,6 +213,13 @@ static strands_status map_curl_error(CURLcode rc, const xfer *x,
                                  "response body exceeds %zu bytes",
                                  x->resp->body.max);
     const char *msg = detail[0] ? detail : curl_easy_strerror(rc);
+    if (rc == CURLE_OUT_OF_MEMORY)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory in the HTTP client: %s",
+                                 msg);
+    if (rc == CURLE_OPERATION_TIMEDOUT && !x->connected)
+        return strands_error_set(err, STRANDS_E_TIMEOUT, "ConnectTimeout",
+                                 "connect timed out: %s", msg);
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return strands_error_set(err, STRANDS_E_TIMEOUT, "RequestTimeout",
                                  "request timed out: %s", msg);
@@ -169,33 +227,50 @@ static strands_status map_curl_error(CURLcode rc, const xfer *x,
                              "connection error: %s", msg);
 }
 
+/* The request's header list plus the two suppressions; 0 on OOM (the
+ * partial list is freed, *out is NULL). */
+static int build_headers(const http_request *req, struct curl_slist **out)
+{
+    static const char *const extra[] = {"Expect:", "Accept:"};
+    struct curl_slist *hdrs = NULL;
+    *out = NULL;
+    for (size_t i = 0; i < req->n_headers + 2; i++) {
+        const char *line = i < req->n_headers ? req->headers[i]
+                                              : extra[i - req->n_headers];
+        struct curl_slist *n = curl_slist_append(hdrs, line);
+        if (!n) {
+            curl_slist_free_all(hdrs);
+            return 0;
+        }
+        hdrs = n;
+    }
+    *out = hdrs;
+    return 1;
+}
+
 strands_status http_client_send(http_client *c, const http_request *req,
                                 http_response *resp, strands_error *err)
 {
     memset(resp, 0, sizeof *resp);
+    resp->retry_after_s = -1;
     strands_buf_init(&resp->body,
                      req->max_response ? req->max_response : 64u << 20);
+    /* curl adds Expect and Accept unless told not to; they are not part
+     * of the signature, so keep the wire minimal and predictable. Every
+     * append is checked: a dropped header would change the request. */
+    struct curl_slist *hdrs = NULL;
+    if (!build_headers(req, &hdrs))
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory building headers");
     CURL *h = acquire(c);
-    if (!h)
+    if (!h) {
+        curl_slist_free_all(hdrs);
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "cannot create an HTTP handle");
-    struct curl_slist *hdrs = NULL;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
-        if (!n) {
-            curl_slist_free_all(hdrs);
-            release(c, h, 1);
-            return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                                     "out of memory building headers");
-        }
-        hdrs = n;
     }
-    /* curl adds these unless told not to; they are not part of the
-     * signature, so keep the wire minimal and predictable. */
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    hdrs = curl_slist_append(hdrs, "Accept:");
 
-    xfer x = {req, resp, 0, 0};
+    xfer x = {.req = req, .resp = resp};
+    x.last_activity = strands_clock_mono_ms();
     char detail[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
@@ -212,13 +287,15 @@ strands_status http_client_send(http_client *c, const http_request *req,
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &x);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      req->connect_timeout_ms ? req->connect_timeout_ms
                                              : 10000L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->total_timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (req->no_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);

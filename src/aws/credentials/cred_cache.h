@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "aws/retry.h"
 
 #define AWS_CRED_REFRESH_MARGIN_S 300  /* refresh this long before expiry */

@@ -3,27 +3,18 @@
  * or credential_source; web_identity_token_file; credentials-file keys;
  * credential_process; config-file keys), and the profile's region. Files
  * are re-read at every resolve; see docs/internals/credentials-sts-profile.md */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "aws/awstime.h"
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "aws/ini.h"
 #include "aws/sts.h"
+#include "net/spawn.h"
 #include "strands/clock.h"
-
-extern char **environ;
 
 #define MAX_CHAIN 8                    /* profiles in a role chain */
 #define PROCESS_OUTPUT_MAX (64 * 1024)
@@ -154,123 +145,35 @@ static long process_timeout_ms(const aws_cred_env *env)
     return (*end || ms < 1 || ms > 600000) ? PROCESS_TIMEOUT_MS : ms;
 }
 
-/* Kills the command's whole process group and reaps the shell. */
-static void kill_and_reap(pid_t pid)
-{
-    kill(-pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-}
-
-static pid_t spawn_shell(const char *cmd, int out_fd, int *spawn_errno)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    pid_t pid = -1;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    /* stderr is discarded: a helper could print secrets there. */
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGHUP);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                        POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-    int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        *spawn_errno = rc;
-        return -1;
-    }
-    return pid;
-}
-
-/* Runs cmd, collecting stdout into buf (cap bytes). Returns OK with the
- * exit status in *wstatus (-1 when unknown), or an error.               */
+/* Runs cmd with /bin/sh (net/spawn: clean signal state, own process
+ * group, stdin /dev/null, stderr discarded since a helper could print
+ * secrets there), collecting stdout into buf (cap bytes). Returns OK
+ * with the exit status in *r, or an error naming the profile.           */
 static strands_status run_command(resolve_ctx *c, const char *name,
                                   const char *cmd, char *buf, size_t cap,
-                                  size_t *len, int *wstatus)
+                                  net_spawn_result *r)
 {
-    int fds[2];
-    *len = 0;
-    *wstatus = -1;
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return strands_error_set(c->err, STRANDS_E_IO, NULL,
-                                 "credential_process of profile '%s': "
-                                 "cannot create a pipe", name);
-    int spawn_errno = 0;
-    pid_t pid = spawn_shell(cmd, fds[1], &spawn_errno);
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
-        char eb[128];
-        return strands_error_set(c->err, STRANDS_E_IO, NULL,
-                                 "credential_process of profile '%s': "
-                                 "cannot start /bin/sh: %s", name,
-                                 strerror_r(spawn_errno, eb, sizeof eb));
-    }
     long timeout = process_timeout_ms(&c->p->env);
-    int64_t deadline = strands_clock_mono_ms() + timeout;
-    strands_status st = STRANDS_OK;
-    for (;;) {
-        int64_t left = deadline - strands_clock_mono_ms();
-        if (left <= 0) {
-            st = STRANDS_E_TIMEOUT;
-            break;
-        }
-        struct pollfd pfd = {fds[0], POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)left);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) continue;  /* timeout: caught at the loop top */
-        if (*len >= cap) {
-            st = STRANDS_E_TOO_LARGE;
-            break;
-        }
-        ssize_t r = read(fds[0], buf + *len, cap - *len);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;  /* EOF (or a read error: treat as EOF) */
-        *len += (size_t)r;
-    }
-    close(fds[0]);
-    /* Output is complete; wait for the exit within the same deadline. */
-    while (st == STRANDS_OK) {
-        int status;
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            *wstatus = status;
-            return STRANDS_OK;
-        }
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return STRANDS_OK;  /* reaped elsewhere: status unknown */
-        if (strands_clock_mono_ms() >= deadline) {
-            st = STRANDS_E_TIMEOUT;
-            break;
-        }
-        struct timespec ts = {0, 5 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    kill_and_reap(pid);
+    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    net_spawn_opts o = {.path = "/bin/sh", .argv = argv,
+                        .timeout_ms = timeout, .out = buf, .out_cap = cap};
+    strands_error e;
+    strands_error_clear(&e);
+    strands_status st = net_spawn_run(&o, r, &e);
+    if (st == STRANDS_OK) return st;
     if (st == STRANDS_E_TIMEOUT)
         return strands_error_set(c->err, st, "CredentialProcessTimeout",
                                  "credential_process of profile '%s' did "
                                  "not finish within %ld ms (killed)", name,
                                  timeout);
+    if (st == STRANDS_E_TOO_LARGE)
+        return strands_error_set(c->err, st, NULL,
+                                 "credential_process of profile '%s' wrote "
+                                 "more than %d bytes (killed)", name,
+                                 PROCESS_OUTPUT_MAX);
     return strands_error_set(c->err, st, NULL,
-                             "credential_process of profile '%s' wrote more "
-                             "than %d bytes (killed)", name,
-                             PROCESS_OUTPUT_MAX);
+                             "credential_process of profile '%s': %s", name,
+                             e.message);
 }
 
 /* Reads the JSON document a credential process prints. */
@@ -356,26 +259,22 @@ static strands_status credential_process(resolve_ctx *c, const char *name,
     if (!buf)
         return strands_error_set(c->err, STRANDS_E_NOMEM, NULL,
                                  "out of memory");
-    size_t len = 0;
-    int ws = -1;
+    net_spawn_result r;
     strands_status st = run_command(c, name, cmd, buf, PROCESS_OUTPUT_MAX,
-                                    &len, &ws);
-    if (st == STRANDS_OK && ws != -1 && !(WIFEXITED(ws) &&
-                                          WEXITSTATUS(ws) == 0)) {
-        if (WIFEXITED(ws))
-            st = strands_error_set(c->err, STRANDS_E_UPSTREAM,
-                                   "CredentialProcessError",
-                                   "credential_process of profile '%s' "
-                                   "exited with status %d (its stderr is "
-                                   "discarded)", name, WEXITSTATUS(ws));
-        else
-            st = strands_error_set(c->err, STRANDS_E_UPSTREAM,
-                                   "CredentialProcessError",
-                                   "credential_process of profile '%s' was "
-                                   "killed by signal %d", name,
-                                   WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
-    }
-    if (st == STRANDS_OK) st = parse_process_output(c, name, buf, len, out);
+                                    &r);
+    if (st == STRANDS_OK && r.exited && r.exit_code != 0)
+        st = strands_error_set(c->err, STRANDS_E_UPSTREAM,
+                               "CredentialProcessError",
+                               "credential_process of profile '%s' "
+                               "exited with status %d (its stderr is "
+                               "discarded)", name, r.exit_code);
+    else if (st == STRANDS_OK && r.term_signal)
+        st = strands_error_set(c->err, STRANDS_E_UPSTREAM,
+                               "CredentialProcessError",
+                               "credential_process of profile '%s' was "
+                               "killed by signal %d", name, r.term_signal);
+    if (st == STRANDS_OK)
+        st = parse_process_output(c, name, buf, r.out_len, out);
     explicit_bzero(buf, PROCESS_OUTPUT_MAX);
     free(buf);
     return st;

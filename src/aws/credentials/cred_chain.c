@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_cache.h"
+#include "aws/credentials/cred_cache.h"
 #include "core/buf.h"
 #include "strands/log.h"
 

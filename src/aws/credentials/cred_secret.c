@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "aws/cred_cache.h"
+#include "aws/credentials/cred_cache.h"
 #include "aws/secretsmanager.h"
 
 typedef struct secret_provider {

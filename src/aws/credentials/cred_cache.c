@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_cache.h"
+#include "aws/credentials/cred_cache.h"
 #include "strands/clock.h"
 #include "strands/log.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_env.h"
+#include "aws/credentials/cred_env.h"
 #include "aws/sts.h"
 #include "strands/clock.h"
 

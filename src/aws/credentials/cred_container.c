@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/cred_env.h"
-#include "aws/cred_metadata.h"
+#include "aws/credentials/cred_env.h"
+#include "aws/credentials/cred_metadata.h"
 #include "aws/retry.h"
 
 #define VAR_RELATIVE "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
@@ -163,7 +163,7 @@ static strands_status fetch_once(const container_provider *p,
         .headers = headers,
         .n_headers = auth ? 2 : 1,
         .connect_timeout_ms = FETCH_TIMEOUT_MS,
-        .timeout_ms = FETCH_TIMEOUT_MS,
+        .total_timeout_ms = FETCH_TIMEOUT_MS,
         .max_response = MAX_RESPONSE_BYTES,
         .no_proxy = 1,
     };
@@ -245,8 +245,8 @@ static strands_status configure_url(container_provider *p,
     if (!url)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory");
-    aws_md_url u;
-    strands_status st = aws_md_url_parse(url, what, &u, err);
+    net_url u;
+    strands_status st = net_url_parse(url, 0, what, &u, err);
     if (st == STRANDS_OK && !aws_md_container_host_allowed(&u))
         st = strands_error_set(
             err, STRANDS_E_INVALID, NULL,
@@ -254,11 +254,13 @@ static strands_status configure_url(container_provider *p,
             "plain http; use https, a loopback host (127.0.0.0/8, [::1], "
             "localhost), 169.254.170.2, 169.254.170.23 or [fd00:ec2::23]",
             what, u.host);
+    if (st == STRANDS_OK)
+        snprintf(p->origin, sizeof p->origin, "%s", u.origin);
+    net_url_cleanup(&u); /* zeroed when the parse failed */
     if (st != STRANDS_OK) {
         free(url);
         return st;
     }
-    snprintf(p->origin, sizeof p->origin, "%s", u.origin);
     p->url = url;
     return STRANDS_OK;
 }
