@@ -77,6 +77,24 @@ void converse_parse_usage(const json_t *usage, strands_usage *out)
         out->total_tokens = out->input_tokens + out->output_tokens;
 }
 
+strands_stop_reason converse_stop_reason(const char *reason)
+{
+    static const struct {
+        const char *bedrock;
+        strands_stop_reason reason;
+    } map[] = {
+        {"end_turn", STRANDS_STOP_END_TURN},
+        {"tool_use", STRANDS_STOP_TOOL_USE},
+        {"max_tokens", STRANDS_STOP_MAX_TOKENS},
+        {"stop_sequence", STRANDS_STOP_STOP_SEQUENCE},
+        {"guardrail_intervened", STRANDS_STOP_GUARDRAIL_INTERVENED},
+        {"content_filtered", STRANDS_STOP_CONTENT_FILTERED},
+    };
+    for (size_t i = 0; reason && i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(reason, map[i].bedrock)) return map[i].reason;
+    return STRANDS_STOP_END_TURN;
+}
+
 strands_status converse_parse_response(const char *body, size_t len,
                                        strands_model_response *out,
                                        strands_error *err)
@@ -102,6 +120,7 @@ strands_status converse_parse_response(const char *body, size_t len,
     out->message = json_pack("{s:s, s:O}", "role", "assistant", "content",
                              content);
     snprintf(out->stop_reason, sizeof out->stop_reason, "%s", stop);
+    out->stop = converse_stop_reason(stop);
     converse_parse_usage(json_object_get(root, "usage"), &out->usage);
     out->latency_ms = int_field(json_object_get(root, "metrics"),
                                 "latencyMs");
