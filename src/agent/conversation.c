@@ -81,14 +81,11 @@ strands_status conversation_add_prompt(json_t *messages, const json_t *prompt)
     if (st == STRANDS_OK && role && !strcmp(role, "user")) {
         /* e.g. tool results left by an iteration limit: join them so
          * roles keep alternating. */
-        replace_last = json_copy(last);
-        json_t *content = user_message(json_object_get(last, "content"),
-                                       prompt);
-        if (!replace_last || !content ||
-            json_object_set(replace_last, "content",
-                            json_object_get(content, "content")))
-            st = STRANDS_E_NOMEM;
-        json_decref(content);
+        /* (Not json_copy: it drops members silently when out of memory.)
+         * A user message holds only role and content. */
+        replace_last = user_message(json_object_get(last, "content"),
+                                    prompt);
+        if (!replace_last) st = STRANDS_E_NOMEM;
     } else if (st == STRANDS_OK) {
         /* Unanswered toolUse blocks get their answers first, in the same
          * user message as the prompt. */

@@ -287,6 +287,12 @@ static strands_status memory_save(strands_session_store *self,
     /* The caller's value is only read, so serialize it before taking the
      * lock. */
     char *copy = json_dumps(messages, JSON_COMPACT);
+    /* jansson can skip members when an allocation fails inside a dump
+     * and still return text: the size measured above tells. */
+    if (copy && strlen(copy) != size) {
+        free(copy);
+        copy = NULL;
+    }
     if (!copy)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory copying session %s",
