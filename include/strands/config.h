@@ -34,6 +34,9 @@ typedef struct strands_runtime_config {
     int sse_keepalive_s;     /* SSE_KEEPALIVE_SECONDS */
     size_t max_sessions;     /* SESSION_MAX_COUNT */
     int64_t session_ttl_s;   /* SESSION_IDLE_TTL_SECONDS */
+    size_t max_history_bytes; /* SESSION_MAX_HISTORY_BYTES */
+    int tool_concurrency;    /* TOOL_CONCURRENCY */
+    size_t tool_result_max_bytes; /* TOOL_RESULT_MAX_BYTES */
 } strands_runtime_config;
 
 /* Looks a variable up; NULL when unset. */

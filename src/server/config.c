@@ -81,6 +81,15 @@ static const setting settings[] = {
      "conversations kept in memory (least recently used evicted)"},
     {"SESSION_IDLE_TTL_SECONDS", NULL, T_SECONDS, "3600", 0, 31536000,
      OFF(session_ttl_s), "drop a conversation unused this long (0 = never)"},
+    {"SESSION_MAX_HISTORY_BYTES", NULL, T_SIZE, "16777216", 1024, 1LL << 32,
+     OFF(max_history_bytes),
+     "largest stored conversation per session, as JSON (a turn that would "
+     "grow it past this fails with SessionHistoryTooLarge)"},
+    {"TOOL_CONCURRENCY", NULL, T_INT, "8", 1, 1024, OFF(tool_concurrency),
+     "tool calls of one model turn run at once (the rest wait)"},
+    {"TOOL_RESULT_MAX_BYTES", NULL, T_SIZE, "1048576", 256, 1LL << 30,
+     OFF(tool_result_max_bytes),
+     "a larger tool result is truncated, with a marker the model can read"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

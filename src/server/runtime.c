@@ -214,8 +214,11 @@ int strands_runtime_main(int argc, char **argv,
     else if (creds)
         model = strands_bedrock_model_new(&bc, &err);
     strands_tool_registry *tools = strands_tool_registry_new();
-    strands_session_store *store =
-        strands_memory_store_new(cfg.max_sessions, cfg.session_ttl_s);
+    strands_memory_store_config mc = {
+        .max_sessions = cfg.max_sessions,
+        .idle_ttl_s = cfg.session_ttl_s,
+        .max_history_bytes = cfg.max_history_bytes};
+    strands_session_store *store = strands_memory_store_new_with(&mc);
     strands_agent *agent = NULL;
     strands_server *server = NULL;
     if (!model) {
@@ -233,7 +236,10 @@ int strands_runtime_main(int argc, char **argv,
                                .sessions = store,
                                .system_prompt = cfg.system_prompt,
                                .max_tokens = cfg.max_tokens,
-                               .max_iterations = cfg.max_iterations};
+                               .max_iterations = cfg.max_iterations,
+                               .tool_concurrency = cfg.tool_concurrency,
+                               .tool_result_max_bytes =
+                                   cfg.tool_result_max_bytes};
     agent = strands_agent_new(&ac, &err);
     if (!agent) {
         fprintf(stderr, "strands-runtime: %s\n", err.message);

@@ -13,7 +13,7 @@
 
 /* ---- injected environment -------------------------------------------- */
 
-#define MAX_VARS 8
+#define MAX_VARS 16
 
 /* A fake environment: NULL-terminated "NAME=value" strings. */
 typedef struct fake_env {
@@ -66,6 +66,9 @@ static void test_config_defaults(void)
     CHECK_INT(cfg.max_attempts, 3);
     CHECK_INT(cfg.max_sessions, 1000);
     CHECK_INT(cfg.session_ttl_s, 3600);
+    CHECK_INT(cfg.max_history_bytes, 16777216);
+    CHECK_INT(cfg.tool_concurrency, 8);
+    CHECK_INT(cfg.tool_result_max_bytes, 1048576);
     strands_runtime_config_cleanup(&cfg);
     CHECK(cfg.model_id == NULL);
     CHECK(cfg.tools == NULL);
@@ -94,8 +97,13 @@ static void test_config_values(void)
     CHECK_INT(load(&cfg, &err,
                    VARS("PORT=65535", "MAX_BODY_BYTES=1",
                         "SESSION_MAX_COUNT=5", "SESSION_IDLE_TTL_SECONDS=0",
-                        "BIND_ADDRESS=127.0.0.1", "SYSTEM_PROMPT=")),
+                        "BIND_ADDRESS=127.0.0.1", "SYSTEM_PROMPT=",
+                        "SESSION_MAX_HISTORY_BYTES=2048",
+                        "TOOL_CONCURRENCY=1", "TOOL_RESULT_MAX_BYTES=256")),
               STRANDS_OK);
+    CHECK_INT(cfg.max_history_bytes, 2048);
+    CHECK_INT(cfg.tool_concurrency, 1);
+    CHECK_INT(cfg.tool_result_max_bytes, 256);
     CHECK_INT(cfg.port, 65535);
     CHECK_INT(cfg.max_body_bytes, 1);
     CHECK_INT(cfg.max_sessions, 5);
@@ -205,6 +213,10 @@ static void test_config_bad_values(void)
         {"MAX_BODY_BYTES=0", "MAX_BODY_BYTES"},
         {"SESSION_MAX_COUNT=-5", "SESSION_MAX_COUNT"},
         {"SESSION_IDLE_TTL_SECONDS=1.5", "SESSION_IDLE_TTL_SECONDS"},
+        {"SESSION_MAX_HISTORY_BYTES=10", "SESSION_MAX_HISTORY_BYTES"},
+        {"TOOL_CONCURRENCY=0", "TOOL_CONCURRENCY"},
+        {"TOOL_CONCURRENCY=2000", "TOOL_CONCURRENCY"},
+        {"TOOL_RESULT_MAX_BYTES=abc", "TOOL_RESULT_MAX_BYTES"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const bad_case *c = &cases[i];
@@ -284,7 +296,8 @@ static void test_config_help_lists_variables(void)
         "SYSTEM_PROMPT", "TOOLS", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
         "AWS_ENDPOINT_URL", "LOG_LEVEL", "SHUTDOWN_GRACE_SECONDS",
         "MAX_BODY_BYTES", "AWS_MAX_ATTEMPTS", "SESSION_MAX_COUNT",
-        "SESSION_IDLE_TTL_SECONDS"};
+        "SESSION_IDLE_TTL_SECONDS", "SESSION_MAX_HISTORY_BYTES",
+        "TOOL_CONCURRENCY", "TOOL_RESULT_MAX_BYTES"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!mentions(help, names[i]))
             FAIL_AT("--help does not mention %s", names[i]);
