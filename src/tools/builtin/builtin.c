@@ -13,8 +13,8 @@
 #define BUILTIN_SOURCE "builtin"
 
 static const strands_tool_def *const builtins[] = {
-    &strands_builtin_calculator,
-    &strands_builtin_current_time,
+    &builtin_calculator,
+    &builtin_current_time,
 };
 
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
