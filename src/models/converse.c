@@ -33,17 +33,23 @@ json_t *converse_build_request(const strands_model_request *req)
     json_t *body = json_object();
     if (!body) return NULL;
     int ok = !json_object_set(body, "messages", (json_t *)req->messages);
+    /* system and tools are shared by concurrent invocations (the agent's
+     * prompt, a tool snapshot): copied, so no thread touches their
+     * reference counts (jansson's json_incref reads the count without an
+     * atomic, a data race under TSan).                                  */
     if (ok && req->system && json_array_size(req->system))
-        ok = !json_object_set(body, "system", (json_t *)req->system);
+        ok = !json_object_set_new(body, "system",
+                                  json_deep_copy(req->system));
     if (ok)
         ok = !json_object_set_new(
             body, "inferenceConfig",
             json_pack("{s:i}", "maxTokens", req->max_tokens));
     json_t *tools = NULL;
     if (ok && req->tools && json_array_size(req->tools))
-        tools = json_incref((json_t *)req->tools);
+        tools = json_deep_copy(req->tools);
     else if (ok && converse_history_has_tools(req->messages))
         tools = noop_tools();
+    if (ok && (req->tools && json_array_size(req->tools)) && !tools) ok = 0;
     if (ok && tools)
         ok = !json_object_set_new(body, "toolConfig",
                                   json_pack("{s:o}", "tools", tools));
