@@ -120,13 +120,18 @@ static strands_status echo_converse(strands_model *self,
     if (!text)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
     snprintf(text, n + 1, "%s%s", m->prefix, said);
-    if (req->on_delta) req->on_delta(req->delta_user, text, n);
+    if (req->on_stream) {
+        strands_model_stream_event ev = {.type = STRANDS_MODEL_STREAM_TEXT,
+                                         .data = text, .len = n};
+        req->on_stream(req->stream_user, &ev);
+    }
     memset(out, 0, sizeof *out);
     out->message = json_pack("{s:s, s:[{s:s}]}", "role", "assistant",
                              "content", "text", text);
     free(text);
     if (!out->message)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+    out->stop = STRANDS_STOP_END_TURN;
     snprintf(out->stop_reason, sizeof out->stop_reason, "end_turn");
     return STRANDS_OK;
 }

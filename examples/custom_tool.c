@@ -1,11 +1,15 @@
-/* Example: writing a tool in C. Defines `word_count`, which counts the
- * words in {"text": "..."}, registers it (with a built-in) in a registry,
- * prints the toolSpec array the model will see, and calls the tool once
- * through strands_tool_call, as the agent loop does for a toolUse.      */
+/* Example: writing tools in C. Defines `word_count`, which counts the
+ * words in {"text": "..."}, and a tiny tool SOURCE (the interface MCP
+ * clients implement: list the tools, call one by name) offering `shout`;
+ * registers both (with a built-in) in a registry, prints the toolSpec array
+ * the model will see, and calls the tools through a snapshot, as the agent
+ * loop does for a toolUse.                                              */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "strands/clock.h"
 #include "strands/tool.h"
 
 /* Per-tool configuration, handed to the registry as `user`. The registry
@@ -83,6 +87,76 @@ static strands_status add_word_count(strands_tool_registry *reg,
     return strands_tool_registry_add(reg, &def, err);
 }
 
+/* ---- a tool source ------------------------------------------------------ */
+
+/* list: the tools this source offers now (it may change; the registry
+ * re-lists on strands_tool_registry_refresh).                          */
+static strands_status shout_list(void *user, json_t **tools_out,
+                                 strands_error *err)
+{
+    (void)user;
+    *tools_out = json_pack(
+        "[{s:s, s:s, s:{s:s, s:{s:{s:s}}, s:[s]}}]", "name", "shout",
+        "description", "Upper-cases a text.", "inputSchema", "type", "object",
+        "properties", "text", "type", "string", "required", "text");
+    return *tools_out ? STRANDS_OK
+                      : strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+}
+
+/* call: runs one of the listed tools by name (any thread, concurrently). */
+static strands_status shout_call(void *user, const char *name,
+                                 const json_t *input,
+                                 const strands_tool_context *ctx,
+                                 json_t **content_out, strands_error *err)
+{
+    (void)user;
+    (void)name;
+    if (ctx && ctx->deadline_ms && strands_clock_mono_ms() > ctx->deadline_ms)
+        return strands_error_set(err, STRANDS_E_TIMEOUT, NULL, "too late");
+    const char *text = json_string_value(json_object_get(input, "text"));
+    if (!text)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "\"text\" must be a string");
+    size_t n = strlen(text);
+    char *up = malloc(n + 1);
+    if (up) memcpy(up, text, n + 1);
+    if (!up) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    for (char *p = up; *p; p++) *p = (char)toupper((unsigned char)*p);
+    *content_out = json_pack("[{s:s}]", "text", up);
+    free(up);
+    return *content_out ? STRANDS_OK
+                        : strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+}
+
+static const strands_tool_source_vtab shout_source = {
+    .version = STRANDS_TOOL_SOURCE_VTAB_VERSION,
+    .kind = "example",
+    .list = shout_list,
+    .call = shout_call,
+    /* start, stop, destroy: nothing to do for this one */
+};
+
+/* Calls `name` from a snapshot and prints the result; 0 on success. */
+static int call_and_print(const strands_tool_snapshot *snap, const char *name,
+                          const json_t *input, json_t **content)
+{
+    strands_error err;
+    strands_tool_context ctx = {
+        .tool_use_id = "tooluse_example_1",
+        .session_id = "example-session",
+        .deadline_ms = strands_clock_mono_ms() + 5000};
+    *content = NULL;
+    if (strands_tool_call(strands_tool_snapshot_find(snap, name), input, &ctx,
+                          content, &err) != STRANDS_OK) {
+        fprintf(stderr, "%s failed: %s\n", name, err.message);
+        return 1;
+    }
+    char *out = json_dumps(*content, JSON_COMPACT);
+    printf("%s -> %s\n", name, out ? out : "?");
+    free(out);
+    return 0;
+}
+
 int main(void)
 {
     strands_error err;
@@ -90,7 +164,9 @@ int main(void)
     if (!reg) return 1;
     if (add_word_count(reg, &err) != STRANDS_OK ||
         strands_tool_registry_add_builtin(reg, "calculator", &err) !=
-            STRANDS_OK) {
+            STRANDS_OK ||
+        strands_tool_registry_add_source(reg, &shout_source, "example:shout",
+                                         NULL, &err) != STRANDS_OK) {
         fprintf(stderr, "cannot add tool: %s\n", err.message);
         strands_tool_registry_free(reg);
         return 1;
@@ -101,27 +177,23 @@ int main(void)
     printf("tools:\n%s\n", specs ? specs : "?");
     free(specs);
 
-    /* What the agent does with toolUse {"name":"word_count","input":...}. */
-    const strands_tool *tool = strands_tool_registry_find(reg, "word_count");
+    /* What the agent does with a toolUse: look the tool up in the snapshot
+     * it took for this model turn and call it. */
+    strands_tool_snapshot *snap = strands_tool_registry_snapshot(reg);
     json_t *input = json_pack("{s:s}", "text",
                               "the quick  brown fox\njumps over the lazy dog");
-    strands_tool_context ctx = {.tool_use_id = "tooluse_example_1",
-                                .session_id = "example-session"};
-    json_t *content = NULL;
-    strands_status st = strands_tool_call(tool, input, &ctx, &content, &err);
-    int rc = 1;
-    if (st == STRANDS_OK) {
-        char *out = json_dumps(content, JSON_COMPACT);
-        printf("word_count -> %s\n", out ? out : "?");
-        free(out);
+    json_t *content = NULL, *shouted = NULL;
+    int rc = call_and_print(snap, "word_count", input, &content) ||
+             call_and_print(snap, "shout", input, &shouted);
+    if (!rc) {
         json_t *words = json_object_get(
             json_object_get(json_array_get(content, 0), "json"), "words");
         rc = json_integer_value(words) == 9 ? 0 : 1;
-    } else {
-        fprintf(stderr, "word_count failed: %s\n", err.message);
     }
+    json_decref(shouted);
     json_decref(content);
     json_decref(input);
+    strands_tool_snapshot_release(snap);
     strands_tool_registry_free(reg);   /* calls word_count_free(cfg) */
     return rc;
 }

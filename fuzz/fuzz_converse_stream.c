@@ -167,7 +167,7 @@ static void run(const uint8_t *in, size_t len, size_t first, size_t step,
     memset(o, 0, sizeof *o);
     strands_buf_init(&o->text, SIZE_MAX / 2);
     strands_buf_init(&o->tools, SIZE_MAX / 2);
-    cs_callbacks cb = {on_text, on_tool_use, o};
+    cs_callbacks cb = {on_text, on_tool_use, o, NULL};
     cs_assembler *a = cs_assembler_new(&cb);
     if (!a) abort();
     if (tiny) cs_assembler_set_limits(a, 64, 3);

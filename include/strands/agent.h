@@ -1,6 +1,8 @@
 /* The agent: model call -> tool calls -> model call ... until the model
  * ends its turn or the iteration limit is reached, with the conversation
- * loaded from and saved to a session store. No HTTP here.                 */
+ * loaded from and saved to a session store under a claim, tool calls
+ * bounded in number (TOOL_CONCURRENCY) and size (TOOL_RESULT_MAX_BYTES).
+ * No HTTP here.                                                          */
 #ifndef STRANDS_AGENT_H
 #define STRANDS_AGENT_H
 
@@ -14,28 +16,13 @@
 #include "strands/status.h"
 #include "strands/tool.h"
 
-/* Why an invocation ended (the AgentCore response's stop_reason). */
-#define STRANDS_STOP_REASON_MAP(X)                                     \
-    X(END_TURN, "EndTurn", "end_turn")                                 \
-    X(TOOL_USE, "ToolUse", "tool_use")                                 \
-    X(MAX_TOKENS, "MaxTokens", "max_tokens")                           \
-    X(STOP_SEQUENCE, "StopSequence", "stop_sequence")                  \
-    X(MAX_ITERATIONS, "MaxIterations", "")                             \
-    X(GUARDRAIL_INTERVENED, "GuardrailIntervened", "guardrail_intervened") \
-    X(CONTENT_FILTERED, "ContentFiltered", "content_filtered")
+/* Why an invocation ended: strands_stop_reason (strands/model.h), the last
+ * model call's reason or MAX_ITERATIONS.                                 */
 
-typedef enum strands_stop_reason {
-#define STRANDS_X_STOP(name, api, bedrock) STRANDS_STOP_##name,
-    STRANDS_STOP_REASON_MAP(STRANDS_X_STOP)
-#undef STRANDS_X_STOP
-} strands_stop_reason;
-
-/** "EndTurn", "MaxIterations", ... (static). */
-STRANDS_EXTERN const char *strands_stop_reason_name(strands_stop_reason r);
-/** Maps a Bedrock stopReason ("end_turn", ...) to the enum; unknown values
- * map to END_TURN.                                                         */
-STRANDS_EXTERN strands_stop_reason strands_stop_reason_from_model(
-    const char *model_reason);
+/* Defaults of the tool limits below (TOOL_CONCURRENCY,
+ * TOOL_RESULT_MAX_BYTES).                                                */
+#define STRANDS_AGENT_DEFAULT_TOOL_CONCURRENCY 8
+#define STRANDS_AGENT_DEFAULT_TOOL_RESULT_MAX_BYTES ((size_t)1024 * 1024)
 
 typedef struct strands_agent_config {
     strands_model *model;            /* borrowed; required */
@@ -44,6 +31,15 @@ typedef struct strands_agent_config {
     const char *system_prompt;       /* copied; NULL = none */
     int max_tokens;                  /* > 0 */
     int max_iterations;              /* model calls per invocation, > 0 */
+    int tool_concurrency;            /* tool calls of one turn run at once
+                                        (the rest wait for a free slot);
+                                        0 = 8; at most 1024 */
+    size_t tool_result_max_bytes;    /* a larger tool result is cut to this
+                                        many bytes of text plus a marker
+                                        the model can read; 0 = 1 MiB */
+    int64_t tool_timeout_ms;         /* each tool call's deadline
+                                        (strands_tool_context.deadline_ms);
+                                        0 = none */
 } strands_agent_config;
 
 typedef struct strands_agent strands_agent;
@@ -77,9 +73,13 @@ typedef struct strands_agent_result {
 } strands_agent_result;
 
 /** Runs one invocation. The session is claimed for its duration (E_BUSY if
- * another invocation holds it). On success fills *out. On failure returns
- * the error (e.g. E_UPSTREAM with err->code = the AWS error type) and saves
- * no partial turn: the stored history stays valid.                        */
+ * another invocation holds it), the claim's lease renewed at each cycle
+ * when it is past half its life, and released at the end. On success fills
+ * *out. On failure returns the error (e.g. E_UPSTREAM with err->code = the
+ * AWS error type; E_BUSY "SessionClaimLost" when the lease lapsed and
+ * another invocation took the session; E_TOO_LARGE
+ * "SessionHistoryTooLarge" when the store refuses the grown history) and
+ * saves no partial turn: the stored history stays valid.                 */
 STRANDS_EXTERN strands_status strands_agent_invoke(
     strands_agent *agent, const strands_invocation *inv,
     strands_agent_result *out, strands_error *err);

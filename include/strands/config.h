@@ -45,6 +45,9 @@ typedef struct strands_runtime_config {
     int64_t secret_refresh_s; /* BEDROCK_CREDENTIALS_REFRESH_SECONDS */
     char *sm_endpoint;       /* AWS_ENDPOINT_URL_SECRETS_MANAGER */
     char *sts_endpoint;      /* AWS_ENDPOINT_URL_STS */
+    size_t max_history_bytes; /* SESSION_MAX_HISTORY_BYTES */
+    int tool_concurrency;    /* TOOL_CONCURRENCY */
+    size_t tool_result_max_bytes; /* TOOL_RESULT_MAX_BYTES */
 } strands_runtime_config;
 
 /* The loaded table: strands_runtime_config plus one struct per group of

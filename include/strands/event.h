@@ -30,8 +30,20 @@ typedef enum strands_event_type {
                                            name: the tool name */
     STRANDS_EVENT_MESSAGE_ADDED = 8,    /* data: message appended to history */
     STRANDS_EVENT_CYCLE_END = 9,
-    STRANDS_EVENT_INVOCATION_END = 10   /* usage (summed), stop_reason,
+    STRANDS_EVENT_INVOCATION_END = 10,  /* usage (summed), stop_reason,
                                            text: final text; error on failure */
+    /* Streamed model output besides text (numbers never reused; every one
+     * carries block_index):                                             */
+    STRANDS_EVENT_TOOL_INPUT_DELTA = 11, /* text/text_len: a fragment of
+                                            the tool input JSON; name,
+                                            tool_use_id: the toolUse */
+    STRANDS_EVENT_REASONING_DELTA = 12, /* text/text_len: reasoning text */
+    STRANDS_EVENT_REASONING_SIGNATURE_DELTA = 13, /* text: signature part */
+    STRANDS_EVENT_REASONING_REDACTED_DELTA = 14,  /* text: redacted
+                                                     reasoning, base64 */
+    STRANDS_EVENT_CONTENT_BLOCK_START = 15, /* name, tool_use_id set for a
+                                               toolUse block, else NULL */
+    STRANDS_EVENT_CONTENT_BLOCK_STOP = 16
 } strands_event_type;
 
 /* One event. Every pointer is borrowed for the duration of the callback. */
@@ -45,7 +57,9 @@ typedef struct strands_event {
     size_t text_len;
     const json_t *data;         /* event-specific JSON, else NULL */
     const strands_usage *usage; /* MODEL_END, INVOCATION_END */
-    const char *stop_reason;    /* MODEL_END (model's), INVOCATION_END */
+    const char *stop_reason;    /* MODEL_END: the neutral label ("end_turn",
+                                   strands_stop_reason_label);
+                                   INVOCATION_END: "EndTurn", ...        */
     const strands_error *error; /* non-NULL when the step failed */
     int64_t duration_ms;        /* MODEL_END, TOOL_END, INVOCATION_END */
     /* MODEL_START only: a sink that traces may write the W3C traceparent
@@ -53,6 +67,9 @@ typedef struct strands_event {
      * traceparent_size bytes); the model call then carries it.          */
     char *traceparent;
     size_t traceparent_size;
+    /* Stream events (TEXT_DELTA and 11..16): the content block index. */
+    int64_t block_index;
+    const char *tool_use_id;    /* TOOL_INPUT_DELTA, CONTENT_BLOCK_* */
 } strands_event;
 
 /* Event callback: must not block for long; must not call back into the

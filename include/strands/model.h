@@ -5,12 +5,66 @@
 #define STRANDS_MODEL_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "strands/event.h"
 #include "strands/status.h"
 
-#define STRANDS_MODEL_VTAB_VERSION 1
+/* Version 2: provider-neutral stop reason (strands_stop_reason) and typed
+ * stream events (on_stream) instead of a text-only callback.            */
+#define STRANDS_MODEL_VTAB_VERSION 2
+
+/* Why a model call (and, with MAX_ITERATIONS, an invocation) ended. Every
+ * provider maps its own labels onto these; `label` is the neutral
+ * snake_case name used in events and traces, `api` the AgentCore
+ * response's stop_reason. Numbers are never reused.                     */
+#define STRANDS_STOP_REASON_MAP(X)                                     \
+    X(END_TURN, "EndTurn", "end_turn")                                 \
+    X(TOOL_USE, "ToolUse", "tool_use")                                 \
+    X(MAX_TOKENS, "MaxTokens", "max_tokens")                           \
+    X(STOP_SEQUENCE, "StopSequence", "stop_sequence")                  \
+    X(MAX_ITERATIONS, "MaxIterations", "max_iterations")               \
+    X(GUARDRAIL_INTERVENED, "GuardrailIntervened", "guardrail_intervened") \
+    X(CONTENT_FILTERED, "ContentFiltered", "content_filtered")
+
+typedef enum strands_stop_reason {
+#define STRANDS_X_STOP(name, api, label) STRANDS_STOP_##name,
+    STRANDS_STOP_REASON_MAP(STRANDS_X_STOP)
+#undef STRANDS_X_STOP
+} strands_stop_reason;
+
+/** "EndTurn", "MaxIterations", ... (static; unknown values: "EndTurn"). */
+STRANDS_EXTERN const char *strands_stop_reason_name(strands_stop_reason r);
+/** "end_turn", "max_iterations", ... (static; unknown values: "end_turn"). */
+STRANDS_EXTERN const char *strands_stop_reason_label(strands_stop_reason r);
+
+/* What a streaming provider reports while a call runs (typed, so text,
+ * tool input and reasoning can each reach the client as they arrive). */
+typedef enum strands_model_stream_type {
+    STRANDS_MODEL_STREAM_TEXT = 1,           /* data/len: text delta */
+    STRANDS_MODEL_STREAM_TOOL_INPUT = 2,     /* data/len: a fragment of the
+                                                tool input JSON text;
+                                                tool_use_id, tool_name set */
+    STRANDS_MODEL_STREAM_REASONING_TEXT = 3, /* data/len: reasoning text */
+    STRANDS_MODEL_STREAM_REASONING_SIGNATURE = 4, /* data/len: signature */
+    STRANDS_MODEL_STREAM_REASONING_REDACTED = 5,  /* data/len: redacted
+                                                reasoning, base64 text */
+    STRANDS_MODEL_STREAM_BLOCK_START = 6,    /* a content block starts;
+                                                tool_use_id/tool_name for a
+                                                toolUse block, else NULL */
+    STRANDS_MODEL_STREAM_BLOCK_STOP = 7      /* a content block is done */
+} strands_model_stream_type;
+
+/* One stream event; every pointer is borrowed for the callback only. */
+typedef struct strands_model_stream_event {
+    strands_model_stream_type type;
+    int64_t index;           /* content block index (0-based) */
+    const char *data;        /* delta bytes (not NUL-terminated), or NULL */
+    size_t len;
+    const char *tool_use_id; /* toolUse blocks only, else NULL */
+    const char *tool_name;   /* toolUse blocks only, else NULL */
+} strands_model_stream_event;
 
 /* One model call. Every pointer is borrowed for the duration of the call. */
 typedef struct strands_model_request {
@@ -21,19 +75,21 @@ typedef struct strands_model_request {
     const char *request_id;  /* for logs and traces, may be NULL */
     const atomic_int *cancelled; /* non-zero: abandon the call, may be NULL */
     int stream;              /* prefer the provider's streaming API, so
-                                on_delta sees text as it is produced */
+                                on_stream sees output as it is produced */
     const char *traceparent; /* W3C trace context for the call, or NULL */
-    /* Streaming providers report text deltas here while the call runs
-     * (type STRANDS_EVENT_TEXT_DELTA); NULL: no deltas wanted.            */
-    void (*on_delta)(void *user, const char *text, size_t len);
-    void *delta_user;
+    /* Streaming providers report typed events here while the call runs,
+     * on the calling thread, in arrival order; NULL: none wanted.        */
+    void (*on_stream)(void *user, const strands_model_stream_event *ev);
+    void *stream_user;
 } strands_model_request;
 
 /* What a successful call returns; owned by the caller, freed with
  * strands_model_response_cleanup.                                       */
 typedef struct strands_model_response {
     json_t *message;          /* {"role":"assistant","content":[...]} */
-    char stop_reason[48];     /* the model's stop reason, e.g. "end_turn" */
+    strands_stop_reason stop; /* provider-neutral: what the agent acts on */
+    char stop_reason[48];     /* the provider's own label, for logs and
+                                 traces only, e.g. "end_turn"; may be "" */
     strands_usage usage;
     int64_t latency_ms;
 } strands_model_response;

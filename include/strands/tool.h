@@ -1,12 +1,16 @@
-/* The tool interface: a tool is a name, a description, a JSON input schema
- * and a run function with user data. A registry holds the tools an agent
- * may call; built-ins and (later) MCP servers add their tools to it the same
- * way user code does.                                                     */
+/* The tool interface. A tool is a name, a description, a JSON input schema
+ * and a way to run it. Tools come from SOURCES (a versioned vtable: start,
+ * list, call, stop, destroy): the built-ins are one source, tools added in
+ * C with strands_tool_registry_add form another, and an MCP client is a
+ * third. A registry aggregates its sources under a read/write lock, so a
+ * source may re-list its tools while invocations run; an invocation works
+ * on a snapshot (a consistent tool list that keeps what it uses alive).  */
 #ifndef STRANDS_TOOL_H
 #define STRANDS_TOOL_H
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "strands/status.h"
@@ -17,6 +21,8 @@ typedef struct strands_tool_context {
     const char *tool_use_id;     /* the model's toolUseId */
     const char *session_id;      /* conversation the call belongs to */
     const atomic_int *cancelled; /* non-zero: give up promptly (may be NULL) */
+    int64_t deadline_ms;         /* strands_clock_mono_ms() by which the call
+                                    should be over; 0 = no deadline */
 } strands_tool_context;
 
 /* Runs a tool. `input` is the toolUse input (borrowed, usually an object).
@@ -44,20 +50,106 @@ typedef struct strands_tool_def {
 typedef struct strands_tool strands_tool;
 typedef struct strands_tool_registry strands_tool_registry;
 
+/* ---- tool sources ------------------------------------------------------ */
+
+#define STRANDS_TOOL_SOURCE_VTAB_VERSION 1
+
+/* A source of tools. Every function gets the `user` given to
+ * strands_tool_registry_add_source. The registry keeps one shared owner per
+ * source: every tool listed by it holds a reference, so a call in progress
+ * (or a snapshot) keeps the source alive after it re-lists or is removed. */
+typedef struct strands_tool_source_vtab {
+    int version;      /* STRANDS_TOOL_SOURCE_VTAB_VERSION */
+    const char *kind; /* "builtin", "mcp", ... (for messages) */
+    /* Prepares the source (connect, spawn); NULL = nothing to do. Called
+     * once, by strands_tool_registry_add_source, before the first list. */
+    strands_status (*start)(void *user, strands_error *err);
+    /* The tools offered now: *tools_out = a new JSON array (caller owns)
+     * of {"name", "description" (optional), "inputSchema" (optional JSON
+     * Schema object)}. Called at add_source and by every
+     * strands_tool_registry_refresh, possibly while calls run.          */
+    strands_status (*list)(void *user, json_t **tools_out,
+                           strands_error *err);
+    /* Runs the tool `tool_name` (a name this source listed), with the
+     * contract of strands_tool_run_fn. Any thread, concurrently.         */
+    strands_status (*call)(void *user, const char *tool_name,
+                           const json_t *input,
+                           const strands_tool_context *ctx,
+                           json_t **content_out, strands_error *err);
+    /* The source leaves its registry (removed, or the registry freed): no
+     * new call will be made, calls in flight may still be running. NULL
+     * allowed.                                                          */
+    void (*stop)(void *user);
+    /* Frees user, once, when the last reference is gone (after stop, and
+     * after every call and snapshot that used the source). NULL allowed. */
+    void (*destroy)(void *user);
+} strands_tool_source_vtab;
+
 /** New empty registry; NULL on OOM. Free with strands_tool_registry_free. */
 STRANDS_EXTERN strands_tool_registry *strands_tool_registry_new(void);
-/** Frees the registry and calls each tool's free_user. NULL is a no-op. */
+/** Frees the registry: stops every source and drops its references (each
+ * tool's free_user / source's destroy runs once nothing uses it any more,
+ * i.e. at once unless a snapshot is still held). NULL is a no-op.         */
 STRANDS_EXTERN void strands_tool_registry_free(strands_tool_registry *reg);
-/** Adds a tool; strings and schema are copied. E_INVALID for a bad name,
- * duplicate name, missing run function or unparsable schema (the message
- * says which). Ownership of def->user passes to the registry even when the
- * call fails (free_user is then called at once). Not thread-safe: fill the
- * registry before sharing it; lookups are then safe from any thread.      */
+/** Adds a source named `name` ([a-zA-Z0-9_.:-]{1,64}, unique in the
+ * registry): calls start, then list, and publishes its tools. E_INVALID for
+ * a bad or duplicate source name, a vtab of another version, a bad tool
+ * name, or a tool name already used by another source; the error of start
+ * or list otherwise. Ownership of `user` passes to the registry even when
+ * the call fails (stop, if started, and destroy are then called).
+ * Thread-safe.                                                          */
+STRANDS_EXTERN strands_status strands_tool_registry_add_source(
+    strands_tool_registry *reg, const strands_tool_source_vtab *vtab,
+    const char *name, void *user, strands_error *err);
+/** Re-lists the source `name` and swaps in its new tools (e.g. an MCP
+ * server reconnected or sent list_changed). Snapshots taken before keep
+ * the old tools. On any error (E_NOT_FOUND for an unknown source, the
+ * list's error, E_INVALID for a bad or duplicate tool name) the old list
+ * stays. Thread-safe, also while invocations run.                       */
+STRANDS_EXTERN strands_status strands_tool_registry_refresh(
+    strands_tool_registry *reg, const char *name, strands_error *err);
+/** Removes the source `name` (stop is called; destroy once unused).
+ * E_NOT_FOUND when absent. Thread-safe.                                 */
+STRANDS_EXTERN strands_status strands_tool_registry_remove_source(
+    strands_tool_registry *reg, const char *name, strands_error *err);
+
+/* ---- snapshots ------------------------------------------------------- */
+
+typedef struct strands_tool_snapshot strands_tool_snapshot;
+
+/** The registry's current tool list, as a reference-counted immutable
+ * snapshot (never NULL for a non-NULL registry; no allocation). Release
+ * with strands_tool_snapshot_release. Tools found in it stay valid until
+ * then, whatever the registry does meanwhile. Thread-safe.              */
+STRANDS_EXTERN strands_tool_snapshot *strands_tool_registry_snapshot(
+    strands_tool_registry *reg);
+/** Drops a snapshot reference (NULL is a no-op). */
+STRANDS_EXTERN void strands_tool_snapshot_release(strands_tool_snapshot *s);
+/** Number of tools in the snapshot. */
+STRANDS_EXTERN size_t strands_tool_snapshot_count(
+    const strands_tool_snapshot *s);
+/** The Converse toolConfig.tools array of the snapshot (borrowed, valid
+ * while the snapshot is held; never changed).                           */
+STRANDS_EXTERN const json_t *strands_tool_snapshot_specs(
+    const strands_tool_snapshot *s);
+/** Looks a tool up by name in the snapshot; NULL when absent. Borrowed,
+ * valid while the snapshot is held.                                     */
+STRANDS_EXTERN const strands_tool *strands_tool_snapshot_find(
+    const strands_tool_snapshot *s, const char *name);
+
+/* ---- C tools (the registry's "local" source) ------------------------- */
+
+/** Adds a tool written in C; strings and schema are copied. E_INVALID for a
+ * bad name, duplicate name (in any source), missing run function or
+ * unparsable schema (the message says which). Ownership of def->user passes
+ * to the registry even when the call fails (free_user is then called at
+ * once). Thread-safe.                                                   */
 STRANDS_EXTERN strands_status strands_tool_registry_add(
     strands_tool_registry *reg, const strands_tool_def *def,
     strands_error *err);
-/** Adds the built-in named `name` ("calculator", "current_time").
- * E_NOT_FOUND for an unknown name.                                       */
+/** Enables the built-in named `name` ("calculator", "current_time") in the
+ * registry's "builtin" source (added on first use). E_NOT_FOUND for an
+ * unknown name, E_INVALID for a duplicate.                               */
 STRANDS_EXTERN strands_status strands_tool_registry_add_builtin(
     strands_tool_registry *reg, const char *name, strands_error *err);
 /** Adds every built-in named in a comma-separated list ("calculator,
@@ -67,21 +159,26 @@ STRANDS_EXTERN strands_status strands_tool_registry_add_builtins(
     strands_tool_registry *reg, const char *list, strands_error *err);
 /** Comma-separated list of the built-in tool names (static string). */
 STRANDS_EXTERN const char *strands_builtin_tool_names(void);
-/** Looks a tool up by name; NULL when absent. Borrowed pointer. */
+/** Looks a tool up by name in the current list; NULL when absent.
+ * Borrowed: valid until the registry changes (a source re-lists or is
+ * removed) or is freed. Code that runs while the registry may change uses
+ * a snapshot instead.                                                    */
 STRANDS_EXTERN const strands_tool *strands_tool_registry_find(
     const strands_tool_registry *reg, const char *name);
-/** Number of tools. */
+/** Number of tools in the current list. */
 STRANDS_EXTERN size_t strands_tool_registry_count(
     const strands_tool_registry *reg);
-/** The Converse toolConfig.tools array for every tool, in the order they
- * were added: [{"toolSpec":{"name","description","inputSchema":{"json"}}}].
- * Borrowed: valid until the registry is changed or freed.                 */
+/** The Converse toolConfig.tools array for every tool (sources in the
+ * order they were added, each source's tools in its order):
+ * [{"toolSpec":{"name","description","inputSchema":{"json"}}}].
+ * Borrowed: valid until the registry changes or is freed.                */
 STRANDS_EXTERN const json_t *strands_tool_registry_specs(
     const strands_tool_registry *reg);
 /** The tool's name (borrowed). */
 STRANDS_EXTERN const char *strands_tool_name(const strands_tool *tool);
-/** Runs a tool (see strands_tool_run_fn). A run function that returns OK
- * without content, or content that is not an array, yields E_TOOL.        */
+/** Runs a tool (see strands_tool_run_fn): its C function, or its source's
+ * call. A run that returns OK without content, or content that is not an
+ * array of objects, yields E_TOOL.                                       */
 STRANDS_EXTERN strands_status strands_tool_call(const strands_tool *tool,
                                                 const json_t *input,
                                                 const strands_tool_context *ctx,

@@ -1,4 +1,6 @@
-/* History invariants and repairs (see conversation.h). */
+/* History invariants and repairs (see conversation.h). Every function that
+ * changes a history builds the change on the side and applies it in one
+ * step, so an allocation failure leaves the history as it was.          */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,10 @@ json_t *conversation_tool_uses(const json_t *message)
     json_t *block;
     json_array_foreach(json_object_get(message, "content"), i, block) {
         json_t *tu = json_object_get(block, "toolUse");
-        if (tu) json_array_append(out, tu);
+        if (out && tu && json_array_append(out, tu)) {
+            json_decref(out);
+            out = NULL;
+        }
     }
     return out;
 }
@@ -28,70 +33,118 @@ static json_t *error_result(const char *id, const char *text)
                      id, "status", "error", "content", "text", text);
 }
 
+/* Content answering every toolUse of `uses` with "Tool was interrupted.";
+ * NULL on OOM.                                                          */
+static json_t *interrupted_results(const json_t *uses)
+{
+    json_t *content = json_array();
+    size_t i;
+    json_t *tu;
+    json_array_foreach(uses, i, tu) {
+        const char *id = json_string_value(json_object_get(tu, "toolUseId"));
+        if (content &&
+            json_array_append_new(content, error_result(id ? id : "",
+                                                        "Tool was "
+                                                        "interrupted."))) {
+            json_decref(content);
+            content = NULL;
+        }
+    }
+    return content;
+}
+
+/* A user message with `first` (borrowed, may be NULL) then the prompt's
+ * blocks as content; NULL on OOM.                                       */
+static json_t *user_message(const json_t *first, const json_t *prompt)
+{
+    json_t *content = json_array();
+    if (!content || (first && json_array_extend(content, (json_t *)first)) ||
+        json_array_extend(content, (json_t *)prompt)) {
+        json_decref(content);
+        return NULL;
+    }
+    return json_pack("{s:s, s:o}", "role", "user", "content", content);
+}
+
+/* Everything is built on the side first; `messages` changes only in the
+ * last step, which either fully happens or not at all: json_array_extend
+ * grows the array before it copies, and json_array_set replaces in place
+ * without allocating.                                                   */
 strands_status conversation_add_prompt(json_t *messages, const json_t *prompt)
 {
     size_t n = json_array_size(messages);
     json_t *last = n ? json_array_get(messages, n - 1) : NULL;
     const char *role = last ? role_of(last) : NULL;
-    json_t *user_content = NULL;
-    if (role && !strcmp(role, "assistant")) {
-        json_t *uses = conversation_tool_uses(last);
-        if (json_array_size(uses)) {
-            user_content = json_array();
-            size_t i;
-            json_t *tu;
-            json_array_foreach(uses, i, tu) {
-                const char *id =
-                    json_string_value(json_object_get(tu, "toolUseId"));
-                json_array_append_new(
-                    user_content,
-                    error_result(id ? id : "", "Tool was interrupted."));
-            }
-            json_array_append_new(messages,
-                                  json_pack("{s:s, s:o}", "role", "user",
-                                            "content", user_content));
-        }
+    json_t *add = json_array();   /* messages to append */
+    json_t *replace_last = NULL;  /* a new last user message */
+    strands_status st = add ? STRANDS_OK : STRANDS_E_NOMEM;
+    if (st == STRANDS_OK && role && !strcmp(role, "user")) {
+        /* e.g. tool results left by an iteration limit: join them so
+         * roles keep alternating. */
+        /* (Not json_copy: it drops members silently when out of memory.)
+         * A user message holds only role and content. */
+        replace_last = user_message(json_object_get(last, "content"),
+                                    prompt);
+        if (!replace_last) st = STRANDS_E_NOMEM;
+    } else if (st == STRANDS_OK) {
+        /* Unanswered toolUse blocks get their answers first, in the same
+         * user message as the prompt. */
+        json_t *uses = role && !strcmp(role, "assistant")
+                           ? conversation_tool_uses(last)
+                           : json_array();
+        json_t *answers = uses ? interrupted_results(uses) : NULL;
+        if (!answers ||
+            json_array_append_new(add, user_message(answers, prompt)))
+            st = STRANDS_E_NOMEM;
+        json_decref(answers);
         json_decref(uses);
-    } else if (role && !strcmp(role, "user")) {
-        user_content = json_object_get(last, "content");
     }
-    if (!user_content) {
-        user_content = json_array();
-        if (json_array_append_new(messages,
-                                  json_pack("{s:s, s:o}", "role", "user",
-                                            "content", user_content)))
-            return STRANDS_E_NOMEM;
-    }
-    if (json_array_extend(user_content, (json_t *)prompt))
-        return STRANDS_E_NOMEM;
-    return STRANDS_OK;
+    if (st == STRANDS_OK && json_array_size(add) &&
+        json_array_extend(messages, add))
+        st = STRANDS_E_NOMEM;
+    if (st == STRANDS_OK && replace_last)
+        json_array_set(messages, n - 1, replace_last); /* cannot fail */
+    json_decref(replace_last);
+    json_decref(add);
+    return st;
 }
 
-void conversation_sanitize_assistant(json_t *message, int truncated)
+strands_status conversation_sanitize_assistant(json_t *message, int truncated)
 {
     json_t *content = json_object_get(message, "content");
-    if (!json_is_array(content)) {
-        content = json_array();
-        json_object_set_new(message, "content", content);
-    }
-    if (truncated) {
-        size_t i;
-        json_t *block;
-        json_array_foreach(content, i, block) {
-            json_t *tu = json_object_get(block, "toolUse");
-            if (!tu) continue;
+    json_t *fixed = json_array();   /* the new content, built on the side */
+    if (!fixed) return STRANDS_E_NOMEM;
+    size_t i;
+    json_t *block;
+    json_array_foreach(json_is_array(content) ? content : NULL, i, block) {
+        json_t *tu = truncated ? json_object_get(block, "toolUse") : NULL;
+        json_t *item = block;
+        char text[256];
+        if (tu) {
             const char *name = json_string_value(json_object_get(tu, "name"));
-            char text[256];
             snprintf(text, sizeof text,
                      "The selected tool %s's tool use was incomplete due to "
                      "maximum token limits being reached.",
                      name ? name : "<unknown>");
-            json_array_set_new(content, i, json_pack("{s:s}", "text", text));
+            item = json_pack("{s:s}", "text", text);
+        } else {
+            json_incref(item);
+        }
+        if (json_array_append_new(fixed, item)) {
+            json_decref(fixed);
+            return STRANDS_E_NOMEM;
         }
     }
-    if (json_array_size(content) == 0)
-        json_array_append_new(content, json_pack("{s:s}", "text",
-                                                 "[blank text]"));
+    if (json_array_size(fixed) == 0 &&
+        json_array_append_new(fixed, json_pack("{s:s}", "text",
+                                               "[blank text]"))) {
+        json_decref(fixed);
+        return STRANDS_E_NOMEM;
+    }
+    /* The key may be new (content was missing): that set can fail. */
+    if (json_object_set_new(message, "content", fixed))
+        return STRANDS_E_NOMEM;
+    return STRANDS_OK;
 }
 
 char *conversation_text(const json_t *message)

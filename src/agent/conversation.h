@@ -11,16 +11,19 @@
  * message is an assistant turn with unanswered toolUse blocks, first adds
  * a user message answering each with an error "Tool was interrupted.";
  * if the last message is a user turn (e.g. tool results left by an
- * iteration limit), the prompt blocks join it so roles keep alternating. */
+ * iteration limit), the prompt blocks join it so roles keep alternating.
+ * E_NOMEM leaves `messages` unchanged.                                   */
 strands_status conversation_add_prompt(json_t *messages, const json_t *prompt);
 
 /** Makes an assistant message safe to store: a max_tokens turn has every
  * toolUse replaced by a short notice (`truncated` non-zero); an empty
- * content array gets a placeholder text block.                           */
-void conversation_sanitize_assistant(json_t *message, int truncated);
+ * content array gets a placeholder text block. E_NOMEM leaves the message
+ * unchanged.                                                             */
+strands_status conversation_sanitize_assistant(json_t *message,
+                                               int truncated);
 
 /** The toolUse blocks' inner objects ({"toolUseId","name","input"}) of a
- * message, as a new array (borrowed elements are increfed).              */
+ * message, as a new array (borrowed elements are increfed); NULL on OOM. */
 json_t *conversation_tool_uses(const json_t *message);
 
 /** Concatenated text blocks of a message, joined by "\n"; malloc'd. */

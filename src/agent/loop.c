@@ -1,31 +1,14 @@
 /* The agent loop: claim the session, load its history, add the prompt,
  * then model call -> tools -> model call ... until a non-tool stop reason
- * or max_iterations model calls; save the turn and release the session. */
+ * or max_iterations model calls (renewing the claim's lease as cycles go
+ * by); save the turn under the claim and release the session. Streamed
+ * model output becomes typed events.                                    */
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/conversation.h"
 #include "agent/internal.h"
 #include "strands/clock.h"
-
-const char *strands_stop_reason_name(strands_stop_reason r)
-{
-    switch (r) {
-#define X(name, api, bedrock) case STRANDS_STOP_##name: return api;
-        STRANDS_STOP_REASON_MAP(X)
-#undef X
-    }
-    return "EndTurn";
-}
-
-strands_stop_reason strands_stop_reason_from_model(const char *s)
-{
-#define X(name, api, bedrock) \
-    if (s && *bedrock && !strcmp(s, bedrock)) return STRANDS_STOP_##name;
-    STRANDS_STOP_REASON_MAP(X)
-#undef X
-    return STRANDS_STOP_END_TURN;
-}
 
 strands_agent *strands_agent_new(const strands_agent_config *cfg,
                                  strands_error *err)
@@ -39,6 +22,14 @@ strands_agent *strands_agent_new(const strands_agent_config *cfg,
                           "max_tokens and max_iterations must be >= 1");
         return NULL;
     }
+    if (cfg->tool_concurrency < 0 ||
+        cfg->tool_concurrency > AGENT_MAX_TOOL_CONCURRENCY ||
+        cfg->tool_timeout_ms < 0) {
+        strands_error_set(err, STRANDS_E_INVALID, NULL,
+                          "tool_concurrency must be 0..%d and "
+                          "tool_timeout_ms >= 0", AGENT_MAX_TOOL_CONCURRENCY);
+        return NULL;
+    }
     strands_agent *a = calloc(1, sizeof *a);
     if (!a) {
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
@@ -49,6 +40,14 @@ strands_agent *strands_agent_new(const strands_agent_config *cfg,
     a->sessions = cfg->sessions;
     a->max_tokens = cfg->max_tokens;
     a->max_iterations = cfg->max_iterations;
+    a->tool_concurrency = cfg->tool_concurrency
+                              ? cfg->tool_concurrency
+                              : STRANDS_AGENT_DEFAULT_TOOL_CONCURRENCY;
+    a->tool_result_max_bytes =
+        cfg->tool_result_max_bytes
+            ? cfg->tool_result_max_bytes
+            : STRANDS_AGENT_DEFAULT_TOOL_RESULT_MAX_BYTES;
+    a->tool_timeout_ms = cfg->tool_timeout_ms;
     if (cfg->system_prompt && *cfg->system_prompt) {
         a->system = json_pack("[{s:s}]", "text", cfg->system_prompt);
         if (!a->system) {
@@ -86,33 +85,52 @@ static void emit_message(agent_run *run, const json_t *msg)
     agent_emit(run, &ev);
 }
 
-static void on_delta(void *user, const char *text, size_t len)
+/* Typed model stream events -> agent events. */
+static void on_stream(void *user, const strands_model_stream_event *me)
 {
-    strands_event ev = {.type = STRANDS_EVENT_TEXT_DELTA, .text = text,
-                        .text_len = len};
+    static const strands_event_type map[] = {
+        [STRANDS_MODEL_STREAM_TEXT] = STRANDS_EVENT_TEXT_DELTA,
+        [STRANDS_MODEL_STREAM_TOOL_INPUT] = STRANDS_EVENT_TOOL_INPUT_DELTA,
+        [STRANDS_MODEL_STREAM_REASONING_TEXT] = STRANDS_EVENT_REASONING_DELTA,
+        [STRANDS_MODEL_STREAM_REASONING_SIGNATURE] =
+            STRANDS_EVENT_REASONING_SIGNATURE_DELTA,
+        [STRANDS_MODEL_STREAM_REASONING_REDACTED] =
+            STRANDS_EVENT_REASONING_REDACTED_DELTA,
+        [STRANDS_MODEL_STREAM_BLOCK_START] = STRANDS_EVENT_CONTENT_BLOCK_START,
+        [STRANDS_MODEL_STREAM_BLOCK_STOP] = STRANDS_EVENT_CONTENT_BLOCK_STOP,
+    };
+    if ((size_t)me->type >= sizeof map / sizeof map[0] || !map[me->type])
+        return;                     /* a type this agent does not know */
+    strands_event ev = {.type = map[me->type],
+                        .text = me->data,
+                        .text_len = me->len,
+                        .name = me->tool_name,
+                        .tool_use_id = me->tool_use_id,
+                        .block_index = me->index};
     agent_emit(user, &ev);
 }
 
-/* One model call; appends the (sanitized) assistant message. Returns the
- * model's stop reason in *stop and the message's tool uses in *uses. */
+/* One model call with this cycle's tool snapshot (run->tools); appends the
+ * (sanitized) assistant message. Returns the stop reason in *stop and the
+ * message's tool uses in *uses. */
 static strands_status model_step(agent_run *run, json_t *messages,
-                                 strands_agent_result *out, char *stop,
-                                 size_t stopsz, json_t **uses,
+                                 strands_agent_result *out,
+                                 strands_stop_reason *stop, json_t **uses,
                                  strands_error *err)
 {
     strands_agent *a = run->agent;
     strands_model_request req = {
         .messages = messages,
         .system = a->system,
-        .tools = a->tools && strands_tool_registry_count(a->tools)
-                     ? strands_tool_registry_specs(a->tools)
+        .tools = strands_tool_snapshot_count(run->tools)
+                     ? strands_tool_snapshot_specs(run->tools)
                      : NULL,
         .max_tokens = a->max_tokens,
         .request_id = run->inv->invocation_id,
         .cancelled = run->inv->cancelled,
         .stream = run->inv->stream,
-        .on_delta = on_delta,
-        .delta_user = run,
+        .on_stream = on_stream,
+        .stream_user = run,
     };
     char traceparent[64] = "";
     strands_event start = {.type = STRANDS_EVENT_MODEL_START,
@@ -132,17 +150,25 @@ static strands_status model_step(agent_run *run, json_t *messages,
         return st;
     }
     add_usage(&out->usage, &resp.usage);
-    snprintf(stop, stopsz, "%s", resp.stop_reason);
-    int truncated = !strcmp(stop, "max_tokens");
-    conversation_sanitize_assistant(resp.message, truncated);
+    *stop = resp.stop;
+    int truncated = resp.stop == STRANDS_STOP_MAX_TOKENS;
+    if (!resp.message ||
+        conversation_sanitize_assistant(resp.message, truncated) !=
+            STRANDS_OK) {
+        strands_model_response_cleanup(&resp);
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        end.error = err;
+        agent_emit(run, &end);
+        return STRANDS_E_NOMEM;
+    }
     end.data = resp.message;
     end.usage = &resp.usage;
-    end.stop_reason = resp.stop_reason;
+    end.stop_reason = strands_stop_reason_label(resp.stop);
     agent_emit(run, &end);
     *uses = truncated ? json_array() : conversation_tool_uses(resp.message);
     free(out->text);
     out->text = conversation_text(resp.message);
-    if (json_array_append(messages, resp.message) || !*uses || !out->text) {
+    if (!*uses || !out->text || json_array_append(messages, resp.message)) {
         strands_model_response_cleanup(&resp);
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
@@ -151,34 +177,66 @@ static strands_status model_step(agent_run *run, json_t *messages,
     return STRANDS_OK;
 }
 
-/* The model/tool cycles. On success the history holds the whole turn. */
-static strands_status run_cycles(agent_run *run, json_t *messages,
-                                 strands_agent_result *out,
+/* The session's claim, renewed when past half its lease. */
+typedef struct claim_state {
+    strands_session_claim claim;
+    int64_t lease_len;      /* ms the lease ran when granted; 0 = forever */
+} claim_state;
+
+static strands_status keep_claim(strands_session_store *store,
+                                 const char *session_id, claim_state *cs,
                                  strands_error *err)
 {
+    if (!store || !cs->claim.expires_ms) return STRANDS_OK;
+    int64_t now = strands_clock_mono_ms();
+    if (cs->claim.expires_ms - now > cs->lease_len / 2) return STRANDS_OK;
+    strands_status st = store->vtab->renew(store, session_id, &cs->claim,
+                                           err);
+    if (st == STRANDS_OK && cs->claim.expires_ms)
+        cs->lease_len = cs->claim.expires_ms - now;
+    return st;
+}
+
+/* The model/tool cycles. On success the history holds the whole turn. */
+static strands_status run_cycles(agent_run *run, json_t *messages,
+                                 claim_state *cs, strands_agent_result *out,
+                                 strands_error *err)
+{
+    strands_session_store *store = run->agent->sessions;
     for (;;) {
         if (run->inv->cancelled && atomic_load(run->inv->cancelled))
             return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
                                      "invocation cancelled");
-        run->cycle++;
-        strands_event cs = {.type = STRANDS_EVENT_CYCLE_START};
-        agent_emit(run, &cs);
-        char stop[48];
-        json_t *uses = NULL;
-        strands_status st = model_step(run, messages, out, stop, sizeof stop,
-                                       &uses, err);
+        strands_status st = keep_claim(store, run->inv->session_id, cs, err);
         if (st != STRANDS_OK) return st;
+        run->cycle++;
+        strands_event cs_ev = {.type = STRANDS_EVENT_CYCLE_START};
+        agent_emit(run, &cs_ev);
+        /* One consistent tool list for this model call and its tools. */
+        run->tools = strands_tool_registry_snapshot(run->agent->tools);
+        strands_stop_reason stop = STRANDS_STOP_END_TURN;
+        json_t *uses = NULL;
+        st = model_step(run, messages, out, &stop, &uses, err);
+        json_t *results = NULL;
+        if (st == STRANDS_OK && json_array_size(uses) &&
+            !(results = agent_run_tools(run, uses)))
+            st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        strands_tool_snapshot_release(run->tools);
+        run->tools = NULL;
+        if (st != STRANDS_OK) {
+            json_decref(uses);
+            return st;
+        }
         /* A turn with toolUse blocks is a tool turn whatever the label. */
         if (json_array_size(uses) == 0) {
             json_decref(uses);
-            out->stop_reason = strands_stop_reason_from_model(stop);
+            out->stop_reason = stop;
             strands_event ce = {.type = STRANDS_EVENT_CYCLE_END};
             agent_emit(run, &ce);
             return STRANDS_OK;
         }
-        json_t *results = agent_run_tools(run, uses);
         json_decref(uses);
-        if (!results || json_array_append_new(messages, results))
+        if (json_array_append_new(messages, results))
             return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
         emit_message(run, results);
         strands_event ce = {.type = STRANDS_EVENT_CYCLE_END};
@@ -213,9 +271,13 @@ strands_status strands_agent_invoke(strands_agent *a,
                                  "an invocation needs a session id and a "
                                  "non-empty prompt");
     strands_session_store *store = a->sessions;
+    claim_state cs = {{{0}, 0}, 0};
     if (store) {
-        strands_status st = store->vtab->claim(store, inv->session_id, err);
+        int64_t now = strands_clock_mono_ms();
+        strands_status st = store->vtab->claim(store, inv->session_id,
+                                               &cs.claim, err);
         if (st != STRANDS_OK) return st;
+        cs.lease_len = cs.claim.expires_ms ? cs.claim.expires_ms - now : 0;
     }
     agent_run run = {.agent = a, .inv = inv};
     pthread_mutex_init(&run.event_lock, NULL);
@@ -234,12 +296,20 @@ strands_status strands_agent_invoke(strands_agent *a,
     if (st == STRANDS_OK) {
         emit_message(&run, json_array_get(messages,
                                           json_array_size(messages) - 1));
-        st = run_cycles(&run, messages, out, err);
+        st = run_cycles(&run, messages, &cs, out, err);
     }
     if (st == STRANDS_OK && store)
-        st = store->vtab->save(store, inv->session_id, messages, err);
+        st = keep_claim(store, inv->session_id, &cs, err);
+    if (st == STRANDS_OK && store)
+        st = store->vtab->save(store, inv->session_id, &cs.claim, messages,
+                               err);
     json_decref(messages);
-    if (store) store->vtab->release(store, inv->session_id);
+    if (store) {
+        /* A claim lost after a fenced save changes nothing: the turn is
+         * stored. Before it, the invocation already failed.            */
+        strands_error rerr;
+        store->vtab->release(store, inv->session_id, &cs.claim, &rerr);
+    }
 
     strands_event end = {
         .type = STRANDS_EVENT_INVOCATION_END,

@@ -15,6 +15,20 @@ static const strands_setting rows[] = {
      .help = "model calls per invocation before stop_reason MaxIterations"},
     {.name = "SYSTEM_PROMPT", .type = STRANDS_SETTING_OPTIONAL,
      .offset = OFF(system_prompt), .help = "system prompt (none when unset)"},
+    {.name = "TOOL_CONCURRENCY", .type = STRANDS_SETTING_INT, .def = "8",
+     .min = 1, .max = 1024, .offset = OFF(tool_concurrency),
+     .help = "tool calls of one model turn run at once (the rest wait)"},
+    {.name = "TOOL_RESULT_MAX_BYTES", .type = STRANDS_SETTING_SIZE,
+     .def = "1048576", .min = 256, .max = 1LL << 30,
+     .offset = OFF(tool_result_max_bytes),
+     .help = "a larger tool result is truncated, with a marker the model "
+             "can read"},
+    {.name = "SESSION_MAX_HISTORY_BYTES", .type = STRANDS_SETTING_SIZE,
+     .def = "16777216", .min = 1024, .max = 1LL << 32,
+     .offset = OFF(max_history_bytes),
+     .help = "largest stored conversation per session, as JSON, in every "
+             "session store (a turn that would grow it past this fails "
+             "with SessionHistoryTooLarge)"},
 };
 
 const strands_settings_group agent_settings = {

@@ -42,10 +42,10 @@ typedef struct bedrock_call {
     strands_status stream_status;
 } bedrock_call;
 
-static void on_stream_text(void *user, const char *text, size_t len)
+static void on_stream_event(void *user, const strands_model_stream_event *ev)
 {
     const strands_model_request *req = user;
-    if (req->on_delta) req->on_delta(req->delta_user, text, len);
+    if (req->on_stream) req->on_stream(req->stream_user, ev);
 }
 
 /* ConverseStream body bytes: decoded and assembled as they arrive. */
@@ -83,7 +83,7 @@ static strands_status attempt(void *user, long *http_status,
     }
     int streaming = bc->req->stream;
     if (streaming) {
-        cs_callbacks cb = {on_stream_text, NULL, (void *)bc->req};
+        cs_callbacks cb = {NULL, NULL, (void *)bc->req, on_stream_event};
         cs_assembler_free(bc->stream);
         bc->stream = cs_assembler_new(&cb);
         bc->stream_status = STRANDS_OK;

@@ -33,17 +33,23 @@ json_t *converse_build_request(const strands_model_request *req)
     json_t *body = json_object();
     if (!body) return NULL;
     int ok = !json_object_set(body, "messages", (json_t *)req->messages);
+    /* system and tools are shared by concurrent invocations (the agent's
+     * prompt, a tool snapshot): copied, so no thread touches their
+     * reference counts (jansson's json_incref reads the count without an
+     * atomic, a data race under TSan).                                  */
     if (ok && req->system && json_array_size(req->system))
-        ok = !json_object_set(body, "system", (json_t *)req->system);
+        ok = !json_object_set_new(body, "system",
+                                  json_deep_copy(req->system));
     if (ok)
         ok = !json_object_set_new(
             body, "inferenceConfig",
             json_pack("{s:i}", "maxTokens", req->max_tokens));
     json_t *tools = NULL;
     if (ok && req->tools && json_array_size(req->tools))
-        tools = json_incref((json_t *)req->tools);
+        tools = json_deep_copy(req->tools);
     else if (ok && converse_history_has_tools(req->messages))
         tools = noop_tools();
+    if (ok && (req->tools && json_array_size(req->tools)) && !tools) ok = 0;
     if (ok && tools)
         ok = !json_object_set_new(body, "toolConfig",
                                   json_pack("{s:o}", "tools", tools));
@@ -77,6 +83,24 @@ void converse_parse_usage(const json_t *usage, strands_usage *out)
         out->total_tokens = out->input_tokens + out->output_tokens;
 }
 
+strands_stop_reason converse_stop_reason(const char *reason)
+{
+    static const struct {
+        const char *bedrock;
+        strands_stop_reason reason;
+    } map[] = {
+        {"end_turn", STRANDS_STOP_END_TURN},
+        {"tool_use", STRANDS_STOP_TOOL_USE},
+        {"max_tokens", STRANDS_STOP_MAX_TOKENS},
+        {"stop_sequence", STRANDS_STOP_STOP_SEQUENCE},
+        {"guardrail_intervened", STRANDS_STOP_GUARDRAIL_INTERVENED},
+        {"content_filtered", STRANDS_STOP_CONTENT_FILTERED},
+    };
+    for (size_t i = 0; reason && i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(reason, map[i].bedrock)) return map[i].reason;
+    return STRANDS_STOP_END_TURN;
+}
+
 strands_status converse_parse_response(const char *body, size_t len,
                                        strands_model_response *out,
                                        strands_error *err)
@@ -102,6 +126,7 @@ strands_status converse_parse_response(const char *body, size_t len,
     out->message = json_pack("{s:s, s:O}", "role", "assistant", "content",
                              content);
     snprintf(out->stop_reason, sizeof out->stop_reason, "%s", stop);
+    out->stop = converse_stop_reason(stop);
     converse_parse_usage(json_object_get(root, "usage"), &out->usage);
     out->latency_ms = int_field(json_object_get(root, "metrics"),
                                 "latencyMs");

@@ -1,5 +1,6 @@
-/* Bedrock Converse JSON: building the request body from a model request
- * and parsing a Converse response into a model response. Pure: no I/O.  */
+/* Bedrock Converse JSON: building the request body from a model request,
+ * parsing a Converse response into a model response, and mapping Bedrock's
+ * stop reasons onto the provider-neutral enum. Pure: no I/O.            */
 #ifndef STRANDS_MODELS_CONVERSE_H
 #define STRANDS_MODELS_CONVERSE_H
 
@@ -17,6 +18,11 @@ int converse_history_has_tools(const json_t *messages);
  * placeholder "noop" tool is declared when no tool is registered, since
  * Bedrock refuses such a history without toolConfig).                   */
 json_t *converse_build_request(const strands_model_request *req);
+
+/** Maps a Bedrock stopReason ("end_turn", "tool_use", "max_tokens",
+ * "stop_sequence", "guardrail_intervened", "content_filtered") to the
+ * provider-neutral enum; unknown values and NULL map to END_TURN.       */
+strands_stop_reason converse_stop_reason(const char *reason);
 
 /** Parses a Converse response body into *out (caller cleans it up with
  * strands_model_response_cleanup). E_PARSE with a message when the body

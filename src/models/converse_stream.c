@@ -97,6 +97,17 @@ int cs_assembler_sent_anything(const cs_assembler *a)
     return a->sent;
 }
 
+/* Reports one typed stream event (when the consumer wants them). */
+static void emit(cs_assembler *a, strands_model_stream_type type,
+                 int64_t index, const char *data, size_t len,
+                 const char *tool_use_id, const char *tool_name)
+{
+    if (!a->cb.on_event) return;
+    strands_model_stream_event ev = {type, index, data, len, tool_use_id,
+                                     tool_name};
+    a->cb.on_event(a->cb.user, &ev);
+}
+
 /* ---- errors and budget --------------------------------------------------- */
 
 /* Records the sticky error; returns its status. */
@@ -323,7 +334,10 @@ static strands_status on_block_start(cs_assembler *a, const json_t *ev)
         return fail(a, STRANDS_E_PARSE, CS_CODE,
                     "contentBlockStart %lld without start", (long long)index);
     json_t *tool = json_object_get(start, "toolUse");
-    if (!tool) return STRANDS_OK;   /* other start kinds: nothing to keep */
+    if (!tool) {                    /* other start kinds: nothing to keep */
+        emit(a, STRANDS_MODEL_STREAM_BLOCK_START, index, NULL, 0, NULL, NULL);
+        return STRANDS_OK;
+    }
     json_t *id = json_object_get(tool, "toolUseId");
     json_t *name = json_object_get(tool, "name");
     if (!json_is_string(id) || !json_is_string(name))
@@ -340,7 +354,10 @@ static strands_status on_block_start(cs_assembler *a, const json_t *ev)
     if (!b->tool_id) return a->error.status;
     b->tool_name = dup_charged(a, json_string_value(name),
                                json_string_length(name));
-    return b->tool_name ? STRANDS_OK : a->error.status;
+    if (!b->tool_name) return a->error.status;
+    emit(a, STRANDS_MODEL_STREAM_BLOCK_START, index, NULL, 0, b->tool_id,
+         b->tool_name);
+    return STRANDS_OK;
 }
 
 /* The block a delta of `kind` goes to: existing (same kind, not stopped)
@@ -372,20 +389,27 @@ static cs_block *delta_block(cs_assembler *a, int64_t index, cs_kind kind)
     return b;
 }
 
-/* Appends the string member `key` of obj (when present) to buf. */
+/* Appends the string member `key` of obj (when present) to buf, then
+ * reports it as a stream event of `type` (the base64 text as received
+ * for redacted content).                                                */
 static strands_status append_member(cs_assembler *a, strands_buf *buf,
                                     const json_t *obj, const char *key,
-                                    int base64)
+                                    int base64, const cs_block *b,
+                                    strands_model_stream_type type)
 {
     json_t *v = json_object_get(obj, key);
     if (!v) return STRANDS_OK;
     if (!json_is_string(v))
         return fail(a, STRANDS_E_PARSE, CS_CODE,
                     "contentBlockDelta: %s is not a string", key);
-    if (base64)
-        return b64_append(a, buf, json_string_value(v),
-                          json_string_length(v));
-    return append(a, buf, json_string_value(v), json_string_length(v));
+    strands_status st =
+        base64 ? b64_append(a, buf, json_string_value(v),
+                            json_string_length(v))
+               : append(a, buf, json_string_value(v), json_string_length(v));
+    if (st == STRANDS_OK && json_string_length(v))
+        emit(a, type, b->index, json_string_value(v), json_string_length(v),
+             b->tool_id, b->tool_name);
+    return st;
 }
 
 static strands_status delta_text(cs_assembler *a, int64_t index,
@@ -401,6 +425,8 @@ static strands_status delta_text(cs_assembler *a, int64_t index,
     if (st != STRANDS_OK || len == 0) return st;
     a->sent = 1;
     if (a->cb.on_text) a->cb.on_text(a->cb.user, json_string_value(text), len);
+    emit(a, STRANDS_MODEL_STREAM_TEXT, index, json_string_value(text), len,
+         NULL, NULL);
     return STRANDS_OK;
 }
 
@@ -418,15 +444,19 @@ static strands_status on_block_delta(cs_assembler *a, const json_t *ev)
         return delta_text(a, index, v);
     if ((v = json_object_get(delta, "toolUse"))) {
         cs_block *b = delta_block(a, index, CS_TOOL);
-        return b ? append_member(a, &b->text, v, "input", 0)
+        return b ? append_member(a, &b->text, v, "input", 0, b,
+                                 STRANDS_MODEL_STREAM_TOOL_INPUT)
                  : a->error.status;
     }
     if ((v = json_object_get(delta, "reasoningContent"))) {
         cs_block *b = delta_block(a, index, CS_REASONING);
         if (!b) return a->error.status;
-        if (append_member(a, &b->text, v, "text", 0) ||
-            append_member(a, &b->signature, v, "signature", 0) ||
-            append_member(a, &b->redacted, v, "redactedContent", 1))
+        if (append_member(a, &b->text, v, "text", 0, b,
+                          STRANDS_MODEL_STREAM_REASONING_TEXT) ||
+            append_member(a, &b->signature, v, "signature", 0, b,
+                          STRANDS_MODEL_STREAM_REASONING_SIGNATURE) ||
+            append_member(a, &b->redacted, v, "redactedContent", 1, b,
+                          STRANDS_MODEL_STREAM_REASONING_REDACTED))
             return a->error.status;
         return STRANDS_OK;
     }
@@ -440,6 +470,9 @@ static strands_status on_block_stop(cs_assembler *a, const json_t *ev)
         return a->error.status;
     cs_block *b = find_block(a, index);
     if (!b || b->stopped) return STRANDS_OK;  /* empty or unknown block */
+    /* The id and name are released by stop_block: report first. */
+    emit(a, STRANDS_MODEL_STREAM_BLOCK_STOP, index, NULL, 0, b->tool_id,
+         b->tool_name);
     return stop_block(a, b);
 }
 
@@ -652,6 +685,7 @@ strands_status cs_assembler_finish(cs_assembler *a, strands_model_response *out,
         return sticky(a, err);
     }
     snprintf(out->stop_reason, sizeof out->stop_reason, "%s", a->stop_reason);
+    out->stop = converse_stop_reason(a->stop_reason);
     out->usage = a->usage;
     out->latency_ms = a->latency_ms;
     return STRANDS_OK;

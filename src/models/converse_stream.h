@@ -1,7 +1,8 @@
 /* Bedrock ConverseStream assembler: turns the raw event-stream body of a
  * ConverseStream response (any split) into one Converse-shaped assistant
- * message plus stop reason, usage and latency, reporting text deltas and
- * completed toolUse blocks as they arrive. Pure: no I/O, no logging. See
+ * message plus stop reason, usage and latency, reporting typed stream
+ * events (text, tool input, reasoning, block start/stop) and completed
+ * toolUse blocks as they arrive. Pure: no I/O, no logging. See
  * docs/internals/converse-stream.md.                                      */
 #ifndef STRANDS_MODELS_CONVERSE_STREAM_H
 #define STRANDS_MODELS_CONVERSE_STREAM_H
@@ -33,6 +34,11 @@ typedef struct cs_callbacks {
      * block the stream never stopped).                                   */
     void (*on_tool_use)(void *user, const json_t *tool_use);
     void *user;
+    /* Every typed stream event (strands/model.h) in arrival order: text,
+     * tool-input and reasoning deltas (empty ones skipped), content-block
+     * start (for each contentBlockStart) and stop (for each
+     * contentBlockStop of a known block).                                */
+    void (*on_event)(void *user, const strands_model_stream_event *ev);
 } cs_callbacks;
 
 /** A new assembler with the default limits, or NULL when out of memory.
@@ -73,7 +79,7 @@ strands_status cs_assembler_feed(cs_assembler *a, const uint8_t *p, size_t n,
  * *out (zeroed first; caller frees with strands_model_response_cleanup):
  * message {"role":<messageStart role, default "assistant">,"content":[...]}
  * with the blocks ordered by contentBlockIndex, stop_reason (truncated to
- * fit), usage and latency_ms from metadata. Blocks never stopped are
+ * fit) and its neutral stop, usage and latency_ms from metadata. Blocks never stopped are
  * finalised here (on_tool_use may run from this call).                  */
 strands_status cs_assembler_finish(cs_assembler *a, strands_model_response *out,
                                    strands_error *err);

@@ -117,7 +117,10 @@ int runtime_parts_build(runtime_parts *p, const strands_settings *s,
                                .sessions = p->store,
                                .system_prompt = cfg->system_prompt,
                                .max_tokens = cfg->max_tokens,
-                               .max_iterations = cfg->max_iterations};
+                               .max_iterations = cfg->max_iterations,
+                               .tool_concurrency = cfg->tool_concurrency,
+                               .tool_result_max_bytes =
+                                   cfg->tool_result_max_bytes};
     p->agent = strands_agent_new(&ac, err);
     return p->agent ? 0 : 1;
 }

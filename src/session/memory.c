@@ -1,7 +1,9 @@
 /* The in-memory session store: a chained hash table keyed by session id
  * plus an LRU list of idle (unclaimed) entries, bounded by max_sessions and
  * an optional idle TTL, all behind one mutex. The store owns a deep copy of
- * every saved history; load hands the caller a fresh deep copy.           */
+ * every saved history (at most max_history_bytes of compact JSON each);
+ * load hands the caller a fresh deep copy. Claims are leases: a token and
+ * an optional expiry after which another claim may take the session.    */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@ typedef struct mem_entry {
     uint64_t hash;
     int64_t last_used;         /* strands_clock_wall() at the last touch */
     int busy;                  /* claimed: never evicted nor expired */
+    int64_t lease_until;       /* mono ms the claim lapses; 0 = never */
+    char token[STRANDS_SESSION_CLAIM_TOKEN_MAX]; /* the live claim's */
     size_t id_len;
     char id[];                 /* NUL-terminated */
 } mem_entry;
@@ -33,6 +37,8 @@ typedef struct memory_store {
     size_t count;              /* entries held, claimed or idle */
     size_t max_sessions;
     int64_t idle_ttl_s;        /* 0: no TTL */
+    size_t max_history_bytes;  /* per-session cap on the stored JSON */
+    int64_t lease_ms;          /* claim lease; 0: claims never lapse */
     mem_entry *newest;         /* idle LRU list: newest ... oldest */
     mem_entry *oldest;
     uint8_t hash_key[16];
@@ -219,10 +225,10 @@ static strands_status memory_load(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "load needs an output pointer");
     *messages_out = NULL;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    strands_status st = session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
 
-    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    uint64_t hash = session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
     dead_list dead = {NULL};
     char *text = NULL;
@@ -252,33 +258,56 @@ static strands_status memory_load(strands_session_store *self,
     return STRANDS_OK;
 }
 
+/* True when e is claimed by `claim` (the same token). */
+static int holds(const mem_entry *e, const strands_session_claim *claim)
+{
+    return e && e->busy && claim &&
+           strncmp(e->token, claim->token, sizeof e->token) == 0;
+}
+
 static strands_status memory_save(strands_session_store *self,
                                   const char *session_id,
+                                  const strands_session_claim *claim,
                                   const json_t *messages, strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    strands_status st = session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
     if (!json_is_array(messages))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session %s: messages must be a JSON array",
                                  session_id);
+    /* The size is measured without building the text, so an oversized
+     * history is refused before it is copied. */
+    size_t size = json_dumpb(messages, NULL, 0, JSON_COMPACT);
+    st = session_check_history_size(err, session_id, size,
+                                    ms->max_history_bytes);
+    if (st != STRANDS_OK) return st;
     /* The caller's value is only read, so serialize it before taking the
      * lock. */
     char *copy = json_dumps(messages, JSON_COMPACT);
+    /* jansson can skip members when an allocation fails inside a dump
+     * and still return text: the size measured above tells. */
+    if (copy && strlen(copy) != size) {
+        free(copy);
+        copy = NULL;
+    }
     if (!copy)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory copying session %s",
                                  session_id);
 
-    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    uint64_t hash = session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
     dead_list dead = {NULL};
 
     pthread_mutex_lock(&ms->lock);
     mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
-    if (!e) st = insert(ms, session_id, len, hash, now, &dead, &e, err);
+    if (claim && !holds(e, claim))
+        st = session_claim_lost(err, session_id);
+    else if (!e)
+        st = insert(ms, session_id, len, hash, now, &dead, &e, err);
     if (st == STRANDS_OK) {
         char *old = e->messages;
         e->messages = copy;
@@ -292,31 +321,51 @@ static strands_status memory_save(strands_session_store *self,
     return st;
 }
 
+/* The lease end for a claim made or renewed at mono time `mono`. */
+static int64_t lease_end(const memory_store *ms, int64_t mono)
+{
+    return ms->lease_ms ? mono + ms->lease_ms : 0;
+}
+
 static strands_status memory_claim(strands_session_store *self,
-                                   const char *session_id, strands_error *err)
+                                   const char *session_id,
+                                   strands_session_claim *claim_out,
+                                   strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    if (!claim_out)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "claim needs an output claim");
+    memset(claim_out, 0, sizeof *claim_out);
+    strands_status st = session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
 
-    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    uint64_t hash = session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
+    int64_t mono = strands_clock_mono_ms();
     dead_list dead = {NULL};
+    strands_session_claim fresh;
+    session_claim_token(&fresh);
+    fresh.expires_ms = lease_end(ms, mono);
 
     pthread_mutex_lock(&ms->lock);
     sweep(ms, now, &dead);
     mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
-    if (e && e->busy)
+    if (e && e->busy && (!e->lease_until || mono < e->lease_until))
         st = strands_error_set(err, STRANDS_E_BUSY, NULL,
                                "session %s is busy with another invocation",
                                session_id);
     else if (!e)
         st = insert(ms, session_id, len, hash, now, &dead, &e, err);
     if (st == STRANDS_OK) {
-        lru_unlink(ms, e);     /* claimed entries leave the LRU list */
+        /* A lapsed claim is taken over: its holder's token stops working. */
+        if (!e->busy) lru_unlink(ms, e); /* claimed entries leave the LRU */
         e->busy = 1;
         e->last_used = now;
+        e->lease_until = fresh.expires_ms;
+        memcpy(e->token, fresh.token, sizeof e->token);
+        *claim_out = fresh;
     }
     pthread_mutex_unlock(&ms->lock);
 
@@ -324,25 +373,60 @@ static strands_status memory_claim(strands_session_store *self,
     return st;
 }
 
-static void memory_release(strands_session_store *self,
-                           const char *session_id)
+static strands_status memory_renew(strands_session_store *self,
+                                   const char *session_id,
+                                   strands_session_claim *claim,
+                                   strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    if (strands_session_id_check(session_id, &len, NULL) != STRANDS_OK)
-        return;
+    strands_status st = session_id_check(session_id, &len, err);
+    if (st != STRANDS_OK) return st;
+    if (!claim)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "renew needs the claim");
+    uint64_t hash = session_hash(ms->hash_key, session_id, len);
+    int64_t mono = strands_clock_mono_ms();
 
-    uint64_t hash = strands_session_hash(ms->hash_key, session_id, len);
+    pthread_mutex_lock(&ms->lock);
+    mem_entry *e = find(ms, session_id, len, hash);
+    if (holds(e, claim)) {
+        /* Still ours even past the lease when nobody took over. */
+        e->lease_until = lease_end(ms, mono);
+        claim->expires_ms = e->lease_until;
+    } else {
+        st = session_claim_lost(err, session_id);
+    }
+    pthread_mutex_unlock(&ms->lock);
+    return st;
+}
+
+static strands_status memory_release(strands_session_store *self,
+                                     const char *session_id,
+                                     const strands_session_claim *claim,
+                                     strands_error *err)
+{
+    memory_store *ms = to_ms(self);
+    size_t len;
+    strands_status st = session_id_check(session_id, &len, err);
+    if (st != STRANDS_OK) return st;
+
+    uint64_t hash = session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
 
     pthread_mutex_lock(&ms->lock);
     mem_entry *e = find(ms, session_id, len, hash);
-    if (e && e->busy) {
+    if (holds(e, claim)) {
         e->busy = 0;
+        e->lease_until = 0;
+        memset(e->token, 0, sizeof e->token);
         e->last_used = now;
         lru_push_newest(ms, e);
+    } else {
+        st = session_claim_lost(err, session_id);
     }
     pthread_mutex_unlock(&ms->lock);
+    return st;
 }
 
 static void memory_destroy(strands_session_store *self)
@@ -367,16 +451,19 @@ static const strands_session_store_vtab memory_vtab = {
     .load = memory_load,
     .save = memory_save,
     .claim = memory_claim,
+    .renew = memory_renew,
     .release = memory_release,
     .destroy = memory_destroy,
 };
 
 /* ---- public constructor and introspection ----------------------------- */
 
-strands_session_store *strands_memory_store_new(size_t max_sessions,
-                                                int64_t idle_ttl_s)
+strands_session_store *strands_memory_store_new_with(
+    const strands_memory_store_config *cfg)
 {
-    if (max_sessions == 0 || idle_ttl_s < 0) return NULL;
+    if (!cfg || cfg->max_sessions == 0 || cfg->idle_ttl_s < 0 ||
+        cfg->lease_ms < 0)
+        return NULL;
     memory_store *ms = calloc(1, sizeof(*ms));
     if (!ms) return NULL;
     ms->nbuckets = INITIAL_BUCKETS;
@@ -387,10 +474,21 @@ strands_session_store *strands_memory_store_new(size_t max_sessions,
         return NULL;
     }
     ms->base.vtab = &memory_vtab;
-    ms->max_sessions = max_sessions;
-    ms->idle_ttl_s = idle_ttl_s;
-    strands_session_hash_key(ms->hash_key);
+    ms->max_sessions = cfg->max_sessions;
+    ms->idle_ttl_s = cfg->idle_ttl_s;
+    ms->max_history_bytes = cfg->max_history_bytes
+                                ? cfg->max_history_bytes
+                                : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
+    ms->lease_ms = cfg->lease_ms;
+    session_hash_key(ms->hash_key);
     return &ms->base;
+}
+
+strands_session_store *strands_memory_store_new(size_t max_sessions,
+                                                int64_t idle_ttl_s)
+{
+    strands_memory_store_config cfg = {max_sessions, idle_ttl_s, 0, 0};
+    return strands_memory_store_new_with(&cfg);
 }
 
 size_t strands_memory_store_count(strands_session_store *s)

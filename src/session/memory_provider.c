@@ -39,8 +39,11 @@ static strands_session_store *create(const strands_session_store_context *ctx,
                           "(got '%.64s')", ctx->spec);
         return NULL;
     }
-    strands_session_store *s =
-        strands_memory_store_new(ms->max_sessions, ms->idle_ttl_s);
+    strands_memory_store_config mc = {
+        .max_sessions = ms->max_sessions,
+        .idle_ttl_s = ms->idle_ttl_s,
+        .max_history_bytes = ctx->config->max_history_bytes};
+    strands_session_store *s = strands_memory_store_new_with(&mc);
     if (!s) strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
     return s;
 }

@@ -1,6 +1,7 @@
 /* Session-store dispatch shared by every backend (strands_session_store_free)
  * and the private helpers in store.h: session-id validation, SipHash-2-4 for
- * hash tables keyed by client-chosen ids, and the random hash key.         */
+ * hash tables keyed by client-chosen ids, the random hash key, claim tokens
+ * and the shared claim-lost / history-too-large errors.                    */
 #include <string.h>
 #include <sys/random.h>
 
@@ -14,20 +15,20 @@ void strands_session_store_free(strands_session_store *s)
     s->vtab->destroy(s);
 }
 
-strands_status strands_session_id_check(const char *id, size_t *len_out,
+strands_status session_id_check(const char *id, size_t *len_out,
                                         strands_error *err)
 {
     if (!id)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session id is missing");
-    size_t len = strnlen(id, STRANDS_SESSION_ID_MAX + 1);
+    size_t len = strnlen(id, SESSION_ID_MAX + 1);
     if (len == 0)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session id is empty");
-    if (len > STRANDS_SESSION_ID_MAX)
+    if (len > SESSION_ID_MAX)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session id is longer than %d bytes",
-                                 STRANDS_SESSION_ID_MAX);
+                                 SESSION_ID_MAX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c < 0x20 || c == 0x7f)
@@ -37,6 +38,38 @@ strands_status strands_session_id_check(const char *id, size_t *len_out,
     }
     if (len_out) *len_out = len;
     return STRANDS_OK;
+}
+
+void session_claim_token(strands_session_claim *claim)
+{
+    uint8_t raw[16];
+    session_hash_key(raw);   /* the kernel's random bytes (or fallback) */
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        claim->token[2 * i] = hex[raw[i] >> 4];
+        claim->token[2 * i + 1] = hex[raw[i] & 15];
+    }
+    claim->token[32] = '\0';
+}
+
+strands_status session_claim_lost(strands_error *err, const char *id)
+{
+    return strands_error_set(err, STRANDS_E_BUSY, "SessionClaimLost",
+                             "the claim on session %s is no longer held "
+                             "(its lease lapsed and another invocation took "
+                             "the session, or it was released)", id);
+}
+
+strands_status session_check_history_size(strands_error *err, const char *id,
+                                          size_t size, size_t cap)
+{
+    if (size <= cap) return STRANDS_OK;
+    return strands_error_set(err, STRANDS_E_TOO_LARGE,
+                             "SessionHistoryTooLarge",
+                             "session %s: the conversation would take %zu "
+                             "bytes, over the %zu-byte limit "
+                             "(SESSION_MAX_HISTORY_BYTES); start a new "
+                             "session", id, size, cap);
 }
 
 /* ---- SipHash-2-4 (Aumasson and Bernstein) ---------------------------- */
@@ -71,7 +104,7 @@ static void sip_absorb(uint64_t v[4], uint64_t m)
     v[0] ^= m;
 }
 
-uint64_t strands_session_hash(const uint8_t key[16], const void *data,
+uint64_t session_hash(const uint8_t key[16], const void *data,
                               size_t len)
 {
     const uint8_t *p = data;
@@ -94,7 +127,7 @@ uint64_t strands_session_hash(const uint8_t key[16], const void *data,
     return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-void strands_session_hash_key(uint8_t key[16])
+void session_hash_key(uint8_t key[16])
 {
     if (getrandom(key, 16, GRND_NONBLOCK) == 16) return;
     /* No kernel entropy yet (early boot): mix clocks and an address. */

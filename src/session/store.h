@@ -1,30 +1,43 @@
 /* Private helpers shared by the session-store backends (memory now; file and
- * Redis later): session-id validation and a keyed string hash. Nothing here
- * allocates, so there is no ownership to hand over.                        */
-#ifndef STRANDS_SESSION_STORE_H
-#define STRANDS_SESSION_STORE_H
+ * Redis later): session-id validation, a keyed string hash, claim tokens and
+ * the errors every backend reports the same way. Nothing here allocates, so
+ * there is no ownership to hand over.                                      */
+#ifndef STRANDS_SESSION_STORE_PRIV_H
+#define STRANDS_SESSION_STORE_PRIV_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strands/session.h"
 #include "strands/status.h"
 
 /* Longest accepted session id in bytes (AgentCore allows up to 256). */
-#define STRANDS_SESSION_ID_MAX 256
+#define SESSION_ID_MAX 256
 
 /** Checks that id is usable as a session key: non-NULL, 1..256 bytes and
  * free of ASCII control characters. Returns OK, or E_INVALID with a message
  * in err (NULL allowed). On OK, *len_out (NULL allowed) gets strlen(id).   */
-strands_status strands_session_id_check(const char *id, size_t *len_out,
+strands_status session_id_check(const char *id, size_t *len_out,
                                         strands_error *err);
 
 /** SipHash-2-4 of len bytes under a 16-byte key. Stores seed their tables
  * with a random key so clients cannot pick ids that collide on purpose. */
-uint64_t strands_session_hash(const uint8_t key[16], const void *data,
+uint64_t session_hash(const uint8_t key[16], const void *data,
                               size_t len);
+
+/** Fills claim->token with a fresh random token (32 hex digits). */
+void session_claim_token(strands_session_claim *claim);
+
+/** E_BUSY, code "SessionClaimLost": the claim on id is no longer held.  */
+strands_status session_claim_lost(strands_error *err, const char *id);
+
+/** E_TOO_LARGE, code "SessionHistoryTooLarge", naming the setting, when
+ * size (serialized bytes) is over cap; else OK.                         */
+strands_status session_check_history_size(strands_error *err, const char *id,
+                                          size_t size, size_t cap);
 
 /** Fills a 16-byte hash key from the kernel's random source, falling back
  * to clock and address entropy when that is unavailable.               */
-void strands_session_hash_key(uint8_t key[16]);
+void session_hash_key(uint8_t key[16]);
 
 #endif

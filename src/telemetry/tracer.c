@@ -399,6 +399,7 @@ static void on_event(void *user, const strands_event *ev)
         case STRANDS_EVENT_CYCLE_END: cycle_end(it, NULL); break;
         case STRANDS_EVENT_INVOCATION_END: invocation_end(it, ev); break;
         case STRANDS_EVENT_MESSAGE_ADDED: break;
+        default: break;            /* stream deltas other than text */
         }
     }
     pthread_mutex_unlock(&it->lock);

@@ -1,60 +1,103 @@
-/* The tool registry (include/strands/tool.h): owns each tool's copied name,
- * description and normalised JSON schema, the user data handed over by
- * strands_tool_registry_add, and the cached Converse toolSpec array.
- * strands_tool_call wraps a tool's run function and checks what it returns. */
+/* The tool registry (include/strands/tool.h). It aggregates tool sources
+ * under a read/write lock. Reference counts tie the pieces together:
+ *   source (shared owner of its tools) <- each tool of it
+ *   tool (name, description, schema, C run fn) <- each generation and the
+ *        source entry listing it
+ *   generation (= strands_tool_snapshot: every tool + the Converse specs)
+ *        <- the registry (current) and each snapshot holder
+ * Any change (add, refresh, remove) builds a new generation and swaps it in
+ * under the write lock, so readers never see a half-made list and a call in
+ * progress keeps what it uses alive. C tools added with
+ * strands_tool_registry_add form the "local" source; the built-ins are the
+ * "builtin" source (src/tools/builtin/builtin.c).                         */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "strands/tool.h"
+#include "tools/registry.h"
 
 #define TOOL_NAME_MAX 64
+#define LOCAL_SOURCE "local"
+
+typedef struct tool_source {
+    atomic_int refs;
+    char *name;
+    const strands_tool_source_vtab *vtab; /* NULL for the local source */
+    void *user;
+} tool_source;
 
 struct strands_tool {
+    atomic_int refs;
     char *name;
     char *description;
-    json_t *schema;              /* normalised; also referenced by specs */
-    strands_tool_run_fn *run;
+    json_t *schema;              /* normalised */
+    strands_tool_run_fn *run;    /* C tools; NULL: the source's call */
     void *user;
     void (*free_user)(void *user);
+    tool_source *source;         /* a counted reference */
 };
+
+struct strands_tool_snapshot {
+    atomic_int refs;
+    strands_tool **tools;        /* counted references, in spec order */
+    size_t count;
+    json_t *specs;               /* [{"toolSpec":{...}}...] */
+};
+
+typedef struct source_entry {
+    tool_source *source;         /* counted reference */
+    strands_tool **tools;        /* its current tools, counted references */
+    size_t count;
+} source_entry;
 
 struct strands_tool_registry {
-    strands_tool **tools;        /* in the order they were added */
-    size_t count;
-    size_t cap;
-    json_t *specs;               /* [{"toolSpec":{...}}...], one per tool */
+    pthread_rwlock_t lock;       /* guards everything below */
+    source_entry *entries;       /* in the order sources were added */
+    size_t n_entries;
+    strands_tool_snapshot *current;
 };
 
-strands_tool_registry *strands_tool_registry_new(void)
+/* ---- reference counting -------------------------------------------------- */
+
+static void source_unref(tool_source *src)
 {
-    strands_tool_registry *reg = calloc(1, sizeof *reg);
-    if (!reg) return NULL;
-    reg->specs = json_array();
-    if (!reg->specs) {
-        free(reg);
-        return NULL;
-    }
-    return reg;
+    if (!src || atomic_fetch_sub(&src->refs, 1) != 1) return;
+    if (src->vtab && src->vtab->destroy) src->vtab->destroy(src->user);
+    free(src->name);
+    free(src);
 }
 
-static void tool_free(strands_tool *tool)
+static strands_tool *tool_ref(strands_tool *t)
 {
-    if (!tool) return;
-    if (tool->free_user) tool->free_user(tool->user);
-    json_decref(tool->schema);
-    free(tool->name);
-    free(tool->description);
-    free(tool);
+    atomic_fetch_add(&t->refs, 1);
+    return t;
 }
 
-void strands_tool_registry_free(strands_tool_registry *reg)
+static void tool_unref(strands_tool *t)
 {
-    if (!reg) return;
-    for (size_t i = 0; i < reg->count; i++) tool_free(reg->tools[i]);
-    free(reg->tools);
-    json_decref(reg->specs);
-    free(reg);
+    if (!t || atomic_fetch_sub(&t->refs, 1) != 1) return;
+    if (t->free_user) t->free_user(t->user);
+    json_decref(t->schema);
+    free(t->name);
+    free(t->description);
+    source_unref(t->source);
+    free(t);
+}
+
+static void tools_unref(strands_tool **tools, size_t n)
+{
+    for (size_t i = 0; i < n; i++) tool_unref(tools[i]);
+    free(tools);
+}
+
+void strands_tool_snapshot_release(strands_tool_snapshot *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
+    tools_unref(s->tools, s->count);
+    json_decref(s->specs);
+    free(s);
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -96,11 +139,13 @@ static int same_normalised_name(const char *a, const char *b)
     return *a == *b;
 }
 
-static strands_status check_duplicate(const strands_tool_registry *reg,
-                                      const char *name, strands_error *err)
+/* Tool names compare equal when they match after mapping '-' to '_'. */
+static strands_status check_duplicate_in(strands_tool *const *tools,
+                                         size_t n, const char *name,
+                                         strands_error *err)
 {
-    for (size_t i = 0; i < reg->count; i++) {
-        const char *other = reg->tools[i]->name;
+    for (size_t i = 0; i < n; i++) {
+        const char *other = tools[i]->name;
         if (strcmp(other, name) == 0)
             return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                      "duplicate tool name '%s'", name);
@@ -114,8 +159,44 @@ static strands_status check_duplicate(const strands_tool_registry *reg,
     return STRANDS_OK;
 }
 
-/* Parses the schema text (NULL: empty object) and applies the Strands
- * defaults: "type":"object" and "properties":{} when absent.              */
+/* Checks `tools` (about to replace entry `skip`'s list, or a new source's
+ * when skip == n_entries) against each other and every other source.    */
+static strands_status check_tool_set(const strands_tool_registry *reg,
+                                     size_t skip, strands_tool *const *tools,
+                                     size_t n, strands_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        strands_status st = check_duplicate_in(tools, i, tools[i]->name, err);
+        for (size_t e = 0; st == STRANDS_OK && e < reg->n_entries; e++)
+            if (e != skip)
+                st = check_duplicate_in(reg->entries[e].tools,
+                                        reg->entries[e].count,
+                                        tools[i]->name, err);
+        if (st != STRANDS_OK) return st;
+    }
+    return STRANDS_OK;
+}
+
+/* Applies the Strands defaults to a schema object (owned; consumed):
+ * "type":"object" and "properties":{} when absent.                      */
+static strands_status normalise_schema(json_t *schema, const char *tool_name,
+                                       json_t **out, strands_error *err)
+{
+    if (!schema ||
+        (!json_object_get(schema, "type") &&
+         json_object_set_new(schema, "type", json_string("object")) != 0) ||
+        (!json_object_get(schema, "properties") &&
+         json_object_set_new(schema, "properties", json_object()) != 0)) {
+        json_decref(schema);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory loading the schema of tool "
+                                 "'%s'", tool_name);
+    }
+    *out = schema;
+    return STRANDS_OK;
+}
+
+/* Parses the schema text (NULL: empty object) and normalises it. */
 static strands_status load_schema(const char *text, const char *tool_name,
                                   json_t **out, strands_error *err)
 {
@@ -123,6 +204,8 @@ static strands_status load_schema(const char *text, const char *tool_name,
     if (text) {
         json_error_t jerr;
         schema = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+        if (!schema && json_error_code(&jerr) == json_error_out_of_memory)
+            return normalise_schema(NULL, tool_name, out, err);
         if (!schema)
             return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                      "tool '%s': input schema is not valid "
@@ -137,32 +220,8 @@ static strands_status load_schema(const char *text, const char *tool_name,
         }
     } else {
         schema = json_object();
-        if (!schema) goto nomem;
     }
-    if (!json_object_get(schema, "type") &&
-        json_object_set_new(schema, "type", json_string("object")) != 0)
-        goto nomem_schema;
-    if (!json_object_get(schema, "properties") &&
-        json_object_set_new(schema, "properties", json_object()) != 0)
-        goto nomem_schema;
-    *out = schema;
-    return STRANDS_OK;
-
-nomem_schema:
-    json_decref(schema);
-nomem:
-    return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                             "out of memory loading the schema of tool '%s'",
-                             tool_name);
-}
-
-/* ---- adding tools -------------------------------------------------------- */
-
-static json_t *make_spec(const strands_tool *tool)
-{
-    return json_pack("{s:{s:s, s:s, s:{s:O}}}", "toolSpec", "name",
-                     tool->name, "description", tool->description,
-                     "inputSchema", "json", tool->schema);
+    return normalise_schema(schema, tool_name, out, err);
 }
 
 static char *default_description(const char *name)
@@ -177,52 +236,493 @@ static char *default_description(const char *name)
     return s;
 }
 
-/* Builds the tool from def; on failure frees what it built, but never
- * def->user (the caller does that).                                     */
-static strands_status tool_new(const strands_tool_def *def,
+/* A new tool (refs 1) of `src` (a reference is taken) with copied name and
+ * description and the schema (consumed). Never takes a run fn's user.   */
+static strands_status tool_new(tool_source *src, const char *name,
+                               const char *description, json_t *schema,
                                strands_tool **out, strands_error *err)
 {
     strands_tool *tool = calloc(1, sizeof *tool);
-    if (!tool) goto nomem;
-    tool->name = strdup(def->name);
-    tool->description = def->description && def->description[0]
-                            ? strdup(def->description)
-                            : default_description(def->name);
-    if (!tool->name || !tool->description) goto nomem;
-    strands_status st = load_schema(def->input_schema_json, def->name,
-                                    &tool->schema, err);
-    if (st != STRANDS_OK) {
-        tool_free(tool);
-        return st;
+    if (tool) {
+        atomic_init(&tool->refs, 1);
+        tool->schema = schema;
+        tool->name = strdup(name);
+        tool->description = description && description[0]
+                                ? strdup(description)
+                                : default_description(name);
     }
-    tool->run = def->run;
+    if (!tool || !tool->name || !tool->description) {
+        if (tool) tool_unref(tool);
+        else json_decref(schema);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory adding tool '%s'", name);
+    }
+    atomic_fetch_add(&src->refs, 1);
+    tool->source = src;
     *out = tool;
     return STRANDS_OK;
-
-nomem:
-    tool_free(tool);
-    return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                             "out of memory adding tool '%s'", def->name);
 }
 
-static strands_status append_tool(strands_tool_registry *reg,
-                                  strands_tool *tool, strands_error *err)
+/* Turns a source's list ([{"name","description","inputSchema"}...]) into
+ * tools of src. On failure nothing is kept.                             */
+static strands_status tools_from_list(tool_source *src, const json_t *list,
+                                      strands_tool ***out, size_t *n_out,
+                                      strands_error *err)
 {
-    if (reg->count == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 8;
-        strands_tool **tools = realloc(reg->tools, cap * sizeof *tools);
-        if (!tools) goto nomem;
-        reg->tools = tools;
-        reg->cap = cap;
+    if (!json_is_array(list))
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "tool source '%s': list did not return a "
+                                 "JSON array", src->name);
+    size_t n = json_array_size(list);
+    strands_tool **tools = calloc(n ? n : 1, sizeof *tools);
+    if (!tools)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    strands_status st = STRANDS_OK;
+    size_t i;
+    for (i = 0; i < n && st == STRANDS_OK; i++) {
+        const json_t *item = json_array_get(list, i);
+        const char *name = json_string_value(json_object_get(item, "name"));
+        const char *desc =
+            json_string_value(json_object_get(item, "description"));
+        const json_t *schema = json_object_get(item, "inputSchema");
+        json_t *copy = NULL;
+        st = check_name(name, err);
+        if (st == STRANDS_OK && schema && !json_is_object(schema))
+            st = strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                   "tool '%s': input schema must be a JSON "
+                                   "object", name);
+        if (st == STRANDS_OK)
+            st = normalise_schema(schema ? json_deep_copy(schema)
+                                         : json_object(),
+                                  name, &copy, err);
+        if (st == STRANDS_OK)
+            st = tool_new(src, name, desc, copy, &tools[i], err);
     }
-    json_t *spec = make_spec(tool);
-    if (!spec || json_array_append_new(reg->specs, spec) != 0) goto nomem;
-    reg->tools[reg->count++] = tool;
+    if (st != STRANDS_OK) {
+        tools_unref(tools, n);   /* calloc'd: unfilled slots are NULL */
+        return st;
+    }
+    *out = tools;
+    *n_out = n;
     return STRANDS_OK;
+}
 
-nomem:
-    return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                             "out of memory adding tool '%s'", tool->name);
+/* ---- generations --------------------------------------------------------- */
+
+static json_t *make_spec(const strands_tool *tool)
+{
+    return json_pack("{s:{s:s, s:s, s:{s:O}}}", "toolSpec", "name",
+                     tool->name, "description", tool->description,
+                     "inputSchema", "json", tool->schema);
+}
+
+/* A new generation from the entries, with entry `swap` (when < n_entries)
+ * listing `tools`/`n` instead of its own; NULL on OOM.                   */
+static strands_tool_snapshot *generation_new(const strands_tool_registry *reg,
+                                             size_t swap,
+                                             strands_tool *const *tools,
+                                             size_t n)
+{
+    strands_tool_snapshot *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    atomic_init(&g->refs, 1);
+    size_t total = 0;
+    for (size_t e = 0; e < reg->n_entries; e++)
+        total += e == swap ? n : reg->entries[e].count;
+    if (swap == reg->n_entries) total += n;   /* a new source */
+    g->specs = json_array();
+    g->tools = calloc(total ? total : 1, sizeof *g->tools);
+    if (!g->specs || !g->tools) goto fail;
+    for (size_t e = 0; e <= reg->n_entries; e++) {
+        strands_tool *const *list = e == swap ? tools
+                                    : e < reg->n_entries
+                                        ? reg->entries[e].tools
+                                        : NULL;
+        size_t count = e == swap ? n
+                       : e < reg->n_entries ? reg->entries[e].count
+                                            : 0;
+        for (size_t i = 0; i < count; i++) {
+            json_t *spec = make_spec(list[i]);
+            if (!spec || json_array_append_new(g->specs, spec) != 0)
+                goto fail;
+            g->tools[g->count++] = tool_ref(list[i]);
+        }
+    }
+    return g;
+fail:
+    strands_tool_snapshot_release(g);
+    return NULL;
+}
+
+/* Publishes a new generation (caller holds the write lock). */
+static void publish(strands_tool_registry *reg, strands_tool_snapshot *g)
+{
+    strands_tool_snapshot *old = reg->current;
+    reg->current = g;
+    strands_tool_snapshot_release(old);
+}
+
+/* ---- registry ------------------------------------------------------------ */
+
+strands_tool_registry *strands_tool_registry_new(void)
+{
+    strands_tool_registry *reg = calloc(1, sizeof *reg);
+    if (!reg) return NULL;
+    if (pthread_rwlock_init(&reg->lock, NULL) != 0) {
+        free(reg);
+        return NULL;
+    }
+    reg->current = generation_new(reg, 0, NULL, 0);
+    if (!reg->current) {
+        pthread_rwlock_destroy(&reg->lock);
+        free(reg);
+        return NULL;
+    }
+    return reg;
+}
+
+static void source_stop(tool_source *src)
+{
+    if (src->vtab && src->vtab->stop) src->vtab->stop(src->user);
+}
+
+void strands_tool_registry_free(strands_tool_registry *reg)
+{
+    if (!reg) return;
+    for (size_t e = 0; e < reg->n_entries; e++) {
+        source_stop(reg->entries[e].source);
+        tools_unref(reg->entries[e].tools, reg->entries[e].count);
+        source_unref(reg->entries[e].source);
+    }
+    free(reg->entries);
+    strands_tool_snapshot_release(reg->current);
+    pthread_rwlock_destroy(&reg->lock);
+    free(reg);
+}
+
+static size_t find_entry(const strands_tool_registry *reg, const char *name)
+{
+    for (size_t e = 0; e < reg->n_entries; e++)
+        if (!strcmp(reg->entries[e].source->name, name)) return e;
+    return reg->n_entries;
+}
+
+static strands_status check_source_name(const char *name, strands_error *err)
+{
+    size_t len = name ? strnlen(name, TOOL_NAME_MAX + 1) : 0;
+    int ok = len >= 1 && len <= TOOL_NAME_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = name_char_ok(name[i]) || name[i] == '.' || name[i] == ':';
+    if (!ok)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "invalid tool source name '%.64s': must "
+                                 "match [a-zA-Z0-9_.:-]{1,64}",
+                                 name ? name : "(null)");
+    return STRANDS_OK;
+}
+
+/* Adds a source entry with `tools` (consumed either way) under the write
+ * lock the caller holds.                                                */
+static strands_status add_entry(strands_tool_registry *reg, tool_source *src,
+                                strands_tool **tools, size_t n,
+                                strands_error *err)
+{
+    strands_status st = check_tool_set(reg, reg->n_entries, tools, n, err);
+    source_entry *entries = NULL;
+    strands_tool_snapshot *g = NULL;
+    if (st == STRANDS_OK) {
+        entries = realloc(reg->entries,
+                          (reg->n_entries + 1) * sizeof *entries);
+        if (entries) reg->entries = entries;
+        g = entries ? generation_new(reg, reg->n_entries, tools, n) : NULL;
+        if (!g)
+            st = strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                   "out of memory adding tool source '%s'",
+                                   src->name);
+    }
+    if (st != STRANDS_OK) {
+        tools_unref(tools, n);
+        return st;
+    }
+    atomic_fetch_add(&src->refs, 1);
+    reg->entries[reg->n_entries++] =
+        (source_entry){.source = src, .tools = tools, .count = n};
+    publish(reg, g);
+    return STRANDS_OK;
+}
+
+/* Calls list and converts the answer into tools of src. */
+static strands_status list_tools(tool_source *src, strands_tool ***tools,
+                                 size_t *n, strands_error *err)
+{
+    json_t *list = NULL;
+    strands_error lerr;
+    strands_error_clear(&lerr);
+    strands_status st = src->vtab->list(src->user, &list, &lerr);
+    if (st != STRANDS_OK) {
+        json_decref(list);
+        return strands_error_set(err, st, lerr.code[0] ? lerr.code : NULL,
+                                 "tool source '%s': %s", src->name,
+                                 lerr.message[0] ? lerr.message
+                                                 : strands_strerror(st));
+    }
+    st = tools_from_list(src, list, tools, n, err);
+    json_decref(list);
+    return st;
+}
+
+static tool_source *source_new(const strands_tool_source_vtab *vtab,
+                               const char *name, void *user)
+{
+    tool_source *src = calloc(1, sizeof *src);
+    if (!src) return NULL;
+    src->name = strdup(name);
+    if (!src->name) {
+        free(src);
+        return NULL;
+    }
+    atomic_init(&src->refs, 1);
+    src->vtab = vtab;
+    src->user = user;
+    return src;
+}
+
+strands_status strands_tool_registry_add_source(
+    strands_tool_registry *reg, const strands_tool_source_vtab *vtab,
+    const char *name, void *user, strands_error *err)
+{
+    strands_status st = STRANDS_OK;
+    if (!reg || !vtab)
+        st = strands_error_set(err, STRANDS_E_INVALID, NULL,
+                               "tool %s is NULL", reg ? "source vtab"
+                                                      : "registry");
+    else if (vtab->version != STRANDS_TOOL_SOURCE_VTAB_VERSION ||
+             !vtab->list || !vtab->call)
+        st = strands_error_set(err, STRANDS_E_INVALID, NULL,
+                               "tool source '%.64s': vtab version %d (want "
+                               "%d) or list/call missing",
+                               name ? name : "", vtab->version,
+                               STRANDS_TOOL_SOURCE_VTAB_VERSION);
+    if (st == STRANDS_OK) st = check_source_name(name, err);
+    if (st != STRANDS_OK) {
+        if (vtab && vtab->destroy) vtab->destroy(user);
+        return st;
+    }
+    tool_source *src = source_new(vtab, name, user);
+    if (!src) {
+        if (vtab->destroy) vtab->destroy(user);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    }
+    strands_error serr;
+    strands_error_clear(&serr);
+    if (vtab->start && (st = vtab->start(user, &serr)) != STRANDS_OK) {
+        strands_error_set(err, st, serr.code[0] ? serr.code : NULL,
+                          "tool source '%s' did not start: %s", name,
+                          serr.message[0] ? serr.message
+                                          : strands_strerror(st));
+        source_unref(src);          /* not started: no stop */
+        return st;
+    }
+    strands_tool **tools = NULL;
+    size_t n = 0;
+    st = list_tools(src, &tools, &n, err);
+    if (st == STRANDS_OK) {
+        pthread_rwlock_wrlock(&reg->lock);
+        if (find_entry(reg, name) < reg->n_entries) {
+            tools_unref(tools, n);
+            st = strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                   "duplicate tool source name '%s'", name);
+        } else {
+            st = add_entry(reg, src, tools, n, err);
+        }
+        pthread_rwlock_unlock(&reg->lock);
+    }
+    if (st != STRANDS_OK) source_stop(src);
+    source_unref(src);              /* the entry holds its own reference */
+    return st;
+}
+
+/* Replaces entry e's tools (consumed) under the write lock. */
+static strands_status swap_tools(strands_tool_registry *reg, size_t e,
+                                 strands_tool **tools, size_t n,
+                                 strands_error *err)
+{
+    strands_status st = check_tool_set(reg, e, tools, n, err);
+    strands_tool_snapshot *g =
+        st == STRANDS_OK ? generation_new(reg, e, tools, n) : NULL;
+    if (st == STRANDS_OK && !g)
+        st = strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                               "out of memory listing tool source '%s'",
+                               reg->entries[e].source->name);
+    if (st != STRANDS_OK) {
+        tools_unref(tools, n);
+        return st;
+    }
+    tools_unref(reg->entries[e].tools, reg->entries[e].count);
+    reg->entries[e].tools = tools;
+    reg->entries[e].count = n;
+    publish(reg, g);
+    return STRANDS_OK;
+}
+
+strands_status strands_tool_registry_refresh(strands_tool_registry *reg,
+                                             const char *name,
+                                             strands_error *err)
+{
+    if (!reg || !name)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "refresh needs a registry and a name");
+    pthread_rwlock_rdlock(&reg->lock);
+    size_t e = find_entry(reg, name);
+    tool_source *src = e < reg->n_entries ? reg->entries[e].source : NULL;
+    if (src) atomic_fetch_add(&src->refs, 1);
+    pthread_rwlock_unlock(&reg->lock);
+    if (!src || !src->vtab) {
+        source_unref(src);
+        return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
+                                 "no tool source '%.64s' to refresh", name);
+    }
+    /* The list call may block (a remote server): no lock held. */
+    strands_tool **tools = NULL;
+    size_t n = 0;
+    strands_status st = list_tools(src, &tools, &n, err);
+    if (st == STRANDS_OK) {
+        pthread_rwlock_wrlock(&reg->lock);
+        e = find_entry(reg, name);
+        if (e < reg->n_entries && reg->entries[e].source == src) {
+            st = swap_tools(reg, e, tools, n, err);
+        } else {                    /* removed meanwhile */
+            tools_unref(tools, n);
+            st = strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
+                                   "tool source '%s' was removed", name);
+        }
+        pthread_rwlock_unlock(&reg->lock);
+    }
+    source_unref(src);
+    return st;
+}
+
+strands_status strands_tool_registry_remove_source(strands_tool_registry *reg,
+                                                   const char *name,
+                                                   strands_error *err)
+{
+    if (!reg || !name)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "remove needs a registry and a name");
+    pthread_rwlock_wrlock(&reg->lock);
+    size_t e = find_entry(reg, name);
+    strands_status st = STRANDS_OK;
+    source_entry gone = {0};
+    if (e == reg->n_entries) {
+        st = strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
+                               "no tool source '%.64s'", name);
+    } else {
+        /* The generation without it: built while the entry is still
+         * there, with an empty list in its place.                       */
+        strands_tool_snapshot *g = generation_new(reg, e, NULL, 0);
+        if (!g) {
+            st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        } else {
+            gone = reg->entries[e];
+            memmove(&reg->entries[e], &reg->entries[e + 1],
+                    (reg->n_entries - e - 1) * sizeof *reg->entries);
+            reg->n_entries--;
+            publish(reg, g);
+        }
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    if (gone.source) {
+        source_stop(gone.source);
+        tools_unref(gone.tools, gone.count);
+        source_unref(gone.source);
+    }
+    return st;
+}
+
+void *tools_registry_source_user(strands_tool_registry *reg, const char *name,
+                                 const strands_tool_source_vtab *vtab)
+{
+    pthread_rwlock_rdlock(&reg->lock);
+    size_t e = find_entry(reg, name);
+    void *user = e < reg->n_entries && reg->entries[e].source->vtab == vtab
+                     ? reg->entries[e].source->user
+                     : NULL;
+    pthread_rwlock_unlock(&reg->lock);
+    return user;
+}
+
+/* ---- C tools --------------------------------------------------------------- */
+
+/* The local source's entry, added on first use (write lock held). */
+static strands_status local_entry(strands_tool_registry *reg, size_t *out,
+                                  strands_error *err)
+{
+    size_t e = find_entry(reg, LOCAL_SOURCE);
+    if (e == reg->n_entries) {
+        tool_source *src = source_new(NULL, LOCAL_SOURCE, NULL);
+        if (!src) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        strands_status st = add_entry(reg, src, NULL, 0, err);
+        source_unref(src);
+        if (st != STRANDS_OK) return st;
+    }
+    *out = e;
+    return STRANDS_OK;
+}
+
+/* Adds a built tool (reference consumed) to the local source. */
+static strands_status add_local(strands_tool_registry *reg,
+                                strands_status (*make)(tool_source *src,
+                                                       void *arg,
+                                                       strands_tool **out,
+                                                       strands_error *err),
+                                void *arg, strands_error *err)
+{
+    pthread_rwlock_wrlock(&reg->lock);
+    size_t e = 0;
+    strands_status st = local_entry(reg, &e, err);
+    strands_tool *tool = NULL;
+    strands_tool **tools = NULL;
+    size_t n = 0;
+    if (st == STRANDS_OK) st = make(reg->entries[e].source, arg, &tool, err);
+    if (st == STRANDS_OK) {
+        n = reg->entries[e].count + 1;
+        tools = malloc(n * sizeof *tools);
+        if (!tools) {
+            tool_unref(tool);
+            st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        }
+    }
+    if (st == STRANDS_OK) {
+        for (size_t i = 0; i + 1 < n; i++)
+            tools[i] = tool_ref(reg->entries[e].tools[i]);
+        tools[n - 1] = tool;
+        st = swap_tools(reg, e, tools, n, err);
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return st;
+}
+
+typedef struct def_arg {
+    const strands_tool_def *def;
+    int attached;                /* def->user now belongs to the tool */
+} def_arg;
+
+static strands_status make_c_tool(tool_source *src, void *arg,
+                                  strands_tool **out, strands_error *err)
+{
+    def_arg *d = arg;
+    const strands_tool_def *def = d->def;
+    json_t *schema = NULL;
+    strands_status st = load_schema(def->input_schema_json, def->name,
+                                    &schema, err);
+    if (st == STRANDS_OK)
+        st = tool_new(src, def->name, def->description, schema, out, err);
+    if (st != STRANDS_OK) return st;
+    (*out)->run = def->run;
+    (*out)->user = def->user;
+    (*out)->free_user = def->free_user;
+    d->attached = 1;
+    return STRANDS_OK;
 }
 
 strands_status strands_tool_registry_add(strands_tool_registry *reg,
@@ -233,47 +733,85 @@ strands_status strands_tool_registry_add(strands_tool_registry *reg,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "tool definition is NULL");
     strands_status st = STRANDS_OK;
-    strands_tool *tool = NULL;
     if (!reg)
         st = strands_error_set(err, STRANDS_E_INVALID, NULL,
                                "tool registry is NULL");
     if (st == STRANDS_OK) st = check_name(def->name, err);
-    if (st == STRANDS_OK) st = check_duplicate(reg, def->name, err);
+    if (st == STRANDS_OK) {
+        /* Checked first so a duplicate reports as such, not as a schema
+         * error; checked again under the lock by swap_tools.            */
+        pthread_rwlock_rdlock(&reg->lock);
+        st = check_duplicate_in(reg->current->tools, reg->current->count,
+                                def->name, err);
+        pthread_rwlock_unlock(&reg->lock);
+    }
     if (st == STRANDS_OK && !def->run)
         st = strands_error_set(err, STRANDS_E_INVALID, NULL,
                                "tool '%s' has no run function", def->name);
-    if (st == STRANDS_OK) st = tool_new(def, &tool, err);
-    if (st == STRANDS_OK) st = append_tool(reg, tool, err);
-    if (st != STRANDS_OK) {
-        tool_free(tool);                  /* user not yet attached */
-        if (def->free_user) def->free_user(def->user);
-        return st;
-    }
-    tool->user = def->user;
-    tool->free_user = def->free_user;
-    return STRANDS_OK;
+    def_arg d = {def, 0};
+    if (st == STRANDS_OK) st = add_local(reg, make_c_tool, &d, err);
+    /* On failure after the tool took def->user, its unref freed it. */
+    if (st != STRANDS_OK && !d.attached && def->free_user)
+        def->free_user(def->user);
+    return st;
 }
 
 /* ---- lookups ------------------------------------------------------------- */
 
+strands_tool_snapshot *strands_tool_registry_snapshot(
+    strands_tool_registry *reg)
+{
+    if (!reg) return NULL;
+    pthread_rwlock_rdlock(&reg->lock);
+    strands_tool_snapshot *g = reg->current;
+    atomic_fetch_add(&g->refs, 1);
+    pthread_rwlock_unlock(&reg->lock);
+    return g;
+}
+
+size_t strands_tool_snapshot_count(const strands_tool_snapshot *s)
+{
+    return s ? s->count : 0;
+}
+
+const json_t *strands_tool_snapshot_specs(const strands_tool_snapshot *s)
+{
+    return s ? s->specs : NULL;
+}
+
+const strands_tool *strands_tool_snapshot_find(const strands_tool_snapshot *s,
+                                               const char *name)
+{
+    if (!s || !name) return NULL;
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->tools[i]->name, name) == 0) return s->tools[i];
+    return NULL;
+}
+
+/* The current generation, borrowed (valid until the registry changes). */
+static const strands_tool_snapshot *peek(const strands_tool_registry *reg)
+{
+    strands_tool_registry *r = (strands_tool_registry *)reg;
+    pthread_rwlock_rdlock(&r->lock);
+    const strands_tool_snapshot *g = r->current;
+    pthread_rwlock_unlock(&r->lock);
+    return g;
+}
+
 const strands_tool *strands_tool_registry_find(const strands_tool_registry *reg,
                                                const char *name)
 {
-    if (!reg || !name) return NULL;
-    for (size_t i = 0; i < reg->count; i++) {
-        if (strcmp(reg->tools[i]->name, name) == 0) return reg->tools[i];
-    }
-    return NULL;
+    return reg ? strands_tool_snapshot_find(peek(reg), name) : NULL;
 }
 
 size_t strands_tool_registry_count(const strands_tool_registry *reg)
 {
-    return reg ? reg->count : 0;
+    return reg ? peek(reg)->count : 0;
 }
 
 const json_t *strands_tool_registry_specs(const strands_tool_registry *reg)
 {
-    return reg ? reg->specs : NULL;
+    return reg ? peek(reg)->specs : NULL;
 }
 
 const char *strands_tool_name(const strands_tool *tool)
@@ -320,7 +858,10 @@ strands_status strands_tool_call(const strands_tool *tool, const json_t *input,
     strands_error_clear(e);
 
     json_t *content = NULL;
-    strands_status st = tool->run(tool->user, input, ctx, &content, e);
+    strands_status st =
+        tool->run ? tool->run(tool->user, input, ctx, &content, e)
+                  : tool->source->vtab->call(tool->source->user, tool->name,
+                                             input, ctx, &content, e);
     if (st != STRANDS_OK) {
         json_decref(content);             /* a misbehaving tool's leftovers */
         if (!e->message[0])

@@ -1,14 +1,20 @@
-/* The table of built-in tools and strands_tool_registry_add_builtin, which
- * registers one of them by name (the definitions live one per file in this
- * directory; their user data is NULL, so there is nothing to free).      */
+/* The table of built-in tools and the "builtin" tool source over it:
+ * strands_tool_registry_add_builtin enables one of them by name in a
+ * registry's builtin source (added on first use; its state, a bit set of
+ * enabled tools, is freed by the source's destroy). The definitions live
+ * one per file in this directory; their user data is NULL.              */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/builtin/builtin.h"
+#include "tools/registry.h"
+
+#define BUILTIN_SOURCE "builtin"
 
 static const strands_tool_def *const builtins[] = {
-    &strands_builtin_calculator,
-    &strands_builtin_current_time,
+    &builtin_calculator,
+    &builtin_current_time,
 };
 
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
@@ -18,18 +24,97 @@ const char *strands_builtin_tool_names(void)
     return "calculator,current_time";
 }
 
+/* ---- the "builtin" tool source ------------------------------------------ */
+
+/* Which built-ins a registry enabled: bit i = builtins[i]. */
+typedef struct builtin_state {
+    atomic_uint enabled;
+} builtin_state;
+
+static strands_status builtin_list(void *user, json_t **tools_out,
+                                   strands_error *err)
+{
+    builtin_state *bs = user;
+    unsigned enabled = atomic_load(&bs->enabled);
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < BUILTIN_COUNT; i++) {
+        if (!(enabled & (1u << i))) continue;
+        const strands_tool_def *def = builtins[i];
+        json_t *schema = def->input_schema_json
+                             ? json_loads(def->input_schema_json, 0, NULL)
+                             : json_object();
+        json_t *item = schema ? json_pack("{s:s, s:s, s:o}", "name",
+                                          def->name, "description",
+                                          def->description, "inputSchema",
+                                          schema)
+                              : NULL;
+        if (!item || json_array_append_new(list, item)) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    if (!list)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory listing the built-in tools");
+    *tools_out = list;
+    return STRANDS_OK;
+}
+
+static strands_status builtin_call(void *user, const char *tool_name,
+                                   const json_t *input,
+                                   const strands_tool_context *ctx,
+                                   json_t **content_out, strands_error *err)
+{
+    (void)user;
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (!strcmp(builtins[i]->name, tool_name))
+            return builtins[i]->run(builtins[i]->user, input, ctx,
+                                    content_out, err);
+    return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
+                             "unknown built-in tool '%.64s'", tool_name);
+}
+
+static const strands_tool_source_vtab builtin_vtab = {
+    .version = STRANDS_TOOL_SOURCE_VTAB_VERSION,
+    .kind = "builtin",
+    .list = builtin_list,
+    .call = builtin_call,
+    .destroy = free,
+};
+
 strands_status strands_tool_registry_add_builtin(strands_tool_registry *reg,
                                                  const char *name,
                                                  strands_error *err)
 {
-    for (size_t i = 0; name && i < BUILTIN_COUNT; i++) {
-        if (strcmp(builtins[i]->name, name) == 0)
-            return strands_tool_registry_add(reg, builtins[i], err);
+    size_t i = 0;
+    while (name && i < BUILTIN_COUNT && strcmp(builtins[i]->name, name)) i++;
+    if (!name || i == BUILTIN_COUNT)
+        return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
+                                 "unknown built-in tool '%.64s' (available: "
+                                 "%s)", name ? name : "(null)",
+                                 strands_builtin_tool_names());
+    if (!reg)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "tool registry is NULL");
+    builtin_state *bs = tools_registry_source_user(reg, BUILTIN_SOURCE,
+                                                   &builtin_vtab);
+    if (!bs) {
+        builtin_state *fresh = calloc(1, sizeof *fresh);
+        if (!fresh)
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        strands_status st = strands_tool_registry_add_source(
+            reg, &builtin_vtab, BUILTIN_SOURCE, fresh, err);
+        if (st != STRANDS_OK) return st;
+        bs = fresh;
     }
-    return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
-                             "unknown built-in tool '%.64s' (available: %s)",
-                             name ? name : "(null)",
-                             strands_builtin_tool_names());
+    unsigned bit = 1u << i;
+    if (atomic_fetch_or(&bs->enabled, bit) & bit)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "duplicate tool name '%s'", name);
+    strands_status st = strands_tool_registry_refresh(reg, BUILTIN_SOURCE,
+                                                      err);
+    if (st != STRANDS_OK) atomic_fetch_and(&bs->enabled, ~bit);
+    return st;
 }
 
 strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,

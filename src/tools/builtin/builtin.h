@@ -2,53 +2,53 @@
  * one static strands_tool_def (user data NULL, nothing to free), listed in
  * builtin.c; the helpers below are exported for the unit tests. Everything
  * here is reentrant and safe to call from any thread.                    */
-#ifndef STRANDS_TOOLS_BUILTIN_H
-#define STRANDS_TOOLS_BUILTIN_H
+#ifndef TOOLS_BUILTIN_H
+#define TOOLS_BUILTIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "strands/tool.h"
 
-extern const strands_tool_def strands_builtin_calculator;
-extern const strands_tool_def strands_builtin_current_time;
+extern const strands_tool_def builtin_calculator;
+extern const strands_tool_def builtin_current_time;
 
 /* ---- calculator ---------------------------------------------------------- */
 
-#define STRANDS_CALC_MAX_LEN 1000  /* longest expression, in bytes */
-#define STRANDS_CALC_MAX_DEPTH 100 /* deepest nesting of (), unary, ^ */
+#define BUILTIN_CALC_MAX_LEN 1000  /* longest expression, in bytes */
+#define BUILTIN_CALC_MAX_DEPTH 100 /* deepest nesting of (), unary, ^ */
 
 /** Evaluates the arithmetic expression expr[0..len) (see calculator.c for
  * the grammar) into *out. E_INVALID with a precise message (syntax error
  * position, division by zero, domain error, ...) when it cannot.        */
-strands_status strands_calc_eval(const char *expr, size_t len, double *out,
+strands_status builtin_calc_eval(const char *expr, size_t len, double *out,
                                  strands_error *err);
 /** Formats a result: integers without decimals, else %.15g; -0 as "0".
  * out should hold at least 32 bytes.                                   */
-void strands_calc_format(double v, char *out, size_t outsz);
+void builtin_calc_format(double v, char *out, size_t outsz);
 
 /* ---- time zones (tzfile.c) ---------------------------------------------- */
 
-#define STRANDS_TZ_NAME_MAX 255
+#define BUILTIN_TZ_NAME_MAX 255
 
 /** UTC offset (seconds east of Greenwich) in effect at Unix time t in the
  * IANA zone `name`, read from the TZif file <dir>/<name>. E_NOT_FOUND for
  * a malformed name or a missing file, E_PARSE for a corrupt or unsupported
  * file, E_TOO_LARGE for an oversized file.                              */
-strands_status strands_tz_offset(const char *dir, const char *name,
+strands_status builtin_tz_offset(const char *dir, const char *name,
                                  int64_t t, int32_t *utoff_out,
                                  strands_error *err);
 /** Same, from a TZif image already in memory (RFC 8536, versions 1-4). */
-strands_status strands_tzif_offset(const unsigned char *data, size_t len,
+strands_status builtin_tzif_offset(const unsigned char *data, size_t len,
                                    int64_t t, int32_t *utoff_out,
                                    strands_error *err);
 /** Offset at t under a POSIX TZ rule string such as "EST5EDT,M3.2.0,
  * M11.1.0" (the TZif footer). Returns 0, or -1 when the string is
  * invalid.                                                             */
-int strands_tz_posix_offset(const char *spec, int64_t t, int32_t *utoff_out);
+int builtin_tz_posix_offset(const char *spec, int64_t t, int32_t *utoff_out);
 /** True when name is a safe relative zone path: components of
  * [A-Za-z0-9._+-] separated by '/', no "." or ".." components, no leading
- * '/', at most STRANDS_TZ_NAME_MAX bytes.                              */
-int strands_tz_name_ok(const char *name);
+ * '/', at most BUILTIN_TZ_NAME_MAX bytes.                              */
+int builtin_tz_name_ok(const char *name);
 
 #endif

@@ -46,7 +46,7 @@ static double text_to_double(const char *text)
     return loc ? strtod_l(text, NULL, loc) : strtod(text, NULL);
 }
 
-void strands_calc_format(double v, char *out, size_t outsz)
+void builtin_calc_format(double v, char *out, size_t outsz)
 {
     locale_t loc = get_c_locale();
     locale_t old = loc ? uselocale(loc) : (locale_t)0;
@@ -164,7 +164,7 @@ static int lex_number(parser *p)
     }
     p->tok.kind = TOK_NUM;
     p->tok.len = i - p->at;
-    char text[STRANDS_CALC_MAX_LEN + 1];
+    char text[BUILTIN_CALC_MAX_LEN + 1];
     memcpy(text, s + p->at, p->tok.len);
     text[p->tok.len] = '\0';
     p->tok.num = text_to_double(text);
@@ -309,7 +309,7 @@ static int domain_ok(parser *p, const calc_fn *fn, double x)
              (fn->domain == DOM_UNIT && x >= -1 && x <= 1);
     if (ok) return 0;
     char arg[32];
-    strands_calc_format(x, arg, sizeof arg);
+    builtin_calc_format(x, arg, sizeof arg);
     return fail(p, "domain error: %s(%s) is undefined (argument %s)",
                 fn->name, arg, need[fn->domain]);
 }
@@ -334,9 +334,9 @@ static int parse_unary(parser *p, double *out);
 
 static int enter(parser *p)
 {
-    if (++p->depth > STRANDS_CALC_MAX_DEPTH)
+    if (++p->depth > BUILTIN_CALC_MAX_DEPTH)
         return fail(p, "expression nested too deeply (maximum depth %d)",
-                    STRANDS_CALC_MAX_DEPTH);
+                    BUILTIN_CALC_MAX_DEPTH);
     return 0;
 }
 
@@ -489,16 +489,16 @@ static int run_pass(parser *p, int eval, double *out)
     return 0;
 }
 
-strands_status strands_calc_eval(const char *expr, size_t len, double *out,
+strands_status builtin_calc_eval(const char *expr, size_t len, double *out,
                                  strands_error *err)
 {
     if (!expr)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "expression is NULL");
-    if (len > STRANDS_CALC_MAX_LEN)
+    if (len > BUILTIN_CALC_MAX_LEN)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "expression too long (%zu characters, "
-                                 "maximum %d)", len, STRANDS_CALC_MAX_LEN);
+                                 "maximum %d)", len, BUILTIN_CALC_MAX_LEN);
     size_t i = 0;
     while (i < len && is_space(expr[i])) i++;
     if (i == len)
@@ -532,11 +532,11 @@ static strands_status calculator_run(void *user, const json_t *input,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "\"expression\" must be a string");
     double v;
-    strands_status st = strands_calc_eval(json_string_value(expr),
+    strands_status st = builtin_calc_eval(json_string_value(expr),
                                           json_string_length(expr), &v, err);
     if (st != STRANDS_OK) return st;
     char text[32];
-    strands_calc_format(v, text, sizeof text);
+    builtin_calc_format(v, text, sizeof text);
     *content_out = json_pack("[{s:s}]", "text", text);
     if (!*content_out)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
@@ -544,7 +544,7 @@ static strands_status calculator_run(void *user, const json_t *input,
     return STRANDS_OK;
 }
 
-const strands_tool_def strands_builtin_calculator = {
+const strands_tool_def builtin_calculator = {
     .name = "calculator",
     .description =
         "Evaluates an arithmetic expression and returns the number. "

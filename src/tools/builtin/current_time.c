@@ -136,7 +136,7 @@ static strands_status zone_offset(const char *zone, int64_t now,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "invalid UTC offset '%.64s' (expected "
                                  "+HH:MM or -HH:MM, at most 18:00)", zone);
-    strands_status st = strands_tz_offset(zoneinfo_dir(), zone, now, off, err);
+    strands_status st = builtin_tz_offset(zoneinfo_dir(), zone, now, off, err);
     if (st == STRANDS_E_NOT_FOUND)
         strands_error_set(err, st, NULL,
                           "unknown timezone '%.64s' (use an IANA name such "
@@ -152,7 +152,7 @@ static strands_status current_time_run(void *user, const json_t *input,
 {
     (void)user;
     (void)ctx;
-    char zone[STRANDS_TZ_NAME_MAX + 1];
+    char zone[BUILTIN_TZ_NAME_MAX + 1];
     strands_status st = read_zone_arg(input, zone, sizeof zone, err);
     if (st != STRANDS_OK) return st;
     int64_t now = strands_clock_wall();
@@ -173,7 +173,7 @@ static strands_status current_time_run(void *user, const json_t *input,
     return STRANDS_OK;
 }
 
-const strands_tool_def strands_builtin_current_time = {
+const strands_tool_def builtin_current_time = {
     .name = "current_time",
     .description =
         "Returns the current date and time as ISO-8601 text, e.g. "

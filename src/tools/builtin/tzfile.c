@@ -199,7 +199,7 @@ static int32_t rule_offset(const tz_rule *r, int64_t t)
     return off;
 }
 
-int strands_tz_posix_offset(const char *spec, int64_t t, int32_t *utoff_out)
+int builtin_tz_posix_offset(const char *spec, int64_t t, int32_t *utoff_out)
 {
     tz_rule r;
     if (!spec || parse_rule(spec, &r) != 0) return -1;
@@ -261,7 +261,7 @@ static int32_t type_offset(const unsigned char *types, uint32_t i)
     return (int32_t)be32(types + 6 * (size_t)i);
 }
 
-strands_status strands_tzif_offset(const unsigned char *data, size_t len,
+strands_status builtin_tzif_offset(const unsigned char *data, size_t len,
                                    int64_t t, int32_t *utoff_out,
                                    strands_error *err)
 {
@@ -315,7 +315,7 @@ strands_status strands_tzif_offset(const unsigned char *data, size_t len,
     int after_last = c.time == 0 ||
                      t >= be_time(times + (size_t)(c.time - 1) * tsize, tsize);
     if (after_last && footer[0]) {
-        if (strands_tz_posix_offset(footer, t, utoff_out) != 0)
+        if (builtin_tz_posix_offset(footer, t, utoff_out) != 0)
             return corrupt(err, "unsupported TZ rule");
         return STRANDS_OK;
     }
@@ -335,11 +335,11 @@ strands_status strands_tzif_offset(const unsigned char *data, size_t len,
 
 /* ---- the database directory ------------------------------------------------ */
 
-int strands_tz_name_ok(const char *name)
+int builtin_tz_name_ok(const char *name)
 {
     if (!name || !name[0]) return 0;
     size_t n = strlen(name);
-    if (n > STRANDS_TZ_NAME_MAX) return 0;
+    if (n > BUILTIN_TZ_NAME_MAX) return 0;
     int at_start = 1;
     for (size_t i = 0; i < n; i++) {
         char ch = name[i];
@@ -400,11 +400,11 @@ static strands_status read_zone_file(const char *path, const char *name,
     return STRANDS_OK;
 }
 
-strands_status strands_tz_offset(const char *dir, const char *name,
+strands_status builtin_tz_offset(const char *dir, const char *name,
                                  int64_t t, int32_t *utoff_out,
                                  strands_error *err)
 {
-    if (!dir || !strands_tz_name_ok(name))
+    if (!dir || !builtin_tz_name_ok(name))
         return not_found(err, name ? name : "(null)");
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -416,7 +416,7 @@ strands_status strands_tz_offset(const char *dir, const char *name,
     if (len < 4 || memcmp(data, "TZif", 4) != 0)
         st = not_found(err, name);        /* e.g. zone.tab, tzdata.zi */
     else
-        st = strands_tzif_offset(data, len, t, utoff_out, err);
+        st = builtin_tzif_offset(data, len, t, utoff_out, err);
     free(data);
     if (st == STRANDS_E_PARSE && err) {
         char why[STRANDS_ERROR_MESSAGE_MAX];

@@ -19,6 +19,67 @@ typedef struct fake_model {
     pthread_mutex_t lock;
 } fake_model;
 
+/* The fake provider's own labels, mapped to the neutral enum. */
+static strands_stop_reason fake_stop(const char *label)
+{
+    if (!strcmp(label, "tool_use")) return STRANDS_STOP_TOOL_USE;
+    if (!strcmp(label, "max_tokens") || !strcmp(label, "length"))
+        return STRANDS_STOP_MAX_TOKENS;
+    if (!strcmp(label, "stop_sequence")) return STRANDS_STOP_STOP_SEQUENCE;
+    return STRANDS_STOP_END_TURN;
+}
+
+static void stream_ev(const strands_model_request *req,
+                      strands_model_stream_type type, int64_t index,
+                      const char *data, const char *id, const char *name)
+{
+    strands_model_stream_event ev = {type, index, data,
+                                     data ? strlen(data) : 0, id, name};
+    req->on_stream(req->stream_user, &ev);
+}
+
+/* Streams a scripted content array as a provider would: text deltas,
+ * tool blocks (start, input in two parts, stop), reasoning text. */
+static void fake_stream(const strands_model_request *req,
+                        const json_t *content)
+{
+    size_t i;
+    json_t *block;
+    json_array_foreach(content, i, block) {
+        json_t *v;
+        int64_t k = (int64_t)i;
+        if ((v = json_object_get(block, "text"))) {
+            stream_ev(req, STRANDS_MODEL_STREAM_TEXT, k, json_string_value(v),
+                      NULL, NULL);
+        } else if ((v = json_object_get(block, "toolUse"))) {
+            const char *id =
+                json_string_value(json_object_get(v, "toolUseId"));
+            const char *name = json_string_value(json_object_get(v, "name"));
+            char *in = json_dumps(json_object_get(v, "input"), JSON_COMPACT);
+            size_t half = strlen(in) / 2;
+            char first[256];
+            snprintf(first, sizeof first, "%.*s", (int)half, in);
+            stream_ev(req, STRANDS_MODEL_STREAM_BLOCK_START, k, NULL, id,
+                      name);
+            stream_ev(req, STRANDS_MODEL_STREAM_TOOL_INPUT, k, first, id,
+                      name);
+            stream_ev(req, STRANDS_MODEL_STREAM_TOOL_INPUT, k, in + half, id,
+                      name);
+            stream_ev(req, STRANDS_MODEL_STREAM_BLOCK_STOP, k, NULL, id,
+                      name);
+            free(in);
+        } else if ((v = json_object_get(block, "reasoningContent"))) {
+            json_t *rt = json_object_get(v, "reasoningText");
+            stream_ev(req, STRANDS_MODEL_STREAM_REASONING_TEXT, k,
+                      json_string_value(json_object_get(rt, "text")), NULL,
+                      NULL);
+            stream_ev(req, STRANDS_MODEL_STREAM_REASONING_SIGNATURE, k,
+                      json_string_value(json_object_get(rt, "signature")),
+                      NULL, NULL);
+        }
+    }
+}
+
 static strands_status fake_converse(strands_model *self,
                                     const strands_model_request *req,
                                     strands_model_response *out,
@@ -37,10 +98,12 @@ static strands_status fake_converse(strands_model *self,
         return strands_error_set(err, STRANDS_E_INTERNAL, NULL,
                                  "script exhausted");
     json_t *step = json_loads(m->script[i], 0, NULL);
+    if (req->on_stream && req->stream) fake_stream(req, json_object_get(step, "content"));
     out->message = json_pack("{s:s, s:O}", "role", "assistant", "content",
                              json_object_get(step, "content"));
-    snprintf(out->stop_reason, sizeof out->stop_reason, "%s",
-             json_string_value(json_object_get(step, "stop")));
+    const char *stop = json_string_value(json_object_get(step, "stop"));
+    snprintf(out->stop_reason, sizeof out->stop_reason, "%s", stop);
+    out->stop = fake_stop(stop);
     out->usage = (strands_usage){10, 5, 15};
     json_decref(step);
     return STRANDS_OK;
@@ -125,8 +188,12 @@ static void env_init(env *e, const char **script, size_t n, int max_iter)
     fake_init(&e->model, script, n);
     e->tools = make_tools();
     e->store = strands_memory_store_new(16, 0);
-    strands_agent_config cfg = {&e->model.base, e->tools, e->store,
-                                "be brief", 100, max_iter};
+    strands_agent_config cfg = {.model = &e->model.base,
+                                .tools = e->tools,
+                                .sessions = e->store,
+                                .system_prompt = "be brief",
+                                .max_tokens = 100,
+                                .max_iterations = max_iter};
     e->agent = strands_agent_new(&cfg, NULL);
 }
 
@@ -360,6 +427,28 @@ static void test_max_tokens_drops_partial_tool_use(void)
     env_cleanup(&e);
 }
 
+/* The agent acts on the neutral stop reason, not on a provider's label: a
+ * provider that says "length" for a cut-off answer gets the same repair. */
+static void test_neutral_stop_reason(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"length\",\"content\":[{\"text\":\"Cut\"},"
+        "{\"toolUse\":{\"toolUseId\":\"t\",\"name\":\"calculator\","
+        "\"input\":{}}}]}"};
+    env e;
+    env_init(&e, script, 1, 10);
+    strands_agent_result r;
+    strands_error err;
+    CHECK_INT(invoke(&e, "s1", "long", &r, &err), STRANDS_OK);
+    CHECK_INT(r.stop_reason, STRANDS_STOP_MAX_TOKENS);
+    CHECK_INT(r.iterations, 1);
+    json_t *msgs = stored(&e, "s1");
+    CHECK(conversation_validate(msgs, NULL) == STRANDS_OK);
+    json_decref(msgs);
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
 static void test_sessions_continuity_and_isolation(void)
 {
     const char *script[] = {
@@ -394,8 +483,9 @@ static void test_model_error_saves_nothing(void)
     CHECK_INT(json_array_size(msgs), 0);
     json_decref(msgs);
     /* The claim was released. */
-    CHECK_INT(e.store->vtab->claim(e.store, "s1", NULL), STRANDS_OK);
-    e.store->vtab->release(e.store, "s1");
+    strands_session_claim c;
+    CHECK_INT(e.store->vtab->claim(e.store, "s1", &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->release(e.store, "s1", &c, NULL), STRANDS_OK);
     env_cleanup(&e);
 }
 
@@ -403,12 +493,13 @@ static void test_busy_session(void)
 {
     env e;
     env_init(&e, NULL, 0, 10);
-    CHECK_INT(e.store->vtab->claim(e.store, "s1", NULL), STRANDS_OK);
+    strands_session_claim c;
+    CHECK_INT(e.store->vtab->claim(e.store, "s1", &c, NULL), STRANDS_OK);
     strands_agent_result r;
     strands_error err;
     CHECK_INT(invoke(&e, "s1", "hi", &r, &err), STRANDS_E_BUSY);
     CHECK_INT(json_array_size(e.model.seen), 0);
-    e.store->vtab->release(e.store, "s1");
+    CHECK_INT(e.store->vtab->release(e.store, "s1", &c, NULL), STRANDS_OK);
     env_cleanup(&e);
 }
 
@@ -488,19 +579,15 @@ static void test_validate_reports_violations(void)
     json_decref(bad);
 }
 
-static void test_stop_reason_mapping(void)
+static void test_stop_reason_names(void)
 {
-    CHECK_INT(strands_stop_reason_from_model("end_turn"), STRANDS_STOP_END_TURN);
-    CHECK_INT(strands_stop_reason_from_model("stop_sequence"),
-              STRANDS_STOP_STOP_SEQUENCE);
-    CHECK_INT(strands_stop_reason_from_model("guardrail_intervened"),
-              STRANDS_STOP_GUARDRAIL_INTERVENED);
-    CHECK_INT(strands_stop_reason_from_model("content_filtered"),
-              STRANDS_STOP_CONTENT_FILTERED);
-    CHECK_INT(strands_stop_reason_from_model("something_new"),
-              STRANDS_STOP_END_TURN);
     CHECK_STR(strands_stop_reason_name(STRANDS_STOP_GUARDRAIL_INTERVENED),
               "GuardrailIntervened");
+    CHECK_STR(strands_stop_reason_name(STRANDS_STOP_MAX_ITERATIONS),
+              "MaxIterations");
+    CHECK_STR(strands_stop_reason_label(STRANDS_STOP_MAX_TOKENS),
+              "max_tokens");
+    CHECK_STR(strands_stop_reason_label((strands_stop_reason)99), "end_turn");
 }
 
 int main(void)
@@ -511,12 +598,13 @@ int main(void)
     RUN(test_unknown_and_failing_tools);
     RUN(test_max_iterations);
     RUN(test_max_tokens_drops_partial_tool_use);
+    RUN(test_neutral_stop_reason);
     RUN(test_sessions_continuity_and_isolation);
     RUN(test_model_error_saves_nothing);
     RUN(test_busy_session);
     RUN(test_events_in_order);
     RUN(test_interrupted_tool_use_is_repaired);
     RUN(test_validate_reports_violations);
-    RUN(test_stop_reason_mapping);
+    RUN(test_stop_reason_names);
     return test_report();
 }

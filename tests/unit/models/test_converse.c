@@ -389,6 +389,39 @@ static void test_parse_len_and_truncation(void)
     strands_model_response_cleanup(&r);
 }
 
+/* Bedrock's stop reasons map onto the provider-neutral enum here, in
+ * src/models/, so the agent never compares Bedrock strings.           */
+static void test_stop_reason_mapping(void)
+{
+    static const struct {
+        const char *bedrock;
+        strands_stop_reason want;
+    } cases[] = {
+        {"end_turn", STRANDS_STOP_END_TURN},
+        {"tool_use", STRANDS_STOP_TOOL_USE},
+        {"max_tokens", STRANDS_STOP_MAX_TOKENS},
+        {"stop_sequence", STRANDS_STOP_STOP_SEQUENCE},
+        {"guardrail_intervened", STRANDS_STOP_GUARDRAIL_INTERVENED},
+        {"content_filtered", STRANDS_STOP_CONTENT_FILTERED},
+        {"some_future_reason", STRANDS_STOP_END_TURN},
+        {"", STRANDS_STOP_END_TURN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_INT(converse_stop_reason(cases[i].bedrock), cases[i].want);
+    CHECK_INT(converse_stop_reason(NULL), STRANDS_STOP_END_TURN);
+    /* The parsed response carries both the label and the enum. */
+    const char *body =
+        "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":"
+        "[{\"text\":\"x\"}]}},\"stopReason\":\"max_tokens\"}";
+    strands_model_response r;
+    strands_error err;
+    CHECK_INT(converse_parse_response(body, strlen(body), &r, &err),
+              STRANDS_OK);
+    CHECK_STR(r.stop_reason, "max_tokens");
+    CHECK_INT(r.stop, STRANDS_STOP_MAX_TOKENS);
+    strands_model_response_cleanup(&r);
+}
+
 int main(void)
 {
     RUN(test_request_minimal);
@@ -400,6 +433,7 @@ int main(void)
     RUN(test_parse_documented);
     RUN(test_parse_tool_use);
     RUN(test_parse_ignores_unknown);
+    RUN(test_stop_reason_mapping);
     RUN(test_parse_usage_totals);
     RUN(test_parse_errors);
     RUN(test_parse_len_and_truncation);

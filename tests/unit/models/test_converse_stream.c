@@ -122,6 +122,7 @@ typedef struct result {
     strands_buf text;        /* every on_text delta, concatenated */
     size_t text_calls;
     json_t *tools;           /* copies of every on_tool_use argument */
+    json_t *events;          /* every typed on_event, as JSON */
     int sent;
 } result;
 
@@ -136,6 +137,20 @@ static void on_tool_use(void *user, const json_t *tool_use)
 {
     result *r = user;
     json_array_append_new(r->tools, json_deep_copy(tool_use));
+}
+
+static void on_event(void *user, const strands_model_stream_event *ev)
+{
+    result *r = user;
+    json_t *e = json_pack("{s:i, s:I}", "type", (int)ev->type, "index",
+                          (json_int_t)ev->index);
+    if (ev->data)
+        json_object_set_new(e, "data", json_stringn(ev->data, ev->len));
+    if (ev->tool_use_id)
+        json_object_set_new(e, "id", json_string(ev->tool_use_id));
+    if (ev->tool_name)
+        json_object_set_new(e, "name", json_string(ev->tool_name));
+    json_array_append_new(r->events, e);
 }
 
 /* Feeds in[0..len) in the chunk sizes `chunk` produces, then finishes. */
@@ -167,6 +182,7 @@ static void result_init(result *r)
     memset(r, 0, sizeof *r);
     strands_buf_init(&r->text, 64u * 1024 * 1024);
     r->tools = json_array();
+    r->events = json_array();
 }
 
 static void result_cleanup(result *r)
@@ -174,6 +190,7 @@ static void result_cleanup(result *r)
     strands_model_response_cleanup(&r->resp);
     strands_buf_cleanup(&r->text);
     json_decref(r->tools);
+    json_decref(r->events);
 }
 
 static size_t chunk_whole(void *state, size_t left)
@@ -211,7 +228,7 @@ static void run(const uint8_t *in, size_t len, chunker *next, void *state,
                 result *r)
 {
     result_init(r);
-    cs_callbacks cb = {on_text, on_tool_use, r};
+    cs_callbacks cb = {on_text, on_tool_use, r, on_event};
     cs_assembler *a = cs_assembler_new(&cb);
     if (!a) abort();
     run_chunks(in, len, next, state, a, r);
@@ -692,6 +709,74 @@ static void tool_stream(stream *s, const char *input_json_string,
     add_event(s, "metadata", "{\"usage\":{},\"metrics\":{}}");
 }
 
+/* Every kind of typed stream event, in arrival order, with block index,
+ * tool id and name, at any split; and the neutral stop reason.          */
+static void test_typed_events(void)
+{
+    stream s = {NULL, 0};
+    add_event(&s, "messageStart", "{\"role\":\"assistant\"}");
+    add_event(&s, "contentBlockDelta",
+              "{\"contentBlockIndex\":0,\"delta\":{\"reasoningContent\":"
+              "{\"text\":\"think\"}}}");
+    add_event(&s, "contentBlockDelta",
+              "{\"contentBlockIndex\":0,\"delta\":{\"reasoningContent\":"
+              "{\"signature\":\"sig\"}}}");
+    add_event(&s, "contentBlockStop", "{\"contentBlockIndex\":0}");
+    add_event(&s, "contentBlockDelta",
+              "{\"contentBlockIndex\":1,\"delta\":{\"text\":\"Hi\"}}");
+    add_event(&s, "contentBlockStop", "{\"contentBlockIndex\":1}");
+    add_event(&s, "contentBlockStart",
+              "{\"contentBlockIndex\":2,\"start\":{\"toolUse\":"
+              "{\"toolUseId\":\"t1\",\"name\":\"calc\"}}}");
+    add_event(&s, "contentBlockDelta",
+              "{\"contentBlockIndex\":2,\"delta\":{\"toolUse\":"
+              "{\"input\":\"{\\\"a\\\"\"}}}");
+    add_event(&s, "contentBlockDelta",
+              "{\"contentBlockIndex\":2,\"delta\":{\"toolUse\":"
+              "{\"input\":\":1}\"}}}");
+    add_event(&s, "contentBlockStop", "{\"contentBlockIndex\":2}");
+    add_event(&s, "contentBlockDelta",
+              "{\"contentBlockIndex\":3,\"delta\":{\"reasoningContent\":"
+              "{\"redactedContent\":\"AAEC/w==\"}}}");
+    add_event(&s, "contentBlockStop", "{\"contentBlockIndex\":3}");
+    add_event(&s, "messageStop", "{\"stopReason\":\"tool_use\"}");
+    add_event(&s, "metadata", "{\"usage\":{}}");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "[{\"type\":%d,\"index\":0,\"data\":\"think\"},"
+             "{\"type\":%d,\"index\":0,\"data\":\"sig\"},"
+             "{\"type\":%d,\"index\":0},"
+             "{\"type\":%d,\"index\":1,\"data\":\"Hi\"},"
+             "{\"type\":%d,\"index\":1},"
+             "{\"type\":%d,\"index\":2,\"id\":\"t1\",\"name\":\"calc\"},"
+             "{\"type\":%d,\"index\":2,\"data\":\"{\\\"a\\\"\","
+             "\"id\":\"t1\",\"name\":\"calc\"},"
+             "{\"type\":%d,\"index\":2,\"data\":\":1}\",\"id\":\"t1\","
+             "\"name\":\"calc\"},"
+             "{\"type\":%d,\"index\":2,\"id\":\"t1\",\"name\":\"calc\"},"
+             "{\"type\":%d,\"index\":3,\"data\":\"AAEC/w==\"},"
+             "{\"type\":%d,\"index\":3}]",
+             STRANDS_MODEL_STREAM_REASONING_TEXT,
+             STRANDS_MODEL_STREAM_REASONING_SIGNATURE,
+             STRANDS_MODEL_STREAM_BLOCK_STOP, STRANDS_MODEL_STREAM_TEXT,
+             STRANDS_MODEL_STREAM_BLOCK_STOP, STRANDS_MODEL_STREAM_BLOCK_START,
+             STRANDS_MODEL_STREAM_TOOL_INPUT, STRANDS_MODEL_STREAM_TOOL_INPUT,
+             STRANDS_MODEL_STREAM_BLOCK_STOP,
+             STRANDS_MODEL_STREAM_REASONING_REDACTED,
+             STRANDS_MODEL_STREAM_BLOCK_STOP);
+    for (size_t split = 0; split < s.len; split += 7) {
+        result r;
+        size_t first = split;
+        run(s.data, s.len, chunk_split, &first, &r);
+        CHECK_INT(r.finish_status, STRANDS_OK);
+        CHECK_JSON(r.events, want);
+        CHECK_INT(r.resp.stop, STRANDS_STOP_TOOL_USE);
+        CHECK_STR(r.resp.stop_reason, "tool_use");
+        result_cleanup(&r);
+    }
+    free(s.data);
+}
+
 static void test_invalid_tool_json(void)
 {
     static const struct {
@@ -1059,7 +1144,7 @@ static void test_byte_limit_small(void)
               "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"0123456789\"}}");
     result r;
     result_init(&r);
-    cs_callbacks cb = {on_text, on_tool_use, &r};
+    cs_callbacks cb = {on_text, on_tool_use, &r, on_event};
     cs_assembler *a = cs_assembler_new(&cb);
     cs_assembler_set_limits(a, 15, 0);
     run_chunks(s.data, s.len, chunk_whole, NULL, a, &r);
@@ -1138,6 +1223,7 @@ int main(void)
     RUN(test_text_and_padding);
     RUN(test_redacted_content);
     RUN(test_interleaved_tool_blocks);
+    RUN(test_typed_events);
     RUN(test_invalid_tool_json);
     RUN(test_unknown_events_ignored);
     RUN(test_exception_frames);

@@ -12,7 +12,7 @@
 
 /* ---- injected environment -------------------------------------------- */
 
-#define MAX_VARS 8
+#define MAX_VARS 16
 
 /* A fake environment: NULL-terminated "NAME=value" strings. */
 typedef struct fake_env {
@@ -87,6 +87,11 @@ static void test_config_defaults(void)
     CHECK_INT(cfgp->max_attempts, 3);
     CHECK_STR(value("SESSION_MAX_COUNT"), "1000");
     CHECK_STR(value("SESSION_IDLE_TTL_SECONDS"), "3600");
+    CHECK_INT(cfgp->max_history_bytes, 16777216);
+    CHECK_INT(cfgp->tool_concurrency, 8);
+    CHECK_INT(cfgp->tool_result_max_bytes, 1048576);
+    CHECK_INT(cfgp->model_connect_timeout_s, 10);
+    CHECK_INT(cfgp->model_read_timeout_s, 120);
     unload();
     CHECK(loaded == NULL && cfgp == NULL);
 }
@@ -113,8 +118,17 @@ static void test_config_values(void)
     CHECK_INT(load(&err,
                    VARS("PORT=65535", "MAX_BODY_BYTES=1",
                         "SESSION_MAX_COUNT=5", "SESSION_IDLE_TTL_SECONDS=0",
-                        "BIND_ADDRESS=127.0.0.1", "SYSTEM_PROMPT=")),
+                        "BIND_ADDRESS=127.0.0.1", "SYSTEM_PROMPT=",
+                        "SESSION_MAX_HISTORY_BYTES=2048",
+                        "TOOL_CONCURRENCY=1", "TOOL_RESULT_MAX_BYTES=256",
+                        "MODEL_CONNECT_TIMEOUT_SECONDS=1",
+                        "MODEL_READ_TIMEOUT_SECONDS=3600")),
               STRANDS_OK);
+    CHECK_INT(cfgp->max_history_bytes, 2048);
+    CHECK_INT(cfgp->tool_concurrency, 1);
+    CHECK_INT(cfgp->tool_result_max_bytes, 256);
+    CHECK_INT(cfgp->model_connect_timeout_s, 1);
+    CHECK_INT(cfgp->model_read_timeout_s, 3600);
     CHECK_INT(cfgp->port, 65535);
     CHECK_INT(cfgp->max_body_bytes, 1);
     CHECK_STR(value("SESSION_MAX_COUNT"), "5");
@@ -221,6 +235,12 @@ static void test_config_bad_values(void)
         {"MAX_BODY_BYTES=0", "MAX_BODY_BYTES"},
         {"SESSION_MAX_COUNT=-5", "SESSION_MAX_COUNT"},
         {"SESSION_IDLE_TTL_SECONDS=1.5", "SESSION_IDLE_TTL_SECONDS"},
+        {"SESSION_MAX_HISTORY_BYTES=10", "SESSION_MAX_HISTORY_BYTES"},
+        {"TOOL_CONCURRENCY=0", "TOOL_CONCURRENCY"},
+        {"TOOL_CONCURRENCY=2000", "TOOL_CONCURRENCY"},
+        {"TOOL_RESULT_MAX_BYTES=abc", "TOOL_RESULT_MAX_BYTES"},
+        {"MODEL_READ_TIMEOUT_SECONDS=0", "MODEL_READ_TIMEOUT_SECONDS"},
+        {"MODEL_CONNECT_TIMEOUT_SECONDS=301", "MODEL_CONNECT_TIMEOUT_SECONDS"},
         {"MODEL_PROVIDER=nope", "MODEL_PROVIDER"},
         {"MODEL_PROVIDER=", "MODEL_PROVIDER"},
         {"MODEL_PROVIDER=Bedrock", "MODEL_PROVIDER"},
@@ -355,6 +375,9 @@ static void test_config_help_lists_variables(void)
         "AWS_ENDPOINT_URL", "LOG_LEVEL", "SHUTDOWN_GRACE_SECONDS",
         "MAX_BODY_BYTES", "AWS_MAX_ATTEMPTS", "SESSION_MAX_COUNT",
         "SESSION_IDLE_TTL_SECONDS", "MODEL_PROVIDER", "SESSION_STORE",
+        "SESSION_MAX_HISTORY_BYTES", "TOOL_CONCURRENCY",
+        "TOOL_RESULT_MAX_BYTES", "MODEL_CONNECT_TIMEOUT_SECONDS",
+        "MODEL_READ_TIMEOUT_SECONDS",
         "AWS_BEARER_TOKEN_BEDROCK"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!mentions(help, names[i]))

@@ -29,18 +29,54 @@ static strands_status load(strands_session_store *s, const char *id,
 static strands_status save(strands_session_store *s, const char *id,
                            const json_t *msgs, strands_error *err)
 {
-    return s->vtab->save(s, id, msgs, err);
+    return s->vtab->save(s, id, NULL, msgs, err);
+}
+
+/* The tests' claims by session id (the helpers below keep the old
+ * claim(id) / release(id) shape of the tests). */
+#define MAX_HELD 64
+static struct {
+    char id[64];
+    strands_session_claim claim;
+} claims_held[MAX_HELD];
+
+static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of id (created when asked); claims_lock held. */
+static strands_session_claim *held_slot(const char *id, int create)
+{
+    for (int i = 0; i < MAX_HELD; i++)
+        if (claims_held[i].id[0] && id && !strcmp(claims_held[i].id, id))
+            return &claims_held[i].claim;
+    for (int i = 0; create && id && i < MAX_HELD; i++)
+        if (!claims_held[i].id[0]) {
+            snprintf(claims_held[i].id, sizeof claims_held[i].id, "%s", id);
+            return &claims_held[i].claim;
+        }
+    return NULL;
 }
 
 static strands_status claim(strands_session_store *s, const char *id,
                             strands_error *err)
 {
-    return s->vtab->claim(s, id, err);
+    strands_session_claim c;
+    strands_status st = s->vtab->claim(s, id, &c, err);
+    pthread_mutex_lock(&claims_lock);
+    strands_session_claim *slot = st == STRANDS_OK ? held_slot(id, 1) : NULL;
+    if (slot) *slot = c;
+    pthread_mutex_unlock(&claims_lock);
+    return st;
 }
 
+/* Releases the test's last claim of id (a no-op for ids never claimed). */
 static void release(strands_session_store *s, const char *id)
 {
-    s->vtab->release(s, id);
+    strands_session_claim c = {{0}, 0};
+    pthread_mutex_lock(&claims_lock);
+    strands_session_claim *slot = held_slot(id, 0);
+    if (slot) c = *slot;
+    pthread_mutex_unlock(&claims_lock);
+    s->vtab->release(s, id, &c, NULL);
 }
 
 /* A one-message history whose text is `text`. */
@@ -91,33 +127,33 @@ static void test_siphash_reference_vectors(void)
     for (int i = 0; i < 16; i++) key[i] = (uint8_t)i;
     for (int i = 0; i < 15; i++) msg[i] = (uint8_t)i;
     /* From the SipHash paper (appendix A) and its reference vectors.h. */
-    CHECK(strands_session_hash(key, msg, 15) == 0xa129ca6149be45e5ULL);
-    CHECK(strands_session_hash(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
-    CHECK(strands_session_hash(key, msg, 8) == 0x93f5f5799a932462ULL);
+    CHECK(session_hash(key, msg, 15) == 0xa129ca6149be45e5ULL);
+    CHECK(session_hash(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+    CHECK(session_hash(key, msg, 8) == 0x93f5f5799a932462ULL);
 }
 
 static void test_id_check(void)
 {
-    char id[STRANDS_SESSION_ID_MAX + 2];
+    char id[SESSION_ID_MAX + 2];
     size_t len = 0;
     strands_error err;
     memset(id, 'x', sizeof(id));
-    id[STRANDS_SESSION_ID_MAX] = '\0';
-    CHECK_INT(strands_session_id_check(id, &len, &err), STRANDS_OK);
-    CHECK_INT(len, STRANDS_SESSION_ID_MAX);
-    id[STRANDS_SESSION_ID_MAX] = 'x';
-    id[STRANDS_SESSION_ID_MAX + 1] = '\0';
-    CHECK_INT(strands_session_id_check(id, &len, &err), STRANDS_E_INVALID);
+    id[SESSION_ID_MAX] = '\0';
+    CHECK_INT(session_id_check(id, &len, &err), STRANDS_OK);
+    CHECK_INT(len, SESSION_ID_MAX);
+    id[SESSION_ID_MAX] = 'x';
+    id[SESSION_ID_MAX + 1] = '\0';
+    CHECK_INT(session_id_check(id, &len, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id is longer than 256 bytes");
-    CHECK_INT(strands_session_id_check("", NULL, &err), STRANDS_E_INVALID);
+    CHECK_INT(session_id_check("", NULL, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id is empty");
-    CHECK_INT(strands_session_id_check(NULL, NULL, &err), STRANDS_E_INVALID);
+    CHECK_INT(session_id_check(NULL, NULL, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id is missing");
-    CHECK_INT(strands_session_id_check("ab\ncd", NULL, &err),
+    CHECK_INT(session_id_check("ab\ncd", NULL, &err),
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id contains a control character at "
                            "byte 2");
-    CHECK_INT(strands_session_id_check("7f0c2a4e-1b9d-4d7e-9a51-3c2f8e6b1d20",
+    CHECK_INT(session_id_check("7f0c2a4e-1b9d-4d7e-9a51-3c2f8e6b1d20",
                                        NULL, NULL), STRANDS_OK);
 }
 
@@ -206,9 +242,9 @@ static void test_save_replaces(void)
 static void test_isolation_between_ids(void)
 {
     strands_session_store *s = strands_memory_store_new(8, 0);
-    char long_id[STRANDS_SESSION_ID_MAX + 1];
-    memset(long_id, 'q', STRANDS_SESSION_ID_MAX);
-    long_id[STRANDS_SESSION_ID_MAX] = '\0';
+    char long_id[SESSION_ID_MAX + 1];
+    memset(long_id, 'q', SESSION_ID_MAX);
+    long_id[SESSION_ID_MAX] = '\0';
     CHECK_INT(save_text(s, "a", "A"), STRANDS_OK);
     CHECK_INT(save_text(s, "ab", "AB"), STRANDS_OK);
     CHECK_INT(save_text(s, "A", "upper"), STRANDS_OK);
@@ -439,9 +475,9 @@ static void test_invalid_ids_and_messages(void)
     strands_error err;
     json_t *h = history("x");
     json_t *msgs = NULL;
-    char too_long[STRANDS_SESSION_ID_MAX + 2];
-    memset(too_long, 'z', STRANDS_SESSION_ID_MAX + 1);
-    too_long[STRANDS_SESSION_ID_MAX + 1] = '\0';
+    char too_long[SESSION_ID_MAX + 2];
+    memset(too_long, 'z', SESSION_ID_MAX + 1);
+    too_long[SESSION_ID_MAX + 1] = '\0';
     const char *bad[] = {NULL, "", too_long, "tab\there"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         strands_error_clear(&err);

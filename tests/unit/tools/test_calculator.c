@@ -16,14 +16,14 @@ static const char *calc(const char *expr)
     strands_error err;
     strands_error_clear(&err);
     double v = 12345;
-    strands_status st = strands_calc_eval(expr, strlen(expr), &v, &err);
+    strands_status st = builtin_calc_eval(expr, strlen(expr), &v, &err);
     if (st != STRANDS_OK) {
         snprintf(out, sizeof out, "error: %s", err.message);
         if (st != STRANDS_E_INVALID || err.status != STRANDS_E_INVALID)
             snprintf(out, sizeof out, "bad status %d", (int)st);
         return out;
     }
-    strands_calc_format(v, out, sizeof out);
+    builtin_calc_format(v, out, sizeof out);
     return out;
 }
 
@@ -104,13 +104,13 @@ static void test_numbers(void)
 static void test_format(void)
 {
     char buf[32];
-    strands_calc_format(-0.0, buf, sizeof buf);
+    builtin_calc_format(-0.0, buf, sizeof buf);
     CHECK_STR(buf, "0");
-    strands_calc_format(14.0, buf, sizeof buf);
+    builtin_calc_format(14.0, buf, sizeof buf);
     CHECK_STR(buf, "14");
-    strands_calc_format(-2.5, buf, sizeof buf);
+    builtin_calc_format(-2.5, buf, sizeof buf);
     CHECK_STR(buf, "-2.5");
-    strands_calc_format(-1e300, buf, sizeof buf);
+    builtin_calc_format(-1e300, buf, sizeof buf);
     CHECK_STR(buf, "-1e+300");
 }
 
@@ -200,9 +200,9 @@ static void test_embedded_nul(void)
 {
     strands_error err;
     double v;
-    CHECK_INT(strands_calc_eval("1+\0" "2", 4, &v, &err), STRANDS_E_INVALID);
+    CHECK_INT(builtin_calc_eval("1+\0" "2", 4, &v, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "syntax error at position 3: unexpected byte 0x00");
-    CHECK_INT(strands_calc_eval(NULL, 0, &v, &err), STRANDS_E_INVALID);
+    CHECK_INT(builtin_calc_eval(NULL, 0, &v, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "expression is NULL");
 }
 
@@ -268,7 +268,7 @@ static void test_runtime_errors(void)
 
 static void test_length_bound(void)
 {
-    char expr[STRANDS_CALC_MAX_LEN + 2];
+    char expr[BUILTIN_CALC_MAX_LEN + 2];
     /* "1+1+...+1" of exactly 999 characters: 500 ones. */
     size_t n = 0;
     for (int i = 0; i < 500; i++) {
@@ -277,7 +277,7 @@ static void test_length_bound(void)
     }
     expr[n++] = ' ';                          /* 1000 characters: allowed */
     expr[n] = '\0';
-    CHECK_INT(n, STRANDS_CALC_MAX_LEN);
+    CHECK_INT(n, BUILTIN_CALC_MAX_LEN);
     CHECK_STR(calc(expr), "500");
     expr[n++] = ' ';                          /* 1001: too long */
     expr[n] = '\0';
@@ -296,7 +296,7 @@ static void nested_parens(char *buf, int depth)
 
 static void test_depth_bound(void)
 {
-    char buf[STRANDS_CALC_MAX_LEN + 1];
+    char buf[BUILTIN_CALC_MAX_LEN + 1];
     const char *too_deep =
         "error: expression nested too deeply (maximum depth 100)";
     nested_parens(buf, 100);

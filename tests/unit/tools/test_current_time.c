@@ -152,7 +152,7 @@ static void test_input_errors(void)
 static int32_t posix_off(const char *spec, int64_t t)
 {
     int32_t off = -99999;
-    if (strands_tz_posix_offset(spec, t, &off) != 0) return -99998;
+    if (builtin_tz_posix_offset(spec, t, &off) != 0) return -99998;
     return off;
 }
 
@@ -280,7 +280,7 @@ static int32_t tzif_off(const tzbuf *t, int64_t at, strands_status *st)
 {
     int32_t off = -99999;
     strands_error err;
-    *st = strands_tzif_offset(t->b, t->n, at, &off, &err);
+    *st = builtin_tzif_offset(t->b, t->n, at, &off, &err);
     return off;
 }
 
@@ -335,7 +335,7 @@ static void expect_corrupt(const tzbuf *t, const char *why)
     int32_t off;
     strands_error err;
     strands_error_clear(&err);
-    strands_status st = strands_tzif_offset(t->b, t->n, FROZEN, &off, &err);
+    strands_status st = builtin_tzif_offset(t->b, t->n, FROZEN, &off, &err);
     if (st != STRANDS_E_PARSE || !strstr(err.message, why))
         FAIL_AT("want E_PARSE with \"%s\", got %d \"%s\"", why, (int)st,
                 err.message);
@@ -351,7 +351,7 @@ static void test_tzif_corrupt(void)
         t.n = cut;
         int32_t off;
         strands_error err;
-        if (strands_tzif_offset(t.b, t.n, FROZEN, &off, &err) == STRANDS_OK)
+        if (builtin_tzif_offset(t.b, t.n, FROZEN, &off, &err) == STRANDS_OK)
             FAIL_AT("truncated file (%zu of %zu bytes) accepted", cut, full);
     }
     t.n = full;
@@ -391,7 +391,7 @@ static void test_tzif_corrupt(void)
     expect_corrupt(&t, "unsupported TZ rule");
     int32_t off;
     strands_error err;
-    CHECK_INT(strands_tzif_offset(t.b, t.n, 1500, &off, &err), STRANDS_OK);
+    CHECK_INT(builtin_tzif_offset(t.b, t.n, 1500, &off, &err), STRANDS_OK);
     CHECK_INT(off, 7200);            /* the rule is only needed after 2000 */
 
     static const int32_t min_off[] = {INT32_MIN};
@@ -412,18 +412,18 @@ static void test_zone_names(void)
                          ".hidden", "A/.x", "New York", "Europe/Zürich",
                          "a\\b", "x:y"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        if (!strands_tz_name_ok(good[i])) FAIL_AT("rejected \"%s\"", good[i]);
+        if (!builtin_tz_name_ok(good[i])) FAIL_AT("rejected \"%s\"", good[i]);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (strands_tz_name_ok(bad[i])) FAIL_AT("accepted \"%s\"", bad[i]);
+        if (builtin_tz_name_ok(bad[i])) FAIL_AT("accepted \"%s\"", bad[i]);
     }
-    CHECK(!strands_tz_name_ok(NULL));
+    CHECK(!builtin_tz_name_ok(NULL));
     char longname[300];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    CHECK(!strands_tz_name_ok(longname));
-    longname[STRANDS_TZ_NAME_MAX] = '\0';
-    CHECK(strands_tz_name_ok(longname));
+    CHECK(!builtin_tz_name_ok(longname));
+    longname[BUILTIN_TZ_NAME_MAX] = '\0';
+    CHECK(builtin_tz_name_ok(longname));
 }
 
 static int write_file(const char *path, const void *data, size_t n)
@@ -455,21 +455,21 @@ static void test_zone_dir(void)
 
     int32_t off = 0;
     strands_error err;
-    CHECK_INT(strands_tz_offset(dir, "Test/Zone", FROZEN, &off, &err),
+    CHECK_INT(builtin_tz_offset(dir, "Test/Zone", FROZEN, &off, &err),
               STRANDS_OK);
     CHECK_INT(off, 3 * 3600 + 1800);
-    CHECK_INT(strands_tz_offset(dir, "Test/Nope", FROZEN, &off, &err),
+    CHECK_INT(builtin_tz_offset(dir, "Test/Nope", FROZEN, &off, &err),
               STRANDS_E_NOT_FOUND);
     CHECK_STR(err.message, "unknown timezone 'Test/Nope'");
-    CHECK_INT(strands_tz_offset(dir, "Test", FROZEN, &off, &err),
+    CHECK_INT(builtin_tz_offset(dir, "Test", FROZEN, &off, &err),
               STRANDS_E_NOT_FOUND);          /* a directory */
-    CHECK_INT(strands_tz_offset(dir, "zone.tab", FROZEN, &off, &err),
+    CHECK_INT(builtin_tz_offset(dir, "zone.tab", FROZEN, &off, &err),
               STRANDS_E_NOT_FOUND);          /* not TZif */
-    CHECK_INT(strands_tz_offset(dir, "Bad", FROZEN, &off, &err),
+    CHECK_INT(builtin_tz_offset(dir, "Bad", FROZEN, &off, &err),
               STRANDS_E_PARSE);
     CHECK_STR(err.message, "timezone 'Bad': unsupported or corrupt tz "
                            "database file (bad type index)");
-    CHECK_INT(strands_tz_offset(dir, "../x", FROZEN, &off, &err),
+    CHECK_INT(builtin_tz_offset(dir, "../x", FROZEN, &off, &err),
               STRANDS_E_NOT_FOUND);
 
     /* The tool reads $TZDIR when it is set. */
@@ -529,7 +529,7 @@ static void test_system_zones(void)
     frozen_now = FROZEN;
 }
 
-/* Compares strands_tzif_offset with glibc's localtime_r (TZ set in this
+/* Compares builtin_tzif_offset with glibc's localtime_r (TZ set in this
  * single-threaded test) for many zones and instants, 1900 to 2100.     */
 static void test_matches_glibc(void)
 {
@@ -562,7 +562,7 @@ static void test_matches_glibc(void)
                 int32_t off = 0;
                 strands_error err;
                 strands_status st =
-                    strands_tzif_offset(data, len, (int64_t)tt, &off, &err);
+                    builtin_tzif_offset(data, len, (int64_t)tt, &off, &err);
                 compared++;
                 if (st != STRANDS_OK || off != tm.tm_gmtoff) {
                     FAIL_AT("%s at %lld: got %d (%s), glibc %ld", zones[z],
