@@ -25,6 +25,7 @@ typedef struct strands_runtime_config {
     int log_level;           /* LOG_LEVEL as strands_log_level */
     int shutdown_grace_s;    /* SHUTDOWN_GRACE_SECONDS */
     size_t max_body_bytes;   /* MAX_BODY_BYTES */
+    size_t max_inflight_body_bytes; /* MAX_INFLIGHT_BODY_BYTES */
     int max_attempts;        /* AWS_MAX_ATTEMPTS */
     char *retry_mode;        /* AWS_RETRY_MODE */
     char *bedrock_secret;    /* BEDROCK_CREDENTIALS_SECRET, NULL = unset */

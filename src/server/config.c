@@ -60,6 +60,10 @@ static const setting settings[] = {
      "streaming: send a ': keep-alive' comment after this much silence"},
     {"MAX_BODY_BYTES", NULL, T_SIZE, "104857600", 1, 1LL << 32,
      OFF(max_body_bytes), "largest accepted request body (413 above)"},
+    {"MAX_INFLIGHT_BODY_BYTES", NULL, T_SIZE, "268435456", 1, 1LL << 40,
+     OFF(max_inflight_body_bytes),
+     "request-body bytes held at once over all connections (503 "
+     "ServerBusy above)"},
     {"AWS_MAX_ATTEMPTS", NULL, T_INT, "3", 1, 20, OFF(max_attempts),
      "attempts per AWS call, retries with backoff included"},
     {"AWS_RETRY_MODE", NULL, T_RETRY, "standard", 0, 0, OFF(retry_mode),

@@ -91,15 +91,3 @@ json_t *server_result_json(const char *invocation_id, const char *session_id,
         (json_int_t)r->usage.output_tokens, "total_tokens",
         (json_int_t)r->usage.total_tokens, "iterations", r->iterations);
 }
-
-strands_invocation_trace *server_trace_begin(strands_server *s,
-                                             struct MHD_Connection *c,
-                                             const request_ctx *ctx)
-{
-    if (!s->cfg.tracer) return NULL;
-    return strands_trace_begin(
-        s->cfg.tracer,
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent"),
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amzn-Trace-Id"),
-        ctx->session_id, NULL, s->cfg.model_id);
-}

@@ -242,6 +242,8 @@ int strands_runtime_main(int argc, char **argv,
     strands_server_config sc = {.bind_address = cfg.bind_address,
                                 .port = cfg.port,
                                 .max_body_bytes = cfg.max_body_bytes,
+                                .max_inflight_body_bytes =
+                                    cfg.max_inflight_body_bytes,
                                 .sse_keepalive_s = cfg.sse_keepalive_s,
                                 .tracer = tracer,
                                 .model_id = cfg.model_id,
@@ -295,5 +297,6 @@ out:
     strands_credentials_provider_free(creds);
     strands_tracer_free(tracer);
     strands_runtime_config_cleanup(&cfg);
+    strands_log_json_stdout_flush(2000);
     return rc;
 }
