@@ -98,6 +98,10 @@ enum MHD_Result server_dispatch(handler_ctx *h, const char *method,
 /** A request header's value (borrowed from the connection), or NULL. */
 const char *handler_header(const handler_ctx *h, const char *name);
 
+/** doc as compact JSON text (malloc'd, NUL-terminated, length in *len),
+ * or NULL (never a partial document) on OOM or a NULL doc.             */
+char *server_json_text(const json_t *doc, size_t *len);
+
 /** Sends a JSON document (stolen reference) with `status`; extra header
  * pairs (name, value, ..., NULL) are added. Records the status in ctx.
  * A NULL doc (OOM) becomes a fixed 500 body.                           */
@@ -187,6 +191,13 @@ char *sse_format_done(const char *invocation_id, const char *session_id,
 char *sse_format_error(const char *message, const char *type, size_t *len);
 /** The static frame sent when a frame cannot be built (out of memory). */
 extern const char sse_oom_frame[];
+struct runner_outcome;
+/** The frame that ends a stream that began: `done` on success, `error`
+ * on failure, and sse_oom_frame when either cannot be built or events
+ * were lost; never NULL. *owned = 1 when the caller must free() it.     */
+const char *sse_final_frame(const struct runner_outcome *o,
+                            const char *invocation_id,
+                            const char *session_id, size_t *len, int *owned);
 
 /* Per-invocation counters behind the metrics log line (metrics.c). */
 typedef struct invocation_metrics {

@@ -243,7 +243,11 @@ request_verdict request_parse(const char *body, size_t len,
     json_error_t jerr;
     json_t *doc = json_loadb(body ? body : "", len, 0, &jerr);
     if (!doc) {
-        if (json_error_code(&jerr) == json_error_out_of_memory) {
+        /* jansson reports most allocation failures inside the parser as
+         * syntax errors (answered 400 with its message, still well
+         * formed); one before parsing began leaves the error empty. */
+        if (json_error_code(&jerr) == json_error_out_of_memory ||
+            !jerr.text[0]) {
             snprintf(why, whysz, "out of memory");
             return REQUEST_NOMEM;
         }

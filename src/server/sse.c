@@ -44,19 +44,16 @@ static void set_frame(sse_stream *st, char *f, size_t len)
 /* The frame that closes the stream: done, or error once output began. */
 static void final_frame(sse_stream *st)
 {
-    const runner_outcome *o = runner_get_outcome(st->r);
     size_t len = 0;
-    char *f = NULL;
+    int owned = 0;
+    const char *f = sse_final_frame(runner_get_outcome(st->r),
+                                    st->request_id, st->session_id, &len,
+                                    &owned);
+    st->frame = (char *)f;
+    st->frame_len = len;
+    st->frame_off = 0;
+    st->frame_static = !owned;
     st->ended = 1;
-    if (o->events_lost)
-        f = NULL;
-    else if (o->status == STRANDS_OK)
-        f = sse_format_done(st->request_id, st->session_id, &o->result,
-                            &len);
-    else
-        f = sse_format_error(o->error.message, server_error_type(&o->error),
-                             &len);
-    set_frame(st, f, len);
 }
 
 /* libmicrohttpd asks for the next bytes of the body. */

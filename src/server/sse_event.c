@@ -83,3 +83,21 @@ char *sse_format_error(const char *message, const char *type, size_t *len)
                            message, "error_type", type),
                  len);
 }
+
+const char *sse_final_frame(const runner_outcome *o,
+                            const char *invocation_id,
+                            const char *session_id, size_t *len, int *owned)
+{
+    char *f = NULL;
+    if (o->events_lost)
+        f = NULL; /* the stream has a hole: end it with an error */
+    else if (o->status == STRANDS_OK)
+        f = sse_format_done(invocation_id, session_id, &o->result, len);
+    else
+        f = sse_format_error(o->error.message, server_error_type(&o->error),
+                             len);
+    *owned = f != NULL;
+    if (f) return f;
+    *len = strlen(sse_oom_frame);
+    return sse_oom_frame;
+}
