@@ -69,7 +69,6 @@ typedef struct handler_ctx {
     struct MHD_Connection *conn;   /* to answer and read headers */
     request_ctx *req;              /* ids, body, status */
     int fd;                        /* the client's socket, -1 if unknown */
-    strands_agent *agent;
     runner_set *runners;
     const server_limits *limits;
     ping_state *ping;

@@ -1,6 +1,10 @@
 /* The HTTP server (the only libmicrohttpd user): a thread per connection,
  * so a long invocation blocks only its own connection and /ping stays
- * fast; routing, body collection with a cap, draining and shutdown.     */
+ * fast. Owns the request life cycle: ids, refusing ambiguous framing
+ * (Content-Length with Transfer-Encoding), body collection under a
+ * per-request cap and a server-wide budget, handing the request to the
+ * routing table (routes.c), the request log, draining and shutdown (which
+ * joins every invocation through the runner set).                      */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +130,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     handler_ctx h = {.conn = c,
                      .req = ctx,
                      .fd = ci ? ci->connect_fd : -1,
-                     .agent = s->cfg.agent,
                      .runners = s->runners,
                      .limits = &s->limits,
                      .ping = &s->ping};
