@@ -389,3 +389,24 @@ def test_retry_right_after_dropped_stream_succeeds(runtime, fake):
     assert status == 200, doc
     assert doc["response"] == "retried"
     assert time.monotonic() - t0 < 3
+
+
+def test_json_client_hangup_cancels_and_frees_the_session(runtime, fake):
+    fake.script([{"text": "too late", "latency_ms": 4000},
+                 {"text": "retried"}])
+    body = json.dumps({"prompt": "slow", "session_id": "json-drop"}).encode()
+    s = socket.create_connection(("127.0.0.1", runtime.port), timeout=5)
+    s.sendall(b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    fake.wait_for_requests(1)
+    s.close()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    status, _, doc = runtime.invoke({"prompt": "again",
+                                     "session_id": "json-drop"}, timeout=10)
+    assert status == 200 and doc["response"] == "retried", doc
+    # The abandoned call was dropped (not waited out for 4 s).
+    assert time.monotonic() - t0 < 3
+    lines = runtime.log_lines()
+    assert any(l.get("logger") == "strands.metrics" and
+               l.get("outcome") == "Cancelled" for l in lines), lines
