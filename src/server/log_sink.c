@@ -151,9 +151,17 @@ static void json_sink(void *user, const strands_log_record *rec)
     pthread_mutex_unlock(&q.lock);
 }
 
+/* At exit, lines still queued are written (bounded: stdout may be stuck). */
+static void flush_at_exit(void)
+{
+    strands_log_json_stdout_flush(2000);
+}
+
 void strands_log_use_json_stdout(void)
 {
+    static int exit_hook;
     pthread_mutex_lock(&q.lock);
+    if (!exit_hook) exit_hook = atexit(flush_at_exit) == 0;
     q.out = stdout;
     q.stop = 0;
     if (!q.running) {
