@@ -46,18 +46,18 @@ int request_base64_valid(const char *s, size_t len)
     /* Decoded in pieces into a small buffer: nothing as big as the input
      * is allocated. 1024 input bytes give at most 768 (+ 48 carried). */
     unsigned char out[1024];
-    int outl = 0, total = 0, ok = 1;
+    int outl = 0, ok = 1, any = 0;
     for (size_t off = 0; ok && off < len; off += 1024) {
         int n = (int)(len - off < 1024 ? len - off : 1024);
         if (EVP_DecodeUpdate(c, out, &outl, (const unsigned char *)s + off,
                              n) < 0)
             ok = 0;
-        total += outl;
+        any |= outl > 0;
     }
     if (ok && EVP_DecodeFinal(c, out, &outl) < 0) ok = 0;
-    total += ok ? outl : 0;
+    any |= ok && outl > 0;
     EVP_ENCODE_CTX_free(c);
-    return ok && total > 0;
+    return ok && any;
 }
 
 /* Checks {"source": {"bytes": "<base64>"}}; 1 ok, 0 bad (why), -1 OOM. */
