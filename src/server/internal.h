@@ -95,7 +95,7 @@ enum MHD_Result server_dispatch(handler_ctx *h, const char *method,
                                 const char *path, int draining);
 
 /** A request header's value (borrowed from the connection), or NULL. */
-const char *handler_header(const handler_ctx *h, const char *name);
+const char *server_header(const handler_ctx *h, const char *name);
 
 /** doc as compact JSON text (malloc'd, NUL-terminated, length in *len),
  * or NULL (never a partial document) on OOM or a NULL doc.             */

@@ -18,7 +18,7 @@
 static int wants_stream(const handler_ctx *h, int stream)
 {
     if (stream >= 0) return stream;
-    const char *accept = handler_header(h, "Accept");
+    const char *accept = server_header(h, "Accept");
     return accept && strstr(accept, "text/event-stream") != NULL;
 }
 
@@ -50,7 +50,7 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     request_parsed p;
     request_verdict v = request_parse(
         strands_buf_str(&ctx->body), ctx->body.len,
-        handler_header(h, SERVER_SESSION_HEADER), &p, why, sizeof why);
+        server_header(h, SERVER_SESSION_HEADER), &p, why, sizeof why);
     switch (v) {
     case REQUEST_OK:
         break;
@@ -73,8 +73,8 @@ enum MHD_Result invocations_handle(handler_ctx *h)
         .request_id = ctx->request_id,
         .prompt = p.prompt,
         .stream = stream,
-        .traceparent = handler_header(h, "traceparent"),
-        .xray = handler_header(h, "X-Amzn-Trace-Id"),
+        .traceparent = server_header(h, "traceparent"),
+        .xray = server_header(h, "X-Amzn-Trace-Id"),
     };
     strands_error err;
     strands_error_clear(&err);

@@ -13,7 +13,7 @@ const route server_routes[] = {
     {NULL, NULL, NULL, 0},
 };
 
-const char *handler_header(const handler_ctx *h, const char *name)
+const char *server_header(const handler_ctx *h, const char *name)
 {
     return MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, name);
 }
