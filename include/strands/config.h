@@ -28,6 +28,7 @@ typedef struct strands_runtime_config {
     int port;                /* PORT */
     char *bind_address;      /* BIND_ADDRESS */
     size_t max_body_bytes;   /* MAX_BODY_BYTES */
+    size_t max_inflight_body_bytes; /* MAX_INFLIGHT_BODY_BYTES */
     int sse_keepalive_s;     /* SSE_KEEPALIVE_SECONDS */
     /* agent (src/agent/settings.c) */
     int max_tokens;          /* MAX_TOKENS */

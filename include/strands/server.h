@@ -13,6 +13,8 @@ typedef struct strands_server_config {
     const char *bind_address;  /* IPv4 address, e.g. "0.0.0.0" */
     int port;                  /* 0: an ephemeral port */
     size_t max_body_bytes;     /* larger bodies get 413 */
+    size_t max_inflight_body_bytes; /* all request bodies held at once;
+                                  over it 503 ServerBusy; 0: 256 MiB */
     int sse_keepalive_s;       /* SSE keep-alive comment interval; 0: 15 */
     strands_agent *agent;      /* borrowed; must outlive the server */
     strands_tracer *tracer;    /* borrowed; NULL = no tracing */
@@ -30,17 +32,26 @@ STRANDS_EXTERN int strands_server_port(const strands_server *s);
 /** Stops accepting connections; requests still arriving on open
  * connections get 503. In-flight invocations continue.                  */
 STRANDS_EXTERN void strands_server_quiesce(strands_server *s);
-/** Waits until no invocation is in flight or timeout_ms elapses; returns
- * the number still in flight.                                           */
+/** Waits until no invocation is in flight (its answer fully sent) or
+ * timeout_ms elapses; returns the number still in flight.               */
 STRANDS_EXTERN int strands_server_wait_idle(strands_server *s, long timeout_ms);
 /** Asks in-flight invocations to stop now (model calls and tools are
  * abandoned; their clients get 503).                                    */
 STRANDS_EXTERN void strands_server_cancel_all(strands_server *s);
-/** Stops the server and frees it (NULL is a no-op). */
+/** Stops the server and frees it (NULL is a no-op). Blocks until every
+ * invocation thread has ended (joined), so the agent and what it uses may
+ * be freed right after; call strands_server_cancel_all first to make
+ * in-flight invocations stop early.                                     */
 STRANDS_EXTERN void strands_server_stop(strands_server *s);
 
 /** Installs the JSON-lines log sink on stdout (timestamp, level, message,
- * logger, requestId, sessionId). Call once before threads start.        */
+ * logger, requestId, sessionId). Logging never blocks the caller: lines
+ * go through a bounded queue to one writer thread; when stdout stalls and
+ * the queue is full, lines are dropped and counted, and a later line says
+ * how many. Call once before threads start.                             */
 STRANDS_EXTERN void strands_log_use_json_stdout(void);
+/** Writes out every queued log line (waiting at most timeout_ms), stops
+ * the writer thread and goes back to the default sink. Call at exit.    */
+STRANDS_EXTERN void strands_log_json_stdout_flush(long timeout_ms);
 
 #endif

@@ -99,6 +99,8 @@ static int run(const strands_settings *settings)
         strands_server_config sc = {.bind_address = cfg->bind_address,
                                     .port = cfg->port,
                                     .max_body_bytes = cfg->max_body_bytes,
+                                    .max_inflight_body_bytes =
+                                        cfg->max_inflight_body_bytes,
                                     .sse_keepalive_s = cfg->sse_keepalive_s,
                                     .tracer = tracer,
                                     .model_id = cfg->model_id,
@@ -150,5 +152,6 @@ int strands_runtime_main(int argc, char **argv)
     if (!settings) return 2;
     int rc = run(settings);
     strands_settings_free(settings);
+    strands_log_json_stdout_flush(2000); /* queued log lines reach stdout */
     return rc;
 }

@@ -1,5 +1,6 @@
 /* Private state of the HTTP server module: the server object, the
- * per-request context, and the helpers the route handlers share.       */
+ * per-request state, the handler context and routing table, and the
+ * helpers the handlers (encoders) share.                                */
 #ifndef STRANDS_SERVER_INTERNAL_H
 #define STRANDS_SERVER_INTERNAL_H
 
@@ -13,6 +14,15 @@
 #include "core/buf.h"
 #include "strands/server.h"
 
+typedef struct runner runner;
+typedef struct runner_set runner_set;
+
+#define SERVER_SESSION_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+#define SERVER_REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
+/* Request ids longer than this (or not printable ASCII) are replaced. */
+#define SERVER_REQUEST_ID_MAX 128
+#define SERVER_SESSION_ID_MAX 256
+
 /* /ping state: the status and when it last changed. */
 typedef struct ping_state {
     pthread_mutex_t lock;
@@ -20,16 +30,21 @@ typedef struct ping_state {
     int64_t last_update;     /* Unix seconds of the last change */
 } ping_state;
 
+/* Limits the handlers need (copied from the server configuration). */
+typedef struct server_limits {
+    size_t max_body_bytes;         /* one body; 413 above */
+    size_t max_inflight_body_bytes;/* all bodies held at once; 503 above */
+    int sse_keepalive_s;           /* > 0 */
+} server_limits;
+
 struct strands_server {
     struct MHD_Daemon *daemon;
     strands_server_config cfg;
+    server_limits limits;
     int port;
     atomic_int draining;     /* quiesced: new requests get 503 */
-    atomic_int cancel;       /* in-flight invocations must stop */
-    pthread_mutex_t idle_lock;
-    pthread_cond_t idle_cond;
-    int in_flight;
-    int64_t last_trim_ms;    /* last malloc_trim, monotonic ms */
+    atomic_size_t body_bytes;/* request-body bytes held right now */
+    runner_set *runners;     /* every invocation in flight */
     ping_state ping;
 };
 
@@ -38,19 +53,59 @@ typedef struct request_ctx {
     int64_t start_ms;
     int status;              /* HTTP status sent, 0 until then */
     int too_large;           /* body exceeded the cap; discarding */
-    int in_flight;           /* counted as an in-flight invocation */
+    int over_budget;         /* all bodies exceed the budget; discarding */
+    size_t reserved;         /* bytes counted in server.body_bytes */
+    runner *runner;          /* JSON invocations: released on completion */
     strands_buf body;
     char method[16];
     char path[256];
-    char request_id[72];
-    char session_id[264];
+    char request_id[SERVER_REQUEST_ID_MAX + 1];
+    char session_id[SERVER_SESSION_ID_MAX + 1];
 } request_ctx;
 
+/* What a route handler gets: the request, and only the parts of the
+ * server it may use. Borrowed for the duration of the handler call.     */
+typedef struct handler_ctx {
+    struct MHD_Connection *conn;   /* to answer and read headers */
+    request_ctx *req;              /* ids, body, status */
+    int fd;                        /* the client's socket, -1 if unknown */
+    runner_set *runners;
+    const server_limits *limits;
+    ping_state *ping;
+} handler_ctx;
+
+typedef enum MHD_Result route_fn(handler_ctx *h);
+
+/* One row of the routing table (routes.c). */
+typedef struct route {
+    const char *method;      /* "GET", "POST"... */
+    const char *path;        /* exact path */
+    route_fn *fn;
+    int invocation;          /* refused with 503 while draining; 413 when
+                                the body was too large */
+} route;
+
+/** The routing table, terminated by a row with path NULL. */
+extern const route server_routes[];
+
+/** Answers the request through its routing-table row (404/405 when there
+ * is none); invocation rows get 503 while draining or over the body
+ * budget, and 413 for a body over the cap.                              */
+enum MHD_Result server_dispatch(handler_ctx *h, const char *method,
+                                const char *path, int draining);
+
+/** A request header's value (borrowed from the connection), or NULL. */
+const char *server_header(const handler_ctx *h, const char *name);
+
+/** doc as compact JSON text (malloc'd, NUL-terminated, length in *len),
+ * or NULL (never a partial document) on OOM or a NULL doc.             */
+char *server_json_text(const json_t *doc, size_t *len);
+
 /** Sends a JSON document (stolen reference) with `status`; extra header
- * pairs (name, value, ..., NULL) are added. Records the status in ctx. */
+ * pairs (name, value, ..., NULL) are added. Records the status in ctx.
+ * A NULL doc (OOM) becomes a fixed 500 body.                           */
 enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
                                  int status, json_t *doc, ...);
-#define SERVER_SESSION_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 
 /** The error_type of a failed invocation: the upstream code when there is
  * one (e.g. "ValidationException"), else a name for the status.         */
@@ -61,15 +116,9 @@ int server_error_status(const strands_error *err);
 enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
                                         request_ctx *ctx,
                                         const strands_error *err);
-/** The invocation response document (new reference). */
+/** The invocation response document (new reference; NULL on OOM). */
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r);
-
-/** Starts tracing an invocation from the request's traceparent /
- * X-Amzn-Trace-Id headers; NULL (valid everywhere) when tracing is off. */
-strands_invocation_trace *server_trace_begin(strands_server *s,
-                                             struct MHD_Connection *c,
-                                             const request_ctx *ctx);
 
 /** Sends {"error": message, "error_type": type}. */
 enum MHD_Result server_send_error(struct MHD_Connection *c, request_ctx *ctx,
@@ -80,12 +129,74 @@ void ping_state_init(ping_state *p);
 void ping_state_cleanup(ping_state *p);
 /** Sets the status; the timestamp moves only when the value changes. */
 void ping_state_set(ping_state *p, const char *status);
-enum MHD_Result ping_handle(strands_server *s, struct MHD_Connection *c,
-                            request_ctx *ctx);
+/** GET/HEAD /ping. */
+enum MHD_Result ping_handle(handler_ctx *h);
+
+/* ---- request parsing (request.c; pure, no HTTP) ----------------------- */
+
+/* How a body was judged. */
+typedef enum request_verdict {
+    REQUEST_OK = 0,
+    REQUEST_BAD_JSON,   /* 400 InvalidJSON */
+    REQUEST_INVALID,    /* 400 ValidationError */
+    REQUEST_NOMEM       /* 500 InternalError */
+} request_verdict;
+
+/* A parsed /invocations body; fields valid when the verdict is OK. */
+typedef struct request_parsed {
+    json_t *prompt;     /* content-block array (new reference) */
+    int stream;         /* 1, 0, or -1 when the body has no "stream" */
+    char session_id[SERVER_SESSION_ID_MAX + 1];
+} request_parsed;
+
+/** Parses and validates an /invocations body: JSON object, "prompt",
+ * "stream" (boolean when present), session id (body, else header_session,
+ * else a new UUID). On REQUEST_OK fills *out (free with
+ * request_parsed_cleanup); otherwise `why` always holds a NUL-terminated
+ * reason (whysz >= 1) and *out holds nothing to free.                   */
+request_verdict request_parse(const char *body, size_t len,
+                              const char *header_session,
+                              request_parsed *out, char *why, size_t whysz);
+/** Frees what request_parse put in *p (safe on a zeroed struct). */
+void request_parsed_cleanup(request_parsed *p);
 
 /** The body's "prompt" as a content-block array (new reference), or NULL
- * with the reason (for a 400) in why.                                   */
+ * with the reason (for a 400, or "out of memory") in why, which is always
+ * NUL-terminated (whysz >= 1).                                          */
 json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz);
+/** Checks a session id from the body or header: 1..256 bytes, no control
+ * characters. Returns 1 and copies it into out (outsz > 256), or 0 with
+ * the reason in why. Reads at most 257 bytes of v.                       */
+int request_session_id(const char *v, char *out, size_t outsz, char *why,
+                       size_t whysz);
+/** Copies a client request id into out (outsz > 128) when it is 1..128
+ * printable ASCII bytes, else writes a new UUID. Returns 1 when the
+ * client's id was kept.                                                 */
+int request_id_pick(const char *v, char *out, size_t outsz);
+/** 1 when s is valid, padded base64 of at least one byte (OpenSSL's
+ * decoder), 0 when not, -1 on OOM.                                       */
+int request_base64_valid(const char *s, size_t len);
+
+/* ---- SSE frames (sse_event.c; pure) ----------------------------------- */
+
+struct runner_event;
+/** "data: <json>\n\n" for a queued event (malloc'd, length in *len), or
+ * NULL on OOM or for an event type that is not streamed (*len = 0).     */
+char *sse_format_event(const struct runner_event *ev, size_t *len);
+/** The final `done` frame, or NULL on OOM. */
+char *sse_format_done(const char *invocation_id, const char *session_id,
+                      const strands_agent_result *r, size_t *len);
+/** An `error` frame {"type":"error","error","error_type"}, or NULL on OOM. */
+char *sse_format_error(const char *message, const char *type, size_t *len);
+/** The static frame sent when a frame cannot be built (out of memory). */
+extern const char sse_oom_frame[];
+struct runner_outcome;
+/** The frame that ends a stream that began: `done` on success, `error`
+ * on failure, and sse_oom_frame when either cannot be built or events
+ * were lost; never NULL. *owned = 1 when the caller must free() it.     */
+const char *sse_final_frame(const struct runner_outcome *o,
+                            const char *invocation_id,
+                            const char *session_id, size_t *len, int *owned);
 
 /* Per-invocation counters behind the metrics log line (metrics.c). */
 typedef struct invocation_metrics {
@@ -96,25 +207,18 @@ typedef struct invocation_metrics {
  * invocation; m is caller storage living as long as the invocation.     */
 strands_event_sink invocation_metrics_sink(invocation_metrics *m, int stream);
 
-/** Counts an invocation (or an SSE agent thread) as in flight; shutdown
- * waits for the count to reach zero.                                    */
-void server_begin_invocation(strands_server *s);
-void server_end_invocation(strands_server *s);
+/** Streams an invocation as Server-Sent Events over a started runner
+ * (released here or by the response).                                  */
+enum MHD_Result sse_handle(handler_ctx *h, runner *r);
 
-/** Streams an invocation as Server-Sent Events (prompt is stolen). */
-enum MHD_Result sse_handle(strands_server *s, struct MHD_Connection *c,
-                           request_ctx *ctx, json_t *prompt);
-
-/** Handles a complete POST /invocations body. */
-enum MHD_Result invocations_handle(strands_server *s,
-                                   struct MHD_Connection *c,
-                                   request_ctx *ctx);
+/** POST /invocations: validate, start a runner, encode JSON or SSE. */
+enum MHD_Result invocations_handle(handler_ctx *h);
 
 /** Logs the finished request (method, path, status, duration; headers and
- * body at debug level with secrets masked).                             */
+ * body at debug level, header values only for harmless headers).        */
 void request_log(struct MHD_Connection *c, const char *method,
                  const char *path, const request_ctx *ctx);
-/** True for header names whose values must never be logged. */
-int request_log_is_secret_header(const char *name);
+/** True for header names whose values may be logged (an allow-list). */
+int request_log_header_loggable(const char *name);
 
 #endif

@@ -1,121 +1,91 @@
-/* POST /invocations: parse the body, resolve the session id, run the
- * agent, answer {"invocation_id","session_id","response","stop_reason",
- * "usage","iterations"} or a JSON error with the right status.          */
+/* POST /invocations: parse and validate the body (request.c), start a
+ * runner, and encode its outcome: as one JSON document
+ * {"invocation_id","session_id","response","stop_reason","usage",
+ * "iterations"} (this file) or as Server-Sent Events (sse.c). A client
+ * that hangs up while it waits cancels its invocation.                   */
 #include <stdio.h>
 #include <string.h>
 
 #include "server/internal.h"
-#include "strands/log.h"
-#include "strands/util.h"
+#include "server/runner.h"
 
-#define SESSION_HEADER SERVER_SESSION_HEADER
-#define REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
-#define MAX_ID_LEN 256
-
-/* Picks the session id: body, header, or a new UUID. 0 when invalid. */
-static int resolve_session(const json_t *body, struct MHD_Connection *c,
-                           char *out, size_t outsz, char *why, size_t whysz)
-{
-    json_t *sid = json_object_get(body, "session_id");
-    const char *v = NULL;
-    if (sid && !json_is_null(sid)) {
-        if (!json_is_string(sid)) {
-            snprintf(why, whysz, "'session_id' must be a string");
-            return 0;
-        }
-        v = json_string_value(sid);
-    } else {
-        v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SESSION_HEADER);
-    }
-    if (!v || !*v) {
-        strands_uuid4(out);
-        return 1;
-    }
-    size_t n = strlen(v);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (ch < 0x20 || ch == 0x7f) n = MAX_ID_LEN + 1;
-    }
-    if (n > MAX_ID_LEN || n >= outsz) {
-        snprintf(why, whysz, "session id must be 1..%d printable characters",
-                 MAX_ID_LEN);
-        return 0;
-    }
-    memcpy(out, v, n + 1);
-    return 1;
-}
-
-
-
+/* How long a request waits for an abandoned invocation of its session
+ * (whose client went away) to notice and give the session back. */
+#define ABANDONED_WAIT_MS 5000
 
 /* SSE when the body says "stream": true, or, when it has no "stream"
  * field, when the Accept header lists text/event-stream. */
-static int wants_stream(const json_t *body, struct MHD_Connection *c)
+static int wants_stream(const handler_ctx *h, int stream)
 {
-    json_t *v = json_object_get(body, "stream");
-    if (v) return json_is_true(v);
-    const char *accept =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    if (stream >= 0) return stream;
+    const char *accept = server_header(h, "Accept");
     return accept && strstr(accept, "text/event-stream") != NULL;
 }
 
-enum MHD_Result invocations_handle(strands_server *s, struct MHD_Connection *c,
-                                   request_ctx *ctx)
+/* The JSON encoder: waits for the runner's outcome. */
+static enum MHD_Result encode_json(handler_ctx *h, runner *r)
 {
-    json_error_t jerr;
-    json_t *body = json_loadb(strands_buf_str(&ctx->body), ctx->body.len, 0,
-                              &jerr);
-    char why[256];
-    if (!body) {
-        snprintf(why, sizeof why, "Invalid JSON: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
-        return server_send_error(c, ctx, 400, "InvalidJSON", why);
+    request_ctx *ctx = h->req;
+    if (runner_wait_end(r, -1, h->fd) == RUNNER_HANGUP) {
+        runner_cancel(r);
+        ctx->runner = r; /* released (joined) when the request completes */
+        return MHD_NO;
     }
-    json_t *prompt = request_prompt_blocks(body, why, sizeof why);
-    if (!prompt || !resolve_session(body, c, ctx->session_id,
-                                    sizeof ctx->session_id, why,
-                                    sizeof why)) {
-        json_decref(prompt);
-        json_decref(body);
-        return server_send_error(c, ctx, 400, "ValidationError", why);
-    }
-    int stream = wants_stream(body, c);
-    json_decref(body);
-    if (stream) return sse_handle(s, c, ctx, prompt);
+    /* Released once the answer is on the wire: until then the invocation
+     * counts as in flight, so a graceful shutdown never cuts it off. */
+    ctx->runner = r;
+    const runner_outcome *o = runner_get_outcome(r);
+    if (o->status != STRANDS_OK)
+        return server_send_agent_error(h->conn, ctx, &o->error);
+    json_t *doc = server_result_json(ctx->request_id, ctx->session_id,
+                                     &o->result);
+    return server_send_json(h->conn, ctx, 200, doc, SERVER_SESSION_HEADER,
+                            ctx->session_id, NULL);
+}
 
-    invocation_metrics metrics;
-    strands_invocation_trace *trace = server_trace_begin(s, c, ctx);
-    strands_event_sink sinks[] = {invocation_metrics_sink(&metrics, 0),
-                                  strands_trace_sink(trace)};
-    strands_invocation inv = {
-        .session_id = ctx->session_id,
-        .invocation_id = ctx->request_id,
-        .prompt = prompt,
-        .sinks = sinks,
-        .n_sinks = sizeof sinks / sizeof sinks[0],
-        .cancelled = &s->cancel,
-    };
-    strands_agent_result result;
-    strands_error err;
-    strands_status st = strands_agent_invoke(s->cfg.agent, &inv, &result,
-                                             &err);
-    strands_trace_end(trace);
-    json_decref(prompt);
-    if (st != STRANDS_OK) {
-        strands_log(st == STRANDS_E_BUSY ? STRANDS_LOG_WARN : STRANDS_LOG_ERROR,
-                    "strands.agent", ctx->request_id, ctx->session_id, NULL,
-                    "Invocation failed: %s: %s", server_error_type(&err),
-                    err.message);
-        return server_send_agent_error(c, ctx, &err);
+enum MHD_Result invocations_handle(handler_ctx *h)
+{
+    request_ctx *ctx = h->req;
+    char why[256];
+    request_parsed p;
+    request_verdict v = request_parse(
+        strands_buf_str(&ctx->body), ctx->body.len,
+        server_header(h, SERVER_SESSION_HEADER), &p, why, sizeof why);
+    switch (v) {
+    case REQUEST_OK:
+        break;
+    case REQUEST_BAD_JSON:
+        return server_send_error(h->conn, ctx, 400, "InvalidJSON", why);
+    case REQUEST_NOMEM:
+        return server_send_error(h->conn, ctx, 500, "InternalError",
+                                 "out of memory");
+    default:
+        return server_send_error(h->conn, ctx, 400, "ValidationError", why);
     }
-    strands_log(STRANDS_LOG_INFO, "strands.agent", ctx->request_id,
-                ctx->session_id, NULL,
-                "Invocation completed successfully: stop_reason=%s "
-                "iterations=%d tokens=%lld",
-                strands_stop_reason_name(result.stop_reason), result.iterations,
-                (long long)result.usage.total_tokens);
-    json_t *doc = server_result_json(ctx->request_id, ctx->session_id, &result);
-    strands_agent_result_cleanup(&result);
-    return server_send_json(c, ctx, 200, doc, SESSION_HEADER, ctx->session_id,
-                            NULL);
+    memcpy(ctx->session_id, p.session_id, sizeof ctx->session_id);
+    int stream = wants_stream(h, p.stream);
+
+    /* A retry right after a dropped stream: let the abandoned invocation
+     * give the session back instead of answering 409. */
+    runner_set_wait_abandoned(h->runners, ctx->session_id, ABANDONED_WAIT_MS);
+    runner_request rq = {
+        .session_id = ctx->session_id,
+        .request_id = ctx->request_id,
+        .prompt = p.prompt,
+        .stream = stream,
+        .traceparent = server_header(h, "traceparent"),
+        .xray = server_header(h, "X-Amzn-Trace-Id"),
+    };
+    strands_error err;
+    strands_error_clear(&err);
+    runner *r = runner_start(h->runners, &rq, &err);
+    request_parsed_cleanup(&p);
+    if (!r)
+        return server_send_error(h->conn, ctx,
+                                 err.status == STRANDS_E_NOMEM ? 500 : 503,
+                                 err.status == STRANDS_E_NOMEM
+                                     ? "InternalError"
+                                     : server_error_type(&err),
+                                 err.message);
+    return stream ? sse_handle(h, r) : encode_json(h, r);
 }

@@ -28,21 +28,20 @@ void ping_state_set(ping_state *p, const char *status)
     pthread_mutex_unlock(&p->lock);
 }
 
-enum MHD_Result ping_handle(strands_server *s, struct MHD_Connection *c,
-                            request_ctx *ctx)
+enum MHD_Result ping_handle(handler_ctx *h)
 {
     char body[96];
-    pthread_mutex_lock(&s->ping.lock);
+    pthread_mutex_lock(&h->ping->lock);
     int n = snprintf(body, sizeof body,
                      "{\"status\":\"%s\",\"time_of_last_update\":%lld}",
-                     s->ping.status, (long long)s->ping.last_update);
-    pthread_mutex_unlock(&s->ping.lock);
+                     h->ping->status, (long long)h->ping->last_update);
+    pthread_mutex_unlock(&h->ping->lock);
     struct MHD_Response *r = MHD_create_response_from_buffer(
         (size_t)n, body, MHD_RESPMEM_MUST_COPY);
     if (!r) return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    enum MHD_Result ret = MHD_queue_response(h->conn, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
-    ctx->status = 200;
+    h->req->status = 200;
     return ret;
 }

@@ -1,17 +1,120 @@
-/* Validation of the /invocations body's "prompt": a non-empty string, or
- * a non-empty array of Converse content blocks (text, image, document...).
- * Pure JSON; no HTTP. */
+/* Parsing and validation of an /invocations request, with no HTTP in it
+ * (so unit tests, allocation-failure sweeps and the fuzzer call it
+ * directly): the JSON body, "prompt" as a string or Converse content
+ * blocks (text, image, document... with their required fields), the
+ * "stream" flag, the session id and the client's request id. Every
+ * failure leaves a reason in `why`; an allocation failure is told apart
+ * from bad input.                                                        */
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "server/internal.h"
+#include "strands/util.h"
 
 static const char *const block_kinds[] = {
     "text", "image", "document", "video", "audio", "cachePoint",
     "guardContent", "reasoningContent", "citationsContent", "searchResult",
     NULL};
 
-/* Checks one prompt content block: an object with exactly one known key. */
+static const char *const image_formats[] = {"png", "jpeg", "gif", "webp",
+                                            NULL};
+static const char *const document_formats[] = {
+    "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md", NULL};
+
+static int in_list(const char *v, const char *const *list)
+{
+    for (; v && *list; list++)
+        if (!strcmp(*list, v)) return 1;
+    return 0;
+}
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(" \t\r\n\f\v", s[i]) || !s[i]) return 0;
+    return 1;
+}
+
+int request_base64_valid(const char *s, size_t len)
+{
+    if (!s || !len) return 0;
+    EVP_ENCODE_CTX *c = EVP_ENCODE_CTX_new();
+    if (!c) return -1;
+    EVP_DecodeInit(c);
+    /* Decoded in pieces into a small buffer: nothing as big as the input
+     * is allocated. 1024 input bytes give at most 768 (+ 48 carried). */
+    unsigned char out[1024];
+    int outl = 0, ok = 1, any = 0;
+    for (size_t off = 0; ok && off < len; off += 1024) {
+        int n = (int)(len - off < 1024 ? len - off : 1024);
+        if (EVP_DecodeUpdate(c, out, &outl, (const unsigned char *)s + off,
+                             n) < 0)
+            ok = 0;
+        any |= outl > 0;
+    }
+    if (ok && EVP_DecodeFinal(c, out, &outl) < 0) ok = 0;
+    any |= ok && outl > 0;
+    EVP_ENCODE_CTX_free(c);
+    return ok && any;
+}
+
+/* Checks {"source": {"bytes": "<base64>"}}; 1 ok, 0 bad (why), -1 OOM. */
+static int valid_source(const json_t *v, const char *key, size_t i,
+                        char *why, size_t whysz)
+{
+    json_t *bytes = json_object_get(json_object_get(v, "source"), "bytes");
+    if (!json_is_string(bytes)) {
+        snprintf(why, whysz, "prompt[%zu].%s.source.bytes must be a "
+                             "base64 string", i, key);
+        return 0;
+    }
+    int ok = request_base64_valid(json_string_value(bytes),
+                                  json_string_length(bytes));
+    if (ok < 0) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    if (!ok)
+        snprintf(why, whysz, "prompt[%zu].%s.source.bytes is not valid "
+                             "base64", i, key);
+    return ok;
+}
+
+/* Image and document blocks: the fields Bedrock would otherwise reject
+ * after a model call. 1 ok, 0 bad (why), -1 OOM.                         */
+static int valid_media(const json_t *v, const char *key, size_t i, char *why,
+                       size_t whysz)
+{
+    if (!json_is_object(v)) {
+        snprintf(why, whysz, "prompt[%zu].%s must be an object", i, key);
+        return 0;
+    }
+    const char *format = json_string_value(json_object_get(v, "format"));
+    int image = !strcmp(key, "image");
+    if (!in_list(format, image ? image_formats : document_formats)) {
+        snprintf(why, whysz, "prompt[%zu].%s.format must be one of %s", i,
+                 key, image ? "png, jpeg, gif, webp"
+                            : "pdf, csv, doc, docx, xls, xlsx, html, txt, "
+                              "md");
+        return 0;
+    }
+    if (!image) {
+        json_t *name = json_object_get(v, "name");
+        if (!json_is_string(name) ||
+            blank(json_string_value(name), json_string_length(name))) {
+            snprintf(why, whysz, "prompt[%zu].document.name must be a "
+                                 "non-empty string", i);
+            return 0;
+        }
+    }
+    return valid_source(v, key, i, why, whysz);
+}
+
+/* Checks one prompt content block: an object with exactly one known key
+ * and, for text, image and document, the fields they need.
+ * 1 ok, 0 bad (why), -1 OOM.                                             */
 static int valid_block(const json_t *b, char *why, size_t whysz, size_t i)
 {
     if (!json_is_object(b) || json_object_size(b) != 1) {
@@ -20,37 +123,48 @@ static int valid_block(const json_t *b, char *why, size_t whysz, size_t i)
         return 0;
     }
     const char *key = json_object_iter_key(json_object_iter((json_t *)b));
-    for (const char *const *k = block_kinds; *k; k++) {
-        if (strcmp(*k, key)) continue;
-        json_t *v = json_object_get(b, key);
-        if (!strcmp(key, "text") &&
-            (!json_is_string(v) || !json_string_length(v))) {
-            snprintf(why, whysz, "prompt[%zu].text must be a non-empty "
-                                 "string", i);
+    if (!in_list(key, block_kinds)) {
+        snprintf(why, whysz, "prompt[%zu]: unsupported content block "
+                             "'%.40s'", i, key);
+        return 0;
+    }
+    json_t *v = json_object_get(b, key);
+    if (!strcmp(key, "text")) {
+        if (!json_is_string(v) ||
+            blank(json_string_value(v), json_string_length(v))) {
+            snprintf(why, whysz, "prompt[%zu].text must be a non-empty, "
+                                 "non-blank string", i);
             return 0;
         }
         return 1;
     }
-    snprintf(why, whysz, "prompt[%zu]: unsupported content block '%.40s'", i,
-             key);
-    return 0;
+    if (!strcmp(key, "image") || !strcmp(key, "document"))
+        return valid_media(v, key, i, why, whysz);
+    return 1;
 }
 
-/* Turns the body's "prompt" into a content-block array (new reference), or
- * NULL with the reason in why. */
-json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz)
+/* request_prompt_blocks, telling an allocation failure (*nomem) apart. */
+static json_t *prompt_blocks(const json_t *body, char *why, size_t whysz,
+                             int *nomem)
 {
+    *nomem = 0;
+    if (whysz) why[0] = '\0';
     json_t *p = json_is_object(body) ? json_object_get(body, "prompt") : NULL;
     if (!p) {
         snprintf(why, whysz, "missing required field 'prompt'");
         return NULL;
     }
     if (json_is_string(p)) {
-        if (!json_string_length(p)) {
-            snprintf(why, whysz, "'prompt' must not be empty");
+        if (blank(json_string_value(p), json_string_length(p))) {
+            snprintf(why, whysz, "'prompt' must not be empty or blank");
             return NULL;
         }
-        return json_pack("[{s:O}]", "text", p);
+        json_t *blocks = json_pack("[{s:O}]", "text", p);
+        if (!blocks) {
+            *nomem = 1;
+            snprintf(why, whysz, "out of memory");
+        }
+        return blocks;
     }
     if (!json_is_array(p) || !json_array_size(p)) {
         snprintf(why, whysz, "'prompt' must be a string or a non-empty array "
@@ -60,8 +174,130 @@ json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz)
     size_t i;
     json_t *b;
     json_array_foreach(p, i, b) {
-        if (!valid_block(b, why, whysz, i)) return NULL;
+        int ok = valid_block(b, why, whysz, i);
+        if (ok <= 0) {
+            *nomem = ok < 0;
+            return NULL;
+        }
     }
     return json_incref(p);
 }
 
+int request_session_id(const char *v, char *out, size_t outsz, char *why,
+                       size_t whysz)
+{
+    /* strnlen: never reads past the terminator, nor past 257 bytes. */
+    size_t n = v ? strnlen(v, SERVER_SESSION_ID_MAX + 1) : 0;
+    int ok = n >= 1 && n <= SERVER_SESSION_ID_MAX && n < outsz;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch < 0x20 || ch == 0x7f) ok = 0;
+    }
+    if (!ok) {
+        snprintf(why, whysz, "session id must be 1..%d characters without "
+                             "control characters", SERVER_SESSION_ID_MAX);
+        return 0;
+    }
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 1;
+}
+
+int request_id_pick(const char *v, char *out, size_t outsz)
+{
+    size_t n = v ? strnlen(v, SERVER_REQUEST_ID_MAX + 1) : 0;
+    int ok = n >= 1 && n <= SERVER_REQUEST_ID_MAX && n < outsz;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch < 0x20 || ch >= 0x7f) ok = 0;
+    }
+    if (ok) {
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return 1;
+    }
+    char id[37];
+    strands_uuid4(id);
+    snprintf(out, outsz, "%s", id);
+    return 0;
+}
+
+json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz)
+{
+    int nomem;
+    return prompt_blocks(body, why, whysz, &nomem);
+}
+
+void request_parsed_cleanup(request_parsed *p)
+{
+    json_decref(p->prompt);
+    p->prompt = NULL;
+}
+
+request_verdict request_parse(const char *body, size_t len,
+                              const char *header_session,
+                              request_parsed *out, char *why, size_t whysz)
+{
+    memset(out, 0, sizeof *out);
+    if (whysz) why[0] = '\0';
+    json_error_t jerr;
+    json_t *doc = json_loadb(body ? body : "", len, 0, &jerr);
+    if (!doc) {
+        /* jansson reports most allocation failures inside the parser as
+         * syntax errors (answered 400 with its message, still well
+         * formed); one before parsing began leaves the error empty. */
+        if (json_error_code(&jerr) == json_error_out_of_memory ||
+            !jerr.text[0]) {
+            snprintf(why, whysz, "out of memory");
+            return REQUEST_NOMEM;
+        }
+        snprintf(why, whysz, "Invalid JSON: %s (line %d, column %d)",
+                 jerr.text, jerr.line, jerr.column);
+        return REQUEST_BAD_JSON;
+    }
+    request_verdict v = REQUEST_INVALID;
+    int nomem = 0;
+    json_t *prompt = prompt_blocks(doc, why, whysz, &nomem);
+    if (!prompt) {
+        v = nomem ? REQUEST_NOMEM : REQUEST_INVALID;
+        goto out;
+    }
+    json_t *stream = json_object_get(doc, "stream");
+    if (stream && !json_is_boolean(stream)) {
+        snprintf(why, whysz, "'stream' must be a boolean");
+        goto out;
+    }
+    out->stream = stream ? json_is_true(stream) : -1;
+    json_t *sid = json_object_get(doc, "session_id");
+    const char *sv = header_session;
+    if (sid && !json_is_null(sid)) {
+        if (!json_is_string(sid)) {
+            snprintf(why, whysz, "'session_id' must be a string");
+            goto out;
+        }
+        sv = json_string_value(sid);
+        /* An embedded NUL would cut the id short: refuse it. */
+        if (strlen(sv) != json_string_length(sid)) {
+            snprintf(why, whysz, "session id must not contain NUL");
+            goto out;
+        }
+    }
+    if (!sv || !*sv) {
+        strands_uuid4(out->session_id);
+    } else if (!request_session_id(sv, out->session_id,
+                                   sizeof out->session_id, why, whysz)) {
+        goto out;
+    }
+    out->prompt = prompt;
+    prompt = NULL;
+    v = REQUEST_OK;
+out:
+    json_decref(prompt);
+    json_decref(doc);
+    if (v != REQUEST_OK) {
+        out->session_id[0] = '\0';
+        out->stream = 0;
+        if (whysz && !why[0]) snprintf(why, whysz, "invalid request");
+    }
+    return v;
+}

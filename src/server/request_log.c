@@ -1,6 +1,8 @@
 /* Request-log middleware: one line per finished request with method, path,
- * status and duration; at debug level also the headers (secret values
- * masked) and the body (truncated).                                      */
+ * status and duration; at debug level also the headers and the body
+ * (truncated). Header VALUES are shown only for an allow-list of harmless
+ * headers; every other value (tokens, API keys, cookies, anything custom)
+ * is logged as "***".                                                   */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,14 +13,16 @@
 
 #define BODY_LOG_MAX 1024
 
-static const char *const secret_headers[] = {
-    "authorization", "x-amz-security-token", "cookie", "set-cookie",
-    "workloadaccesstoken", "x-amz-bedrock-agentcore-identity-wat",
-    "proxy-authorization", NULL};
+static const char *const loggable_headers[] = {
+    "host", "user-agent", "accept", "accept-encoding", "content-type",
+    "content-length", "transfer-encoding", "connection", "expect",
+    "traceparent", "tracestate", "x-amzn-trace-id",
+    "x-amzn-bedrock-agentcore-runtime-session-id",
+    "x-amzn-bedrock-agentcore-runtime-request-id", NULL};
 
-int request_log_is_secret_header(const char *name)
+int request_log_header_loggable(const char *name)
 {
-    for (const char *const *h = secret_headers; *h; h++)
+    for (const char *const *h = loggable_headers; name && *h; h++)
         if (!strcasecmp(*h, name)) return 1;
     return 0;
 }
@@ -27,10 +31,12 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
                                   const char *key, const char *value)
 {
     (void)kind;
-    json_object_set_new(cls, key,
-                        json_string(request_log_is_secret_header(key)
-                                        ? "***"
-                                        : (value ? value : "")));
+    if (!key) return MHD_YES;
+    json_t *v = request_log_header_loggable(key)
+                    ? json_string(value ? value : "")
+                    : json_string("***");
+    /* A value that is not UTF-8 cannot be a JSON string: mask it too. */
+    json_object_set_new(cls, key, v ? v : json_string("***"));
     return MHD_YES;
 }
 

@@ -5,10 +5,30 @@
 
 #include "server/internal.h"
 
+char *server_json_text(const json_t *doc, size_t *len)
+{
+    *len = 0;
+    if (!doc) return NULL;
+    /* json_dumpb into an exact buffer, never json_dumps: when an
+     * allocation fails inside it, jansson 2.14's json_dumps can return a
+     * document with an object key left out instead of NULL. */
+    size_t n = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    char *text = n ? malloc(n + 1) : NULL;
+    if (!text) return NULL;
+    if (json_dumpb(doc, text, n, JSON_COMPACT) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    *len = n;
+    return text;
+}
+
 enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
                                  int status, json_t *doc, ...)
 {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    size_t len = 0;
+    char *text = server_json_text(doc, &len);
     json_decref(doc);
     if (!text) {
         static const char oom[] =
@@ -16,9 +36,10 @@ enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
         text = strdup(oom);
         status = 500;
         if (!text) return MHD_NO;
+        len = strlen(text);
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(
-        strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
@@ -90,16 +111,4 @@ json_t *server_result_json(const char *invocation_id, const char *session_id,
         (json_int_t)r->usage.input_tokens, "output_tokens",
         (json_int_t)r->usage.output_tokens, "total_tokens",
         (json_int_t)r->usage.total_tokens, "iterations", r->iterations);
-}
-
-strands_invocation_trace *server_trace_begin(strands_server *s,
-                                             struct MHD_Connection *c,
-                                             const request_ctx *ctx)
-{
-    if (!s->cfg.tracer) return NULL;
-    return strands_trace_begin(
-        s->cfg.tracer,
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent"),
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amzn-Trace-Id"),
-        ctx->session_id, NULL, s->cfg.model_id);
 }

@@ -1,7 +1,10 @@
 /* The HTTP server (the only libmicrohttpd user): a thread per connection,
  * so a long invocation blocks only its own connection and /ping stays
- * fast; routing, body collection with a cap, draining and shutdown.     */
-#include <malloc.h>
+ * fast. Owns the request life cycle: ids, refusing ambiguous framing
+ * (Content-Length with Transfer-Encoding), body collection under a
+ * per-request cap and a server-wide budget, handing the request to the
+ * routing table (routes.c), the request log, draining and shutdown (which
+ * joins every invocation through the runner set).                      */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,97 +13,86 @@
 #include <netinet/in.h>
 
 #include "server/internal.h"
+#include "server/runner.h"
 #include "strands/clock.h"
 #include "strands/log.h"
 #include "strands/util.h"
 
-#define REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
-
-void server_begin_invocation(strands_server *s)
-{
-    pthread_mutex_lock(&s->idle_lock);
-    s->in_flight++;
-    pthread_mutex_unlock(&s->idle_lock);
-}
-
-/* When the last invocation ends, hand freed heap memory back to the OS
- * (at most once a second), so RSS falls back after a burst of load. */
-void server_end_invocation(strands_server *s)
-{
-    pthread_mutex_lock(&s->idle_lock);
-    int idle = --s->in_flight == 0;
-    int64_t now = strands_clock_mono_ms();
-    int trim = idle && now - s->last_trim_ms >= 1000;
-    if (trim) s->last_trim_ms = now;
-    pthread_cond_broadcast(&s->idle_cond);
-    pthread_mutex_unlock(&s->idle_lock);
-    if (trim) malloc_trim(0);
-}
+/* Default budget for request bodies held at once (all connections). */
+#define DEFAULT_INFLIGHT_BODY_BYTES ((size_t)256 << 20)
 
 static request_ctx *new_ctx(strands_server *s, struct MHD_Connection *c,
-                           const char *url, const char *method)
+                            const char *url, const char *method)
 {
     request_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return NULL;
     snprintf(ctx->method, sizeof ctx->method, "%s", method);
     snprintf(ctx->path, sizeof ctx->path, "%s", url);
     ctx->start_ms = strands_clock_mono_ms();
-    strands_buf_init(&ctx->body, s->cfg.max_body_bytes);
-    const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  REQUEST_HEADER);
-    if (rid && *rid && strlen(rid) < sizeof ctx->request_id)
-        memcpy(ctx->request_id, rid, strlen(rid) + 1);
-    else
-        strands_uuid4(ctx->request_id);
+    strands_buf_init(&ctx->body, s->limits.max_body_bytes);
+    request_id_pick(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                SERVER_REQUEST_HEADER),
+                    ctx->request_id, sizeof ctx->request_id);
     return ctx;
 }
 
-/* Collects one chunk of the body; past the cap the rest is discarded. */
-static void collect(request_ctx *ctx, const char *data, size_t len)
+/* Counts n more body bytes against the server-wide budget; 0 when that
+ * would exceed it. */
+static int reserve_body(strands_server *s, request_ctx *ctx, size_t n)
 {
-    if (ctx->too_large) return;
-    if (strands_buf_append(&ctx->body, data, len) != STRANDS_OK)
-        ctx->too_large = 1;
+    size_t cur = atomic_load(&s->body_bytes);
+    do {
+        if (n > s->limits.max_inflight_body_bytes ||
+            cur > s->limits.max_inflight_body_bytes - n)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&s->body_bytes, &cur, cur + n));
+    ctx->reserved += n;
+    return 1;
 }
 
-static enum MHD_Result route(strands_server *s, struct MHD_Connection *c,
-                             const char *url, const char *method,
-                             request_ctx *ctx)
+/* Frees the body and gives its bytes back to the budget. */
+static void drop_body(strands_server *s, request_ctx *ctx)
 {
-    int is_ping = !strcmp(url, "/ping");
-    int is_inv = !strcmp(url, "/invocations");
-    if (!is_ping && !is_inv)
-        return server_send_error(c, ctx, 404, "NotFound",
-                                 "no such path; use GET /ping or POST "
-                                 "/invocations");
-    if (is_ping && strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return server_send_json(
-            c, ctx, 405,
-            json_pack("{s:s, s:s}", "error", "method not allowed; use GET",
-                      "error_type", "MethodNotAllowed"),
-            "Allow", "GET, HEAD", NULL);
-    if (is_inv && strcmp(method, "POST"))
-        return server_send_json(
-            c, ctx, 405,
-            json_pack("{s:s, s:s}", "error", "method not allowed; use POST",
-                      "error_type", "MethodNotAllowed"),
-            "Allow", "POST", NULL);
-    if (is_ping) return ping_handle(s, c, ctx);
-    if (atomic_load(&s->draining))
-        return server_send_error(c, ctx, 503, "ServiceUnavailable",
-                                 "the runtime is shutting down");
-    if (ctx->too_large) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "request body exceeds the limit of %zu "
-                                  "bytes (MAX_BODY_BYTES)",
-                 s->cfg.max_body_bytes);
-        return server_send_error(c, ctx, 413, "PayloadTooLarge", msg);
+    strands_buf_cleanup(&ctx->body);
+    atomic_fetch_sub(&s->body_bytes, ctx->reserved);
+    ctx->reserved = 0;
+}
+
+/* Collects one chunk of the body; past the cap or the budget the rest is
+ * discarded (and answered 413 or 503 at the end). */
+static void collect(strands_server *s, request_ctx *ctx, const char *data,
+                    size_t len)
+{
+    if (ctx->too_large || ctx->over_budget) return;
+    if (ctx->body.len + len > s->limits.max_body_bytes) {
+        ctx->too_large = 1;
+        drop_body(s, ctx);
+        return;
     }
-    /* Counted until the response has been sent (see on_completed), so a
-     * graceful shutdown never cuts a finished answer off the wire. */
-    server_begin_invocation(s);
-    ctx->in_flight = 1;
-    return invocations_handle(s, c, ctx);
+    if (!reserve_body(s, ctx, len)) {
+        ctx->over_budget = 1;
+        drop_body(s, ctx);
+        return;
+    }
+    if (strands_buf_append(&ctx->body, data, len) != STRANDS_OK) {
+        ctx->too_large = 1; /* OOM: the buffer freed itself */
+        drop_body(s, ctx);
+    }
+}
+
+/* RFC 9112 section 6.1: Content-Length with Transfer-Encoding is how
+ * requests are smuggled past proxies. Refused before any body is read,
+ * and the connection closed, so no byte after it is read as a request. */
+static enum MHD_Result refuse_ambiguous_framing(struct MHD_Connection *c,
+                                                request_ctx *ctx)
+{
+    return server_send_json(
+        c, ctx, 400,
+        json_pack("{s:s, s:s}", "error",
+                  "a request must not carry both Content-Length and "
+                  "Transfer-Encoding",
+                  "error_type", "BadRequest"),
+        "Connection", "close", NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -115,16 +107,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         ctx = new_ctx(s, c, url, method);
         if (!ctx) return MHD_NO;
         *con_cls = ctx;
+        if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_CONTENT_LENGTH) &&
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_TRANSFER_ENCODING))
+            return refuse_ambiguous_framing(c, ctx);
         /* Answer on a later call, once any body has been read: a response
          * queued earlier would cost the connection its keep-alive. */
         return MHD_YES;
     }
+    if (ctx->status) {
+        *upload_size = 0; /* already answered (refused): discard */
+        return MHD_YES;
+    }
     if (*upload_size) {
-        collect(ctx, upload, *upload_size);
+        collect(s, ctx, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    return route(s, c, url, method, ctx);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    handler_ctx h = {.conn = c,
+                     .req = ctx,
+                     .fd = ci ? ci->connect_fd : -1,
+                     .runners = s->runners,
+                     .limits = &s->limits,
+                     .ping = &s->ping};
+    return server_dispatch(&h, method, url, atomic_load(&s->draining));
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -136,9 +145,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !ctx->status)
         ctx->status = 499; /* client went away before a response */
     request_log(c, ctx->method, ctx->path, ctx);
-    if (ctx->in_flight) server_end_invocation(s);
+    runner_release(ctx->runner);
     *con_cls = NULL;
-    strands_buf_cleanup(&ctx->body);
+    drop_body(s, ctx);
     free(ctx);
 }
 
@@ -179,9 +188,24 @@ strands_server *strands_server_start(const strands_server_config *cfg,
         return NULL;
     }
     s->cfg = *cfg;
-    pthread_mutex_init(&s->idle_lock, NULL);
-    pthread_cond_init(&s->idle_cond, NULL);
+    s->limits.max_body_bytes = cfg->max_body_bytes;
+    s->limits.max_inflight_body_bytes = cfg->max_inflight_body_bytes
+                                            ? cfg->max_inflight_body_bytes
+                                            : DEFAULT_INFLIGHT_BODY_BYTES;
+    s->limits.sse_keepalive_s = cfg->sse_keepalive_s > 0
+                                    ? cfg->sse_keepalive_s
+                                    : 15;
     ping_state_init(&s->ping);
+    runner_set_config rc = {.agent = cfg->agent,
+                            .tracer = cfg->tracer,
+                            .model_id = cfg->model_id};
+    s->runners = runner_set_new(&rc);
+    if (!s->runners) {
+        ping_state_cleanup(&s->ping);
+        free(s);
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        return NULL;
+    }
     s->daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
             MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
@@ -222,34 +246,21 @@ void strands_server_quiesce(strands_server *s)
 
 int strands_server_wait_idle(strands_server *s, long timeout_ms)
 {
-    int64_t deadline = strands_clock_mono_ms() + timeout_ms;
-    pthread_mutex_lock(&s->idle_lock);
-    while (s->in_flight > 0) {
-        int64_t left = deadline - strands_clock_mono_ms();
-        if (left <= 0) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        long long ns = ts.tv_nsec + (left < 100 ? left : 100) * 1000000LL;
-        ts.tv_sec += ns / 1000000000LL;
-        ts.tv_nsec = ns % 1000000000LL;
-        pthread_cond_timedwait(&s->idle_cond, &s->idle_lock, &ts);
-    }
-    int n = s->in_flight;
-    pthread_mutex_unlock(&s->idle_lock);
-    return n;
+    return runner_set_wait_idle(s->runners, timeout_ms);
 }
 
 void strands_server_cancel_all(strands_server *s)
 {
-    atomic_store(&s->cancel, 1);
+    runner_set_cancel_all(s->runners);
 }
 
+/* Stopping the daemon completes every connection, which releases (and
+ * joins) every runner; then the set is empty and can go.               */
 void strands_server_stop(strands_server *s)
 {
     if (!s) return;
     if (s->daemon) MHD_stop_daemon(s->daemon);
+    runner_set_free(s->runners);
     ping_state_cleanup(&s->ping);
-    pthread_cond_destroy(&s->idle_cond);
-    pthread_mutex_destroy(&s->idle_lock);
     free(s);
 }

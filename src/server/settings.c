@@ -16,6 +16,11 @@ static const strands_setting rows[] = {
      .def = "104857600", .min = 1, .max = 1LL << 32,
      .offset = OFF(max_body_bytes),
      .help = "largest accepted request body (413 above)"},
+    {.name = "MAX_INFLIGHT_BODY_BYTES", .type = STRANDS_SETTING_SIZE,
+     .def = "268435456", .min = 1, .max = 1LL << 40,
+     .offset = OFF(max_inflight_body_bytes),
+     .help = "request-body bytes held at once over all connections (503 "
+             "ServerBusy above)"},
     {.name = "SSE_KEEPALIVE_SECONDS", .type = STRANDS_SETTING_INT,
      .def = "15", .min = 1, .max = 3600, .offset = OFF(sse_keepalive_s),
      .help = "streaming: send a ': keep-alive' comment after this much "

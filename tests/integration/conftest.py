@@ -36,7 +36,7 @@ def free_port():
 class Runtime:
     """A running strands-runtime process."""
 
-    def __init__(self, env_overrides, fake=None, binary=None):
+    def __init__(self, env_overrides, fake=None, binary=None, stdout=None):
         self.port = free_port()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "PORT": str(self.port), "BIND_ADDRESS": "127.0.0.1",
@@ -62,9 +62,13 @@ class Runtime:
                 env[k] = v
         self.log = tempfile.NamedTemporaryFile(prefix="strands-rt-",
                                                suffix=".log", delete=False)
+        # stdout: where the JSON log lines go (default: the log file, with
+        # stderr); a test may pass e.g. a pipe it does not read.
         self.proc = subprocess.Popen([binary or RUNTIME], env=env,
-                                     stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stdout=self.log if stdout is None
+                                     else stdout,
+                                     stderr=self.log if stdout is not None
+                                     else subprocess.STDOUT)
         self._wait_ready()
 
     def _wait_ready(self):

@@ -1,6 +1,6 @@
 /* Tests of the pure /invocations helpers of the server module:
  * request_prompt_blocks (src/server/request.c) and
- * request_log_is_secret_header (src/server/request_log.c). (They lived in
+ * request_log_header_loggable (src/server/request_log.c). (They lived in
  * the configuration test before the settings moved to src/runtime/.)    */
 #include <jansson.h>
 
@@ -96,25 +96,28 @@ static void test_prompt_rejects(void)
     CHECK_INT(strlen(why), sizeof why - 1);
 }
 
-/* ---- request_log_is_secret_header ------------------------------------ */
+/* ---- request_log_header_loggable ------------------------------------ */
 
-static void test_secret_headers(void)
+/* Header values are logged only for an allow-list; everything else,
+ * credentials and custom headers alike, is masked. */
+static void test_loggable_headers(void)
 {
-    static const char *const secret[] = {
+    static const char *const masked[] = {
         "authorization", "Authorization", "AUTHORIZATION",
         "X-Amz-Security-Token", "x-amz-security-token", "Cookie", "cookie",
         "Set-Cookie", "WorkloadAccessToken", "workloadaccesstoken",
-        "Proxy-Authorization", NULL};
-    for (const char *const *h = secret; *h; h++)
-        if (!request_log_is_secret_header(*h))
-            FAIL_AT("'%s' not treated as secret", *h);
+        "Proxy-Authorization", "X-Api-Key",
+        "X-Amzn-Bedrock-AgentCore-Runtime-Workload-AccessToken",
+        "X-My-Custom-Header", "Hostx", "", NULL};
+    for (const char *const *h = masked; *h; h++)
+        if (request_log_header_loggable(*h))
+            FAIL_AT("'%s' would be logged", *h);
     static const char *const plain[] = {
         "Content-Type", "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
-        "User-Agent", "Host", "authorizations", "Authorization2", "Cookies",
-        "x-amz-security", "", NULL};
+        "User-Agent", "Host", "host", "traceparent", "Accept", NULL};
     for (const char *const *h = plain; *h; h++)
-        if (request_log_is_secret_header(*h))
-            FAIL_AT("'%s' treated as secret", *h);
+        if (!request_log_header_loggable(*h))
+            FAIL_AT("'%s' masked", *h);
 }
 
 int main(void)
@@ -122,6 +125,6 @@ int main(void)
     RUN(test_prompt_string);
     RUN(test_prompt_blocks_array);
     RUN(test_prompt_rejects);
-    RUN(test_secret_headers);
+    RUN(test_loggable_headers);
     return test_report();
 }

@@ -1,0 +1,322 @@
+/* The invocation runner (src/server/runner.c) with a real agent over a
+ * scripted fake model: outcome, streamed events in order, backpressure
+ * (a consumer that does not pop holds the producer at the queue's cap),
+ * cancellation (also of a producer blocked on a full queue), release
+ * joining the thread, hang-up detection on a watched socket, the set's
+ * count, cancel_all, max_runners and waiting for an abandoned session. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/internal.h"
+#include "server/runner.h"
+#include "strands/clock.h"
+#include "strands/strands.h"
+#include "test.h"
+
+/* ---- a fake model that streams n deltas ------------------------------ */
+
+typedef struct slow_model {
+    strands_model base;
+    int deltas;              /* text deltas per call */
+    int delay_ms;            /* pause before each delta */
+    int ignore_cancel_ms;    /* keep going this long after a cancel */
+    atomic_int emitted;      /* deltas handed to the agent so far */
+    atomic_int calls;
+} slow_model;
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static strands_status slow_converse(strands_model *self,
+                                    const strands_model_request *req,
+                                    strands_model_response *out,
+                                    strands_error *err)
+{
+    slow_model *m = (slow_model *)self;
+    memset(out, 0, sizeof *out);
+    atomic_fetch_add(&m->calls, 1);
+    for (int i = 0; i < m->deltas; i++) {
+        if (req->cancelled && atomic_load(req->cancelled)) {
+            if (m->ignore_cancel_ms) sleep_ms(m->ignore_cancel_ms);
+            return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
+                                     "request cancelled");
+        }
+        if (m->delay_ms) sleep_ms(m->delay_ms);
+        char d[16];
+        int n = snprintf(d, sizeof d, "d%d ", i);
+        if (req->on_stream) {
+            strands_model_stream_event ev = {
+                .type = STRANDS_MODEL_STREAM_TEXT, .data = d, .len = (size_t)n};
+            req->on_stream(req->stream_user, &ev);
+        }
+        atomic_fetch_add(&m->emitted, 1);
+    }
+    out->message = json_pack("{s:s, s:[{s:s}]}", "role", "assistant",
+                             "content", "text", "all done");
+    out->stop = STRANDS_STOP_END_TURN;
+    snprintf(out->stop_reason, sizeof out->stop_reason, "end_turn");
+    out->usage = (strands_usage){3, 4, 7};
+    return STRANDS_OK;
+}
+
+static void slow_destroy(strands_model *self)
+{
+    (void)self;
+}
+
+static const strands_model_vtab slow_vtab = {STRANDS_MODEL_VTAB_VERSION,
+                                             "slow", slow_converse,
+                                             slow_destroy};
+
+typedef struct env {
+    slow_model model;
+    strands_session_store *store;
+    strands_agent *agent;
+    runner_set *set;
+} env;
+
+static void env_init(env *e, int deltas, int delay_ms, size_t max_events,
+                     int max_runners)
+{
+    memset(e, 0, sizeof *e);
+    e->model.base.vtab = &slow_vtab;
+    e->model.deltas = deltas;
+    e->model.delay_ms = delay_ms;
+    e->store = strands_memory_store_new(16, 0);
+    strands_agent_config cfg = {.model = &e->model.base,
+                                .sessions = e->store,
+                                .max_tokens = 100,
+                                .max_iterations = 3};
+    e->agent = strands_agent_new(&cfg, NULL);
+    runner_set_config rc = {.agent = e->agent,
+                            .queue_max_events = max_events,
+                            .max_runners = max_runners};
+    e->set = runner_set_new(&rc);
+}
+
+static void env_free(env *e)
+{
+    runner_set_free(e->set);
+    strands_agent_free(e->agent);
+    strands_session_store_free(e->store);
+}
+
+static runner *start(env *e, const char *session, int stream)
+{
+    json_t *prompt = json_pack("[{s:s}]", "text", "go");
+    runner_request rq = {.session_id = session,
+                         .request_id = "req-1",
+                         .prompt = prompt,
+                         .stream = stream};
+    strands_error err;
+    runner *r = runner_start(e->set, &rq, &err);
+    json_decref(prompt);
+    if (!r) FAIL_AT("runner_start: %s", err.message);
+    return r;
+}
+
+static void test_json_outcome(void)
+{
+    env e;
+    env_init(&e, 3, 0, 0, 0);
+    runner *r = start(&e, "s1", 0);
+    CHECK_INT(runner_set_count(e.set), 1);
+    CHECK_INT(runner_wait_end(r, 5000, -1), RUNNER_END);
+    const runner_outcome *o = runner_get_outcome(r);
+    CHECK(o != NULL);
+    CHECK_INT(o->status, STRANDS_OK);
+    CHECK_STR(o->result.text, "all done");
+    CHECK_INT(o->result.iterations, 1);
+    CHECK(o->started);
+    runner_release(r);
+    CHECK_INT(runner_set_count(e.set), 0);
+    env_free(&e);
+}
+
+static void test_stream_events_in_order(void)
+{
+    env e;
+    env_init(&e, 50, 0, 0, 0);
+    runner *r = start(&e, "s1", 1);
+    CHECK_INT(runner_wait_started(r, 5000, -1), RUNNER_STARTED);
+    int got = 0;
+    for (;;) {
+        runner_event *ev = NULL;
+        runner_wait w = runner_next(r, 5000, -1, &ev);
+        if (w == RUNNER_END) break;
+        CHECK_INT(w, RUNNER_EVENT);
+        if (w != RUNNER_EVENT) break;
+        char want[16];
+        snprintf(want, sizeof want, "d%d ", got++);
+        CHECK_INT(ev->type, STRANDS_EVENT_TEXT_DELTA);
+        CHECK_STR(ev->text, want);
+        runner_event_free(ev);
+    }
+    CHECK_INT(got, 50);
+    CHECK_INT(runner_get_outcome(r)->status, STRANDS_OK);
+    runner_release(r);
+    env_free(&e);
+}
+
+/* A consumer that does not pop holds the producer at the cap. */
+static void test_backpressure(void)
+{
+    env e;
+    env_init(&e, 100, 0, 4, 0);
+    runner *r = start(&e, "s1", 1);
+    sleep_ms(300);
+    int emitted = atomic_load(&e.model.emitted);
+    /* 4 queued, one more waiting in the sink (emitted counts after it). */
+    CHECK(emitted <= 5);
+    CHECK(emitted >= 4);
+    CHECK(runner_get_outcome(r) == NULL);
+    int got = 0;
+    runner_event *ev;
+    while (runner_next(r, 5000, -1, &ev) == RUNNER_EVENT) {
+        got++;
+        runner_event_free(ev);
+    }
+    CHECK_INT(got, 100);
+    runner_release(r);
+    env_free(&e);
+}
+
+/* Cancelling a producer blocked on a full queue: it stops, the thread is
+ * joined by release, the outcome is Cancelled. */
+static void test_cancel_blocked_producer(void)
+{
+    env e;
+    env_init(&e, 1000, 0, 2, 0);
+    runner *r = start(&e, "s1", 1);
+    sleep_ms(100);
+    CHECK(atomic_load(&e.model.emitted) < 10);
+    int64_t t0 = strands_clock_mono_ms();
+    runner_cancel(r);
+    CHECK_INT(runner_wait_end(r, 5000, -1), RUNNER_END);
+    CHECK(strands_clock_mono_ms() - t0 < 2000);
+    CHECK_INT(runner_get_outcome(r)->status, STRANDS_E_CANCELLED);
+    runner_release(r);
+    CHECK_INT(runner_set_count(e.set), 0);
+    env_free(&e);
+}
+
+/* Release of a running invocation cancels it and joins its thread. */
+static void test_release_joins(void)
+{
+    env e;
+    env_init(&e, 1000, 5, 0, 0);
+    runner *r = start(&e, "s1", 0);
+    sleep_ms(50);
+    runner_release(r); /* must return only once the thread has ended */
+    int after = atomic_load(&e.model.emitted);
+    sleep_ms(50);
+    CHECK_INT(atomic_load(&e.model.emitted), after);
+    CHECK(after < 1000);
+    CHECK_INT(runner_set_count(e.set), 0);
+    env_free(&e);
+}
+
+static void test_hangup_is_noticed(void)
+{
+    env e;
+    env_init(&e, 1000, 5, 0, 0);
+    int sv[2];
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    runner *r = start(&e, "s1", 0);
+    int64_t t0 = strands_clock_mono_ms();
+    close(sv[1]);
+    CHECK_INT(runner_wait_end(r, 5000, sv[0]), RUNNER_HANGUP);
+    CHECK(strands_clock_mono_ms() - t0 < 500);
+    CHECK(runner_peer_gone(sv[0]));
+    runner_release(r);
+    close(sv[0]);
+    env_free(&e);
+}
+
+static void test_set_cancel_all_and_idle(void)
+{
+    env e;
+    env_init(&e, 100000, 2, 0, 0);
+    runner *a = start(&e, "a", 0);
+    runner *b = start(&e, "b", 1);
+    CHECK_INT(runner_set_count(e.set), 2);
+    CHECK_INT(runner_set_wait_idle(e.set, 50), 2);
+    runner_set_cancel_all(e.set);
+    CHECK_INT(runner_wait_end(a, 5000, -1), RUNNER_END);
+    CHECK_INT(runner_wait_end(b, 5000, -1), RUNNER_END);
+    CHECK_INT(runner_get_outcome(a)->status, STRANDS_E_CANCELLED);
+    /* Runners started after cancel_all start cancelled. */
+    runner *c = start(&e, "c", 0);
+    CHECK_INT(runner_wait_end(c, 5000, -1), RUNNER_END);
+    CHECK(runner_get_outcome(c)->status != STRANDS_OK);
+    runner_release(a);
+    runner_release(b);
+    runner_release(c);
+    CHECK_INT(runner_set_wait_idle(e.set, 1000), 0);
+    env_free(&e);
+}
+
+static void test_max_runners(void)
+{
+    env e;
+    env_init(&e, 100000, 2, 0, 1);
+    runner *a = start(&e, "a", 0);
+    json_t *prompt = json_pack("[{s:s}]", "text", "go");
+    runner_request rq = {.session_id = "b", .request_id = "r",
+                         .prompt = prompt};
+    strands_error err;
+    CHECK(runner_start(e.set, &rq, &err) == NULL);
+    CHECK_INT(err.status, STRANDS_E_UNAVAILABLE);
+    CHECK_STR(err.code, "ServerBusy");
+    json_decref(prompt);
+    runner_release(a);
+    env_free(&e);
+}
+
+/* A cancelled invocation that takes 300 ms to notice still holds its
+ * session; a new request for it waits that out instead of a 409. */
+static void test_wait_abandoned(void)
+{
+    env e;
+    env_init(&e, 100000, 2, 0, 0);
+    e.model.ignore_cancel_ms = 300;
+    CHECK(runner_set_wait_abandoned(e.set, "s1", 10));
+    runner *r = start(&e, "s1", 1);
+    sleep_ms(20);
+    CHECK(runner_set_wait_abandoned(e.set, "s1", 10)); /* not cancelled */
+    runner_cancel(r);
+    int64_t t0 = strands_clock_mono_ms();
+    CHECK(!runner_set_wait_abandoned(e.set, "s1", 50));
+    CHECK(runner_set_wait_abandoned(e.set, "s1", 5000));
+    int64_t waited = strands_clock_mono_ms() - t0;
+    CHECK(waited >= 200 && waited < 2000);
+    /* The session is free now: a new invocation on it succeeds. */
+    e.model.ignore_cancel_ms = 0;
+    e.model.deltas = 1;
+    runner *again = start(&e, "s1", 0);
+    CHECK_INT(runner_wait_end(again, 5000, -1), RUNNER_END);
+    CHECK_INT(runner_get_outcome(again)->status, STRANDS_OK);
+    runner_release(again);
+    runner_release(r);
+    env_free(&e);
+}
+
+int main(void)
+{
+    RUN(test_json_outcome);
+    RUN(test_stream_events_in_order);
+    RUN(test_backpressure);
+    RUN(test_cancel_blocked_producer);
+    RUN(test_release_joins);
+    RUN(test_hangup_is_noticed);
+    RUN(test_set_cancel_all_and_idle);
+    RUN(test_max_runners);
+    RUN(test_wait_abandoned);
+    return test_report();
+}
