@@ -26,13 +26,13 @@ static es_header hdr(const char *name, const char *value, size_t len)
     return h;
 }
 
-static void put(strands_buf *b, const es_header *h, size_t n,
+static void put(dynbuf *b, const es_header *h, size_t n,
                 const uint8_t *payload, size_t len, int cut)
 {
     uint8_t *enc = NULL;
     size_t enc_len = 0;
     if (es_encode(h, n, payload, len, &enc, &enc_len) != STRANDS_OK) return;
-    if (strands_buf_append(b, enc, cut ? enc_len / 2 : enc_len) != STRANDS_OK)
+    if (dynbuf_append(b, enc, cut ? enc_len / 2 : enc_len) != STRANDS_OK)
         abort();
     free(enc);
 }
@@ -46,7 +46,7 @@ static void put(strands_buf *b, const es_header *h, size_t n,
  *                ":error-message" = the rest
  *   N            a frame without :message-type
  *   C            the first half of a contentBlockDelta frame (truncation) */
-static void put_record(strands_buf *b, uint8_t kind, const uint8_t *p,
+static void put_record(dynbuf *b, uint8_t kind, const uint8_t *p,
                        size_t len)
 {
     static const char *const names[] = {
@@ -89,7 +89,7 @@ static void put_record(strands_buf *b, uint8_t kind, const uint8_t *p,
     }
 }
 
-static void build_records(strands_buf *b, const uint8_t *in, size_t len)
+static void build_records(dynbuf *b, const uint8_t *in, size_t len)
 {
     while (len > 0) {
         const uint8_t *nl = memchr(in, '\n', len);
@@ -110,8 +110,8 @@ typedef struct outcome {
     char stop[48];
     strands_usage usage;
     int64_t latency;
-    strands_buf text;       /* text deltas, concatenated */
-    strands_buf tools;      /* dumps of the on_tool_use arguments */
+    dynbuf text;       /* text deltas, concatenated */
+    dynbuf tools;      /* dumps of the on_tool_use arguments */
     size_t n_tools;
     int sent;
 } outcome;
@@ -120,7 +120,7 @@ static void on_text(void *user, const char *text, size_t len)
 {
     outcome *o = user;
     if (len == 0) abort();           /* empty deltas are not reported */
-    if (strands_buf_append(&o->text, text, len) != STRANDS_OK) abort();
+    if (dynbuf_append(&o->text, text, len) != STRANDS_OK) abort();
 }
 
 static void on_tool_use(void *user, const json_t *tool_use)
@@ -131,8 +131,8 @@ static void on_tool_use(void *user, const json_t *tool_use)
         !json_is_object(json_object_get(tool_use, "input")))
         abort();
     char *d = json_dumps(tool_use, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!d || strands_buf_puts(&o->tools, d) != STRANDS_OK ||
-        strands_buf_puts(&o->tools, "\n") != STRANDS_OK)
+    if (!d || dynbuf_puts(&o->tools, d) != STRANDS_OK ||
+        dynbuf_puts(&o->tools, "\n") != STRANDS_OK)
         abort();
     free(d);
     o->n_tools++;
@@ -165,8 +165,8 @@ static void run(const uint8_t *in, size_t len, size_t first, size_t step,
                 int tiny, outcome *o)
 {
     memset(o, 0, sizeof *o);
-    strands_buf_init(&o->text, SIZE_MAX / 2);
-    strands_buf_init(&o->tools, SIZE_MAX / 2);
+    dynbuf_init(&o->text, SIZE_MAX / 2);
+    dynbuf_init(&o->tools, SIZE_MAX / 2);
     cs_callbacks cb = {on_text, on_tool_use, o, NULL};
     cs_assembler *a = cs_assembler_new(&cb);
     if (!a) abort();
@@ -205,8 +205,8 @@ static void run(const uint8_t *in, size_t len, size_t first, size_t step,
 static void outcome_cleanup(outcome *o)
 {
     free(o->message);
-    strands_buf_cleanup(&o->text);
-    strands_buf_cleanup(&o->tools);
+    dynbuf_cleanup(&o->text);
+    dynbuf_cleanup(&o->tools);
 }
 
 static int err_eq(const strands_error *x, const strands_error *y)
@@ -228,9 +228,9 @@ static void same(const outcome *x, const outcome *y)
         x->usage.total_tokens != y->usage.total_tokens ||
         x->latency != y->latency || x->sent != y->sent ||
         x->text.len != y->text.len || x->n_tools != y->n_tools ||
-        memcmp(strands_buf_str(&x->text), strands_buf_str(&y->text),
+        memcmp(dynbuf_str(&x->text), dynbuf_str(&y->text),
                x->text.len) != 0 ||
-        strcmp(strands_buf_str(&x->tools), strands_buf_str(&y->tools)) != 0)
+        strcmp(dynbuf_str(&x->tools), dynbuf_str(&y->tools)) != 0)
         abort();
 }
 
@@ -238,8 +238,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2) return 0;
     int raw = data[1] & 1, tiny = (data[1] & 2) != 0;
-    strands_buf body;
-    strands_buf_init(&body, 64u * 1024 * 1024);
+    dynbuf body;
+    dynbuf_init(&body, 64u * 1024 * 1024);
     const uint8_t *in = data + 2;
     size_t len = size - 2;
     if (!raw) {
@@ -259,6 +259,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         outcome_cleanup(&bytes);
     }
     outcome_cleanup(&whole);
-    strands_buf_cleanup(&body);
+    dynbuf_cleanup(&body);
     return 0;
 }

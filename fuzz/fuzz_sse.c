@@ -14,11 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int on_event(void *user, const net_sse_event *ev)
 {
-    strands_buf *t = user;
+    dynbuf *t = user;
     if (ev->data[ev->data_len] != '\0' || !ev->type[0]) abort();
-    if (strands_buf_printf(t, "%s|%s|%ld|%zu:", ev->type, ev->id,
+    if (dynbuf_printf(t, "%s|%s|%ld|%zu:", ev->type, ev->id,
                            ev->retry_ms, ev->data_len) != STRANDS_OK ||
-        strands_buf_append(t, ev->data, ev->data_len) != STRANDS_OK)
+        dynbuf_append(t, ev->data, ev->data_len) != STRANDS_OK)
         abort();
     return 0;
 }
@@ -26,9 +26,9 @@ static int on_event(void *user, const net_sse_event *ev)
 /* Decodes in chunks of `step` (0: two chunks split at `at`). */
 static strands_status run(const uint8_t *p, size_t n, size_t step,
                           size_t at, size_t max_line, size_t max_event,
-                          strands_buf *t)
+                          dynbuf *t)
 {
-    strands_buf_init(t, 64u << 20);
+    dynbuf_init(t, 64u << 20);
     net_sse_decoder *d = net_sse_decoder_new(max_line, max_event, on_event,
                                              t);
     if (!d) abort();
@@ -47,14 +47,14 @@ static strands_status run(const uint8_t *p, size_t n, size_t step,
     return st;
 }
 
-static int same(const strands_buf *a, const strands_buf *b)
+static int same(const dynbuf *a, const dynbuf *b)
 {
     return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    strands_buf whole, split, bytes;
+    dynbuf whole, split, bytes;
     strands_status a = run(data, size, size ? size : 1, 0, 0, 0, &whole);
     size_t at = size ? (size_t)data[0] * 7919u % (size + 1) : 0;
     strands_status b = run(data, size, 0, at, 0, 0, &split);
@@ -62,12 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size <= 4096) {
         strands_status c = run(data, size, 1, 0, 0, 0, &bytes);
         if (a != c || !same(&whole, &bytes)) abort();
-        strands_buf_cleanup(&bytes);
+        dynbuf_cleanup(&bytes);
     }
-    strands_buf_cleanup(&whole);
-    strands_buf_cleanup(&split);
+    dynbuf_cleanup(&whole);
+    dynbuf_cleanup(&split);
     strands_status small = run(data, size, 3, 0, 8, 16, &whole);
     if (small != STRANDS_OK && small != STRANDS_E_TOO_LARGE) abort();
-    strands_buf_cleanup(&whole);
+    dynbuf_cleanup(&whole);
     return 0;
 }

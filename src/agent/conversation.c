@@ -149,20 +149,20 @@ strands_status conversation_sanitize_assistant(json_t *message, int truncated)
 
 char *conversation_text(const json_t *message)
 {
-    strands_buf b;
-    strands_buf_init(&b, (size_t)1 << 30);
+    dynbuf b;
+    dynbuf_init(&b, (size_t)1 << 30);
     size_t i;
     json_t *block;
     int first = 1;
     json_array_foreach(json_object_get(message, "content"), i, block) {
         const char *t = json_string_value(json_object_get(block, "text"));
         if (!t) continue;
-        if ((!first && strands_buf_puts(&b, "\n") != STRANDS_OK) ||
-            strands_buf_puts(&b, t) != STRANDS_OK)
+        if ((!first && dynbuf_puts(&b, "\n") != STRANDS_OK) ||
+            dynbuf_puts(&b, t) != STRANDS_OK)
             return NULL;
         first = 0;
     }
-    return strands_buf_take(&b, NULL);
+    return dynbuf_take(&b, NULL);
 }
 
 /* Checks that `next` answers every toolUse of `msg` exactly once and holds

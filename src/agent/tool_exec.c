@@ -40,19 +40,19 @@ static json_t *error_content(const char *text)
 
 /* Appends at most `room` bytes of the text a content block contributes
  * when truncated: a text block's text, else the block as compact JSON. */
-static strands_status block_text(strands_buf *b, const json_t *block,
+static strands_status block_text(dynbuf *b, const json_t *block,
                                  size_t room)
 {
     const json_t *t = json_object_get(block, "text");
     if (json_is_string(t)) {
         size_t n = json_string_length(t);
-        return strands_buf_append(b, json_string_value(t),
+        return dynbuf_append(b, json_string_value(t),
                                   n < room ? n : room);
     }
     char *s = json_dumps(block, JSON_COMPACT);
     if (!s) return STRANDS_E_NOMEM;
     size_t n = strlen(s);
-    strands_status st = strands_buf_append(b, s, n < room ? n : room);
+    strands_status st = dynbuf_append(b, s, n < room ? n : room);
     free(s);
     return st;
 }
@@ -68,14 +68,14 @@ json_t *agent_truncate_result(json_t *content, size_t max)
     size_t keep = max > (size_t)mlen ? max - (size_t)mlen : 0;
     /* Gather just enough text (the cap bounds the buffer), cut it at a
      * UTF-8 character boundary, add the marker.                        */
-    strands_buf b;
-    strands_buf_init(&b, keep + 1);
+    dynbuf b;
+    dynbuf_init(&b, keep + 1);
     size_t i;
     json_t *block;
     json_array_foreach(content, i, block) {
         if (b.len >= keep) break;
         if (block_text(&b, block, keep - b.len) != STRANDS_OK) {
-            strands_buf_cleanup(&b);
+            dynbuf_cleanup(&b);
             return NULL;
         }
     }
@@ -90,14 +90,14 @@ json_t *agent_truncate_result(json_t *content, size_t max)
         size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
         if (cut - (back - 1) < need) cut = back - 1;
     }
-    strands_buf out;
-    strands_buf_init(&out, max + sizeof marker);
+    dynbuf out;
+    dynbuf_init(&out, max + sizeof marker);
     json_t *text = NULL;
-    if (strands_buf_append(&out, b.data ? b.data : "", cut) == STRANDS_OK &&
-        strands_buf_append(&out, marker, (size_t)mlen) == STRANDS_OK)
+    if (dynbuf_append(&out, b.data ? b.data : "", cut) == STRANDS_OK &&
+        dynbuf_append(&out, marker, (size_t)mlen) == STRANDS_OK)
         text = json_stringn(out.data, out.len);
-    strands_buf_cleanup(&b);
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&b);
+    dynbuf_cleanup(&out);
     return text ? json_pack("[{s:o}]", "text", text) : NULL;
 }
 

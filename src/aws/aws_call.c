@@ -156,7 +156,7 @@ strands_status aws_error_from_response(const http_response *resp,
 {
     char code[STRANDS_ERROR_CODE_MAX] = "";
     const char *message = NULL;
-    json_t *body = json_loadb(strands_buf_str(&resp->body), resp->body.len,
+    json_t *body = json_loadb(dynbuf_str(&resp->body), resp->body.len,
                               0, NULL);
     if (resp->error_type[0]) sanitize_code(resp->error_type, code, sizeof code);
     if (json_is_object(body)) {

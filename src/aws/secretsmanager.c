@@ -32,7 +32,7 @@ static strands_status sm_once(void *user, long *http_status,
         http_response_cleanup(&resp);
         return STRANDS_E_UPSTREAM;
     }
-    json_t *doc = json_loadb(strands_buf_str(&resp.body), resp.body.len, 0,
+    json_t *doc = json_loadb(dynbuf_str(&resp.body), resp.body.len, 0,
                              NULL);
     explicit_bzero(resp.body.data, resp.body.len);
     http_response_cleanup(&resp);

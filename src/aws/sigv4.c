@@ -1,6 +1,6 @@
 /* AWS SigV4 header signing (see sigv4.h): canonical URI, query and headers,
  * the string to sign, the derived signing key and the Authorization value.
- * Owns no state; every string is built in a capped strands_buf and handed
+ * Owns no state; every string is built in a capped dynbuf and handed
  * to the caller through sigv4_result.                                     */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,14 +49,14 @@ static int escape_at(const char *s, size_t len, size_t i)
     return (hi < 0 || lo < 0) ? -1 : hi * 16 + lo;
 }
 
-static strands_status put_escape(strands_buf *b, unsigned char c)
+static strands_status put_escape(dynbuf *b, unsigned char c)
 {
     char esc[3] = { '%', HEX_UPPER[c >> 4], HEX_UPPER[c & 15] };
-    return strands_buf_append(b, esc, 3);
+    return dynbuf_append(b, esc, 3);
 }
 
 /* Appends s URI-encoded; keep_slash leaves '/' as is (path segments). */
-static strands_status put_encoded(strands_buf *b, const char *s, size_t len,
+static strands_status put_encoded(dynbuf *b, const char *s, size_t len,
                                   int keep_slash)
 {
     size_t i = 0;
@@ -65,7 +65,7 @@ static strands_status put_encoded(strands_buf *b, const char *s, size_t len,
         while (run < len && (is_unreserved((unsigned char)s[run]) ||
                              (keep_slash && s[run] == '/')))
             run++;
-        strands_status st = strands_buf_append(b, s + i, run - i);
+        strands_status st = dynbuf_append(b, s + i, run - i);
         if (st != STRANDS_OK) return st;
         if (run == len) break;
         st = put_escape(b, (unsigned char)s[run]);
@@ -78,7 +78,7 @@ static strands_status put_encoded(strands_buf *b, const char *s, size_t len,
 /* Appends s percent-decoded then URI-encoded (each "%XX" counts as its byte;
  * a '%' without two hex digits is a literal '%'). keep_slash as above, for
  * literal slashes only: a decoded "%2F" stays encoded.                    */
-static strands_status put_reencoded(strands_buf *b, const char *s, size_t len,
+static strands_status put_reencoded(dynbuf *b, const char *s, size_t len,
                                     int keep_slash)
 {
     for (size_t i = 0; i < len; i++) {
@@ -87,11 +87,11 @@ static strands_status put_reencoded(strands_buf *b, const char *s, size_t len,
         if (c >= 0) {
             i += 2;
             st = is_unreserved((unsigned char)c)
-                     ? strands_buf_append(b, &(char){ (char)c }, 1)
+                     ? dynbuf_append(b, &(char){ (char)c }, 1)
                      : put_escape(b, (unsigned char)c);
         } else if (is_unreserved((unsigned char)s[i]) ||
                    (keep_slash && s[i] == '/')) {
-            st = strands_buf_append(b, s + i, 1);
+            st = dynbuf_append(b, s + i, 1);
         } else {
             st = put_escape(b, (unsigned char)s[i]);
         }
@@ -102,10 +102,10 @@ static strands_status put_reencoded(strands_buf *b, const char *s, size_t len,
 
 char *sigv4_uri_encode(const char *s, size_t len)
 {
-    strands_buf b;
-    strands_buf_init(&b, SIZE_MAX / 4);
+    dynbuf b;
+    dynbuf_init(&b, SIZE_MAX / 4);
     if (put_encoded(&b, s, len, 0) != STRANDS_OK) return NULL;
-    return strands_buf_take(&b, NULL);
+    return dynbuf_take(&b, NULL);
 }
 
 void sigv4_hex_sha256(const void *data, size_t len, char out[65])
@@ -170,10 +170,10 @@ static strands_status normalize_path(const char *path, size_t len,
     return STRANDS_OK;
 }
 
-static strands_status put_canonical_uri(strands_buf *b, const char *path,
+static strands_status put_canonical_uri(dynbuf *b, const char *path,
                                         const sigv4_params *p)
 {
-    if (!path || !*path) return strands_buf_puts(b, "/");
+    if (!path || !*path) return dynbuf_puts(b, "/");
     char *norm = NULL;
     size_t len = strlen(path);
     if (p->normalize_path) {
@@ -184,7 +184,7 @@ static strands_status put_canonical_uri(strands_buf *b, const char *path,
     }
     strands_status st;
     if (len == 0)
-        st = strands_buf_puts(b, "/");
+        st = dynbuf_puts(b, "/");
     else if (p->double_encode_path)
         st = put_encoded(b, path, len, 1);
     else
@@ -210,15 +210,15 @@ static strands_status encode_param(const char *s, size_t len, qparam *q)
 {
     const char *eq = memchr(s, '=', len);
     size_t nlen = eq ? (size_t)(eq - s) : len;
-    strands_buf b;
-    strands_buf_init(&b, SIGV4_MAX_CANONICAL);
+    dynbuf b;
+    dynbuf_init(&b, SIGV4_MAX_CANONICAL);
     strands_status st = put_reencoded(&b, s, nlen, 0);
     size_t name_len = b.len;
-    if (st == STRANDS_OK) st = strands_buf_append(&b, "", 1);
+    if (st == STRANDS_OK) st = dynbuf_append(&b, "", 1);
     if (st == STRANDS_OK && eq)
         st = put_reencoded(&b, eq + 1, len - nlen - 1, 0);
     if (st != STRANDS_OK) return st;
-    char *block = strands_buf_take(&b, NULL);
+    char *block = dynbuf_take(&b, NULL);
     if (!block) return STRANDS_E_NOMEM;
     q->name = block;
     q->value = block + name_len + 1;
@@ -227,7 +227,7 @@ static strands_status encode_param(const char *s, size_t len, qparam *q)
 
 /* Canonical query: each parameter decoded and re-encoded, sorted by name
  * then value, joined "name=value" with '&'. Empty pieces ("a&&b") vanish. */
-static strands_status put_canonical_query(strands_buf *b, const char *query)
+static strands_status put_canonical_query(dynbuf *b, const char *query)
 {
     if (!query || !*query) return STRANDS_OK;
     size_t len = strlen(query), n_max = 1, n = 0;
@@ -243,7 +243,7 @@ static strands_status put_canonical_query(strands_buf *b, const char *query)
     }
     if (st == STRANDS_OK) qsort(qs, n, sizeof *qs, qparam_cmp);
     for (size_t i = 0; i < n && st == STRANDS_OK; i++)
-        st = strands_buf_printf(b, "%s%s=%s", i ? "&" : "", qs[i].name,
+        st = dynbuf_printf(b, "%s%s=%s", i ? "&" : "", qs[i].name,
                                 qs[i].value);
     for (size_t i = 0; i < n; i++) free(qs[i].name);
     free(qs);
@@ -399,8 +399,8 @@ static int hentry_cmp(const void *a, const void *b)
 }
 
 /* Appends "name:v1,v2\n" per distinct name to canon and "a;b" to signed_. */
-static strands_status put_headers(const hset *hs, strands_buf *canon,
-                                  strands_buf *signed_)
+static strands_status put_headers(const hset *hs, dynbuf *canon,
+                                  dynbuf *signed_)
 {
     strands_status st = STRANDS_OK;
     for (size_t i = 0; i < hs->n && st == STRANDS_OK; i++) {
@@ -408,14 +408,14 @@ static strands_status put_headers(const hset *hs, strands_buf *canon,
         int first = i == 0 || strcmp(e->name, hs->e[i - 1].name) != 0;
         int last = i + 1 == hs->n || strcmp(e->name, hs->e[i + 1].name) != 0;
         if (first) {
-            st = strands_buf_printf(canon, "%s:%s", e->name, e->value);
+            st = dynbuf_printf(canon, "%s:%s", e->name, e->value);
             if (st == STRANDS_OK)
-                st = strands_buf_printf(signed_, "%s%s", i ? ";" : "",
+                st = dynbuf_printf(signed_, "%s%s", i ? ";" : "",
                                         e->name);
         } else {
-            st = strands_buf_printf(canon, ",%s", e->value);
+            st = dynbuf_printf(canon, ",%s", e->value);
         }
-        if (st == STRANDS_OK && last) st = strands_buf_puts(canon, "\n");
+        if (st == STRANDS_OK && last) st = dynbuf_puts(canon, "\n");
     }
     return st;
 }
@@ -559,17 +559,17 @@ static strands_status prepare_headers(hset *hs, const sigv4_request *req,
 static strands_status build_canonical(const sigv4_request *req,
                                       const sigv4_params *p, const hset *hs,
                                       const char *payload_hash,
-                                      strands_buf *canon,
-                                      strands_buf *signed_)
+                                      dynbuf *canon,
+                                      dynbuf *signed_)
 {
-    strands_status st = strands_buf_printf(canon, "%s\n", req->method);
+    strands_status st = dynbuf_printf(canon, "%s\n", req->method);
     if (st == STRANDS_OK) st = put_canonical_uri(canon, req->path, p);
-    if (st == STRANDS_OK) st = strands_buf_puts(canon, "\n");
+    if (st == STRANDS_OK) st = dynbuf_puts(canon, "\n");
     if (st == STRANDS_OK) st = put_canonical_query(canon, req->query);
-    if (st == STRANDS_OK) st = strands_buf_puts(canon, "\n");
+    if (st == STRANDS_OK) st = dynbuf_puts(canon, "\n");
     if (st == STRANDS_OK) st = put_headers(hs, canon, signed_);
     if (st == STRANDS_OK)
-        st = strands_buf_printf(canon, "\n%s\n%s", strands_buf_str(signed_),
+        st = dynbuf_printf(canon, "\n%s\n%s", dynbuf_str(signed_),
                                 payload_hash);
     return st;
 }
@@ -597,11 +597,11 @@ strands_status sigv4_sign(const sigv4_request *req, const sigv4_params *p,
 
     hset hs;
     memset(&hs, 0, sizeof hs);
-    strands_buf canon, signed_, sts, auth;
-    strands_buf_init(&canon, SIGV4_MAX_CANONICAL);
-    strands_buf_init(&signed_, SIGV4_MAX_CANONICAL);
-    strands_buf_init(&sts, SIGV4_MAX_CANONICAL);
-    strands_buf_init(&auth, SIGV4_MAX_CANONICAL);
+    dynbuf canon, signed_, sts, auth;
+    dynbuf_init(&canon, SIGV4_MAX_CANONICAL);
+    dynbuf_init(&signed_, SIGV4_MAX_CANONICAL);
+    dynbuf_init(&sts, SIGV4_MAX_CANONICAL);
+    dynbuf_init(&auth, SIGV4_MAX_CANONICAL);
 
     st = hset_collect(&hs, req, p, err);
     if (st == STRANDS_OK) st = prepare_headers(&hs, req, p, out, err);
@@ -613,32 +613,32 @@ strands_status sigv4_sign(const sigv4_request *req, const sigv4_params *p,
     date8[8] = '\0';
     if (st == STRANDS_OK) {
         sigv4_hex_sha256(canon.data, canon.len, creq_hash);
-        st = strands_buf_printf(&sts, ALGORITHM "\n%s\n%s/%s/%s/aws4_request"
+        st = dynbuf_printf(&sts, ALGORITHM "\n%s\n%s/%s/%s/aws4_request"
                                 "\n%s", out->amz_date, date8, p->region,
                                 p->service, creq_hash);
     }
     if (st == STRANDS_OK)
-        st = compute_signature(p, date8, strands_buf_str(&sts),
+        st = compute_signature(p, date8, dynbuf_str(&sts),
                                out->signature);
     if (st == STRANDS_OK)
-        st = strands_buf_printf(&auth, ALGORITHM " Credential=%s/%s/%s/%s/"
+        st = dynbuf_printf(&auth, ALGORITHM " Credential=%s/%s/%s/%s/"
                                 "aws4_request, SignedHeaders=%s, "
                                 "Signature=%s", p->access_key_id, date8,
                                 p->region, p->service,
-                                strands_buf_str(&signed_), out->signature);
+                                dynbuf_str(&signed_), out->signature);
     if (st == STRANDS_OK) {
-        out->canonical_request = strands_buf_take(&canon, NULL);
-        out->string_to_sign = strands_buf_take(&sts, NULL);
-        out->authorization = strands_buf_take(&auth, NULL);
+        out->canonical_request = dynbuf_take(&canon, NULL);
+        out->string_to_sign = dynbuf_take(&sts, NULL);
+        out->authorization = dynbuf_take(&auth, NULL);
         if (!out->canonical_request || !out->string_to_sign ||
             !out->authorization)
             st = STRANDS_E_NOMEM;
     }
     hset_cleanup(&hs);
-    strands_buf_cleanup(&canon);
-    strands_buf_cleanup(&signed_);
-    strands_buf_cleanup(&sts);
-    strands_buf_cleanup(&auth);
+    dynbuf_cleanup(&canon);
+    dynbuf_cleanup(&signed_);
+    dynbuf_cleanup(&sts);
+    dynbuf_cleanup(&auth);
     if (st != STRANDS_OK) {
         sigv4_result_cleanup(out);
         return fail_status(st, err);

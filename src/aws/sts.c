@@ -29,32 +29,32 @@ static int unreserved(unsigned char c)
            c == '~';
 }
 
-static strands_status form_encode(strands_buf *b, const char *s)
+static strands_status form_encode(dynbuf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
-        strands_status st = unreserved(c) ? strands_buf_append(b, s, 1)
-                                          : strands_buf_append(b, enc, 3);
+        strands_status st = unreserved(c) ? dynbuf_append(b, s, 1)
+                                          : dynbuf_append(b, enc, 3);
         if (st != STRANDS_OK) return st;
     }
     return STRANDS_OK;
 }
 
-strands_status sts_form_add(strands_buf *b, const char *name,
+strands_status sts_form_add(dynbuf *b, const char *name,
                             const char *value)
 {
     strands_status st = STRANDS_OK;
-    if (b->len) st = strands_buf_append(b, "&", 1);
+    if (b->len) st = dynbuf_append(b, "&", 1);
     if (st == STRANDS_OK) st = form_encode(b, name);
-    if (st == STRANDS_OK) st = strands_buf_append(b, "=", 1);
+    if (st == STRANDS_OK) st = dynbuf_append(b, "=", 1);
     if (st == STRANDS_OK) st = form_encode(b, value ? value : "");
     return st;
 }
 
 strands_status sts_build_body(const char *action, const sts_request *rq,
-                              strands_buf *b)
+                              dynbuf *b)
 {
     int web = !strcmp(action, "AssumeRoleWithWebIdentity");
     if (!rq->role_arn || !*rq->role_arn || !rq->session_name ||
@@ -581,7 +581,7 @@ typedef struct sts_call {
     aws_endpoint endpoint;
     char url[sizeof ((aws_endpoint *)0)->base + 300];
     const char *region;
-    strands_buf body;
+    dynbuf body;
     strands_credentials *out;
 } sts_call;
 
@@ -591,7 +591,7 @@ static strands_status attempt(void *user, long *http_status,
     sts_call *c = user;
     http_response resp;
     memset(&resp, 0, sizeof resp);
-    strands_buf_init(&resp.body, STS_MAX_RESPONSE);
+    dynbuf_init(&resp.body, STS_MAX_RESPONSE);
     strands_status st;
     const char *ctype = "Content-Type: " STS_CONTENT_TYPE;
     if (c->rq->web_identity_token) {
@@ -630,7 +630,7 @@ static strands_status attempt(void *user, long *http_status,
         }
         *http_status = resp.status;
         st = parse_response(c->action, c->rq->role_arn, resp.status,
-                            strands_buf_str(&resp.body), resp.body.len,
+                            dynbuf_str(&resp.body), resp.body.len,
                             secrets, 3, c->out, err);
         /* botocore retries STS's IDPCommunicationError (the identity
          * provider was unreachable); the shared policy does not know it. */
@@ -658,7 +658,7 @@ static strands_status sts_send(const aws_cred_env *env, const char *action,
     c->out = out;
     c->region = env && env->region && *env->region ? env->region
                                                    : "us-east-1";
-    strands_buf_init(&c->body, STS_BODY_MAX);
+    dynbuf_init(&c->body, STS_BODY_MAX);
     aws_retry_policy policy;
     strands_status st = aws_retry_policy_init(
         &policy, aws_env_get(env, "AWS_RETRY_MODE"),
@@ -699,7 +699,7 @@ static strands_status sts_send(const aws_cred_env *env, const char *action,
     if (st == STRANDS_OK) st = aws_retry_run(&policy, attempt, c, NULL, err);
     http_client_free(own);
     if (c->body.data) explicit_bzero(c->body.data, c->body.len);
-    strands_buf_cleanup(&c->body);
+    dynbuf_cleanup(&c->body);
     free(c);
     if (st != STRANDS_OK) strands_credentials_wipe(out);
     return st;

@@ -58,14 +58,14 @@ strands_status sts_read_token_file(const char *path, char **out,
 
 /** Appends "&name=value" ("name=value" when b is empty) with name and value
  * percent-encoded (unreserved A-Z a-z 0-9 - . _ ~ kept, space as %20).  */
-strands_status sts_form_add(strands_buf *b, const char *name,
+strands_status sts_form_add(dynbuf *b, const char *name,
                             const char *value);
 
 /** The request body for action "AssumeRole" or
  * "AssumeRoleWithWebIdentity". b must be empty. E_INVALID when a required
  * field is missing, E_TOO_LARGE/E_NOMEM from the buffer.                */
 strands_status sts_build_body(const char *action, const sts_request *rq,
-                              strands_buf *b);
+                              dynbuf *b);
 
 /* One element to extract: path of local names from the root, e.g.
  * "AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId". Text is

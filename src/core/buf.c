@@ -6,7 +6,7 @@
 
 #include "core/buf.h"
 
-void strands_buf_init(strands_buf *b, size_t max)
+void dynbuf_init(dynbuf *b, size_t max)
 {
     b->data = NULL;
     b->len = 0;
@@ -14,7 +14,7 @@ void strands_buf_init(strands_buf *b, size_t max)
     b->max = max;
 }
 
-void strands_buf_cleanup(strands_buf *b)
+void dynbuf_cleanup(dynbuf *b)
 {
     free(b->data);
     b->data = NULL;
@@ -22,10 +22,10 @@ void strands_buf_cleanup(strands_buf *b)
     b->cap = 0;
 }
 
-static strands_status reserve(strands_buf *b, size_t extra)
+static strands_status reserve(dynbuf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra) {
-        strands_buf_cleanup(b);
+        dynbuf_cleanup(b);
         return STRANDS_E_TOO_LARGE;
     }
     size_t need = b->len + extra + 1;
@@ -34,7 +34,7 @@ static strands_status reserve(strands_buf *b, size_t extra)
     while (cap < need) cap *= 2;
     char *p = realloc(b->data, cap);
     if (!p) {
-        strands_buf_cleanup(b);
+        dynbuf_cleanup(b);
         return STRANDS_E_NOMEM;
     }
     b->data = p;
@@ -42,7 +42,7 @@ static strands_status reserve(strands_buf *b, size_t extra)
     return STRANDS_OK;
 }
 
-strands_status strands_buf_append(strands_buf *b, const void *p, size_t len)
+strands_status dynbuf_append(dynbuf *b, const void *p, size_t len)
 {
     strands_status st = reserve(b, len);
     if (st != STRANDS_OK) return st;
@@ -52,12 +52,12 @@ strands_status strands_buf_append(strands_buf *b, const void *p, size_t len)
     return STRANDS_OK;
 }
 
-strands_status strands_buf_puts(strands_buf *b, const char *s)
+strands_status dynbuf_puts(dynbuf *b, const char *s)
 {
-    return strands_buf_append(b, s, strlen(s));
+    return dynbuf_append(b, s, strlen(s));
 }
 
-strands_status strands_buf_printf(strands_buf *b, const char *fmt, ...)
+strands_status dynbuf_printf(dynbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -73,7 +73,7 @@ strands_status strands_buf_printf(strands_buf *b, const char *fmt, ...)
     return STRANDS_OK;
 }
 
-char *strands_buf_take(strands_buf *b, size_t *len_out)
+char *dynbuf_take(dynbuf *b, size_t *len_out)
 {
     char *p = b->data;
     size_t len = b->len;
@@ -85,7 +85,7 @@ char *strands_buf_take(strands_buf *b, size_t *len_out)
     return p;
 }
 
-const char *strands_buf_str(const strands_buf *b)
+const char *dynbuf_str(const dynbuf *b)
 {
     return b->data ? b->data : "";
 }

@@ -124,7 +124,7 @@ static strands_status attempt(void *user, long *http_status,
         if (resp.status == 200 && streaming)
             st = finish_stream(bc, err);
         else if (resp.status == 200)
-            st = converse_parse_response(strands_buf_str(&resp.body),
+            st = converse_parse_response(dynbuf_str(&resp.body),
                                          resp.body.len, bc->out, err);
         else
             st = aws_error_from_response(&resp, "Bedrock", err);

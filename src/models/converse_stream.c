@@ -23,9 +23,9 @@ typedef struct cs_block {
     int64_t index;
     cs_kind kind;
     int stopped;
-    strands_buf text;       /* text, tool input JSON text or reasoning text */
-    strands_buf signature;  /* reasoning signature */
-    strands_buf redacted;   /* decoded redactedContent bytes */
+    dynbuf text;       /* text, tool input JSON text or reasoning text */
+    dynbuf signature;  /* reasoning signature */
+    dynbuf redacted;   /* decoded redactedContent bytes */
     char *tool_id, *tool_name;
     json_t *final;          /* the finished content block; NULL if dropped */
 } cs_block;
@@ -64,9 +64,9 @@ cs_assembler *cs_assembler_new(const cs_callbacks *cb)
 
 static void block_release(cs_block *b)
 {
-    strands_buf_cleanup(&b->text);
-    strands_buf_cleanup(&b->signature);
-    strands_buf_cleanup(&b->redacted);
+    dynbuf_cleanup(&b->text);
+    dynbuf_cleanup(&b->signature);
+    dynbuf_cleanup(&b->redacted);
     free(b->tool_id);
     free(b->tool_name);
     b->tool_id = b->tool_name = NULL;
@@ -135,13 +135,13 @@ static strands_status charge(cs_assembler *a, size_t n)
 }
 
 /* Charges and appends; the buffers' own cap is the whole budget. */
-static strands_status append(cs_assembler *a, strands_buf *b, const void *p,
+static strands_status append(cs_assembler *a, dynbuf *b, const void *p,
                              size_t n)
 {
     strands_status st = charge(a, n);
     if (st != STRANDS_OK) return st;
-    if (!b->max) strands_buf_init(b, a->max_bytes);
-    if (strands_buf_append(b, p, n) != STRANDS_OK)
+    if (!b->max) dynbuf_init(b, a->max_bytes);
+    if (dynbuf_append(b, p, n) != STRANDS_OK)
         return fail(a, STRANDS_E_NOMEM, NULL, "out of memory");
     return STRANDS_OK;
 }
@@ -162,7 +162,7 @@ static char *dup_charged(cs_assembler *a, const char *s, size_t n)
 /* ---- base64 (redactedContent) ------------------------------------------- */
 
 /* Decodes standard base64 (padding optional) and appends the bytes. */
-static strands_status b64_append(cs_assembler *a, strands_buf *out,
+static strands_status b64_append(cs_assembler *a, dynbuf *out,
                                  const char *s, size_t n)
 {
     uint8_t *bytes = NULL;
@@ -229,7 +229,7 @@ static const char *kind_name(cs_kind k)
 
 /* The parsed tool input: a JSON object, or {} when the text is empty, not
  * JSON or not an object (e.g. cut off by max_tokens).                   */
-static json_t *tool_input(const strands_buf *text)
+static json_t *tool_input(const dynbuf *text)
 {
     json_t *v = NULL;
     if (text->len)
@@ -253,7 +253,7 @@ static json_t *final_reasoning(cs_block *b)
     if (b->text.len || b->signature.len) {
         json_t *rt = json_object();
         if (!rt ||
-            json_object_set_new(rt, "text", json_stringn(strands_buf_str(
+            json_object_set_new(rt, "text", json_stringn(dynbuf_str(
                                                      &b->text),
                                                  b->text.len)) ||
             (b->signature.len &&
@@ -392,7 +392,7 @@ static cs_block *delta_block(cs_assembler *a, int64_t index, cs_kind kind)
 /* Appends the string member `key` of obj (when present) to buf, then
  * reports it as a stream event of `type` (the base64 text as received
  * for redacted content).                                                */
-static strands_status append_member(cs_assembler *a, strands_buf *buf,
+static strands_status append_member(cs_assembler *a, dynbuf *buf,
                                     const json_t *obj, const char *key,
                                     int base64, const cs_block *b,
                                     strands_model_stream_type type)

@@ -103,7 +103,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
         }
         return len;
     }
-    if (strands_buf_append(&x->resp->body, p, len) != STRANDS_OK) {
+    if (dynbuf_append(&x->resp->body, p, len) != STRANDS_OK) {
         x->too_large = 1;
         return 0;
     }
@@ -253,7 +253,7 @@ strands_status http_client_send(http_client *c, const http_request *req,
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
-    strands_buf_init(&resp->body,
+    dynbuf_init(&resp->body,
                      req->max_response ? req->max_response : 64u << 20);
     /* curl adds Expect and Accept unless told not to; they are not part
      * of the signature, so keep the wire minimal and predictable. Every
@@ -316,5 +316,5 @@ strands_status http_client_send(http_client *c, const http_request *req,
 
 void http_response_cleanup(http_response *r)
 {
-    strands_buf_cleanup(&r->body);
+    dynbuf_cleanup(&r->body);
 }

@@ -50,7 +50,7 @@ typedef struct http_request {
 /* A response; owned by the caller, freed with http_response_cleanup. */
 typedef struct http_response {
     long status;
-    strands_buf body;
+    dynbuf body;
     char error_type[128];  /* x-amzn-ErrorType header, "" when absent */
     char request_id[128];  /* x-amzn-RequestId (or fallbacks) */
     char content_type[128];

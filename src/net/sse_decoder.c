@@ -10,10 +10,10 @@ struct net_sse_decoder {
     net_sse_event_fn *fn;
     void *user;
     size_t max_line, max_event;
-    strands_buf line;     /* partial line carried across chunks */
-    strands_buf data;     /* data of the event being built */
-    strands_buf type;     /* its event type ("" = message) */
-    strands_buf id;       /* last event id; persists */
+    dynbuf line;     /* partial line carried across chunks */
+    dynbuf data;     /* data of the event being built */
+    dynbuf type;     /* its event type ("" = message) */
+    dynbuf id;       /* last event id; persists */
     long retry_ms;
     int skip_lf;          /* the previous chunk ended with CR */
     int bom_checked;      /* the stream start has been examined */
@@ -34,10 +34,10 @@ net_sse_decoder *net_sse_decoder_new(size_t max_line, size_t max_event,
     d->user = user;
     d->max_line = max_line ? max_line : NET_SSE_DEFAULT_MAX_LINE;
     d->max_event = max_event ? max_event : NET_SSE_DEFAULT_MAX_EVENT;
-    strands_buf_init(&d->line, d->max_line);
-    strands_buf_init(&d->data, d->max_event);
-    strands_buf_init(&d->type, d->max_event);
-    strands_buf_init(&d->id, d->max_line);
+    dynbuf_init(&d->line, d->max_line);
+    dynbuf_init(&d->data, d->max_event);
+    dynbuf_init(&d->type, d->max_event);
+    dynbuf_init(&d->id, d->max_line);
     d->retry_ms = -1;
     return d;
 }
@@ -45,10 +45,10 @@ net_sse_decoder *net_sse_decoder_new(size_t max_line, size_t max_event,
 void net_sse_decoder_free(net_sse_decoder *d)
 {
     if (!d) return;
-    strands_buf_cleanup(&d->line);
-    strands_buf_cleanup(&d->data);
-    strands_buf_cleanup(&d->type);
-    strands_buf_cleanup(&d->id);
+    dynbuf_cleanup(&d->line);
+    dynbuf_cleanup(&d->data);
+    dynbuf_cleanup(&d->type);
+    dynbuf_cleanup(&d->id);
     free(d);
 }
 
@@ -80,34 +80,34 @@ static strands_status report(net_sse_decoder *d, strands_error *err)
 }
 
 /* The event buffers' combined size, checked against max_event. */
-static strands_status add_to_event(net_sse_decoder *d, strands_buf *b,
+static strands_status add_to_event(net_sse_decoder *d, dynbuf *b,
                                    const char *p, size_t n)
 {
     size_t other = b == &d->data ? d->type.len : d->data.len;
     if (n > d->max_event || b->len + other > d->max_event - n)
         return fail(d, STRANDS_E_TOO_LARGE, "event");
-    strands_status st = strands_buf_append(b, p, n);
+    strands_status st = dynbuf_append(b, p, n);
     return st == STRANDS_OK ? st : fail(d, st, "event");
 }
 
 static strands_status dispatch(net_sse_decoder *d)
 {
     if (d->data.len == 0) {
-        strands_buf_cleanup(&d->type);
+        dynbuf_cleanup(&d->type);
         return STRANDS_OK;
     }
     d->data.len--; /* the "\n" after the last data line */
     d->data.data[d->data.len] = '\0';
     net_sse_event ev = {
-        .type = d->type.len ? strands_buf_str(&d->type) : "message",
-        .data = strands_buf_str(&d->data),
+        .type = d->type.len ? dynbuf_str(&d->type) : "message",
+        .data = dynbuf_str(&d->data),
         .data_len = d->data.len,
-        .id = strands_buf_str(&d->id),
+        .id = dynbuf_str(&d->id),
         .retry_ms = d->retry_ms,
     };
     int stop = d->fn ? d->fn(d->user, &ev) : 0;
-    strands_buf_cleanup(&d->data);
-    strands_buf_cleanup(&d->type);
+    dynbuf_cleanup(&d->data);
+    dynbuf_cleanup(&d->type);
     return stop ? fail(d, STRANDS_E_CANCELLED, "") : STRANDS_OK;
 }
 
@@ -137,13 +137,13 @@ static strands_status process_line(net_sse_decoder *d, const char *p,
     if (field_is(p, flen, "event")) {
         /* A type is handed out as a C string: one holding NUL can't be. */
         if (memchr(v, '\0', vlen)) return STRANDS_OK;
-        strands_buf_cleanup(&d->type);
+        dynbuf_cleanup(&d->type);
         return add_to_event(d, &d->type, v, vlen);
     }
     if (field_is(p, flen, "id")) {
         if (memchr(v, '\0', vlen)) return STRANDS_OK;
-        strands_buf_cleanup(&d->id);
-        strands_status st = strands_buf_append(&d->id, v, vlen);
+        dynbuf_cleanup(&d->id);
+        strands_status st = dynbuf_append(&d->id, v, vlen);
         return st == STRANDS_OK ? st : fail(d, st, "line");
     }
     if (field_is(p, flen, "retry")) {
@@ -173,7 +173,7 @@ static strands_status feed_lines(net_sse_decoder *d, const char *p, size_t n)
         if (d->line.len + len > d->max_line || len > d->max_line)
             return fail(d, STRANDS_E_TOO_LARGE, "line");
         if (i == n) { /* no line end yet: keep the partial line */
-            strands_status st = strands_buf_append(&d->line, p + start, len);
+            strands_status st = dynbuf_append(&d->line, p + start, len);
             return st == STRANDS_OK ? st : fail(d, st, "line");
         }
         /* A line end at p[i]; a CR may be followed by an LF (maybe in
@@ -185,14 +185,14 @@ static strands_status feed_lines(net_sse_decoder *d, const char *p, size_t n)
         i++;
         strands_status st;
         if (d->line.len) {
-            st = strands_buf_append(&d->line, p + start, len);
+            st = dynbuf_append(&d->line, p + start, len);
             if (st != STRANDS_OK) return fail(d, st, "line");
             /* Copy out: process_line may reuse nothing of d->line, but
              * keep the buffer stable while it runs. */
-            strands_buf whole = d->line;
-            strands_buf_init(&d->line, d->max_line);
+            dynbuf whole = d->line;
+            dynbuf_init(&d->line, d->max_line);
             st = process_line(d, whole.data, whole.len);
-            strands_buf_cleanup(&whole);
+            dynbuf_cleanup(&whole);
         } else {
             st = process_line(d, p + start, len);
         }
@@ -226,9 +226,9 @@ strands_status net_sse_feed(net_sse_decoder *d, const void *data, size_t n,
 strands_status net_sse_finish(net_sse_decoder *d, strands_error *err)
 {
     strands_status st = report(d, err);
-    strands_buf_cleanup(&d->line);
-    strands_buf_cleanup(&d->data);
-    strands_buf_cleanup(&d->type);
+    dynbuf_cleanup(&d->line);
+    dynbuf_cleanup(&d->data);
+    dynbuf_cleanup(&d->type);
     d->skip_lf = 0;
     d->bom_checked = 0;
     d->n_bom = 0;
@@ -237,7 +237,7 @@ strands_status net_sse_finish(net_sse_decoder *d, strands_error *err)
 
 const char *net_sse_last_event_id(const net_sse_decoder *d)
 {
-    return strands_buf_str(&d->id);
+    return dynbuf_str(&d->id);
 }
 
 long net_sse_retry_ms(const net_sse_decoder *d)

@@ -56,7 +56,7 @@ typedef struct request_ctx {
     int over_budget;         /* all bodies exceed the budget; discarding */
     size_t reserved;         /* bytes counted in server.body_bytes */
     runner *runner;          /* JSON invocations: released on completion */
-    strands_buf body;
+    dynbuf body;
     char method[16];
     char path[256];
     char request_id[SERVER_REQUEST_ID_MAX + 1];

@@ -49,7 +49,7 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     char why[256];
     request_parsed p;
     request_verdict v = request_parse(
-        strands_buf_str(&ctx->body), ctx->body.len,
+        dynbuf_str(&ctx->body), ctx->body.len,
         server_header(h, SERVER_SESSION_HEADER), &p, why, sizeof why);
     switch (v) {
     case REQUEST_OK:

@@ -29,7 +29,7 @@ static request_ctx *new_ctx(strands_server *s, struct MHD_Connection *c,
     snprintf(ctx->method, sizeof ctx->method, "%s", method);
     snprintf(ctx->path, sizeof ctx->path, "%s", url);
     ctx->start_ms = strands_clock_mono_ms();
-    strands_buf_init(&ctx->body, s->limits.max_body_bytes);
+    dynbuf_init(&ctx->body, s->limits.max_body_bytes);
     request_id_pick(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                 SERVER_REQUEST_HEADER),
                     ctx->request_id, sizeof ctx->request_id);
@@ -53,7 +53,7 @@ static int reserve_body(strands_server *s, request_ctx *ctx, size_t n)
 /* Frees the body and gives its bytes back to the budget. */
 static void drop_body(strands_server *s, request_ctx *ctx)
 {
-    strands_buf_cleanup(&ctx->body);
+    dynbuf_cleanup(&ctx->body);
     atomic_fetch_sub(&s->body_bytes, ctx->reserved);
     ctx->reserved = 0;
 }
@@ -74,7 +74,7 @@ static void collect(strands_server *s, request_ctx *ctx, const char *data,
         drop_body(s, ctx);
         return;
     }
-    if (strands_buf_append(&ctx->body, data, len) != STRANDS_OK) {
+    if (dynbuf_append(&ctx->body, data, len) != STRANDS_OK) {
         ctx->too_large = 1; /* OOM: the buffer freed itself */
         drop_body(s, ctx);
     }

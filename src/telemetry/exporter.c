@@ -101,8 +101,8 @@ static int build_headers(tel_exporter *e)
 static void send_batch(tel_exporter *e, tel_span *const *spans, size_t n,
                        long timeout_ms)
 {
-    strands_buf body;
-    strands_buf_init(&body, MAX_REQUEST);
+    dynbuf body;
+    dynbuf_init(&body, MAX_REQUEST);
     strands_status st = e->cfg.protocol == TEL_PROTO_JSON
                             ? tel_encode_json(&e->meta, spans, n, &body)
                             : tel_encode_protobuf(&e->meta, spans, n, &body);
@@ -128,7 +128,7 @@ static void send_batch(tel_exporter *e, tel_span *const *spans, size_t n,
             http_response_cleanup(&resp);
         }
     }
-    strands_buf_cleanup(&body);
+    dynbuf_cleanup(&body);
     atomic_fetch_add(ok ? &e->exported : &e->failed, (uint64_t)n);
 }
 

@@ -172,12 +172,12 @@ typedef struct tel_export_meta {
  * ScopeSpans, the n spans) in protobuf wire format to out.             */
 strands_status tel_encode_protobuf(const tel_export_meta *meta,
                                    tel_span *const *spans, size_t n,
-                                   strands_buf *out);
+                                   dynbuf *out);
 /** The same request in OTLP/JSON (hex ids, integer enums, 64-bit
  * integers as decimal strings).                                        */
 strands_status tel_encode_json(const tel_export_meta *meta,
                                tel_span *const *spans, size_t n,
-                               strands_buf *out);
+                               dynbuf *out);
 
 /* ---- Export queue and thread (exporter.c) -------------------------------- */
 

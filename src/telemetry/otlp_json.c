@@ -146,13 +146,13 @@ static json_t *request_json(const tel_export_meta *meta,
 
 strands_status tel_encode_json(const tel_export_meta *meta,
                                tel_span *const *spans, size_t n,
-                               strands_buf *out)
+                               dynbuf *out)
 {
     json_t *req = request_json(meta, spans, n);
     char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!text) return STRANDS_E_NOMEM;
-    strands_status st = strands_buf_puts(out, text);
+    strands_status st = dynbuf_puts(out, text);
     free(text);
     return st;
 }

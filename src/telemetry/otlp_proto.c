@@ -205,7 +205,7 @@ static void span(pb *w, unsigned field, const tel_span *s)
 
 strands_status tel_encode_protobuf(const tel_export_meta *meta,
                                    tel_span *const *spans, size_t n,
-                                   strands_buf *out)
+                                   dynbuf *out)
 {
     pb w = {0};
     begin(&w, 1);                 /* ExportTraceServiceRequest.resource_spans */
@@ -222,7 +222,7 @@ strands_status tel_encode_protobuf(const tel_export_meta *meta,
     end(&w);
     end(&w);
     strands_status st = w.oom ? STRANDS_E_NOMEM
-                              : strands_buf_append(out, w.d, w.len);
+                              : dynbuf_append(out, w.d, w.len);
     free(w.d);
     return st;
 }

@@ -19,8 +19,8 @@ static strands_status chain_resolve(strands_credentials_provider *self,
                                     strands_error *err)
 {
     chain *c = (chain *)self;
-    strands_buf why;
-    strands_buf_init(&why, 4096);
+    dynbuf why;
+    dynbuf_init(&why, 4096);
     for (size_t i = 0; i < c->n; i++) {
         strands_credentials_provider *p = c->providers[i];
         strands_error e;
@@ -34,24 +34,24 @@ static strands_status chain_resolve(strands_credentials_provider *self,
             strands_log(STRANDS_LOG_DEBUG, "strands.aws.credentials", NULL,
                         NULL, NULL, "credentials from the %s provider",
                         out->source);
-            strands_buf_cleanup(&why);
+            dynbuf_cleanup(&why);
             return STRANDS_OK;
         }
         if (st != STRANDS_E_NO_CREDENTIALS) {
-            strands_buf_cleanup(&why);
+            dynbuf_cleanup(&why);
             if (err) *err = e;
             return st;
         }
         strands_log(STRANDS_LOG_DEBUG, "strands.aws.credentials", NULL, NULL,
                     NULL, "skipping the %s provider: %s", p->vtab->name,
                     e.message);
-        if (strands_buf_printf(&why, "%s%s: %s", why.len ? "; " : "",
+        if (dynbuf_printf(&why, "%s%s: %s", why.len ? "; " : "",
                                p->vtab->name, e.message) != STRANDS_OK)
-            strands_buf_init(&why, 4096);
+            dynbuf_init(&why, 4096);
     }
     strands_error_set(err, STRANDS_E_NO_CREDENTIALS, "NoCredentialsError",
-                      "no AWS credentials found (%s)", strands_buf_str(&why));
-    strands_buf_cleanup(&why);
+                      "no AWS credentials found (%s)", dynbuf_str(&why));
+    dynbuf_cleanup(&why);
     return STRANDS_E_NO_CREDENTIALS;
 }
 

@@ -330,14 +330,14 @@ static void test_retry_sleep(void)
 
 /* ---- aws_error_from_response ----------------------------------------- */
 
-/* Fills a response by hand; the body is a strands_buf. */
+/* Fills a response by hand; the body is a dynbuf. */
 static void make_resp(http_response *r, long status, const char *error_type,
                       const char *body)
 {
     memset(r, 0, sizeof *r);
     r->status = status;
-    strands_buf_init(&r->body, 1 << 20);
-    if (body && strands_buf_puts(&r->body, body) != STRANDS_OK) abort();
+    dynbuf_init(&r->body, 1 << 20);
+    if (body && dynbuf_puts(&r->body, body) != STRANDS_OK) abort();
     snprintf(r->error_type, sizeof r->error_type, "%s",
              error_type ? error_type : "");
 }

@@ -61,15 +61,15 @@ static long b64_decode(const char *s, uint8_t **out)
     return (long)n;
 }
 
-static void buf_hex(strands_buf *b, const uint8_t *p, size_t n)
+static void buf_hex(dynbuf *b, const uint8_t *p, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        if (strands_buf_printf(b, "%02x", p[k]) != STRANDS_OK) abort();
+        if (dynbuf_printf(b, "%02x", p[k]) != STRANDS_OK) abort();
 }
 
-static void buf_fmt(strands_buf *b, const char *s)
+static void buf_fmt(dynbuf *b, const char *s)
 {
-    if (strands_buf_puts(b, s) != STRANDS_OK) abort();
+    if (dynbuf_puts(b, s) != STRANDS_OK) abort();
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -113,7 +113,7 @@ static uint8_t *read_path(const char *dir, const char *name, size_t *len)
 /* ---- transcripts: a canonical text form of everything decoded ---------- */
 
 typedef struct ctx {
-    strands_buf out;
+    dynbuf out;
     int full;                 /* include offsets, lengths and CRCs */
     const uint8_t *stream;    /* the bytes fed, for the re-encode check */
     size_t stream_len;
@@ -126,32 +126,32 @@ typedef struct ctx {
 static void ctx_init(ctx *c, int full, const uint8_t *stream, size_t len)
 {
     memset(c, 0, sizeof *c);
-    strands_buf_init(&c->out, 64u << 20);
+    dynbuf_init(&c->out, 64u << 20);
     c->full = full;
     c->stream = stream;
     c->stream_len = len;
 }
 
-static void put_header_line(strands_buf *b, const char *name, size_t name_len,
+static void put_header_line(dynbuf *b, const char *name, size_t name_len,
                             int type)
 {
     buf_fmt(b, "  ");
     for (size_t k = 0; k < name_len; k++) {
         unsigned char ch = (unsigned char)name[k];
         if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-            if (strands_buf_printf(b, "%c", ch) != STRANDS_OK) abort();
-        } else if (strands_buf_printf(b, "\\x%02x", ch) != STRANDS_OK) {
+            if (dynbuf_printf(b, "%c", ch) != STRANDS_OK) abort();
+        } else if (dynbuf_printf(b, "\\x%02x", ch) != STRANDS_OK) {
             abort();
         }
     }
-    if (strands_buf_printf(b, " type=%d value=", type) != STRANDS_OK) abort();
+    if (dynbuf_printf(b, " type=%d value=", type) != STRANDS_OK) abort();
 }
 
 static void put_message(ctx *c, const es_message *m)
 {
-    strands_buf *b = &c->out;
+    dynbuf *b = &c->out;
     if (c->full &&
-        strands_buf_printf(b, "@%zu total=%u hlen=%u pcrc=%08x mcrc=%08x\n",
+        dynbuf_printf(b, "@%zu total=%u hlen=%u pcrc=%08x mcrc=%08x\n",
                            c->offset, m->total_length, m->headers_length,
                            m->prelude_crc, m->message_crc) != STRANDS_OK)
         abort();
@@ -163,7 +163,7 @@ static void put_message(ctx *c, const es_message *m)
         } else if (h->type == ES_BYTES || h->type == ES_STRING ||
                    h->type == ES_UUID) {
             buf_hex(b, h->bytes, h->len);
-        } else if (strands_buf_printf(b, "%" PRId64, h->i) != STRANDS_OK) {
+        } else if (dynbuf_printf(b, "%" PRId64, h->i) != STRANDS_OK) {
             abort();
         }
         buf_fmt(b, "\n");
@@ -194,7 +194,7 @@ static int on_msg(void *user, const es_message *m)
 static void put_end(ctx *c, strands_status st, const es_decoder *d,
                     const strands_error *err)
 {
-    if (strands_buf_printf(&c->out, "end status=%s idle=%d error=%s\n",
+    if (dynbuf_printf(&c->out, "end status=%s idle=%d error=%s\n",
                            strands_status_name(st), es_decoder_idle(d),
                            st == STRANDS_OK ? "" : err->message) != STRANDS_OK)
         abort();
@@ -223,7 +223,7 @@ static char *decode_chunks(const uint8_t *data, size_t len, int full,
     put_end(&c, st, d, &err);
     es_decoder_free(d);
     if (mismatches) *mismatches += c.reencode_mismatches;
-    return strands_buf_take(&c.out, NULL);
+    return dynbuf_take(&c.out, NULL);
 }
 
 static char *decode_whole(const uint8_t *data, size_t len, int full)
@@ -295,7 +295,7 @@ static char *decode_all_ways(const char *name, const uint8_t *data, size_t len)
  * smithy-rs and converse-stream use text (value_utf8, value_hex, ...).  */
 enum style { STYLE_B64, STYLE_TEXT };
 
-static int put_expected_value(strands_buf *b, json_t *h, int type,
+static int put_expected_value(dynbuf *b, json_t *h, int type,
                               enum style style)
 {
     json_t *v = json_object_get(h, "value");
@@ -307,7 +307,7 @@ static int put_expected_value(strands_buf *b, json_t *h, int type,
     if (type != ES_BYTES && type != ES_STRING && type != ES_UUID) {
         if (!v) v = json_object_get(h, "value_ms_since_epoch");
         if (!json_is_integer(v)) return -1;
-        return strands_buf_printf(b, "%" JSON_INTEGER_FORMAT,
+        return dynbuf_printf(b, "%" JSON_INTEGER_FORMAT,
                                   json_integer_value(v)) == STRANDS_OK ? 0 : -1;
     }
     json_t *hex = json_object_get(h, "value_hex");
@@ -331,7 +331,7 @@ static int put_expected_value(strands_buf *b, json_t *h, int type,
 
 /* Appends the transcript lines of one expected message (fields as in the
  * fixture; prelude line only when full).                                */
-static int put_expected_message(strands_buf *b, json_t *m, int full,
+static int put_expected_message(dynbuf *b, json_t *m, int full,
                                 size_t offset, enum style style)
 {
     if (full) {
@@ -346,7 +346,7 @@ static int put_expected_message(strands_buf *b, json_t *m, int full,
             json_object_get(m, "prelude_crc"));
         uint32_t mc = (uint32_t)json_integer_value(
             json_object_get(m, "message_crc"));
-        if (strands_buf_printf(b, "@%zu total=%u hlen=%u pcrc=%08x "
+        if (dynbuf_printf(b, "@%zu total=%u hlen=%u pcrc=%08x "
                                "mcrc=%08x\n", offset, tl, hl, pc, mc))
             return -1;
     }
@@ -397,17 +397,17 @@ static void test_aws_sdk_go_positive(void)
         json_t *want_json = js ? json_loads(js, 0, NULL) : NULL;
         CHECK(data && want_json);
         if (data && want_json) {
-            strands_buf want;
-            strands_buf_init(&want, 1u << 20);
+            dynbuf want;
+            dynbuf_init(&want, 1u << 20);
             CHECK_INT(put_expected_message(&want, want_json, 1, 0, STYLE_B64),
                       0);
             buf_fmt(&want, END_OK);
             char *got = decode_all_ways(names[k], data, len);
-            if (strcmp(got, strands_buf_str(&want)) != 0)
+            if (strcmp(got, dynbuf_str(&want)) != 0)
                 FAIL_AT("%s:\n got:\n%s want:\n%s", names[k], got,
-                        strands_buf_str(&want));
+                        dynbuf_str(&want));
             free(got);
-            strands_buf_cleanup(&want);
+            dynbuf_cleanup(&want);
         }
         json_decref(want_json);
         free(js);
@@ -463,17 +463,17 @@ static void test_smithy_valid(void)
         uint8_t *data = read_path(dir, names[k], &len);
         CHECK(m && data);
         if (m && data) {
-            strands_buf want;
-            strands_buf_init(&want, 1u << 20);
+            dynbuf want;
+            dynbuf_init(&want, 1u << 20);
             CHECK_INT(put_expected_message(&want, m, 0, 0, STYLE_TEXT), 0);
             buf_fmt(&want, END_OK);
             free(decode_all_ways(names[k], data, len));
             char *got = decode_whole(data, len, 0);
-            if (strcmp(got, strands_buf_str(&want)) != 0)
+            if (strcmp(got, dynbuf_str(&want)) != 0)
                 FAIL_AT("%s:\n got:\n%s want:\n%s", names[k], got,
-                        strands_buf_str(&want));
+                        dynbuf_str(&want));
             free(got);
-            strands_buf_cleanup(&want);
+            dynbuf_cleanup(&want);
         }
         free(data);
     }
@@ -584,19 +584,19 @@ static void test_converse_stream(void)
         json_t *msgs = json_object_get(fixture, "messages");
         CHECK(data && json_array_size(msgs) >= 2);
         if (data && msgs) {
-            strands_buf want;
-            strands_buf_init(&want, 1u << 20);
+            dynbuf want;
+            dynbuf_init(&want, 1u << 20);
             size_t i;
             json_t *m;
             json_array_foreach(msgs, i, m)
                 CHECK_INT(put_expected_message(&want, m, 1, 0, STYLE_TEXT), 0);
             buf_fmt(&want, END_OK);
             char *got = decode_all_ways(names[k], data, len);
-            if (strcmp(got, strands_buf_str(&want)) != 0)
+            if (strcmp(got, dynbuf_str(&want)) != 0)
                 FAIL_AT("%s:\n got:\n%s want:\n%s", names[k], got,
-                        strands_buf_str(&want));
+                        dynbuf_str(&want));
             free(got);
-            strands_buf_cleanup(&want);
+            dynbuf_cleanup(&want);
         }
         free(data);
         json_decref(fixture);
@@ -619,7 +619,7 @@ static strands_status feed_once(const uint8_t *data, size_t len, int *msgs,
     if (msgs) *msgs = c.messages;
     if (idle) *idle = es_decoder_idle(d);
     es_decoder_free(d);
-    strands_buf_cleanup(&c.out);
+    dynbuf_cleanup(&c.out);
     return st;
 }
 
@@ -853,7 +853,7 @@ static void test_cancel(void)
     CHECK_INT(c.messages, 1);
     CHECK(!es_decoder_idle(d));
     es_decoder_free(d);
-    strands_buf_cleanup(&c.out);
+    dynbuf_cleanup(&c.out);
     free(a);
     free(b);
 }

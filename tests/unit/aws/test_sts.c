@@ -38,46 +38,46 @@ static const char ok_xml[] =
 
 static void test_form_encoding(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 4096);
+    dynbuf b;
+    dynbuf_init(&b, 4096);
     CHECK_INT(sts_form_add(&b, "RoleArn", ARN ":x y+z/~-._"), STRANDS_OK);
     CHECK_INT(sts_form_add(&b, "K&=", "\xC3\xA9\n%"), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&b),
+    CHECK_STR(dynbuf_str(&b),
               "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo"
               "%3Ax%20y%2Bz%2F~-._&K%26%3D=%C3%A9%0A%25");
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
 }
 
 static void test_build_bodies(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 4096);
+    dynbuf b;
+    dynbuf_init(&b, 4096);
     sts_request rq = {.role_arn = ARN, .session_name = "s1",
                       .external_id = "ext id", .duration_seconds = 900};
     CHECK_INT(sts_build_body("AssumeRole", &rq, &b), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&b),
+    CHECK_STR(dynbuf_str(&b),
               "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam"
               "%3A%3A123456789012%3Arole%2Fdemo&RoleSessionName=s1"
               "&DurationSeconds=900&ExternalId=ext%20id");
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
 
     sts_request wi = {.role_arn = ARN, .session_name = "s2",
                       .web_identity_token = "eyJ.a+b/c="};
     CHECK_INT(sts_build_body("AssumeRoleWithWebIdentity", &wi, &b),
               STRANDS_OK);
-    CHECK_STR(strands_buf_str(&b),
+    CHECK_STR(dynbuf_str(&b),
               "Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
               "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo"
               "&RoleSessionName=s2&WebIdentityToken=eyJ.a%2Bb%2Fc%3D");
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
 
     sts_request bad = {.role_arn = ARN};
     CHECK_INT(sts_build_body("AssumeRole", &bad, &b), STRANDS_E_INVALID);
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
     sts_request no_token = {.role_arn = ARN, .session_name = "s"};
     CHECK_INT(sts_build_body("AssumeRoleWithWebIdentity", &no_token, &b),
               STRANDS_E_INVALID);
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
 }
 
 /* ---- responses -------------------------------------------------------- */

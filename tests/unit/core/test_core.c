@@ -11,121 +11,121 @@
 #include "strands/util.h"
 #include "test.h"
 
-/* ---- strands_buf ------------------------------------------------------ */
+/* ---- dynbuf ------------------------------------------------------ */
 
 static void test_buf_empty(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 16);
+    dynbuf b;
+    dynbuf_init(&b, 16);
     CHECK(b.data == NULL);
     CHECK_INT(b.len, 0);
     CHECK_INT(b.max, 16);
-    CHECK_STR(strands_buf_str(&b), "");
+    CHECK_STR(dynbuf_str(&b), "");
     size_t len = 99;
-    char *s = strands_buf_take(&b, &len);
+    char *s = dynbuf_take(&b, &len);
     CHECK(s != NULL);
     CHECK_STR(s, "");
     CHECK_INT(len, 0);
     free(s);
     /* Appending nothing to an empty buffer still yields a string. */
-    CHECK_INT(strands_buf_append(&b, "", 0), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&b), "");
+    CHECK_INT(dynbuf_append(&b, "", 0), STRANDS_OK);
+    CHECK_STR(dynbuf_str(&b), "");
     CHECK(b.data != NULL);
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
     CHECK(b.data == NULL);
     CHECK_INT(b.max, 16);
 }
 
 static void test_buf_exact_limit(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 10);
-    CHECK_INT(strands_buf_append(&b, "0123", 4), STRANDS_OK);
-    CHECK_INT(strands_buf_puts(&b, "456789"), STRANDS_OK);
+    dynbuf b;
+    dynbuf_init(&b, 10);
+    CHECK_INT(dynbuf_append(&b, "0123", 4), STRANDS_OK);
+    CHECK_INT(dynbuf_puts(&b, "456789"), STRANDS_OK);
     CHECK_INT(b.len, 10);
-    CHECK_STR(strands_buf_str(&b), "0123456789");
+    CHECK_STR(dynbuf_str(&b), "0123456789");
     /* Zero bytes at the limit is fine; one more byte is not. */
-    CHECK_INT(strands_buf_append(&b, "x", 0), STRANDS_OK);
-    CHECK_INT(strands_buf_append(&b, "x", 1), STRANDS_E_TOO_LARGE);
+    CHECK_INT(dynbuf_append(&b, "x", 0), STRANDS_OK);
+    CHECK_INT(dynbuf_append(&b, "x", 1), STRANDS_E_TOO_LARGE);
     CHECK(b.data == NULL);
     CHECK_INT(b.len, 0);
     CHECK_INT(b.cap, 0);
-    CHECK_STR(strands_buf_str(&b), "");
+    CHECK_STR(dynbuf_str(&b), "");
     /* The buffer is reusable after the failure and keeps its cap. */
-    CHECK_INT(strands_buf_puts(&b, "ok"), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&b), "ok");
-    strands_buf_cleanup(&b);
+    CHECK_INT(dynbuf_puts(&b, "ok"), STRANDS_OK);
+    CHECK_STR(dynbuf_str(&b), "ok");
+    dynbuf_cleanup(&b);
 }
 
 static void test_buf_one_over_in_one_append(void)
 {
     char big[11];
     memset(big, 'a', sizeof big);
-    strands_buf b;
-    strands_buf_init(&b, 10);
-    CHECK_INT(strands_buf_append(&b, big, 10), STRANDS_OK);
-    strands_buf_cleanup(&b);
-    CHECK_INT(strands_buf_append(&b, big, 11), STRANDS_E_TOO_LARGE);
+    dynbuf b;
+    dynbuf_init(&b, 10);
+    CHECK_INT(dynbuf_append(&b, big, 10), STRANDS_OK);
+    dynbuf_cleanup(&b);
+    CHECK_INT(dynbuf_append(&b, big, 11), STRANDS_E_TOO_LARGE);
     CHECK(b.data == NULL);
     /* A huge length must not wrap around the size check. */
-    CHECK_INT(strands_buf_puts(&b, "abc"), STRANDS_OK);
-    CHECK_INT(strands_buf_append(&b, big, SIZE_MAX), STRANDS_E_TOO_LARGE);
+    CHECK_INT(dynbuf_puts(&b, "abc"), STRANDS_OK);
+    CHECK_INT(dynbuf_append(&b, big, SIZE_MAX), STRANDS_E_TOO_LARGE);
     CHECK(b.data == NULL);
     CHECK_INT(b.len, 0);
 }
 
 static void test_buf_growth_keeps_data(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 1 << 20);
+    dynbuf b;
+    dynbuf_init(&b, 1 << 20);
     for (int i = 0; i < 1000; i++)
-        CHECK_INT(strands_buf_append(&b, &"0123456789"[i % 10], 1),
+        CHECK_INT(dynbuf_append(&b, &"0123456789"[i % 10], 1),
                   STRANDS_OK);
     CHECK_INT(b.len, 1000);
     CHECK(b.cap > b.len);
-    CHECK_INT(strlen(strands_buf_str(&b)), 1000);
+    CHECK_INT(strlen(dynbuf_str(&b)), 1000);
     int ok = 1;
     for (int i = 0; i < 1000; i++)
         if (b.data[i] != '0' + i % 10) ok = 0;
     CHECK(ok);
     /* Embedded NULs are kept; len counts them. */
-    CHECK_INT(strands_buf_append(&b, "a\0b", 3), STRANDS_OK);
+    CHECK_INT(dynbuf_append(&b, "a\0b", 3), STRANDS_OK);
     CHECK_INT(b.len, 1003);
     CHECK_MEM(b.data + 1000, 4, "a\0b", 4);
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
 }
 
 static void test_buf_printf(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 32);
-    CHECK_INT(strands_buf_printf(&b, "%s=%d", "n", 42), STRANDS_OK);
-    CHECK_INT(strands_buf_printf(&b, "|%05.1f|%x", 3.14159, 255), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&b), "n=42|003.1|ff");
+    dynbuf b;
+    dynbuf_init(&b, 32);
+    CHECK_INT(dynbuf_printf(&b, "%s=%d", "n", 42), STRANDS_OK);
+    CHECK_INT(dynbuf_printf(&b, "|%05.1f|%x", 3.14159, 255), STRANDS_OK);
+    CHECK_STR(dynbuf_str(&b), "n=42|003.1|ff");
     CHECK_INT(b.len, strlen("n=42|003.1|ff"));
     /* Empty output appends nothing. */
-    CHECK_INT(strands_buf_printf(&b, "%s", ""), STRANDS_OK);
+    CHECK_INT(dynbuf_printf(&b, "%s", ""), STRANDS_OK);
     CHECK_INT(b.len, 13);
     /* 13 + 19 = 32 fits exactly; one more character does not. */
-    CHECK_INT(strands_buf_printf(&b, "%019d", 7), STRANDS_OK);
+    CHECK_INT(dynbuf_printf(&b, "%019d", 7), STRANDS_OK);
     CHECK_INT(b.len, 32);
-    CHECK_STR(strands_buf_str(&b) + 13, "0000000000000000007");
-    CHECK_INT(strands_buf_printf(&b, "%c", 'z'), STRANDS_E_TOO_LARGE);
+    CHECK_STR(dynbuf_str(&b) + 13, "0000000000000000007");
+    CHECK_INT(dynbuf_printf(&b, "%c", 'z'), STRANDS_E_TOO_LARGE);
     CHECK(b.data == NULL);
     CHECK_INT(b.len, 0);
     /* A first printf longer than the cap fails the same way. */
-    CHECK_INT(strands_buf_printf(&b, "%40s", "x"), STRANDS_E_TOO_LARGE);
+    CHECK_INT(dynbuf_printf(&b, "%40s", "x"), STRANDS_E_TOO_LARGE);
     CHECK(b.data == NULL);
-    strands_buf_cleanup(&b);
+    dynbuf_cleanup(&b);
 }
 
 static void test_buf_take(void)
 {
-    strands_buf b;
-    strands_buf_init(&b, 100);
-    CHECK_INT(strands_buf_puts(&b, "hello"), STRANDS_OK);
+    dynbuf b;
+    dynbuf_init(&b, 100);
+    CHECK_INT(dynbuf_puts(&b, "hello"), STRANDS_OK);
     size_t len = 0;
-    char *s = strands_buf_take(&b, &len);
+    char *s = dynbuf_take(&b, &len);
     CHECK_STR(s, "hello");
     CHECK_INT(len, 5);
     CHECK(b.data == NULL);
@@ -133,13 +133,13 @@ static void test_buf_take(void)
     CHECK_INT(b.cap, 0);
     CHECK_INT(b.max, 100);
     /* The buffer starts over, independent of the string handed out. */
-    CHECK_INT(strands_buf_puts(&b, "again"), STRANDS_OK);
+    CHECK_INT(dynbuf_puts(&b, "again"), STRANDS_OK);
     CHECK_STR(s, "hello");
     free(s);
-    s = strands_buf_take(&b, NULL);
+    s = dynbuf_take(&b, NULL);
     CHECK_STR(s, "again");
     free(s);
-    s = strands_buf_take(&b, &len);
+    s = dynbuf_take(&b, &len);
     CHECK_STR(s, "");
     CHECK_INT(len, 0);
     free(s);

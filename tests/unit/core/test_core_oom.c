@@ -4,25 +4,25 @@
 #include "failalloc.h"
 #include "test.h"
 
-/* strands_buf growth: a failed grow leaves the buffer valid and empty of
+/* dynbuf growth: a failed grow leaves the buffer valid and empty of
  * the failed append; json_dumps of a document never returns garbage.   */
 static void test_buf_and_json_sweep(void)
 {
     long n, clean = 0, runs = 0;
     FAILALLOC_SWEEP(n, 200) {
-        strands_buf b;
-        strands_buf_init(&b, 1 << 20);
-        strands_status st = strands_buf_puts(&b, "hello, ");
-        if (st == STRANDS_OK) st = strands_buf_puts(&b, "world");
+        dynbuf b;
+        dynbuf_init(&b, 1 << 20);
+        strands_status st = dynbuf_puts(&b, "hello, ");
+        if (st == STRANDS_OK) st = dynbuf_puts(&b, "world");
         json_t *doc = json_pack("{s:s, s:i}", "a", "b", "c", 1);
         char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        if (st == STRANDS_OK) CHECK_STR(strands_buf_str(&b), "hello, world");
+        if (st == STRANDS_OK) CHECK_STR(dynbuf_str(&b), "hello, world");
         if (text) CHECK_STR(text, "{\"a\":\"b\",\"c\":1}");
         if (st == STRANDS_OK && text) clean++;
         runs++;
         free(text);
         json_decref(doc);
-        strands_buf_cleanup(&b);
+        dynbuf_cleanup(&b);
     }
     CHECK(n == 200 + 2);
     CHECK_INT(clean, 1);  /* only the last run succeeds */

@@ -119,7 +119,7 @@ typedef struct result {
     strands_status feed_status, finish_status;
     strands_error feed_err, finish_err;
     strands_model_response resp;
-    strands_buf text;        /* every on_text delta, concatenated */
+    dynbuf text;        /* every on_text delta, concatenated */
     size_t text_calls;
     json_t *tools;           /* copies of every on_tool_use argument */
     json_t *events;          /* every typed on_event, as JSON */
@@ -130,7 +130,7 @@ static void on_text(void *user, const char *text, size_t len)
 {
     result *r = user;
     r->text_calls++;
-    if (strands_buf_append(&r->text, text, len) != STRANDS_OK) abort();
+    if (dynbuf_append(&r->text, text, len) != STRANDS_OK) abort();
 }
 
 static void on_tool_use(void *user, const json_t *tool_use)
@@ -180,7 +180,7 @@ static void run_chunks(const uint8_t *in, size_t len, chunker *next,
 static void result_init(result *r)
 {
     memset(r, 0, sizeof *r);
-    strands_buf_init(&r->text, 64u * 1024 * 1024);
+    dynbuf_init(&r->text, 64u * 1024 * 1024);
     r->tools = json_array();
     r->events = json_array();
 }
@@ -188,7 +188,7 @@ static void result_init(result *r)
 static void result_cleanup(result *r)
 {
     strands_model_response_cleanup(&r->resp);
-    strands_buf_cleanup(&r->text);
+    dynbuf_cleanup(&r->text);
     json_decref(r->tools);
     json_decref(r->events);
 }
@@ -247,7 +247,7 @@ typedef struct expected {
     const char *stop;
     strands_usage usage;
     int64_t latency;
-    strands_buf text;       /* all text deltas in order */
+    dynbuf text;       /* all text deltas in order */
     json_t *tools;          /* toolUse objects in content order */
     const char *err_name, *err_message;
     int any_output;         /* a text delta or toolUse came before the end */
@@ -270,13 +270,13 @@ static json_t *slot(json_t *blocks, json_int_t index)
 static void concat(json_t *obj, const char *key, const json_t *add)
 {
     const char *old = json_string_value(json_object_get(obj, key));
-    strands_buf b;
-    strands_buf_init(&b, 1u << 20);
-    if (strands_buf_puts(&b, old ? old : "") ||
-        strands_buf_puts(&b, json_string_value(add)))
+    dynbuf b;
+    dynbuf_init(&b, 1u << 20);
+    if (dynbuf_puts(&b, old ? old : "") ||
+        dynbuf_puts(&b, json_string_value(add)))
         abort();
-    json_object_set_new(obj, key, json_string(strands_buf_str(&b)));
-    strands_buf_cleanup(&b);
+    json_object_set_new(obj, key, json_string(dynbuf_str(&b)));
+    dynbuf_cleanup(&b);
 }
 
 static int cmp_index(const void *x, const void *y)
@@ -309,7 +309,7 @@ static json_t *expected_block(json_t *b)
 static void expect_from_sdk(const json_t *sdk_events, expected *x)
 {
     memset(x, 0, sizeof *x);
-    strands_buf_init(&x->text, 1u << 20);
+    dynbuf_init(&x->text, 1u << 20);
     x->tools = json_array();
     json_t *blocks = json_object();
     const char *role = "assistant";
@@ -330,7 +330,7 @@ static void expect_from_sdk(const json_t *sdk_events, expected *x)
             json_t *d = json_object_get(v, "delta"), *t;
             if ((t = json_object_get(d, "text"))) {
                 concat(b, "text", t);
-                if (strands_buf_puts(&x->text, json_string_value(t))) abort();
+                if (dynbuf_puts(&x->text, json_string_value(t))) abort();
                 if (json_string_length(t)) x->any_output = 1;
             } else if ((t = json_object_get(d, "toolUse"))) {
                 concat(b, "input", json_object_get(t, "input"));
@@ -382,7 +382,7 @@ static void expected_cleanup(expected *x)
 {
     json_decref(x->message);
     json_decref(x->tools);
-    strands_buf_cleanup(&x->text);
+    dynbuf_cleanup(&x->text);
 }
 
 /* Checks one run against the expectation. */
@@ -390,7 +390,7 @@ static void check_run(const result *r, const expected *x, const char *how)
 {
     int before = test_failures_in_case;
     CHECK_MEM(r->text.data ? r->text.data : "", r->text.len,
-              strands_buf_str(&x->text), x->text.len);
+              dynbuf_str(&x->text), x->text.len);
     CHECK_INT(r->sent, x->any_output);
     if (x->err_name) {
         CHECK_INT(r->feed_status, STRANDS_E_UPSTREAM);

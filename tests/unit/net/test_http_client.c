@@ -192,7 +192,7 @@ static void test_steady_answer_outlives_read_timeout(void)
     CHECK_INT(get(c, &s, 1000, &resp, &err), STRANDS_OK);
     CHECK(strands_clock_mono_ms() - t0 >= 2000); /* > 2x the timeout */
     CHECK_INT(resp.status, 200);
-    CHECK_STR(strands_buf_str(&resp.body), "xxxxxxxxxx");
+    CHECK_STR(dynbuf_str(&resp.body), "xxxxxxxxxx");
     http_response_cleanup(&resp);
     stop(&s, t);
     http_client_free(c);
@@ -235,9 +235,9 @@ static void test_allocation_failures_are_clean(void)
         atomic_store(&fail_at, 0);
         if (st == STRANDS_OK) {
             if (resp.status != 200 ||
-                strcmp(strands_buf_str(&resp.body), "ok"))
+                strcmp(dynbuf_str(&resp.body), "ok"))
                 FAIL_AT("n=%ld: status %ld body '%s'", n, resp.status,
-                        strands_buf_str(&resp.body));
+                        dynbuf_str(&resp.body));
         } else {
             failed++;
             if (st != STRANDS_E_NOMEM && st != STRANDS_E_NETWORK)

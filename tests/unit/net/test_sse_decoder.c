@@ -9,7 +9,7 @@
 
 /* Events as a transcript: "type|id|retry|<len>:data\n" per event. */
 typedef struct rec {
-    strands_buf t;
+    dynbuf t;
     int stop_after;  /* 0: never stop */
     int n;
 } rec;
@@ -18,10 +18,10 @@ static int on_event(void *user, const net_sse_event *ev)
 {
     rec *r = user;
     r->n++;
-    if (strands_buf_printf(&r->t, "%s|%s|%ld|%zu:", ev->type, ev->id,
+    if (dynbuf_printf(&r->t, "%s|%s|%ld|%zu:", ev->type, ev->id,
                            ev->retry_ms, ev->data_len) != STRANDS_OK ||
-        strands_buf_append(&r->t, ev->data, ev->data_len) != STRANDS_OK ||
-        strands_buf_puts(&r->t, "\n") != STRANDS_OK)
+        dynbuf_append(&r->t, ev->data, ev->data_len) != STRANDS_OK ||
+        dynbuf_puts(&r->t, "\n") != STRANDS_OK)
         abort();
     if (ev->data[ev->data_len] != '\0') abort();
     return r->stop_after && r->n >= r->stop_after;
@@ -33,7 +33,7 @@ static char *decode(const char *s, size_t n, size_t step, size_t at,
                     strands_status *st_out)
 {
     rec r = {.stop_after = 0};
-    strands_buf_init(&r.t, 1 << 20);
+    dynbuf_init(&r.t, 1 << 20);
     net_sse_decoder *d = net_sse_decoder_new(0, 0, on_event, &r);
     strands_error err;
     strands_status st = STRANDS_OK;
@@ -48,8 +48,8 @@ static char *decode(const char *s, size_t n, size_t step, size_t at,
     if (st == STRANDS_OK) st = fin;
     net_sse_decoder_free(d);
     *st_out = st;
-    if (!r.t.data && strands_buf_puts(&r.t, "") != STRANDS_OK) abort();
-    return strands_buf_take(&r.t, NULL);
+    if (!r.t.data && dynbuf_puts(&r.t, "") != STRANDS_OK) abort();
+    return dynbuf_take(&r.t, NULL);
 }
 
 static void expect(const char *stream, const char *want)
@@ -168,7 +168,7 @@ static void test_split_at_every_byte(void)
 static void test_caps(void)
 {
     rec r = {.stop_after = 0};
-    strands_buf_init(&r.t, 1 << 20);
+    dynbuf_init(&r.t, 1 << 20);
     net_sse_decoder *d = net_sse_decoder_new(16, 32, on_event, &r);
     strands_error err;
     /* A line of exactly 16 bytes is fine, fed in pieces. */
@@ -195,13 +195,13 @@ static void test_caps(void)
     CHECK_STR(err.message, "SSE event larger than 32 bytes");
     CHECK_INT(r.n, 1);  /* nothing more was dispatched */
     net_sse_decoder_free(d);
-    strands_buf_cleanup(&r.t);
+    dynbuf_cleanup(&r.t);
 }
 
 static void test_callback_stop(void)
 {
     rec r = {.stop_after = 2};
-    strands_buf_init(&r.t, 1 << 20);
+    dynbuf_init(&r.t, 1 << 20);
     net_sse_decoder *d = net_sse_decoder_new(0, 0, on_event, &r);
     strands_error err;
     const char *s = "data: 1\n\ndata: 2\n\ndata: 3\n\n";
@@ -210,13 +210,13 @@ static void test_callback_stop(void)
     CHECK_INT(net_sse_feed(d, s, strlen(s), &err), STRANDS_E_CANCELLED);
     CHECK_INT(r.n, 2);
     net_sse_decoder_free(d);
-    strands_buf_cleanup(&r.t);
+    dynbuf_cleanup(&r.t);
 }
 
 static void test_reconnect_keeps_id_and_retry(void)
 {
     rec r = {.stop_after = 0};
-    strands_buf_init(&r.t, 1 << 20);
+    dynbuf_init(&r.t, 1 << 20);
     net_sse_decoder *d = net_sse_decoder_new(0, 0, on_event, &r);
     strands_error err;
     const char *a = "retry: 10\nid: 9\ndata: x\n\ndata: half";
@@ -226,10 +226,10 @@ static void test_reconnect_keeps_id_and_retry(void)
     CHECK_INT(net_sse_retry_ms(d), 10);
     const char *b = "data: y\n\n";
     CHECK_INT(net_sse_feed(d, b, strlen(b), &err), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&r.t),
+    CHECK_STR(dynbuf_str(&r.t),
               "message|9|10|1:x\nmessage|9|10|1:y\n");
     net_sse_decoder_free(d);
-    strands_buf_cleanup(&r.t);
+    dynbuf_cleanup(&r.t);
 }
 
 int main(void)

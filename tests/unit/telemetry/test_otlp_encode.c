@@ -106,8 +106,8 @@ static void test_protobuf_small_span(void)
 {
     CHECK_INT(sizeof SMALL_PB, 180);
     tel_span *s = small_span();
-    strands_buf out;
-    strands_buf_init(&out, 1 << 20);
+    dynbuf out;
+    dynbuf_init(&out, 1 << 20);
     CHECK_INT(tel_encode_protobuf(&SMALL_META, &s, 1, &out), STRANDS_OK);
     CHECK_MEM(out.data, out.len, SMALL_PB, sizeof SMALL_PB);
     if (out.len == sizeof SMALL_PB)
@@ -117,7 +117,7 @@ static void test_protobuf_small_span(void)
                         (uint8_t)out.data[i], SMALL_PB[i]);
                 break;
             }
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&out);
     tel_span_free(s);
 }
 
@@ -131,8 +131,8 @@ static void test_protobuf_defaults(void)
     tel_span_set_str(s, "e", "");
     tel_span_set_int(s, "z", 0);
     tel_export_meta meta = {NULL, 0, NULL, NULL};
-    strands_buf out;
-    strands_buf_init(&out, 1 << 20);
+    dynbuf out;
+    dynbuf_init(&out, 1 << 20);
     CHECK_INT(tel_encode_protobuf(&meta, &s, 1, &out), STRANDS_OK);
     static const uint8_t want[] = {
         0x0a, 0x3b,              /* resource_spans, 59 */
@@ -149,17 +149,17 @@ static void test_protobuf_defaults(void)
         0x4a, 0x07, 0x0a, 0x01, 'z', 0x12, 0x02, 0x18, 0x00, /* 0 */
     };
     CHECK_MEM(out.data, out.len, want, sizeof want);
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&out);
     tel_span_free(s);
 }
 
 static void test_json_small_span(void)
 {
     tel_span *s = small_span();
-    strands_buf out;
-    strands_buf_init(&out, 1 << 20);
+    dynbuf out;
+    dynbuf_init(&out, 1 << 20);
     CHECK_INT(tel_encode_json(&SMALL_META, &s, 1, &out), STRANDS_OK);
-    CHECK_STR(strands_buf_str(&out),
+    CHECK_STR(dynbuf_str(&out),
               "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":"
               "\"service.name\",\"value\":{\"stringValue\":\"svc\"}}]},"
               "\"scopeSpans\":[{\"scope\":{\"name\":\"s\",\"version\":\"1\"},"
@@ -175,7 +175,7 @@ static void test_json_small_span(void)
               "{\"key\":\"r\",\"value\":{\"arrayValue\":{\"values\":["
               "{\"stringValue\":\"x\"}]}}}],"
               "\"status\":{\"message\":\"bad\",\"code\":2}}]}]}]}");
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&out);
     tel_span_free(s);
 }
 
@@ -188,10 +188,10 @@ static void test_json_int64(void)
     s->end_ns = UINT64_MAX;
     tel_span_set_int(s, "neg", INT64_MIN);
     tel_export_meta meta = {NULL, 0, NULL, NULL};
-    strands_buf out;
-    strands_buf_init(&out, 1 << 20);
+    dynbuf out;
+    dynbuf_init(&out, 1 << 20);
     CHECK_INT(tel_encode_json(&meta, &s, 1, &out), STRANDS_OK);
-    json_t *j = json_loads(strands_buf_str(&out), 0, NULL);
+    json_t *j = json_loads(dynbuf_str(&out), 0, NULL);
     json_t *sp = json_array_get(json_object_get(json_array_get(
         json_object_get(json_array_get(json_object_get(j, "resourceSpans"),
                                        0),
@@ -206,7 +206,7 @@ static void test_json_int64(void)
               "-9223372036854775808");
     CHECK(json_object_get(sp, "parentSpanId") == NULL); /* a root span */
     json_decref(j);
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&out);
     tel_span_free(s);
 }
 
@@ -306,8 +306,8 @@ static void test_protobuf_large_request(void)
             tel_span_set_int(spans[i], key, (int64_t)a * 1000003 - 7);
         }
     }
-    strands_buf out;
-    strands_buf_init(&out, 64u << 20);
+    dynbuf out;
+    dynbuf_init(&out, 64u << 20);
     CHECK_INT(tel_encode_protobuf(&SMALL_META, spans, N, &out), STRANDS_OK);
     long attrs;
     CHECK_INT(count_spans((const uint8_t *)out.data, out.len, &attrs), N);
@@ -316,12 +316,12 @@ static void test_protobuf_large_request(void)
      * reader itself). */
     CHECK_INT(count_spans((const uint8_t *)out.data, out.len - 3, &attrs),
               -1);
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&out);
     /* The size cap of the output buffer is respected. */
-    strands_buf_init(&out, 1000);
+    dynbuf_init(&out, 1000);
     CHECK_INT(tel_encode_protobuf(&SMALL_META, spans, N, &out),
               STRANDS_E_TOO_LARGE);
-    strands_buf_cleanup(&out);
+    dynbuf_cleanup(&out);
     for (int i = 0; i < N; i++) tel_span_free(spans[i]);
 }
 
@@ -375,12 +375,12 @@ static void test_utf8_repair(void)
     tel_span_set_str(s, "k", "\xfe");
     tel_span_set_status(s, TEL_STATUS_ERROR, "bad \xc3");
     CHECK_STR(s->name, "tool \xef\xbf\xbd");
-    strands_buf out;
-    strands_buf_init(&out, 1 << 20);
+    dynbuf out;
+    dynbuf_init(&out, 1 << 20);
     tel_export_meta meta = {NULL, 0, NULL, NULL};
     CHECK_INT(tel_encode_json(&meta, &s, 1, &out), STRANDS_OK);
-    CHECK(strstr(strands_buf_str(&out), "\"bad \xef\xbf\xbd\"") != NULL);
-    strands_buf_cleanup(&out);
+    CHECK(strstr(dynbuf_str(&out), "\"bad \xef\xbf\xbd\"") != NULL);
+    dynbuf_cleanup(&out);
     tel_span_free(s);
 }
 
