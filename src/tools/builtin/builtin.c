@@ -131,7 +131,11 @@ strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,
         size_t n = strlen(t);
         while (n && t[n - 1] == ' ') t[--n] = '\0';
         if (!n) continue;
-        if (strands_tool_registry_add_builtin(reg, t, NULL) != STRANDS_OK)
+        strands_status ast = strands_tool_registry_add_builtin(reg, t, NULL);
+        if (ast == STRANDS_E_NOMEM) /* not the list's fault */
+            st = strands_error_set(err, ast, NULL,
+                                   "out of memory adding tool '%.64s'", t);
+        else if (ast != STRANDS_OK)
             st = strands_error_set(err, STRANDS_E_INVALID, NULL,
                                    "unknown or duplicate tool '%.64s' "
                                    "(built-ins: %s)",
