@@ -173,8 +173,8 @@ int request_session_id(const char *v, char *out, size_t outsz, char *why,
  * printable ASCII bytes, else writes a new UUID. Returns 1 when the
  * client's id was kept.                                                 */
 int request_id_pick(const char *v, char *out, size_t outsz);
-/** 1 when s is valid, padded base64 of at least one byte (OpenSSL's
- * decoder), 0 when not, -1 on OOM.                                       */
+/** 1 when s is valid, padded base64 of at least one byte (checked by
+ * net/base64 without decoding), else 0.                                  */
 int request_base64_valid(const char *s, size_t len);
 
 /* ---- SSE frames (sse_event.c; pure) ----------------------------------- */
