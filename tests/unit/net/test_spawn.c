@@ -201,6 +201,11 @@ static void test_clean_signal_state_and_group(void)
      * itself leaves its two internal signals, 32 and 33, ignored in any
      * posix_spawn child; bit n-1 stands for signal n.) */
     long long glibc_internal = (1LL << 31) | (1LL << 32);
+#ifdef STRANDS_TEST_EMULATED
+    /* qemu-user keeps two host real-time signals for itself (bits 33 and
+     * 34 here): only the signals a program can use are checked.        */
+    glibc_internal |= (1LL << 33) | (1LL << 34);
+#endif
     CHECK_INT(mask_of(out, "SigBlk:"), 0);
     CHECK_INT(mask_of(out, "SigIgn:") & ~glibc_internal, 0);
     char want[64];
@@ -220,6 +225,10 @@ static void test_stdin_is_dev_null(void)
 
 static void test_bad_options_and_missing_program(void)
 {
+#ifdef STRANDS_TEST_EMULATED
+    SKIP("under qemu-user the emulator forks for posix_spawn, so a failed "
+         "exec is not reported to the parent (checked natively)");
+#endif
     net_spawn_result r;
     strands_error e;
     char *argv[] = {"nope", NULL};
