@@ -1,6 +1,6 @@
 /* libFuzzer target for the Converse response parser (src/models/converse.c):
  * arbitrary bytes go to converse_parse_response; a parsed message is then
- * fed back into converse_build_request as history. Checks the contract:
+ * fed back into converse_build_request (the body text, parsed) as history. Checks the contract:
  * on success an assistant message with a content array and a terminated
  * stop reason; on failure E_PARSE, no message. Never crash, leak or read
  * out of bounds.                                                        */
@@ -27,7 +27,7 @@ static void check_roundtrip(const json_t *message)
     json_t *tools = json_object_get(json_object_get(body, "toolConfig"),
                                     "tools");
     if (has_tools != (tools != NULL)) abort();
-    if (json_object_get(body, "messages") != messages) abort();
+    if (!json_equal(json_object_get(body, "messages"), messages)) abort();
     json_decref(body);
     json_decref(messages);
 }

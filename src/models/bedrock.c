@@ -156,13 +156,12 @@ static strands_status bedrock_converse(strands_model *self,
 {
     bedrock_model *m = (bedrock_model *)self;
     memset(out, 0, sizeof *out);
-    json_t *body = converse_build_request(req);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
+    size_t text_len = 0;
+    char *text = converse_build_body(req, &text_len);
     if (!text)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "cannot serialize the Converse request");
-    bedrock_call bc = {m, text, strlen(text), req, out, NULL, {0}, STRANDS_OK};
+    bedrock_call bc = {m, text, text_len, req, out, NULL, {0}, STRANDS_OK};
     strands_status st = aws_retry_run(&m->retry, attempt, &bc, req->cancelled,
                                       err);
     if (st != STRANDS_OK && !m->bearer_token && credentials_rejected(err)) {

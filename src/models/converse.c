@@ -1,8 +1,10 @@
 /* Converse request/response JSON (see converse.h). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "models/converse.h"
 
 int converse_history_has_tools(const json_t *messages)
@@ -28,35 +30,69 @@ static json_t *noop_tools(void)
         "inputSchema", "json", "type", "object", "properties");
 }
 
-json_t *converse_build_request(const strands_model_request *req)
+/* Appends the compact JSON of v (borrowed, only read: jansson 2.14's
+ * dumper tracks loops in a side table, so a tree shared with other
+ * threads is safe to dump). The size is measured first and the text
+ * must match it: jansson's own json_dumps can drop a member when an
+ * allocation fails inside it, and a body with a hole must never be sent. */
+static strands_status append_json(dynbuf *b, const json_t *v)
 {
+    size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT);
+    if (!n) return STRANDS_E_NOMEM;
+    char *text = malloc(n);
+    if (!text) return STRANDS_E_NOMEM;
+    strands_status st = json_dumpb(v, text, n, JSON_COMPACT) == n
+                            ? dynbuf_append(b, text, n)
+                            : STRANDS_E_NOMEM;
+    free(text);
+    return st;
+}
+
+char *converse_build_body(const strands_model_request *req, size_t *len)
+{
+    /* What belongs to this call goes into a tree; the agent's system
+     * prompt and the tool snapshot are shared by concurrent invocations,
+     * so they are never referenced from it (jansson's json_incref reads
+     * the count without an atomic: a data race): they are dumped in
+     * place and spliced into the text.                                  */
     json_t *body = json_object();
     if (!body) return NULL;
-    int ok = !json_object_set(body, "messages", (json_t *)req->messages);
-    /* system and tools are shared by concurrent invocations (the agent's
-     * prompt, a tool snapshot): copied, so no thread touches their
-     * reference counts (jansson's json_incref reads the count without an
-     * atomic, a data race under TSan).                                  */
-    if (ok && req->system && json_array_size(req->system))
-        ok = !json_object_set_new(body, "system",
-                                  json_deep_copy(req->system));
-    if (ok)
-        ok = !json_object_set_new(
-            body, "inferenceConfig",
-            json_pack("{s:i}", "maxTokens", req->max_tokens));
-    json_t *tools = NULL;
-    if (ok && req->tools && json_array_size(req->tools))
-        tools = json_deep_copy(req->tools);
-    else if (ok && converse_history_has_tools(req->messages))
-        tools = noop_tools();
-    if (ok && (req->tools && json_array_size(req->tools)) && !tools) ok = 0;
-    if (ok && tools)
+    int ok = !json_object_set(body, "messages", (json_t *)req->messages) &&
+             !json_object_set_new(body, "inferenceConfig",
+                                  json_pack("{s:i}", "maxTokens",
+                                            req->max_tokens));
+    int shared_tools = req->tools && json_array_size(req->tools);
+    if (ok && !shared_tools && converse_history_has_tools(req->messages))
         ok = !json_object_set_new(body, "toolConfig",
-                                  json_pack("{s:o}", "tools", tools));
-    if (!ok) {
-        json_decref(body);
+                                  json_pack("{s:o}", "tools", noop_tools()));
+    dynbuf b;
+    dynbuf_init(&b, SIZE_MAX);
+    strands_status st = ok ? append_json(&b, body) : STRANDS_E_NOMEM;
+    json_decref(body);
+    if (st == STRANDS_OK) b.data[--b.len] = '\0'; /* reopen: drop '}' */
+    if (st == STRANDS_OK && req->system && json_array_size(req->system)) {
+        st = dynbuf_puts(&b, ",\"system\":");
+        if (st == STRANDS_OK) st = append_json(&b, req->system);
+    }
+    if (st == STRANDS_OK && shared_tools) {
+        st = dynbuf_puts(&b, ",\"toolConfig\":{\"tools\":");
+        if (st == STRANDS_OK) st = append_json(&b, req->tools);
+        if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
+    }
+    if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
+    if (st != STRANDS_OK) {
+        dynbuf_cleanup(&b);
         return NULL;
     }
+    return dynbuf_take(&b, len);
+}
+
+json_t *converse_build_request(const strands_model_request *req)
+{
+    size_t len = 0;
+    char *text = converse_build_body(req, &len);
+    json_t *body = text ? json_loadb(text, len, JSON_ALLOW_NUL, NULL) : NULL;
+    free(text);
     return body;
 }
 

@@ -12,11 +12,18 @@
 /** True when any message holds a toolUse or toolResult block. */
 int converse_history_has_tools(const json_t *messages);
 
-/** Builds the Converse request body (new reference; NULL on OOM):
- * messages, system (when set), inferenceConfig.maxTokens, and toolConfig
- * whenever tools are given or the history holds toolUse/toolResult (a
- * placeholder "noop" tool is declared when no tool is registered, since
- * Bedrock refuses such a history without toolConfig).                   */
+/** Builds the Converse request body as compact JSON text: messages,
+ * inferenceConfig.maxTokens, system (when set) and toolConfig whenever
+ * tools are given or the history holds toolUse/toolResult (a placeholder
+ * "noop" tool is declared when no tool is registered, since Bedrock
+ * refuses such a history without toolConfig). req->system and req->tools
+ * are only read, never referenced (other invocations share them). Returns
+ * a heap string (free() it) and its length in *len (may be NULL); NULL on
+ * OOM.                                                                  */
+char *converse_build_body(const strands_model_request *req, size_t *len);
+
+/** The same body as a JSON tree (new reference; NULL on OOM), for tests
+ * and tools that inspect it.                                            */
 json_t *converse_build_request(const strands_model_request *req);
 
 /** Maps a Bedrock stopReason ("end_turn", "tool_use", "max_tokens",

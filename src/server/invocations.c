@@ -22,13 +22,13 @@ static int wants_stream(const handler_ctx *h, int stream)
     return accept && strstr(accept, "text/event-stream") != NULL;
 }
 
-/* The JSON encoder: waits for the runner's outcome. */
+/* The JSON encoder: the runner ran on this thread (runner_run), so its
+ * outcome is there; a client that hung up meanwhile gets nothing.       */
 static enum MHD_Result encode_json(handler_ctx *h, runner *r)
 {
     request_ctx *ctx = h->req;
-    if (runner_wait_end(r, -1, h->fd) == RUNNER_HANGUP) {
-        runner_cancel(r);
-        ctx->runner = r; /* released (joined) when the request completes */
+    if (runner_peer_gone(h->fd)) {
+        ctx->runner = r; /* released when the request completes */
         return MHD_NO;
     }
     /* Released once the answer is on the wire: until then the invocation
@@ -78,7 +78,11 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     };
     strands_error err;
     strands_error_clear(&err);
-    runner *r = runner_start(h->runners, &rq, &err);
+    /* Streaming needs a producer and a consumer; JSON needs only the
+     * outcome, so it runs right here (no thread hand-off) while the
+     * runner set watches the socket for a hang-up.                     */
+    runner *r = stream ? runner_start(h->runners, &rq, &err)
+                       : runner_run(h->runners, &rq, h->fd, &err);
     request_parsed_cleanup(&p);
     if (!r)
         return server_send_error(h->conn, ctx,

@@ -1,7 +1,10 @@
-/* The invocation runner and the runner set (see runner.h): a joinable
- * thread per invocation, its standard sinks (metrics line, tracing), the
- * bounded event queue with backpressure, cancellation, and the one count
- * of invocations in flight.                                              */
+/* The invocation runner and the runner set (see runner.h): a pool of
+ * joinable worker threads that run one invocation at a time, each
+ * invocation's standard sinks (metrics line, tracing), the bounded event
+ * queue with backpressure, cancellation, and the one count of invocations
+ * in flight. Workers outlive single invocations (no thread creation, stack
+ * teardown or crypto-state setup per invocation); idle ones beyond a few
+ * exit after a while, and the set joins every worker before it is freed. */
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include "server/internal.h"
@@ -23,11 +27,26 @@
 #define RUNNER_REQUEST_ID_MAX 128
 /* Longest single wait; loops re-check their state at least this often. */
 #define RUNNER_POLL_CAP_MS 1000
+/* Idle workers kept without a time limit; more idle ones exit after
+ * RUNNER_IDLE_EXIT_MS, so a burst's threads (and their stacks) go away. */
+#define RUNNER_IDLE_KEEP 4
+#define RUNNER_IDLE_EXIT_MS 2000
+
+/* A pool thread. Exited workers wait on the set's dead list until someone
+ * joins them (the next runner_start, or runner_set_free).               */
+typedef struct worker {
+    pthread_t thread;
+    struct runner_set *set;
+    struct worker *next;          /* in set->workers or set->dead */
+} worker;
 
 struct runner {
     runner_set *set;
     runner *prev, *next;          /* in set->head, under set->lock */
-    pthread_t thread;
+    runner *qnext;                /* in set->queue: waiting for a worker */
+    int worker_done;              /* under set->lock: no worker touches it
+                                     any more */
+    uint64_t id;                  /* unique in the set, never 0 */
     pthread_mutex_t lock;
     pthread_cond_t cond;          /* the producer waits here when full */
     int wake_fd;                  /* eventfd: readable on news */
@@ -52,12 +71,25 @@ struct runner_set {
     int count;                    /* runners not yet released */
     int cancel_all;
     int64_t last_trim_ms;
+    /* the worker pool, under lock */
+    pthread_cond_t work;          /* work queued, or stopping */
+    runner *queue, *queue_tail;   /* runners waiting for a worker */
+    worker *workers;              /* running workers */
+    worker *dead;                 /* exited, not yet joined */
+    int n_workers, n_idle;
+    int stopping;
+    /* the hang-up watcher of runner_run, started on first use */
+    uint64_t next_id;
+    int watch_started, watch_stop;
+    int watch_epfd, watch_wake;
+    pthread_t watch_thread;
 };
 
 /* ---- waking the consumer --------------------------------------------- */
 
 static void wake(runner *r)
 {
+    if (r->wake_fd < 0) return; /* runner_run: the caller is the producer */
     uint64_t one = 1;
     ssize_t n = write(r->wake_fd, &one, sizeof one);
     (void)n; /* EAGAIN: already readable, which is all that matters */
@@ -65,6 +97,7 @@ static void wake(runner *r)
 
 static void drain_wake(runner *r)
 {
+    if (r->wake_fd < 0) return;
     uint64_t v;
     ssize_t n = read(r->wake_fd, &v, sizeof v);
     (void)n;
@@ -209,9 +242,9 @@ static void log_outcome(const runner *r)
                 server_error_type(&o->error), o->error.message);
 }
 
-static void *run(void *arg)
+/* Runs one invocation on the calling worker. */
+static void run(runner *r)
 {
-    runner *r = arg;
     strands_event_sink sinks[] = {
         {on_event, r},
         invocation_metrics_sink(&r->metrics, r->queue_events),
@@ -246,19 +279,182 @@ static void *run(void *arg)
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
     wake(r);
-    /* Waiters for an abandoned session learn that its claim is gone. */
+    /* The last touch of r: after this, runner_release may free it. Waiters
+     * for an abandoned session also learn here that its claim is gone. */
     runner_set *s = r->set;
     pthread_mutex_lock(&s->lock);
+    r->worker_done = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A pool thread: takes queued runners one at a time; an idle worker
+ * beyond RUNNER_IDLE_KEEP leaves after RUNNER_IDLE_EXIT_MS.              */
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    runner_set *s = w->set;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (s->queue) {
+            runner *r = s->queue;
+            s->queue = r->qnext;
+            if (!s->queue) s->queue_tail = NULL;
+            r->qnext = NULL;
+            pthread_mutex_unlock(&s->lock);
+            run(r);
+            pthread_mutex_lock(&s->lock);
+            continue;
+        }
+        if (s->stopping) break;
+        s->n_idle++;
+        int timed_out = 0;
+        if (s->n_idle > RUNNER_IDLE_KEEP) {
+            struct timespec ts;
+            deadline_in(&ts, RUNNER_IDLE_EXIT_MS);
+            timed_out = pthread_cond_timedwait(&s->work, &s->lock, &ts) ==
+                        ETIMEDOUT;
+        } else {
+            pthread_cond_wait(&s->work, &s->lock);
+        }
+        s->n_idle--;
+        if (timed_out && !s->queue && s->n_idle >= RUNNER_IDLE_KEEP) break;
+    }
+    /* Leave the running list for the dead list: someone joins us. */
+    for (worker **p = &s->workers; *p; p = &(*p)->next) {
+        if (*p != w) continue;
+        *p = w->next;
+        break;
+    }
+    w->next = s->dead;
+    s->dead = w;
+    s->n_workers--;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
     strands_aws_thread_done(); /* free this thread's crypto state */
     return NULL;
 }
 
+/* Takes the dead list (under s->lock); join_dead joins it after unlock. */
+static worker *take_dead(runner_set *s)
+{
+    worker *d = s->dead;
+    s->dead = NULL;
+    return d;
+}
+
+static void join_dead(worker *d)
+{
+    while (d) {
+        worker *next = d->next;
+        pthread_join(d->thread, NULL);
+        free(d);
+        d = next;
+    }
+}
+
+/* Starts one more worker (under s->lock). 0, or -1 when no thread could
+ * be created.                                                           */
+static int start_worker(runner_set *s)
+{
+    worker *w = calloc(1, sizeof *w);
+    if (!w) return -1;
+    w->set = s;
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        free(w);
+        return -1;
+    }
+    w->next = s->workers; /* worker_main reads it only under s->lock */
+    s->workers = w;
+    s->n_workers++;
+    return 0;
+}
+
+/* ---- the hang-up watcher ----------------------------------------------- */
+
+/* Runners that run on their caller's thread (runner_run) cannot watch
+ * their client themselves: one watcher thread per set does, with epoll.
+ * An entry carries the runner's id, never its pointer, so a hang-up that
+ * races with the end of the invocation finds nothing instead of freed
+ * memory.                                                               */
+
+#define WATCH_WAKE_ID 0 /* the set's own eventfd: time to stop */
+
+/* Cancels the runner with this id, if it is still in the set. */
+static void cancel_by_id(runner_set *s, uint64_t id)
+{
+    pthread_mutex_lock(&s->lock);
+    for (runner *r = s->head; r; r = r->next)
+        if (r->id == id) {
+            runner_cancel(r);
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *watch_main(void *arg)
+{
+    runner_set *s = arg;
+    for (;;) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(s->watch_epfd, evs, 16, -1);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == WATCH_WAKE_ID) {
+                pthread_mutex_lock(&s->lock);
+                int stop = s->watch_stop;
+                pthread_mutex_unlock(&s->lock);
+                if (stop) return NULL;
+                continue;
+            }
+            cancel_by_id(s, evs[i].data.u64);
+        }
+    }
+    return NULL;
+}
+
+/* Starts the watcher on first use (under s->lock). 0, or -1 when it
+ * cannot: the caller then runs without hang-up detection.              */
+static int watch_start(runner_set *s)
+{
+    if (s->watch_started) return 0;
+    s->watch_epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->watch_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN,
+                             .data.u64 = WATCH_WAKE_ID};
+    if (s->watch_epfd < 0 || s->watch_wake < 0 ||
+        epoll_ctl(s->watch_epfd, EPOLL_CTL_ADD, s->watch_wake, &ev) != 0 ||
+        pthread_create(&s->watch_thread, NULL, watch_main, s) != 0) {
+        if (s->watch_epfd >= 0) close(s->watch_epfd);
+        if (s->watch_wake >= 0) close(s->watch_wake);
+        s->watch_epfd = s->watch_wake = -1;
+        return -1;
+    }
+    s->watch_started = 1;
+    return 0;
+}
+
+static void watch_stop(runner_set *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int started = s->watch_started;
+    s->watch_stop = 1;
+    pthread_mutex_unlock(&s->lock);
+    if (!started) return;
+    uint64_t one = 1;
+    ssize_t w = write(s->watch_wake, &one, sizeof one);
+    (void)w;
+    pthread_join(s->watch_thread, NULL);
+    close(s->watch_epfd);
+    close(s->watch_wake);
+}
+
 /* ---- the runner ------------------------------------------------------ */
 
-runner *runner_start(runner_set *s, const runner_request *rq,
-                     strands_error *err)
+/* A new runner, registered in the set (counted, cancelled with the rest);
+ * NULL with err. `pooled`: it gets an eventfd for its consumer.         */
+static runner *runner_new(runner_set *s, const runner_request *rq,
+                          int pooled, strands_error *err)
 {
     if (!rq->session_id || !rq->request_id || !json_is_array(rq->prompt) ||
         strlen(rq->session_id) > RUNNER_SESSION_MAX ||
@@ -272,8 +468,8 @@ runner *runner_start(runner_set *s, const runner_request *rq,
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
         return NULL;
     }
-    r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (r->wake_fd < 0) {
+    r->wake_fd = pooled ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
+    if (pooled && r->wake_fd < 0) {
         free(r);
         strands_error_set(err, STRANDS_E_UNAVAILABLE, NULL,
                           "cannot create an event descriptor: %s",
@@ -296,32 +492,71 @@ runner *runner_start(runner_set *s, const runner_request *rq,
                           s->cfg.max_runners);
         goto fail;
     }
+    /* A worker for a pooled runner: an idle one, else a new one. Workers
+     * already busy would only get to it after their own invocations.    */
+    if (pooled && s->n_idle == 0 && start_worker(s) != 0 &&
+        s->n_workers == 0) {
+        pthread_mutex_unlock(&s->lock);
+        strands_error_set(err, STRANDS_E_UNAVAILABLE, "ServiceUnavailable",
+                          "cannot start an invocation thread");
+        goto fail;
+    }
     if (s->cancel_all) atomic_store(&r->cancel, 1);
+    r->id = ++s->next_id;
     r->trace = s->cfg.tracer
                    ? strands_trace_begin(s->cfg.tracer, rq->traceparent,
                                          rq->xray, r->session_id, NULL,
                                          s->cfg.model_id)
                    : NULL;
-    if (pthread_create(&r->thread, NULL, run, r) != 0) {
-        pthread_mutex_unlock(&s->lock);
-        strands_trace_end(r->trace);
-        strands_error_set(err, STRANDS_E_UNAVAILABLE, "ServiceUnavailable",
-                          "cannot start the invocation thread");
-        goto fail;
-    }
     r->next = s->head;
     if (s->head) s->head->prev = r;
     s->head = r;
     s->count++;
+    if (pooled) {
+        if (s->queue_tail)
+            s->queue_tail->qnext = r;
+        else
+            s->queue = r;
+        s->queue_tail = r;
+        pthread_cond_signal(&s->work);
+    }
+    worker *dead = take_dead(s);
     pthread_mutex_unlock(&s->lock);
+    join_dead(dead);
     return r;
 fail:
     json_decref(r->prompt);
-    close(r->wake_fd);
+    if (r->wake_fd >= 0) close(r->wake_fd);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);
     return NULL;
+}
+
+runner *runner_start(runner_set *s, const runner_request *rq,
+                     strands_error *err)
+{
+    return runner_new(s, rq, 1, err);
+}
+
+runner *runner_run(runner_set *s, const runner_request *rq, int watch_fd,
+                   strands_error *err)
+{
+    runner *r = runner_new(s, rq, 0, err);
+    if (!r) return NULL;
+    int watched = 0;
+    if (watch_fd >= 0) {
+        pthread_mutex_lock(&s->lock);
+        int ok = watch_start(s) == 0;
+        pthread_mutex_unlock(&s->lock);
+        struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLONESHOT,
+                                 .data.u64 = r->id};
+        watched = ok && epoll_ctl(s->watch_epfd, EPOLL_CTL_ADD, watch_fd,
+                                  &ev) == 0;
+    }
+    run(r);
+    if (watched) epoll_ctl(s->watch_epfd, EPOLL_CTL_DEL, watch_fd, NULL);
+    return r;
 }
 
 /* What a consumer waits for. */
@@ -426,9 +661,11 @@ void runner_release(runner *r)
     int done = r->finished;
     pthread_mutex_unlock(&r->lock);
     if (!done) runner_cancel(r);
-    pthread_join(r->thread, NULL);
     runner_set *s = r->set;
     pthread_mutex_lock(&s->lock);
+    /* Its worker is done with it once worker_done is set (the thread
+     * itself goes on serving; runner_set_free joins it).               */
+    while (!r->worker_done) pthread_cond_wait(&s->cond, &s->lock);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -451,7 +688,7 @@ void runner_release(runner *r)
     if (r->outcome.status == STRANDS_OK)
         strands_agent_result_cleanup(&r->outcome.result);
     json_decref(r->prompt);
-    close(r->wake_fd);
+    if (r->wake_fd >= 0) close(r->wake_fd);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);
@@ -470,6 +707,8 @@ runner_set *runner_set_new(const runner_set_config *cfg)
     if (s->cfg.max_runners <= 0) s->cfg.max_runners = RUNNER_MAX;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->work, NULL);
+    s->watch_epfd = s->watch_wake = -1;
     return s;
 }
 
@@ -479,7 +718,15 @@ void runner_set_free(runner_set *s)
     runner_set_cancel_all(s);
     pthread_mutex_lock(&s->lock);
     while (s->count > 0) pthread_cond_wait(&s->cond, &s->lock);
+    /* Every worker leaves; each is joined, so none outlives the set. */
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->work);
+    while (s->n_workers > 0) pthread_cond_wait(&s->cond, &s->lock);
+    worker *dead = take_dead(s);
     pthread_mutex_unlock(&s->lock);
+    join_dead(dead);
+    watch_stop(s);
+    pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -1,5 +1,5 @@
-/* The invocation runner: one strands_agent_invoke on its own JOINABLE
- * thread, with the standard event sinks (the metrics log line, tracing),
+/* The invocation runner: one strands_agent_invoke on a worker of the
+ * set's pool of JOINABLE threads, with the standard event sinks (the metrics log line, tracing),
  * a bounded event queue (cap in events and in bytes; the producer waits
  * when it is full, so a slow consumer stalls only its own invocation) and
  * a cancel flag. Protocol encoders (JSON, SSE, later WebSocket, MCP...)
@@ -7,8 +7,9 @@
  * client's socket for a hang-up, and read the outcome at the end.
  *
  * Every runner belongs to a runner set: the one place that counts the
- * invocations in flight, cancels them all and joins them all. A runner is
- * freed only by runner_release (which joins its thread), and a set only
+ * invocations in flight, cancels them all and joins its worker threads. A
+ * runner is freed only by runner_release (once its worker is done with
+ * it), and a set only
  * when no runner is left, so no invocation thread ever outlives the
  * server, agent, store or model it uses.                                */
 #ifndef STRANDS_SERVER_RUNNER_H
@@ -67,11 +68,23 @@ typedef struct runner_request {
     const char *xray;
 } runner_request;
 
-/** Starts the invocation on a new joinable thread. NULL with err filled
- * (E_NOMEM, E_UNAVAILABLE when the set is at max_runners or the thread
- * cannot be created). The caller owns the runner: runner_release it.    */
+/** Starts the invocation on a worker thread of the set: an idle worker,
+ * else a new one (when no thread can be created it waits for a busy
+ * worker). NULL with err filled (E_NOMEM; E_UNAVAILABLE when the set is
+ * at max_runners or has no worker at all). The caller owns the runner:
+ * runner_release it.                                                     */
 runner *runner_start(runner_set *s, const runner_request *rq,
                      strands_error *err);
+
+/** Runs the invocation on the CALLING thread (for encoders that need only
+ * the outcome, such as the JSON one: no thread hand-off) and returns the
+ * finished runner, its outcome ready; NULL with err as runner_start. It
+ * counts as in flight and is cancelled with the set like any runner.
+ * watch_fd >= 0 is a client socket: the set's one watcher thread (epoll,
+ * started on first use) cancels the invocation when its peer hangs up.
+ * The caller owns the runner: runner_release it.                        */
+runner *runner_run(runner_set *s, const runner_request *rq, int watch_fd,
+                   strands_error *err);
 
 /* One queued event (streaming runners only). Owned by the consumer that
  * popped it; free with runner_event_free.                               */
@@ -122,8 +135,9 @@ typedef struct runner_outcome {
 const runner_outcome *runner_get_outcome(runner *r);
 /** Asks the invocation to stop (it is then "abandoned"); idempotent. */
 void runner_cancel(runner *r);
-/** Cancels the invocation if it is still running, joins its thread,
- * frees the runner and takes it off its set (NULL is a no-op).           */
+/** Cancels the invocation if it is still running, waits until its worker
+ * is done with it, frees the runner and takes it off its set (NULL is a
+ * no-op). The worker thread itself is joined by runner_set_free.        */
 void runner_release(runner *r);
 
 /** True when the peer of socket fd closed its end (never blocks). */
