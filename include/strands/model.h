@@ -81,6 +81,14 @@ typedef struct strands_model_request {
      * on the calling thread, in arrival order; NULL: none wanted.        */
     void (*on_stream)(void *user, const strands_model_stream_event *ev);
     void *stream_user;
+    /* Optional: `system` and `tools` as compact JSON text, serialised once
+     * by their owners (the agent, the tool snapshot) and shared by every
+     * call, so a provider that sends JSON need not serialise them again.
+     * NULL when absent; when set, the text is exactly the JSON value.    */
+    const char *system_json;
+    size_t system_json_len;
+    const char *tools_json;
+    size_t tools_json_len;
 } strands_model_request;
 
 /* What a successful call returns; owned by the caller, freed with

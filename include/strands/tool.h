@@ -132,6 +132,11 @@ STRANDS_EXTERN size_t strands_tool_snapshot_count(
  * while the snapshot is held; never changed).                           */
 STRANDS_EXTERN const json_t *strands_tool_snapshot_specs(
     const strands_tool_snapshot *s);
+/** The same specs as compact JSON text, serialised once when the snapshot
+ * was made (borrowed, NUL-terminated, valid while the snapshot is held;
+ * its length in *len, which may be NULL). NULL for a NULL snapshot.     */
+STRANDS_EXTERN const char *strands_tool_snapshot_specs_json(
+    const strands_tool_snapshot *s, size_t *len);
 /** Looks a tool up by name in the snapshot; NULL when absent. Borrowed,
  * valid while the snapshot is held.                                     */
 STRANDS_EXTERN const strands_tool *strands_tool_snapshot_find(

@@ -14,6 +14,8 @@ struct strands_agent {
     strands_tool_registry *tools;
     strands_session_store *sessions;
     json_t *system;          /* [{"text": prompt}] or NULL */
+    char *system_json;       /* the same as compact text, or NULL */
+    size_t system_json_len;
     int max_tokens;
     int max_iterations;
     int tool_concurrency;    /* >= 1 */

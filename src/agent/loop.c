@@ -50,7 +50,21 @@ strands_agent *strands_agent_new(const strands_agent_config *cfg,
     a->tool_timeout_ms = cfg->tool_timeout_ms;
     if (cfg->system_prompt && *cfg->system_prompt) {
         a->system = json_pack("[{s:s}]", "text", cfg->system_prompt);
-        if (!a->system) {
+        /* Serialised once for every model call (measured first: jansson
+         * can drop a member when an allocation fails while dumping). */
+        size_t n = a->system ? json_dumpb(a->system, NULL, 0, JSON_COMPACT)
+                             : 0;
+        a->system_json = n ? malloc(n + 1) : NULL;
+        if (a->system_json &&
+            json_dumpb(a->system, a->system_json, n, JSON_COMPACT) == n) {
+            a->system_json[n] = '\0';
+            a->system_json_len = n;
+        } else {
+            free(a->system_json);
+            a->system_json = NULL;
+        }
+        if (!a->system_json) {
+            json_decref(a->system);
             free(a);
             strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
             return NULL;
@@ -63,6 +77,7 @@ void strands_agent_free(strands_agent *a)
 {
     if (!a) return;
     json_decref(a->system);
+    free(a->system_json);
     free(a);
 }
 
@@ -131,7 +146,12 @@ static strands_status model_step(agent_run *run, json_t *messages,
         .stream = run->inv->stream,
         .on_stream = on_stream,
         .stream_user = run,
+        .system_json = a->system_json,
+        .system_json_len = a->system_json_len,
     };
+    if (req.tools)
+        req.tools_json = strands_tool_snapshot_specs_json(
+            run->tools, &req.tools_json_len);
     char traceparent[64] = "";
     strands_event start = {.type = STRANDS_EVENT_MODEL_START,
                            .traceparent = traceparent,

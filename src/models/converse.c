@@ -48,6 +48,11 @@ static strands_status append_json(dynbuf *b, const json_t *v)
     return st;
 }
 
+static int dump_to_dynbuf(const char *p, size_t n, void *user)
+{
+    return dynbuf_append(user, p, n) == STRANDS_OK ? 0 : -1;
+}
+
 char *converse_build_body(const strands_model_request *req, size_t *len)
 {
     /* What belongs to this call goes into a tree; the agent's system
@@ -67,16 +72,30 @@ char *converse_build_body(const strands_model_request *req, size_t *len)
                                   json_pack("{s:o}", "tools", noop_tools()));
     dynbuf b;
     dynbuf_init(&b, SIZE_MAX);
-    strands_status st = ok ? append_json(&b, body) : STRANDS_E_NOMEM;
+    /* One pass over this call's own part (the history): should jansson
+     * drop a member on an allocation failure, Bedrock rejects the body
+     * and the call fails cleanly; nothing is stored or shown from it.  */
+    strands_status st =
+        ok && json_dump_callback(body, dump_to_dynbuf, &b, JSON_COMPACT) == 0
+            ? STRANDS_OK
+            : STRANDS_E_NOMEM;
     json_decref(body);
     if (st == STRANDS_OK) b.data[--b.len] = '\0'; /* reopen: drop '}' */
+    /* Text the owner serialised once is used as it is. */
     if (st == STRANDS_OK && req->system && json_array_size(req->system)) {
         st = dynbuf_puts(&b, ",\"system\":");
-        if (st == STRANDS_OK) st = append_json(&b, req->system);
+        if (st == STRANDS_OK)
+            st = req->system_json
+                     ? dynbuf_append(&b, req->system_json,
+                                     req->system_json_len)
+                     : append_json(&b, req->system);
     }
     if (st == STRANDS_OK && shared_tools) {
         st = dynbuf_puts(&b, ",\"toolConfig\":{\"tools\":");
-        if (st == STRANDS_OK) st = append_json(&b, req->tools);
+        if (st == STRANDS_OK)
+            st = req->tools_json
+                     ? dynbuf_append(&b, req->tools_json, req->tools_json_len)
+                     : append_json(&b, req->tools);
         if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
     }
     if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");

@@ -44,6 +44,8 @@ struct strands_tool_snapshot {
     strands_tool **tools;        /* counted references, in spec order */
     size_t count;
     json_t *specs;               /* [{"toolSpec":{...}}...] */
+    char *specs_json;            /* the same, compact text */
+    size_t specs_json_len;
 };
 
 typedef struct source_entry {
@@ -97,6 +99,7 @@ void strands_tool_snapshot_release(strands_tool_snapshot *s)
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
     tools_unref(s->tools, s->count);
     json_decref(s->specs);
+    free(s->specs_json);
     free(s);
 }
 
@@ -348,6 +351,16 @@ static strands_tool_snapshot *generation_new(const strands_tool_registry *reg,
             g->tools[g->count++] = tool_ref(list[i]);
         }
     }
+    /* Serialised once here, not on every model call. The size is measured
+     * first and must match: jansson can drop a member when an allocation
+     * fails inside its dumper.                                          */
+    size_t n_text = json_dumpb(g->specs, NULL, 0, JSON_COMPACT);
+    g->specs_json = n_text ? malloc(n_text + 1) : NULL;
+    if (!g->specs_json ||
+        json_dumpb(g->specs, g->specs_json, n_text, JSON_COMPACT) != n_text)
+        goto fail;
+    g->specs_json[n_text] = '\0';
+    g->specs_json_len = n_text;
     return g;
 fail:
     strands_tool_snapshot_release(g);
@@ -777,6 +790,13 @@ size_t strands_tool_snapshot_count(const strands_tool_snapshot *s)
 const json_t *strands_tool_snapshot_specs(const strands_tool_snapshot *s)
 {
     return s ? s->specs : NULL;
+}
+
+const char *strands_tool_snapshot_specs_json(const strands_tool_snapshot *s,
+                                             size_t *len)
+{
+    if (len) *len = s ? s->specs_json_len : 0;
+    return s ? s->specs_json : NULL;
 }
 
 const strands_tool *strands_tool_snapshot_find(const strands_tool_snapshot *s,
