@@ -82,20 +82,20 @@ static const strands_tool_source_vtab builtin_vtab = {
     .destroy = free,
 };
 
-strands_status strands_tool_registry_add_builtin(strands_tool_registry *reg,
-                                                 const char *name,
-                                                 strands_error *err)
+/* Index of the built-in called name[0..n), or BUILTIN_COUNT. */
+static size_t builtin_index(const char *name, size_t n)
 {
-    size_t i = 0;
-    while (name && i < BUILTIN_COUNT && strcmp(builtins[i]->name, name)) i++;
-    if (!name || i == BUILTIN_COUNT)
-        return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
-                                 "unknown built-in tool '%.64s' (available: "
-                                 "%s)", name ? name : "(null)",
-                                 strands_builtin_tool_names());
-    if (!reg)
-        return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "tool registry is NULL");
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (strlen(builtins[i]->name) == n && !memcmp(builtins[i]->name, name, n))
+            return i;
+    return BUILTIN_COUNT;
+}
+
+/* Enables the built-ins of `mask` in reg's builtin source (added on first
+ * use) with ONE refresh. E_INVALID when one is enabled already.         */
+static strands_status enable(strands_tool_registry *reg, unsigned mask,
+                             strands_error *err)
+{
     builtin_state *bs = tools_registry_source_user(reg, BUILTIN_SOURCE,
                                                    &builtin_vtab);
     if (!bs) {
@@ -107,40 +107,81 @@ strands_status strands_tool_registry_add_builtin(strands_tool_registry *reg,
         if (st != STRANDS_OK) return st;
         bs = fresh;
     }
-    unsigned bit = 1u << i;
-    if (atomic_fetch_or(&bs->enabled, bit) & bit)
-        return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "duplicate tool name '%s'", name);
+    unsigned before = atomic_fetch_or(&bs->enabled, mask);
+    if (before & mask) {
+        atomic_fetch_and(&bs->enabled, ~(mask & ~before));
+        for (size_t i = 0; i < BUILTIN_COUNT; i++)
+            if (before & mask & (1u << i))
+                return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                         "duplicate tool name '%s'",
+                                         builtins[i]->name);
+    }
     strands_status st = strands_tool_registry_refresh(reg, BUILTIN_SOURCE,
                                                       err);
-    if (st != STRANDS_OK) atomic_fetch_and(&bs->enabled, ~bit);
+    if (st != STRANDS_OK) atomic_fetch_and(&bs->enabled, ~mask);
     return st;
+}
+
+strands_status strands_tool_registry_add_builtin(strands_tool_registry *reg,
+                                                 const char *name,
+                                                 strands_error *err)
+{
+    size_t i = name ? builtin_index(name, strlen(name)) : BUILTIN_COUNT;
+    if (i == BUILTIN_COUNT)
+        return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
+                                 "unknown built-in tool '%.64s' (available: "
+                                 "%s)", name ? name : "(null)",
+                                 strands_builtin_tool_names());
+    if (!reg)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "tool registry is NULL");
+    return enable(reg, 1u << i, err);
+}
+
+strands_status builtin_list_parse(const char *list, unsigned *mask_out,
+                                  strands_error *err)
+{
+    unsigned mask = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && *a == ' ') a++;
+        while (b > a && b[-1] == ' ') b--;
+        if (b > a) {
+            size_t i = builtin_index(a, (size_t)(b - a));
+            if (i == BUILTIN_COUNT || (mask & (1u << i)))
+                return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                         "unknown or duplicate tool "
+                                         "'%.*s' (built-ins: %s)",
+                                         (int)(b - a > 64 ? 64 : b - a), a,
+                                         strands_builtin_tool_names());
+            mask |= 1u << i;
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (mask_out) *mask_out = mask;
+    return STRANDS_OK;
 }
 
 strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,
                                                   const char *list,
                                                   strands_error *err)
 {
-    char *copy = strdup(list ? list : "");
-    if (!copy) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
-    strands_status st = STRANDS_OK;
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t && st == STRANDS_OK;
-         t = strtok_r(NULL, ",", &save)) {
-        while (*t == ' ') t++;
-        size_t n = strlen(t);
-        while (n && t[n - 1] == ' ') t[--n] = '\0';
-        if (!n) continue;
-        strands_status ast = strands_tool_registry_add_builtin(reg, t, NULL);
-        if (ast == STRANDS_E_NOMEM) /* not the list's fault */
-            st = strands_error_set(err, ast, NULL,
-                                   "out of memory adding tool '%.64s'", t);
-        else if (ast != STRANDS_OK)
-            st = strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                   "unknown or duplicate tool '%.64s' "
-                                   "(built-ins: %s)",
-                                   t, strands_builtin_tool_names());
-    }
-    free(copy);
-    return st;
+    unsigned mask = 0;
+    strands_status st = builtin_list_parse(list, &mask, err);
+    if (st != STRANDS_OK || !mask) return st;
+    if (!reg)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "tool registry is NULL");
+    strands_error e;
+    st = enable(reg, mask, &e);
+    if (st == STRANDS_E_NOMEM) /* not the list's fault */
+        return strands_error_set(err, st, NULL,
+                                 "out of memory adding the built-in tools");
+    if (st != STRANDS_OK)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL, "%s",
+                                 e.message);
+    return STRANDS_OK;
 }

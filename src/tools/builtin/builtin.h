@@ -18,6 +18,13 @@ extern const strands_tool_def builtin_current_time;
 #define BUILTIN_CALC_MAX_LEN 1000  /* longest expression, in bytes */
 #define BUILTIN_CALC_MAX_DEPTH 100 /* deepest nesting of (), unary, ^ */
 
+/** Parses a comma list of built-in tool names (spaces around names and
+ * empty items ignored) into a bit mask (bit i: the i-th built-in) without
+ * touching any registry. E_INVALID naming the first unknown or duplicate
+ * name.                                                                 */
+strands_status builtin_list_parse(const char *list, unsigned *mask_out,
+                                  strands_error *err);
+
 /** Evaluates the arithmetic expression expr[0..len) (see calculator.c for
  * the grammar) into *out. E_INVALID with a precise message (syntax error
  * position, division by zero, domain error, ...) when it cannot.        */

@@ -4,20 +4,17 @@
 #include <stddef.h>
 
 #include "runtime/builtins.h"
+#include "tools/builtin/builtin.h"
 
 /* What the row below fills. */
 typedef struct builtin_settings {
     char *tools;  /* TOOLS */
 } builtin_settings;
 
-/* TOOLS must name built-ins only: checked by adding them once. */
+/* TOOLS must name built-ins only, each once. */
 static strands_status check_tools(const char *list, strands_error *err)
 {
-    strands_tool_registry *reg = strands_tool_registry_new();
-    if (!reg) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
-    strands_status st = strands_tool_registry_add_builtins(reg, list, err);
-    strands_tool_registry_free(reg);
-    return st;
+    return builtin_list_parse(list, NULL, err);
 }
 
 static const strands_setting rows[] = {
