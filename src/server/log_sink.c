@@ -4,8 +4,9 @@
  * thread and put on a bounded queue that ONE writer thread empties. When
  * stdout stalls and the queue is full, lines are dropped and counted, and
  * the writer reports the count once it can write again. Lines never
- * interleave (one writer). Without the writer (before start, after the
- * final flush) lines are written directly.                              */
+ * interleave (one writer). The writer starts with the first line, so a
+ * quiet runtime never starts it; without it (creation failed, or after
+ * the final flush) lines are written directly.                          */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,10 +35,11 @@ static struct {
     size_t lines, bytes;
     unsigned long long dropped;
     int running, stop;
+    int enabled;             /* installed: the writer starts on first use */
     pthread_t writer;
     FILE *out;
 } q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
-       0, 0, 0, 0, 0, 0, NULL};
+       0, 0, 0, 0, 0, 0, 0, NULL};
 
 /* The line for a record (malloc'd, '\n'-terminated), or NULL on OOM. */
 static log_line *format_record(const strands_log_record *rec)
@@ -121,11 +123,27 @@ static void *writer(void *arg)
     return NULL;
 }
 
+/* Starts the writer (under q.lock). It takes no signals: the process's
+ * signal handling (e.g. sigwait for SIGTERM) stays with the threads that
+ * want it. On failure lines are written by their callers.              */
+static void start_writer(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    q.running = pthread_create(&q.writer, NULL, writer, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!q.running) q.enabled = 0;
+}
+
 static void json_sink(void *user, const strands_log_record *rec)
 {
     (void)user;
     log_line *l = format_record(rec);
     pthread_mutex_lock(&q.lock);
+    /* The writer starts with the first line: a runtime that logs nothing
+     * (LOG_LEVEL=warn, quiet) never pays for the thread. */
+    if (!q.running && q.enabled && !q.stop) start_writer();
     if (!q.running) {
         /* No writer (before start or after the final flush): write here. */
         if (l) write_line(q.out ? q.out : stdout, l->text, l->len);
@@ -164,15 +182,7 @@ void strands_log_use_json_stdout(void)
     if (!exit_hook) exit_hook = atexit(flush_at_exit) == 0;
     q.out = stdout;
     q.stop = 0;
-    if (!q.running) {
-        /* The writer takes no signals: the process's signal handling
-         * (e.g. sigwait for SIGTERM) stays with the threads that want it. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        q.running = pthread_create(&q.writer, NULL, writer, NULL) == 0;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    }
+    q.enabled = 1;
     pthread_mutex_unlock(&q.lock);
     strands_log_set_sink(json_sink, NULL);
 }
