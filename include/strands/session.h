@@ -101,6 +101,19 @@ STRANDS_EXTERN strands_session_store *strands_memory_store_new(
 /** Number of sessions currently held by a memory store. */
 STRANDS_EXTERN size_t strands_memory_store_count(strands_session_store *s);
 /** Frees any store (NULL is a no-op). */
+/* Longest accepted session id in bytes (AgentCore allows up to 256). */
+#define STRANDS_SESSION_ID_MAX 256
+
+/** Checks that id is usable as a session id (by the server, and as a key
+ * by every store): non-NULL, 1..STRANDS_SESSION_ID_MAX bytes, free of
+ * ASCII control characters; never reads past the terminator nor past
+ * STRANDS_SESSION_ID_MAX + 1 bytes. Returns OK, or E_INVALID with a
+ * message in err (NULL allowed). On OK, *len_out (NULL allowed) gets
+ * strlen(id).                                                          */
+STRANDS_EXTERN strands_status strands_session_id_check(const char *id,
+                                                       size_t *len_out,
+                                                       strands_error *err);
+
 STRANDS_EXTERN void strands_session_store_free(strands_session_store *s);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "strands/server.h"
+#include "strands/session.h"
 
 typedef struct runner runner;
 typedef struct runner_set runner_set;
@@ -21,7 +22,7 @@ typedef struct runner_set runner_set;
 #define SERVER_REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
 /* Request ids longer than this (or not printable ASCII) are replaced. */
 #define SERVER_REQUEST_ID_MAX 128
-#define SERVER_SESSION_ID_MAX 256
+#define SERVER_SESSION_ID_MAX STRANDS_SESSION_ID_MAX
 
 /* /ping state: the status and when it last changed. */
 typedef struct ping_state {

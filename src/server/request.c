@@ -167,14 +167,9 @@ static json_t *prompt_blocks(const json_t *body, char *why, size_t whysz,
 int request_session_id(const char *v, char *out, size_t outsz, char *why,
                        size_t whysz)
 {
-    /* strnlen: never reads past the terminator, nor past 257 bytes. */
-    size_t n = v ? strnlen(v, SERVER_SESSION_ID_MAX + 1) : 0;
-    int ok = n >= 1 && n <= SERVER_SESSION_ID_MAX && n < outsz;
-    for (size_t i = 0; ok && i < n; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (ch < 0x20 || ch == 0x7f) ok = 0;
-    }
-    if (!ok) {
+    /* The one session-id rule (the stores apply it too). */
+    size_t n = 0;
+    if (strands_session_id_check(v, &n, NULL) != STRANDS_OK || n >= outsz) {
         snprintf(why, whysz, "session id must be 1..%d characters without "
                              "control characters", SERVER_SESSION_ID_MAX);
         return 0;

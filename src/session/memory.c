@@ -225,7 +225,7 @@ static strands_status memory_load(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "load needs an output pointer");
     *messages_out = NULL;
-    strands_status st = session_id_check(session_id, &len, err);
+    strands_status st = strands_session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
 
     uint64_t hash = session_hash(ms->hash_key, session_id, len);
@@ -272,7 +272,7 @@ static strands_status memory_save(strands_session_store *self,
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = session_id_check(session_id, &len, err);
+    strands_status st = strands_session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
     if (!json_is_array(messages))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
@@ -338,7 +338,7 @@ static strands_status memory_claim(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "claim needs an output claim");
     memset(claim_out, 0, sizeof *claim_out);
-    strands_status st = session_id_check(session_id, &len, err);
+    strands_status st = strands_session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
 
     uint64_t hash = session_hash(ms->hash_key, session_id, len);
@@ -380,7 +380,7 @@ static strands_status memory_renew(strands_session_store *self,
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = session_id_check(session_id, &len, err);
+    strands_status st = strands_session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
     if (!claim)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
@@ -408,7 +408,7 @@ static strands_status memory_release(strands_session_store *self,
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = session_id_check(session_id, &len, err);
+    strands_status st = strands_session_id_check(session_id, &len, err);
     if (st != STRANDS_OK) return st;
 
     uint64_t hash = session_hash(ms->hash_key, session_id, len);

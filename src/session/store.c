@@ -15,20 +15,20 @@ void strands_session_store_free(strands_session_store *s)
     s->vtab->destroy(s);
 }
 
-strands_status session_id_check(const char *id, size_t *len_out,
+strands_status strands_session_id_check(const char *id, size_t *len_out,
                                         strands_error *err)
 {
     if (!id)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session id is missing");
-    size_t len = strnlen(id, SESSION_ID_MAX + 1);
+    size_t len = strnlen(id, STRANDS_SESSION_ID_MAX + 1);
     if (len == 0)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session id is empty");
-    if (len > SESSION_ID_MAX)
+    if (len > STRANDS_SESSION_ID_MAX)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session id is longer than %d bytes",
-                                 SESSION_ID_MAX);
+                                 STRANDS_SESSION_ID_MAX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c < 0x20 || c == 0x7f)

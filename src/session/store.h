@@ -11,15 +11,6 @@
 #include "strands/session.h"
 #include "strands/status.h"
 
-/* Longest accepted session id in bytes (AgentCore allows up to 256). */
-#define SESSION_ID_MAX 256
-
-/** Checks that id is usable as a session key: non-NULL, 1..256 bytes and
- * free of ASCII control characters. Returns OK, or E_INVALID with a message
- * in err (NULL allowed). On OK, *len_out (NULL allowed) gets strlen(id).   */
-strands_status session_id_check(const char *id, size_t *len_out,
-                                        strands_error *err);
-
 /** SipHash-2-4 of len bytes under a 16-byte key. Stores seed their tables
  * with a random key so clients cannot pick ids that collide on purpose. */
 uint64_t session_hash(const uint8_t key[16], const void *data,

@@ -134,26 +134,26 @@ static void test_siphash_reference_vectors(void)
 
 static void test_id_check(void)
 {
-    char id[SESSION_ID_MAX + 2];
+    char id[STRANDS_SESSION_ID_MAX + 2];
     size_t len = 0;
     strands_error err;
     memset(id, 'x', sizeof(id));
-    id[SESSION_ID_MAX] = '\0';
-    CHECK_INT(session_id_check(id, &len, &err), STRANDS_OK);
-    CHECK_INT(len, SESSION_ID_MAX);
-    id[SESSION_ID_MAX] = 'x';
-    id[SESSION_ID_MAX + 1] = '\0';
-    CHECK_INT(session_id_check(id, &len, &err), STRANDS_E_INVALID);
+    id[STRANDS_SESSION_ID_MAX] = '\0';
+    CHECK_INT(strands_session_id_check(id, &len, &err), STRANDS_OK);
+    CHECK_INT(len, STRANDS_SESSION_ID_MAX);
+    id[STRANDS_SESSION_ID_MAX] = 'x';
+    id[STRANDS_SESSION_ID_MAX + 1] = '\0';
+    CHECK_INT(strands_session_id_check(id, &len, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id is longer than 256 bytes");
-    CHECK_INT(session_id_check("", NULL, &err), STRANDS_E_INVALID);
+    CHECK_INT(strands_session_id_check("", NULL, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id is empty");
-    CHECK_INT(session_id_check(NULL, NULL, &err), STRANDS_E_INVALID);
+    CHECK_INT(strands_session_id_check(NULL, NULL, &err), STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id is missing");
-    CHECK_INT(session_id_check("ab\ncd", NULL, &err),
+    CHECK_INT(strands_session_id_check("ab\ncd", NULL, &err),
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "session id contains a control character at "
                            "byte 2");
-    CHECK_INT(session_id_check("7f0c2a4e-1b9d-4d7e-9a51-3c2f8e6b1d20",
+    CHECK_INT(strands_session_id_check("7f0c2a4e-1b9d-4d7e-9a51-3c2f8e6b1d20",
                                        NULL, NULL), STRANDS_OK);
 }
 
@@ -242,9 +242,9 @@ static void test_save_replaces(void)
 static void test_isolation_between_ids(void)
 {
     strands_session_store *s = strands_memory_store_new(8, 0);
-    char long_id[SESSION_ID_MAX + 1];
-    memset(long_id, 'q', SESSION_ID_MAX);
-    long_id[SESSION_ID_MAX] = '\0';
+    char long_id[STRANDS_SESSION_ID_MAX + 1];
+    memset(long_id, 'q', STRANDS_SESSION_ID_MAX);
+    long_id[STRANDS_SESSION_ID_MAX] = '\0';
     CHECK_INT(save_text(s, "a", "A"), STRANDS_OK);
     CHECK_INT(save_text(s, "ab", "AB"), STRANDS_OK);
     CHECK_INT(save_text(s, "A", "upper"), STRANDS_OK);
@@ -475,9 +475,9 @@ static void test_invalid_ids_and_messages(void)
     strands_error err;
     json_t *h = history("x");
     json_t *msgs = NULL;
-    char too_long[SESSION_ID_MAX + 2];
-    memset(too_long, 'z', SESSION_ID_MAX + 1);
-    too_long[SESSION_ID_MAX + 1] = '\0';
+    char too_long[STRANDS_SESSION_ID_MAX + 2];
+    memset(too_long, 'z', STRANDS_SESSION_ID_MAX + 1);
+    too_long[STRANDS_SESSION_ID_MAX + 1] = '\0';
     const char *bad[] = {NULL, "", too_long, "tab\there"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         strands_error_clear(&err);
