@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/abstime.h"
 #include "strands/clock.h"
 #include "strands/log.h"
 #include "strands/server.h"
@@ -198,10 +199,7 @@ void strands_log_json_stdout_flush(long timeout_ms)
     pthread_cond_broadcast(&q.cond);
     pthread_mutex_unlock(&q.lock);
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long ns = ts.tv_nsec + (timeout_ms > 0 ? timeout_ms : 0) * 1000000LL;
-    ts.tv_sec += ns / 1000000000LL;
-    ts.tv_nsec = ns % 1000000000LL;
+    core_abstime_after_ms(CLOCK_REALTIME, timeout_ms, &ts);
     if (pthread_timedjoin_np(q.writer, NULL, &ts) != 0) {
         /* stdout is stuck: leave the writer blocked, lines unwritten. */
         return;

@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+#include "core/abstime.h"
 #include "server/internal.h"
 #include "server/runner.h"
 #include "strands/aws.h"
@@ -111,14 +112,6 @@ int runner_peer_gone(int fd)
            (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    long long ns = ts->tv_nsec + ms * 1000000LL;
-    ts->tv_sec += ns / 1000000000LL;
-    ts->tv_nsec = ns % 1000000000LL;
-}
-
 /* ---- the producer side (the agent's thread, in its event sink) ------- */
 
 void runner_event_free(runner_event *ev)
@@ -171,7 +164,7 @@ static void push(runner *r, runner_event *ev)
     pthread_mutex_lock(&r->lock);
     while (queue_full(r, ev->bytes) && !atomic_load(&r->cancel)) {
         struct timespec ts;
-        deadline_in(&ts, RUNNER_POLL_CAP_MS);
+        core_abstime_after_ms(CLOCK_REALTIME, RUNNER_POLL_CAP_MS, &ts);
         pthread_cond_timedwait(&r->cond, &r->lock, &ts);
     }
     if (atomic_load(&r->cancel)) {
@@ -311,7 +304,7 @@ static void *worker_main(void *arg)
         int timed_out = 0;
         if (s->n_idle > RUNNER_IDLE_KEEP) {
             struct timespec ts;
-            deadline_in(&ts, RUNNER_IDLE_EXIT_MS);
+            core_abstime_after_ms(CLOCK_REALTIME, RUNNER_IDLE_EXIT_MS, &ts);
             timed_out = pthread_cond_timedwait(&s->work, &s->lock, &ts) ==
                         ETIMEDOUT;
         } else {
@@ -748,7 +741,7 @@ int runner_set_wait_idle(runner_set *s, long timeout_ms)
         int64_t left = deadline - strands_clock_mono_ms();
         if (left <= 0) break;
         struct timespec ts;
-        deadline_in(&ts, left < 100 ? (long)left : 100);
+        core_abstime_after_ms(CLOCK_REALTIME, left < 100 ? left : 100, &ts);
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
     }
     int n = s->count;
@@ -788,7 +781,7 @@ int runner_set_wait_abandoned(runner_set *s, const char *session_id,
         int64_t left = deadline - strands_clock_mono_ms();
         if (left <= 0) break;
         struct timespec ts;
-        deadline_in(&ts, left < 100 ? (long)left : 100);
+        core_abstime_after_ms(CLOCK_REALTIME, left < 100 ? left : 100, &ts);
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
     }
     pthread_mutex_unlock(&s->lock);

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/abstime.h"
 #include "net/http_client.h"
 #include "strands/aws.h"
 #include "strands/clock.h"
@@ -134,18 +135,6 @@ static void send_batch(tel_exporter *e, tel_span *const *spans, size_t n,
 
 /* ---- The thread ------------------------------------------------------------ */
 
-static void abs_after_ms(clockid_t clock, int64_t ms, struct timespec *ts)
-{
-    clock_gettime(clock, ts);
-    if (ms < 0) ms = 0;
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Moves up to max_batch spans from the queue into e->batch (lock held). */
 static size_t take_batch(tel_exporter *e)
 {
@@ -170,7 +159,7 @@ static void wait_for_work(tel_exporter *e)
         int64_t left = flush_at - strands_clock_mono_ms();
         if (left <= 0) break;
         struct timespec ts;
-        abs_after_ms(CLOCK_MONOTONIC, left, &ts);
+        core_abstime_after_ms(CLOCK_MONOTONIC, left, &ts);
         pthread_cond_timedwait(&e->cond, &e->lock, &ts);
     }
 }
@@ -304,7 +293,7 @@ void tel_exporter_shutdown(tel_exporter *e, long timeout_ms)
     }
     if (!e->has_thread) return;
     struct timespec ts;
-    abs_after_ms(CLOCK_REALTIME, timeout_ms, &ts);
+    core_abstime_after_ms(CLOCK_REALTIME, timeout_ms, &ts);
     if (pthread_timedjoin_np(e->thread, NULL, &ts) != 0) {
         /* Stuck in a request: abort it and let the thread finish alone;
          * it holds its own reference to e. */
