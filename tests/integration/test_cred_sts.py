@@ -1,5 +1,5 @@
 """Integration tests of the web_identity and profile credential providers
-(src/aws/cred_web_identity.c, cred_profile.c, sts.c, ini.c) through the
+(src/aws/credentials/cred_web_identity.c, cred_profile.c, src/aws/sts.c, ini.c) through the
 cred_probe driver (tests/tools/cred_probe.c) against FakeSTS
 (tests/fakes/fake_sts.py), with temporary HOME, config/credentials files,
 token files and credential_process scripts. Every test also checks that no
