@@ -1,7 +1,7 @@
 /* Tool execution for one model turn: look each tool up in the cycle's
  * snapshot, run the calls on at most tool_concurrency threads (the calling
- * thread plus a small pool that takes the next call as each finishes), cap
- * each result's size, and build the single user message of toolResults in
+ * thread plus a small pool that takes the next call as each finishes),
+ * check each input against the tool's schema first, cap each result's size, and build the single user message of toolResults in
  * toolUse order.                                                         */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,8 @@
 #include "agent/internal.h"
 #include "core/buf.h"
 #include "strands/clock.h"
+#include "tools/registry.h"
+#include "tools/schema.h"
 
 typedef struct tool_job {
     const json_t *use;   /* {"toolUseId","name","input"} (borrowed) */
@@ -118,12 +120,20 @@ static void run_one(agent_run *run, tool_job *job)
     const strands_tool *tool = strands_tool_snapshot_find(run->tools, name);
     json_t *content = NULL;
     const char *status = "success";
+    char why[512];
     if (!tool) {
         char msg[160];
         snprintf(msg, sizeof msg, "Unknown tool: %.100s", name);
         content = json_pack("[{s:s}]", "text", msg);
         status = "error";
         strands_error_set(&err, STRANDS_E_NOT_FOUND, "UnknownTool", "%s", msg);
+    } else if (schema_validate(tools_tool_schema(tool), input, why,
+                               sizeof why) != STRANDS_OK) {
+        /* The tool is not called; the model reads which field and rule. */
+        strands_error_set(&err, STRANDS_E_INVALID, "InvalidToolInput",
+                          "invalid input for tool '%.64s': %s", name, why);
+        content = error_content(err.message);
+        status = "error";
     } else {
         int64_t timeout = run->agent->tool_timeout_ms;
         strands_tool_context ctx = {id, run->inv->session_id,

@@ -664,6 +664,11 @@ void *tools_registry_source_user(strands_tool_registry *reg, const char *name,
     return user;
 }
 
+const json_t *tools_tool_schema(const strands_tool *tool)
+{
+    return tool->schema;
+}
+
 /* ---- C tools --------------------------------------------------------------- */
 
 /* The local source's entry, added on first use (write lock held). */

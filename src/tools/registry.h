@@ -1,5 +1,6 @@
-/* Private interface between the tool registry and the built-in tools: how
- * the "builtin" source finds its own state in a registry. No allocation. */
+/* Private interface of the tool registry: how the "builtin" source finds
+ * its own state in a registry, and how the agent reads a tool's schema to
+ * validate inputs. No allocation.                                       */
 #ifndef STRANDS_TOOLS_REGISTRY_H
 #define STRANDS_TOOLS_REGISTRY_H
 
@@ -9,5 +10,9 @@
  * else NULL. Borrowed: valid while that source stays in the registry.  */
 void *tools_registry_source_user(strands_tool_registry *reg, const char *name,
                                  const strands_tool_source_vtab *vtab);
+
+/** The tool's normalised input schema (an object). Borrowed: valid while
+ * the tool is referenced (e.g. by the snapshot it was found in).        */
+const json_t *tools_tool_schema(const strands_tool *tool);
 
 #endif

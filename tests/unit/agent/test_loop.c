@@ -544,6 +544,114 @@ static void test_events_in_order(void)
     env_cleanup(&e);
 }
 
+/* ---- tool input validation ------------------------------------------ */
+
+static atomic_int strict_calls;
+
+static strands_status strict_run(void *user, const json_t *input,
+                                 const strands_tool_context *ctx,
+                                 json_t **content_out, strands_error *err)
+{
+    (void)user; (void)input; (void)ctx; (void)err;
+    atomic_fetch_add(&strict_calls, 1);
+    *content_out = json_pack("[{s:s}]", "text", "ran");
+    return STRANDS_OK;
+}
+
+typedef struct end_log {
+    strands_status status;
+    char message[STRANDS_ERROR_MESSAGE_MAX];
+    int ends;
+} end_log;
+
+static void record_end(void *user, const strands_event *ev)
+{
+    end_log *l = user;
+    if (ev->type != STRANDS_EVENT_TOOL_END) return;
+    l->ends++;
+    l->status = ev->error ? ev->error->status : STRANDS_OK;
+    snprintf(l->message, sizeof l->message, "%s",
+             ev->error ? ev->error->message : "");
+}
+
+/* An input that breaks the tool's schema becomes an error toolResult
+ * naming the field and the rule; the run function is never called; a
+ * valid input in the same turn still runs.                            */
+static void test_invalid_tool_input_is_refused(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":["
+        "{\"toolUse\":{\"toolUseId\":\"bad\",\"name\":\"strict\","
+        "\"input\":{\"items\":[{\"name\":\"a\"},{}]}}}]}",
+        "{\"stop\":\"tool_use\",\"content\":["
+        "{\"toolUse\":{\"toolUseId\":\"ok\",\"name\":\"strict\","
+        "\"input\":{\"items\":[{\"name\":\"a\"}]}}}]}",
+        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"fixed\"}]}"};
+    env e;
+    env_init(&e, script, 3, 10);
+    strands_tool_def strict = {
+        "strict", "needs items",
+        "{\"type\":\"object\",\"required\":[\"items\"],\"properties\":"
+        "{\"items\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+        "\"required\":[\"name\"],\"properties\":{\"name\":"
+        "{\"type\":\"string\"}}}}}}",
+        strict_run, NULL, NULL};
+    CHECK_INT(strands_tool_registry_add(e.tools, &strict, NULL), STRANDS_OK);
+    atomic_store(&strict_calls, 0);
+    end_log log = {STRANDS_OK, "", 0};
+    strands_event_sink sink = {record_end, &log};
+    json_t *prompt = json_pack("[{s:s}]", "text", "x");
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0};
+    strands_agent_result r;
+    CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
+    CHECK_STR(r.text, "fixed");
+    /* Only the second (valid) call ran. */
+    CHECK_INT(atomic_load(&strict_calls), 1);
+    json_t *second = json_array_get(e.model.seen, 1);
+    const char *status = NULL;
+    const char *text = result_text(second, 2, 0, &status);
+    CHECK_STR(status, "error");
+    CHECK_STR(text, "Error: invalid input for tool 'strict': "
+                    "input.items[1].name is required");
+    json_t *third = json_array_get(e.model.seen, 2);
+    CHECK_STR(result_text(third, 4, 0, &status), "ran");
+    CHECK_STR(status, "success");
+    CHECK_INT(log.ends, 2);
+    CHECK_INT(log.status, STRANDS_OK); /* the last TOOL_END: the valid call */
+    json_decref(prompt);
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
+static void test_invalid_tool_input_event_carries_error(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":["
+        "{\"toolUse\":{\"toolUseId\":\"t1\",\"name\":\"calculator\","
+        "\"input\":{\"expr\":\"1+1\"}}}]}",
+        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"ok\"}]}"};
+    env e;
+    env_init(&e, script, 2, 10);
+    end_log log = {STRANDS_OK, "", 0};
+    strands_event_sink sink = {record_end, &log};
+    json_t *prompt = json_pack("[{s:s}]", "text", "x");
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0};
+    strands_agent_result r;
+    CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
+    CHECK_INT(log.ends, 1);
+    CHECK_INT(log.status, STRANDS_E_INVALID);
+    CHECK_STR(log.message, "invalid input for tool 'calculator': "
+                           "input.expression is required");
+    const char *status = NULL;
+    CHECK_STR(result_text(json_array_get(e.model.seen, 1), 2, 0, &status),
+              "Error: invalid input for tool 'calculator': "
+              "input.expression is required");
+    CHECK_STR(status, "error");
+    json_decref(prompt);
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
 static void test_interrupted_tool_use_is_repaired(void)
 {
     json_t *msgs = json_loads(
@@ -606,5 +714,7 @@ int main(void)
     RUN(test_interrupted_tool_use_is_repaired);
     RUN(test_validate_reports_violations);
     RUN(test_stop_reason_names);
+    RUN(test_invalid_tool_input_is_refused);
+    RUN(test_invalid_tool_input_event_carries_error);
     return test_report();
 }
