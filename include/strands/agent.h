@@ -38,8 +38,11 @@ typedef struct strands_agent_config {
                                         many bytes of text plus a marker
                                         the model can read; 0 = 1 MiB */
     int64_t tool_timeout_ms;         /* each tool call's deadline
-                                        (strands_tool_context.deadline_ms);
-                                        0 = none */
+                                        (strands_tool_context.deadline_ms):
+                                        then its cancel flag is set and its
+                                        result is a "timed out" error; a
+                                        call that ignores the flag is
+                                        abandoned 200 ms later; 0 = none */
 } strands_agent_config;
 
 typedef struct strands_agent strands_agent;

@@ -49,6 +49,7 @@ typedef struct strands_runtime_config {
     size_t max_history_bytes; /* SESSION_MAX_HISTORY_BYTES */
     int tool_concurrency;    /* TOOL_CONCURRENCY */
     size_t tool_result_max_bytes; /* TOOL_RESULT_MAX_BYTES */
+    int tool_timeout_seconds; /* TOOL_TIMEOUT_SECONDS */
 } strands_runtime_config;
 
 /* The loaded table: strands_runtime_config plus one struct per group of

@@ -20,7 +20,10 @@
 typedef struct strands_tool_context {
     const char *tool_use_id;     /* the model's toolUseId */
     const char *session_id;      /* conversation the call belongs to */
-    const atomic_int *cancelled; /* non-zero: give up promptly (may be NULL) */
+    const atomic_int *cancelled; /* non-zero: give up promptly (may be NULL);
+                                    the agent gives each call its own flag,
+                                    set at the deadline or when the
+                                    invocation is cancelled */
     int64_t deadline_ms;         /* strands_clock_mono_ms() by which the call
                                     should be over; 0 = no deadline */
 } strands_tool_context;

@@ -8,6 +8,15 @@
 #include "strands/agent.h"
 
 #define AGENT_MAX_TOOL_CONCURRENCY 1024
+/* How long a tool call that ignores its cancel flag is waited for after
+ * its deadline before it is abandoned.                                 */
+#define AGENT_TOOL_GRACE_MS 200
+/* How often a turn with running tools looks at the invocation's cancel
+ * flag (to pass it on to each call's own flag).                        */
+#define AGENT_TOOL_POLL_MS 50
+/* Abandoned tool calls still running, process-wide, beyond which no new
+ * tool call is started (each gets a ToolBusy error result instead).    */
+#define AGENT_MAX_ABANDONED_TOOLS 64
 
 struct strands_agent {
     strands_model *model;
@@ -36,13 +45,20 @@ typedef struct agent_run {
 void agent_emit(agent_run *run, strands_event *ev);
 
 /** Runs the toolUse blocks `uses` ([{"toolUseId","name","input"}]) found
- * in run->tools, at most agent->tool_concurrency at a time (the calling
- * thread is one of the workers), and returns a new user message
+ * in run->tools, each on a worker thread, at most agent->tool_concurrency
+ * at a time, each under agent->tool_timeout_ms (then its cancel flag is
+ * set and the result is a ToolTimeout error; a call still running
+ * AGENT_TOOL_GRACE_MS later is abandoned, its thread detached), and
+ * returns a new user message
  * {"role":"user","content":[{"toolResult":...}...]} with one result per
  * toolUse, in toolUse order. Tool failures and unknown tools become error
  * results; results over tool_result_max_bytes are truncated with a marker.
  * NULL only on OOM.                                                     */
 json_t *agent_run_tools(agent_run *run, const json_t *uses);
+
+/** Number of abandoned tool calls whose threads are still running in the
+ * process (each frees its own job when its tool returns).              */
+int agent_tools_abandoned(void);
 
 /** Cuts a tool result's content (borrowed) to at most max bytes of text:
  * a new [{"text": kept + marker}] naming the original size and the limit

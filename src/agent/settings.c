@@ -23,6 +23,12 @@ static const strands_setting rows[] = {
      .offset = OFF(tool_result_max_bytes),
      .help = "a larger tool result is truncated, with a marker the model "
              "can read"},
+    {.name = "TOOL_TIMEOUT_SECONDS", .type = STRANDS_SETTING_INT,
+     .def = "300", .min = 1, .max = 86400,
+     .offset = OFF(tool_timeout_seconds),
+     .help = "each tool call's deadline: then its cancel flag is set and "
+             "the model gets a \"timed out after N s\" error; a tool that "
+             "ignores it is abandoned 200 ms later"},
     {.name = "SESSION_MAX_HISTORY_BYTES", .type = STRANDS_SETTING_SIZE,
      .def = "16777216", .min = 1024, .max = 1LL << 32,
      .offset = OFF(max_history_bytes),

@@ -120,7 +120,9 @@ int runtime_parts_build(runtime_parts *p, const strands_settings *s,
                                .max_iterations = cfg->max_iterations,
                                .tool_concurrency = cfg->tool_concurrency,
                                .tool_result_max_bytes =
-                                   cfg->tool_result_max_bytes};
+                                   cfg->tool_result_max_bytes,
+                               .tool_timeout_ms =
+                                   (int64_t)cfg->tool_timeout_seconds * 1000};
     p->agent = strands_agent_new(&ac, err);
     return p->agent ? 0 : 1;
 }

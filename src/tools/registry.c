@@ -906,3 +906,13 @@ strands_status strands_tool_call(const strands_tool *tool, const json_t *input,
     *content_out = content;
     return STRANDS_OK;
 }
+
+strands_tool *tools_tool_ref(const strands_tool *tool)
+{
+    return tool_ref((strands_tool *)tool);
+}
+
+void tools_tool_unref(strands_tool *tool)
+{
+    tool_unref(tool);
+}

@@ -15,4 +15,11 @@ void *tools_registry_source_user(strands_tool_registry *reg, const char *name,
  * the tool is referenced (e.g. by the snapshot it was found in).        */
 const json_t *tools_tool_schema(const strands_tool *tool);
 
+/** Takes a reference to the tool (it, its schema and its source stay
+ * alive until the matching tools_tool_unref). Returns tool.            */
+strands_tool *tools_tool_ref(const strands_tool *tool);
+
+/** Drops a reference taken with tools_tool_ref; NULL is a no-op. */
+void tools_tool_unref(strands_tool *tool);
+
 #endif

@@ -1,0 +1,393 @@
+/* Tool deadlines: a tool that honours its cancel flag returns at the
+ * deadline and the model gets a "timed out" result; one that ignores it is
+ * abandoned (the invocation does not wait for it, and its thread frees its
+ * job when it finally returns); invocation cancel reaches each call's own
+ * flag; TOOL_CONCURRENCY still caps calls running at once.              */
+#include <pthread.h>
+#include <time.h>
+
+#include "test.h"
+#include "agent/internal.h"
+#include "strands/strands.h"
+
+/* ---- scripted fake model ------------------------------------------- */
+
+typedef struct fake_model {
+    strands_model base;
+    const char **script;      /* JSON of each response: {"stop","content"} */
+    size_t n, next;
+    json_t *seen;             /* copies of each request's messages */
+    strands_status fail_with; /* non-OK: every call fails */
+    pthread_mutex_t lock;
+} fake_model;
+
+/* The fake provider's own labels, mapped to the neutral enum. */
+static strands_stop_reason fake_stop(const char *label)
+{
+    if (!strcmp(label, "tool_use")) return STRANDS_STOP_TOOL_USE;
+    if (!strcmp(label, "max_tokens") || !strcmp(label, "length"))
+        return STRANDS_STOP_MAX_TOKENS;
+    if (!strcmp(label, "stop_sequence")) return STRANDS_STOP_STOP_SEQUENCE;
+    return STRANDS_STOP_END_TURN;
+}
+
+static void stream_ev(const strands_model_request *req,
+                      strands_model_stream_type type, int64_t index,
+                      const char *data, const char *id, const char *name)
+{
+    strands_model_stream_event ev = {type, index, data,
+                                     data ? strlen(data) : 0, id, name};
+    req->on_stream(req->stream_user, &ev);
+}
+
+/* Streams a scripted content array as a provider would: text deltas,
+ * tool blocks (start, input in two parts, stop), reasoning text. */
+static void fake_stream(const strands_model_request *req,
+                        const json_t *content)
+{
+    size_t i;
+    json_t *block;
+    json_array_foreach(content, i, block) {
+        json_t *v;
+        int64_t k = (int64_t)i;
+        if ((v = json_object_get(block, "text"))) {
+            stream_ev(req, STRANDS_MODEL_STREAM_TEXT, k, json_string_value(v),
+                      NULL, NULL);
+        } else if ((v = json_object_get(block, "toolUse"))) {
+            const char *id =
+                json_string_value(json_object_get(v, "toolUseId"));
+            const char *name = json_string_value(json_object_get(v, "name"));
+            char *in = json_dumps(json_object_get(v, "input"), JSON_COMPACT);
+            size_t half = strlen(in) / 2;
+            char first[256];
+            snprintf(first, sizeof first, "%.*s", (int)half, in);
+            stream_ev(req, STRANDS_MODEL_STREAM_BLOCK_START, k, NULL, id,
+                      name);
+            stream_ev(req, STRANDS_MODEL_STREAM_TOOL_INPUT, k, first, id,
+                      name);
+            stream_ev(req, STRANDS_MODEL_STREAM_TOOL_INPUT, k, in + half, id,
+                      name);
+            stream_ev(req, STRANDS_MODEL_STREAM_BLOCK_STOP, k, NULL, id,
+                      name);
+            free(in);
+        } else if ((v = json_object_get(block, "reasoningContent"))) {
+            json_t *rt = json_object_get(v, "reasoningText");
+            stream_ev(req, STRANDS_MODEL_STREAM_REASONING_TEXT, k,
+                      json_string_value(json_object_get(rt, "text")), NULL,
+                      NULL);
+            stream_ev(req, STRANDS_MODEL_STREAM_REASONING_SIGNATURE, k,
+                      json_string_value(json_object_get(rt, "signature")),
+                      NULL, NULL);
+        }
+    }
+}
+
+static strands_status fake_converse(strands_model *self,
+                                    const strands_model_request *req,
+                                    strands_model_response *out,
+                                    strands_error *err)
+{
+    fake_model *m = (fake_model *)self;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&m->lock);
+    json_array_append_new(m->seen, json_deep_copy(req->messages));
+    size_t i = m->next++;
+    pthread_mutex_unlock(&m->lock);
+    if (m->fail_with != STRANDS_OK)
+        return strands_error_set(err, m->fail_with, "ValidationException",
+                                 "scripted failure");
+    if (i >= m->n)
+        return strands_error_set(err, STRANDS_E_INTERNAL, NULL,
+                                 "script exhausted");
+    json_t *step = json_loads(m->script[i], 0, NULL);
+    if (req->on_stream && req->stream) fake_stream(req, json_object_get(step, "content"));
+    out->message = json_pack("{s:s, s:O}", "role", "assistant", "content",
+                             json_object_get(step, "content"));
+    const char *stop = json_string_value(json_object_get(step, "stop"));
+    snprintf(out->stop_reason, sizeof out->stop_reason, "%s", stop);
+    out->stop = fake_stop(stop);
+    out->usage = (strands_usage){10, 5, 15};
+    json_decref(step);
+    return STRANDS_OK;
+}
+
+static void fake_destroy(strands_model *self)
+{
+    fake_model *m = (fake_model *)self;
+    json_decref(m->seen);
+    pthread_mutex_destroy(&m->lock);
+}
+
+static const strands_model_vtab fake_vtab = {STRANDS_MODEL_VTAB_VERSION,
+                                             "fake", fake_converse,
+                                             fake_destroy};
+
+static void fake_init(fake_model *m, const char **script, size_t n)
+{
+    memset(m, 0, sizeof *m);
+    m->base.vtab = &fake_vtab;
+    m->script = script;
+    m->n = n;
+    m->seen = json_array();
+    pthread_mutex_init(&m->lock, NULL);
+}
+
+/* ---- fake tools ----------------------------------------------------- */
+
+static atomic_int saw_cancel, stubborn_done, running_now, max_running;
+static const atomic_int *seen_flag;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until its cancel flag is set (at most 5 s). */
+static strands_status waiter_run(void *user, const json_t *input,
+                                 const strands_tool_context *ctx,
+                                 json_t **content_out, strands_error *err)
+{
+    (void)user; (void)input; (void)content_out;
+    seen_flag = ctx->cancelled;
+    for (int i = 0; i < 1000; i++) {
+        if (ctx->cancelled && atomic_load(ctx->cancelled)) {
+            atomic_store(&saw_cancel, 1);
+            return strands_error_set(err, STRANDS_E_CANCELLED, NULL,
+                                     "cancelled");
+        }
+        sleep_ms(5);
+    }
+    *content_out = json_pack("[{s:s}]", "text", "never cancelled");
+    return STRANDS_OK;
+}
+
+/* Ignores cancellation: sleeps input.ms, then returns a result. */
+static strands_status stubborn_run(void *user, const json_t *input,
+                                   const strands_tool_context *ctx,
+                                   json_t **content_out, strands_error *err)
+{
+    (void)user; (void)ctx; (void)err;
+    sleep_ms((long)json_integer_value(json_object_get(input, "ms")));
+    *content_out = json_pack("[{s:s}]", "text", "finally done");
+    atomic_store(&stubborn_done, 1);
+    return STRANDS_OK;
+}
+
+static strands_status counted_run(void *user, const json_t *input,
+                                  const strands_tool_context *ctx,
+                                  json_t **content_out, strands_error *err)
+{
+    (void)user; (void)ctx; (void)err;
+    int now = atomic_fetch_add(&running_now, 1) + 1;
+    int prev = atomic_load(&max_running);
+    while (now > prev && !atomic_compare_exchange_weak(&max_running, &prev,
+                                                       now)) {}
+    sleep_ms(60);
+    atomic_fetch_sub(&running_now, 1);
+    *content_out = json_pack("[{s:O}]", "text", json_object_get(input, "tag"));
+    return STRANDS_OK;
+}
+
+typedef struct env {
+    fake_model model;
+    strands_tool_registry *tools;
+    strands_session_store *store;
+    strands_agent *agent;
+} env;
+
+static void env_init(env *e, const char **script, size_t n, int64_t timeout,
+                     int concurrency)
+{
+    fake_init(&e->model, script, n);
+    e->tools = strands_tool_registry_new();
+    strands_tool_def defs[] = {
+        {"waiter", "waits for cancel", NULL, waiter_run, NULL, NULL},
+        {"stubborn", "ignores cancel", NULL, stubborn_run, NULL, NULL},
+        {"counted", "counts", NULL, counted_run, NULL, NULL}};
+    for (size_t i = 0; i < 3; i++)
+        strands_tool_registry_add(e->tools, &defs[i], NULL);
+    e->store = strands_memory_store_new(16, 0);
+    strands_agent_config cfg = {.model = &e->model.base,
+                                .tools = e->tools,
+                                .sessions = e->store,
+                                .max_tokens = 100,
+                                .max_iterations = 5,
+                                .tool_concurrency = concurrency,
+                                .tool_timeout_ms = timeout};
+    e->agent = strands_agent_new(&cfg, NULL);
+}
+
+static void env_cleanup(env *e)
+{
+    strands_agent_free(e->agent);
+    strands_session_store_free(e->store);
+    strands_tool_registry_free(e->tools);
+    fake_destroy(&e->model.base);
+}
+
+static strands_status invoke(env *e, const atomic_int *cancelled,
+                             strands_agent_result *out, strands_error *err)
+{
+    json_t *prompt = json_pack("[{s:s}]", "text", "go");
+    strands_invocation inv = {"s1", "inv-1", prompt, NULL, 0, cancelled, 0};
+    strands_status st = strands_agent_invoke(e->agent, &inv, out, err);
+    json_decref(prompt);
+    return st;
+}
+
+/* The i-th toolResult the model saw in its second request. */
+static json_t *second_result(env *e, size_t i)
+{
+    json_t *msgs = json_array_get(e->model.seen, 1);
+    json_t *last = json_array_get(msgs, json_array_size(msgs) - 1);
+    return json_object_get(
+        json_array_get(json_object_get(last, "content"), i), "toolResult");
+}
+
+static const char *text_of(json_t *tr)
+{
+    return json_string_value(json_object_get(
+        json_array_get(json_object_get(tr, "content"), 0), "text"));
+}
+
+#define CALL(id, name, input)                                              \
+    "{\"toolUse\":{\"toolUseId\":\"" id "\",\"name\":\"" name "\","       \
+    "\"input\":" input "}}"
+
+static const char *done_step =
+    "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"done\"}]}";
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void test_honoured_cancel_times_out_promptly(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":[" CALL("w", "waiter", "{}") "]}",
+        done_step};
+    env e;
+    env_init(&e, script, 2, 300, 0);
+    atomic_store(&saw_cancel, 0);
+    strands_agent_result r;
+    strands_error err;
+    int64_t t0 = strands_clock_mono_ms();
+    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
+    int64_t took = strands_clock_mono_ms() - t0;
+    CHECK(took >= 300 && took < 1000);
+    CHECK(atomic_load(&saw_cancel) == 1);
+    CHECK_STR(r.text, "done");
+    json_t *tr = second_result(&e, 0);
+    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
+    CHECK(text_of(tr) && strstr(text_of(tr), "timed out after 0.300 s"));
+    CHECK(text_of(tr) && !strstr(text_of(tr), "abandoned"));
+    CHECK_INT(agent_tools_abandoned(), 0);
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
+static void test_ignored_cancel_is_abandoned(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":["
+        CALL("s", "stubborn", "{\"ms\":1500}") "," CALL("c", "counted",
+        "{\"tag\":\"ok\"}") "]}",
+        done_step};
+    env e;
+    env_init(&e, script, 2, 200, 0);
+    atomic_store(&stubborn_done, 0);
+    strands_agent_result r;
+    strands_error err;
+    int64_t t0 = strands_clock_mono_ms();
+    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
+    int64_t took = strands_clock_mono_ms() - t0;
+    /* deadline 200 + grace 200 + slack, far below the tool's 1500 ms */
+    CHECK(took < 800);
+    CHECK(atomic_load(&stubborn_done) == 0);
+    CHECK_STR(r.text, "done");
+    json_t *tr = second_result(&e, 0);
+    CHECK_STR(json_string_value(json_object_get(tr, "toolUseId")), "s");
+    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
+    CHECK(text_of(tr) && strstr(text_of(tr), "timed out after 0.200 s"));
+    CHECK(text_of(tr) && strstr(text_of(tr), "abandoned"));
+    tr = second_result(&e, 1);
+    CHECK_STR(json_string_value(json_object_get(tr, "status")), "success");
+    CHECK_STR(text_of(tr), "ok");
+    CHECK_INT(agent_tools_abandoned(), 1);
+    strands_agent_result_cleanup(&r);
+    /* The agent and the registry go away while the tool still runs: its
+     * thread keeps the tool alive and frees everything when it returns. */
+    env_cleanup(&e);
+    for (int i = 0; i < 400 && agent_tools_abandoned() > 0; i++) sleep_ms(10);
+    CHECK(atomic_load(&stubborn_done) == 1);
+    CHECK_INT(agent_tools_abandoned(), 0);
+}
+
+static atomic_int inv_flag;
+
+static void *cancel_later(void *arg)
+{
+    (void)arg;
+    sleep_ms(150);
+    atomic_store(&inv_flag, 1);
+    return NULL;
+}
+
+static void test_invocation_cancel_reaches_call(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":[" CALL("w", "waiter", "{}") "]}",
+        done_step};
+    env e;
+    env_init(&e, script, 2, 60000, 0);
+    atomic_store(&saw_cancel, 0);
+    atomic_store(&inv_flag, 0);
+    seen_flag = NULL;
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, NULL);
+    strands_agent_result r;
+    strands_error err;
+    int64_t t0 = strands_clock_mono_ms();
+    strands_status st = invoke(&e, &inv_flag, &r, &err);
+    int64_t took = strands_clock_mono_ms() - t0;
+    pthread_join(th, NULL);
+    CHECK_INT(st, STRANDS_E_CANCELLED);
+    CHECK(atomic_load(&saw_cancel) == 1);
+    CHECK(took < 1000);
+    /* the tool's flag is its own, not the invocation's */
+    CHECK(seen_flag != NULL && seen_flag != &inv_flag);
+    if (st == STRANDS_OK) strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
+static void test_concurrency_cap_holds(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":["
+        CALL("a", "counted", "{\"tag\":\"A\"}") ","
+        CALL("b", "counted", "{\"tag\":\"B\"}") ","
+        CALL("c", "counted", "{\"tag\":\"C\"}") ","
+        CALL("d", "counted", "{\"tag\":\"D\"}") ","
+        CALL("e", "counted", "{\"tag\":\"E\"}") "]}",
+        done_step};
+    env e;
+    env_init(&e, script, 2, 10000, 2);
+    atomic_store(&max_running, 0);
+    strands_agent_result r;
+    strands_error err;
+    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
+    CHECK_INT(atomic_load(&max_running), 2);
+    const char *tags[] = {"A", "B", "C", "D", "E"};
+    for (size_t i = 0; i < 5; i++) CHECK_STR(text_of(second_result(&e, i)),
+                                             tags[i]);
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
+int main(void)
+{
+    RUN(test_honoured_cancel_times_out_promptly);
+    RUN(test_ignored_cancel_is_abandoned);
+    RUN(test_invocation_cancel_reaches_call);
+    RUN(test_concurrency_cap_holds);
+    return test_report();
+}
