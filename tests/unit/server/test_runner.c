@@ -307,6 +307,70 @@ static void test_wait_abandoned(void)
     env_free(&e);
 }
 
+/* runner_run: the invocation runs on the calling thread; the outcome is
+ * ready when it returns; the set counts it until it is released.       */
+static void test_run_inline(void)
+{
+    env e;
+    env_init(&e, 3, 0, 0, 0);
+    json_t *prompt = json_pack("[{s:s}]", "text", "go");
+    runner_request rq = {.session_id = "s1", .request_id = "req-1",
+                         .prompt = prompt};
+    strands_error err;
+    runner *r = runner_run(e.set, &rq, -1, &err);
+    json_decref(prompt);
+    CHECK(r != NULL);
+    if (!r) {
+        env_free(&e);
+        return;
+    }
+    const runner_outcome *o = runner_get_outcome(r);
+    CHECK(o != NULL);
+    if (o) CHECK_STR(o->result.text, "all done");
+    CHECK_INT(runner_set_count(e.set), 1);
+    runner_release(r);
+    CHECK_INT(runner_set_count(e.set), 0);
+    env_free(&e);
+}
+
+static void *close_later(void *arg)
+{
+    sleep_ms(100);
+    close(*(int *)arg);
+    return NULL;
+}
+
+/* runner_run with a client socket: the set's watcher cancels the
+ * invocation as soon as the peer hangs up (it would run for 5 s).      */
+static void test_run_inline_hangup_watcher(void)
+{
+    env e;
+    env_init(&e, 1000, 5, 0, 0);
+    int sv[2];
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, close_later, &sv[1]);
+    json_t *prompt = json_pack("[{s:s}]", "text", "go");
+    runner_request rq = {.session_id = "s1", .request_id = "req-1",
+                         .prompt = prompt};
+    strands_error err;
+    int64_t t0 = strands_clock_mono_ms();
+    runner *r = runner_run(e.set, &rq, sv[0], &err);
+    int64_t took = strands_clock_mono_ms() - t0;
+    json_decref(prompt);
+    pthread_join(t, NULL);
+    CHECK(r != NULL);
+    CHECK(took < 2000);
+    if (r) {
+        const runner_outcome *o = runner_get_outcome(r);
+        CHECK(o != NULL);
+        if (o) CHECK_INT(o->status, STRANDS_E_CANCELLED);
+        runner_release(r);
+    }
+    close(sv[0]);
+    env_free(&e);
+}
+
 int main(void)
 {
     RUN(test_json_outcome);
@@ -315,6 +379,8 @@ int main(void)
     RUN(test_cancel_blocked_producer);
     RUN(test_release_joins);
     RUN(test_hangup_is_noticed);
+    RUN(test_run_inline);
+    RUN(test_run_inline_hangup_watcher);
     RUN(test_set_cancel_all_and_idle);
     RUN(test_max_runners);
     RUN(test_wait_abandoned);
