@@ -69,7 +69,8 @@ typedef struct strands_tool_source_vtab {
     strands_status (*start)(void *user, strands_error *err);
     /* The tools offered now: *tools_out = a new JSON array (caller owns)
      * of {"name", "description" (optional), "inputSchema" (optional JSON
-     * Schema object)}. Called at add_source and by every
+     * Schema object), "timeoutMs" (optional positive integer: this tool's
+     * call deadline, instead of the agent's default)}. Called at add_source and by every
      * strands_tool_registry_refresh, possibly while calls run.          */
     strands_status (*list)(void *user, json_t **tools_out,
                            strands_error *err);

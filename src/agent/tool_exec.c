@@ -36,6 +36,7 @@ typedef struct tool_job {
     char *id, *session;
     atomic_int cancelled;    /* this call's own cancel flag */
     int64_t deadline;        /* mono ms; 0 = none */
+    int64_t timeout_ms;      /* the tool's own or the agent's; 0 = none */
     pthread_t thread;
     atomic_int refs;
     /* under hub->lock: */
@@ -303,7 +304,9 @@ static int start_slot(agent_run *run, tool_hub *hub, tool_slot *s)
     j->hub = hub;
     atomic_init(&j->cancelled, 0);
     atomic_init(&j->refs, 2);
-    int64_t timeout = run->agent->tool_timeout_ms;
+    int64_t timeout = tools_tool_timeout_ms(tool);
+    if (!timeout) timeout = run->agent->tool_timeout_ms;
+    j->timeout_ms = timeout;
     j->deadline = timeout ? s->t0 + timeout : 0;
     if (pthread_create(&j->thread, NULL, worker, j) != 0) {
         atomic_store(&j->refs, 1);
@@ -328,7 +331,7 @@ static void collect(agent_run *run, tool_slot *s)
     strands_error_clear(&err);
     json_t *content = NULL;
     if (s->timed_out) {
-        int64_t ms = run->agent->tool_timeout_ms;
+        int64_t ms = j->timeout_ms;
         char secs[32];
         if (ms % 1000 == 0)
             snprintf(secs, sizeof secs, "%lld", (long long)(ms / 1000));

@@ -37,6 +37,7 @@ struct strands_tool {
     void *user;
     void (*free_user)(void *user);
     tool_source *source;         /* a counted reference */
+    int64_t timeout_ms;          /* the source's "timeoutMs"; 0: default */
 };
 
 struct strands_tool_snapshot {
@@ -298,8 +299,16 @@ static strands_status tools_from_list(tool_source *src, const json_t *list,
             st = normalise_schema(schema ? json_deep_copy(schema)
                                          : json_object(),
                                   name, &copy, err);
+        const json_t *tmo = json_object_get(item, "timeoutMs");
+        if (st == STRANDS_OK && tmo &&
+            (!json_is_integer(tmo) || json_integer_value(tmo) <= 0))
+            st = strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                   "tool '%s': timeoutMs must be a positive "
+                                   "integer", name);
         if (st == STRANDS_OK)
             st = tool_new(src, name, desc, copy, &tools[i], err);
+        if (st == STRANDS_OK && tmo)
+            tools[i]->timeout_ms = (int64_t)json_integer_value(tmo);
     }
     if (st != STRANDS_OK) {
         tools_unref(tools, n);   /* calloc'd: unfilled slots are NULL */
@@ -402,8 +411,11 @@ static void source_stop(tool_source *src)
 void strands_tool_registry_free(strands_tool_registry *reg)
 {
     if (!reg) return;
-    for (size_t e = 0; e < reg->n_entries; e++) {
+    /* Every source stops first (a source's own thread may still refresh
+     * the registry until its stop returns), then the references go.    */
+    for (size_t e = 0; e < reg->n_entries; e++)
         source_stop(reg->entries[e].source);
+    for (size_t e = 0; e < reg->n_entries; e++) {
         tools_unref(reg->entries[e].tools, reg->entries[e].count);
         source_unref(reg->entries[e].source);
     }
@@ -662,6 +674,11 @@ void *tools_registry_source_user(strands_tool_registry *reg, const char *name,
                      : NULL;
     pthread_rwlock_unlock(&reg->lock);
     return user;
+}
+
+int64_t tools_tool_timeout_ms(const strands_tool *tool)
+{
+    return tool ? tool->timeout_ms : 0;
 }
 
 const json_t *tools_tool_schema(const strands_tool *tool)

@@ -4,6 +4,8 @@
 #ifndef STRANDS_TOOLS_REGISTRY_H
 #define STRANDS_TOOLS_REGISTRY_H
 
+#include <stdint.h>
+
 #include "strands/tool.h"
 
 /** The user pointer of the source `name` when it was added with `vtab`,
@@ -14,6 +16,10 @@ void *tools_registry_source_user(strands_tool_registry *reg, const char *name,
 /** The tool's normalised input schema (an object). Borrowed: valid while
  * the tool is referenced (e.g. by the snapshot it was found in).        */
 const json_t *tools_tool_schema(const strands_tool *tool);
+
+/** The tool's own call deadline in ms (a source's "timeoutMs"), or 0:
+ * the agent's TOOL_TIMEOUT_SECONDS applies.                            */
+int64_t tools_tool_timeout_ms(const strands_tool *tool);
 
 /** Takes a reference to the tool (it, its schema and its source stay
  * alive until the matching tools_tool_unref). Returns tool.            */

@@ -264,11 +264,64 @@ static void test_concurrency_cap_holds(void)
     env_cleanup(&e);
 }
 
+/* A source may give a tool its own deadline ("timeoutMs" in its list):
+ * that one, not the agent's, bounds the call and names the timeout.    */
+static strands_status src_list(void *user, json_t **tools_out,
+                               strands_error *err)
+{
+    (void)user; (void)err;
+    *tools_out = json_pack("[{s:s, s:i}]", "name", "quick_waiter",
+                           "timeoutMs", 150);
+    return STRANDS_OK;
+}
+
+static strands_status src_call(void *user, const char *tool_name,
+                               const json_t *input,
+                               const strands_tool_context *ctx,
+                               json_t **content_out, strands_error *err)
+{
+    (void)tool_name;
+    return waiter_run(user, input, ctx, content_out, err);
+}
+
+static const strands_tool_source_vtab timed_vtab = {
+    .version = STRANDS_TOOL_SOURCE_VTAB_VERSION,
+    .kind = "test",
+    .list = src_list,
+    .call = src_call,
+};
+
+static void test_source_tool_timeout_wins(void)
+{
+    const char *script[] = {
+        "{\"stop\":\"tool_use\",\"content\":[" CALL("q", "quick_waiter", "{}")
+        "]}",
+        done_step};
+    env e;
+    env_init(&e, script, 2, 5000, 0);
+    CHECK_INT(strands_tool_registry_add_source(e.tools, &timed_vtab, "timed",
+                                               NULL, NULL), STRANDS_OK);
+    atomic_store(&saw_cancel, 0);
+    strands_agent_result r;
+    strands_error err;
+    int64_t t0 = strands_clock_mono_ms();
+    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
+    int64_t took = strands_clock_mono_ms() - t0;
+    CHECK(took >= 150 && took < 2000);
+    CHECK(atomic_load(&saw_cancel) == 1);
+    json_t *tr = second_result(&e, 0);
+    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
+    CHECK(text_of(tr) && strstr(text_of(tr), "timed out after 0.150 s"));
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
 int main(void)
 {
     RUN(test_honoured_cancel_times_out_promptly);
     RUN(test_ignored_cancel_is_abandoned);
     RUN(test_invocation_cancel_reaches_call);
     RUN(test_concurrency_cap_holds);
+    RUN(test_source_tool_timeout_wins);
     return test_report();
 }
