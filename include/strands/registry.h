@@ -114,6 +114,9 @@ typedef struct strands_tool_source_context {
     const void *settings;     /* the source's group struct, or NULL */
     const strands_runtime_config *config;
     void *user;               /* the entry's user pointer */
+    const char *region;       /* resolved AWS region (for signed calls) */
+    strands_credentials_provider *credentials; /* AWS credentials chain;
+                                 outlives the registry; may be NULL */
 } strands_tool_source_context;
 
 typedef struct strands_tool_source_provider {

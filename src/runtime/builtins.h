@@ -23,5 +23,7 @@ extern const strands_session_store_provider session_memory_provider;
                                              /* session/memory_provider.c */
 extern const strands_tool_source_provider tools_builtin_source;
                                              /* tools/builtin/source.c */
+extern const strands_tool_source_provider mcp_tool_source;
+                                             /* mcp/source.c */
 
 #endif

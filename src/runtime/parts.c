@@ -55,6 +55,8 @@ static int build_tools(runtime_parts *p, strands_error *err)
             .settings = strands_settings_values(p->settings, src->settings),
             .config = cfg,
             .user = src->user,
+            .region = p->region,
+            .credentials = p->credentials,
         };
         strands_error e;
         strands_error_clear(&e);
