@@ -117,6 +117,24 @@ STRANDS_EXTERN strands_status strands_tool_registry_refresh(
 STRANDS_EXTERN strands_status strands_tool_registry_remove_source(
     strands_tool_registry *reg, const char *name, strands_error *err);
 
+/* ---- sources that start in the background ---------------------------- */
+
+/** A source announces that it is making its first connection (an MCP
+ * server being spawned) and will list its tools by until_ms
+ * (strands_clock_mono_ms); it calls strands_tool_registry_started once
+ * when that attempt is over, whatever its outcome. Start-up does not wait
+ * for it; an invocation does (strands_tool_registry_wait_started), so the
+ * model sees the tools of a source that is just starting. Thread-safe.  */
+STRANDS_EXTERN void strands_tool_registry_starting(strands_tool_registry *reg,
+                                                   int64_t until_ms);
+/** The matching end of strands_tool_registry_starting. */
+STRANDS_EXTERN void strands_tool_registry_started(strands_tool_registry *reg);
+/** Waits until no source is starting, the latest announced deadline has
+ * passed, or *cancelled (may be NULL) is set. Returns 1 when none is
+ * starting. Returns at once (no lock) in the usual case.               */
+STRANDS_EXTERN int strands_tool_registry_wait_started(
+    strands_tool_registry *reg, const atomic_int *cancelled);
+
 /* ---- snapshots ------------------------------------------------------- */
 
 typedef struct strands_tool_snapshot strands_tool_snapshot;

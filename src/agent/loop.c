@@ -232,7 +232,11 @@ static strands_status run_cycles(agent_run *run, json_t *messages,
         run->cycle++;
         strands_event cs_ev = {.type = STRANDS_EVENT_CYCLE_START};
         agent_emit(run, &cs_ev);
-        /* One consistent tool list for this model call and its tools. */
+        /* One consistent tool list for this model call and its tools
+         * (sources still starting, e.g. MCP servers, are waited for). */
+        if (run->cycle == 1)
+            strands_tool_registry_wait_started(run->agent->tools,
+                                               run->inv->cancelled);
         run->tools = strands_tool_registry_snapshot(run->agent->tools);
         strands_stop_reason stop = STRANDS_STOP_END_TURN;
         json_t *uses = NULL;

@@ -52,6 +52,7 @@ typedef struct mcp_server {
     pthread_cond_t cv;           /* CLOCK_MONOTONIC */
     pthread_t thread;
     int launched, stopping, relist, check, closed;
+    int starting;                /* announced to the registry, not over */
     server_state state;
     char why[256];               /* why it is down */
     json_t *listed;              /* what list() returns (model names) */
@@ -305,6 +306,16 @@ static int serve(mcp_server *s, char *why, size_t whysz)
     }
 }
 
+/* Tells the registry the first connection attempt is over (once). */
+static void first_attempt_over(mcp_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int was = s->starting;
+    s->starting = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (was) strands_tool_registry_started(s->reg);
+}
+
 static void *supervise(void *arg)
 {
     mcp_server *s = arg;
@@ -315,6 +326,7 @@ static void *supervise(void *arg)
         strands_error_clear(&e);
         size_t n = 0;
         strands_status st = connect_and_list(s, &n, &e);
+        first_attempt_over(s);
         char detail[600];
         if (st == STRANDS_OK) {
             set_state(s, SERVER_READY, NULL);
@@ -435,6 +447,7 @@ static void server_stop(void *user)
     pthread_mutex_unlock(&s->mu);
     if (launched) pthread_join(s->thread, NULL);
     s->launched = 0;
+    first_attempt_over(s);
     disconnect(s); /* stdio: the child is terminated and reaped */
 }
 
@@ -538,9 +551,13 @@ fail:
 static strands_status launch(mcp_server *s, strands_error *err)
 {
     pthread_mutex_lock(&s->mu);
+    s->starting = 1;
+    strands_tool_registry_starting(
+        s->reg, strands_clock_mono_ms() + s->cfg.startup_timeout_ms);
     int rc = pthread_create(&s->thread, NULL, supervise, s);
     s->launched = rc == 0;
     pthread_mutex_unlock(&s->mu);
+    if (rc != 0) first_attempt_over(s);
     if (rc != 0)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "no thread for mcp server '%s'", s->cfg.name);

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/abstime.h"
+#include "strands/clock.h"
 #include "strands/tool.h"
 #include "tools/registry.h"
 
@@ -60,6 +63,13 @@ struct strands_tool_registry {
     source_entry *entries;       /* in the order sources were added */
     size_t n_entries;
     strands_tool_snapshot *current;
+    /* Sources still making their first connection (see
+     * strands_tool_registry_starting); `starting` is read without the
+     * mutex on the fast path.                                          */
+    atomic_int starting;
+    pthread_mutex_t start_mu;
+    pthread_cond_t start_cv;     /* CLOCK_MONOTONIC */
+    int64_t start_until;         /* latest announced deadline */
 };
 
 /* ---- reference counting -------------------------------------------------- */
@@ -394,6 +404,12 @@ strands_tool_registry *strands_tool_registry_new(void)
         free(reg);
         return NULL;
     }
+    pthread_mutex_init(&reg->start_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&reg->start_cv, &ca);
+    pthread_condattr_destroy(&ca);
     reg->current = generation_new(reg, 0, NULL, 0);
     if (!reg->current) {
         pthread_rwlock_destroy(&reg->lock);
@@ -422,6 +438,8 @@ void strands_tool_registry_free(strands_tool_registry *reg)
     free(reg->entries);
     strands_tool_snapshot_release(reg->current);
     pthread_rwlock_destroy(&reg->lock);
+    pthread_cond_destroy(&reg->start_cv);
+    pthread_mutex_destroy(&reg->start_mu);
     free(reg);
 }
 
@@ -932,4 +950,46 @@ strands_tool *tools_tool_ref(const strands_tool *tool)
 void tools_tool_unref(strands_tool *tool)
 {
     tool_unref(tool);
+}
+
+/* ---- sources that are starting ------------------------------------------- */
+
+void strands_tool_registry_starting(strands_tool_registry *reg,
+                                    int64_t until_ms)
+{
+    if (!reg) return;
+    pthread_mutex_lock(&reg->start_mu);
+    atomic_fetch_add(&reg->starting, 1);
+    if (until_ms > reg->start_until) reg->start_until = until_ms;
+    pthread_mutex_unlock(&reg->start_mu);
+}
+
+void strands_tool_registry_started(strands_tool_registry *reg)
+{
+    if (!reg) return;
+    pthread_mutex_lock(&reg->start_mu);
+    if (atomic_load(&reg->starting) > 0) atomic_fetch_sub(&reg->starting, 1);
+    pthread_cond_broadcast(&reg->start_cv);
+    pthread_mutex_unlock(&reg->start_mu);
+}
+
+int strands_tool_registry_wait_started(strands_tool_registry *reg,
+                                       const atomic_int *cancelled)
+{
+    if (!reg || atomic_load(&reg->starting) == 0) return 1;
+    pthread_mutex_lock(&reg->start_mu);
+    for (;;) {
+        if (atomic_load(&reg->starting) == 0) break;
+        if (cancelled && atomic_load(cancelled)) break;
+        int64_t now = strands_clock_mono_ms();
+        if (now >= reg->start_until) break;
+        int64_t wait = reg->start_until - now;
+        if (wait > 50) wait = 50; /* to notice *cancelled */
+        struct timespec ts;
+        core_abstime_after_ms(CLOCK_MONOTONIC, wait, &ts);
+        pthread_cond_timedwait(&reg->start_cv, &reg->start_mu, &ts);
+    }
+    int done = atomic_load(&reg->starting) == 0;
+    pthread_mutex_unlock(&reg->start_mu);
+    return done;
 }

@@ -467,8 +467,51 @@ static void test_deadline_reaches_source(void)
     fs_cleanup(&fs);
 }
 
+/* ---- sources that start in the background ---------------------------- */
+
+static void *finish_starting(void *arg)
+{
+    struct timespec ts = {0, 120 * 1000000L};
+    nanosleep(&ts, NULL);
+    strands_tool_registry_started(arg);
+    return NULL;
+}
+
+static void test_wait_started(void)
+{
+    strands_tool_registry *reg = strands_tool_registry_new();
+    /* None starting: no wait. */
+    CHECK_INT(strands_tool_registry_wait_started(reg, NULL), 1);
+    /* One starting, done after ~120 ms: the wait ends then. */
+    strands_tool_registry_starting(reg, strands_clock_mono_ms() + 5000);
+    pthread_t th;
+    pthread_create(&th, NULL, finish_starting, reg);
+    int64_t t0 = strands_clock_mono_ms();
+    CHECK_INT(strands_tool_registry_wait_started(reg, NULL), 1);
+    int64_t took = strands_clock_mono_ms() - t0;
+    CHECK(took >= 100 && took < 2000);
+    pthread_join(th, NULL);
+    /* Its deadline passed: the wait gives up (0) at the deadline. */
+    strands_tool_registry_starting(reg, strands_clock_mono_ms() + 100);
+    t0 = strands_clock_mono_ms();
+    CHECK_INT(strands_tool_registry_wait_started(reg, NULL), 0);
+    took = strands_clock_mono_ms() - t0;
+    CHECK(took >= 90 && took < 2000);
+    /* A cancelled caller does not wait. */
+    atomic_int cancel = 1;
+    strands_tool_registry_starting(reg, strands_clock_mono_ms() + 5000);
+    t0 = strands_clock_mono_ms();
+    CHECK_INT(strands_tool_registry_wait_started(reg, &cancel), 0);
+    CHECK(strands_clock_mono_ms() - t0 < 1000);
+    strands_tool_registry_started(reg);
+    strands_tool_registry_started(reg);
+    CHECK_INT(strands_tool_registry_wait_started(reg, NULL), 1);
+    strands_tool_registry_free(reg);
+}
+
 int main(void)
 {
+    RUN(test_wait_started);
     RUN(test_add_source_lists_and_calls);
     RUN(test_add_source_errors);
     RUN(test_snapshot_consistent_across_refresh);
