@@ -968,7 +968,9 @@ void strands_tool_registry_started(strands_tool_registry *reg)
 {
     if (!reg) return;
     pthread_mutex_lock(&reg->start_mu);
-    if (atomic_load(&reg->starting) > 0) atomic_fetch_sub(&reg->starting, 1);
+    if (atomic_load(&reg->starting) > 0 &&
+        atomic_fetch_sub(&reg->starting, 1) == 1)
+        reg->start_until = 0; /* the next announcement sets it afresh */
     pthread_cond_broadcast(&reg->start_cv);
     pthread_mutex_unlock(&reg->start_mu);
 }
