@@ -73,7 +73,7 @@ static void answer_server_request(mcp_client *c, const json_t *msg)
     json_decref(reply);
 }
 
-static void on_message(void *user, const json_t *msg)
+static void on_message(void *user, json_t *msg)
 {
     mcp_client *c = user;
     const json_t *id = json_object_get(msg, "id");
@@ -85,26 +85,32 @@ static void on_message(void *user, const json_t *msg)
             c->opts.on_notify(c->opts.user, method,
                               json_object_get(msg, "params"));
         }
+        json_decref(msg);
         return;
     }
-    if (!json_object_get(msg, "result") && !json_object_get(msg, "error"))
-        return; /* not JSON-RPC: ignored */
+    if (!json_object_get(msg, "result") && !json_object_get(msg, "error")) {
+        json_decref(msg); /* not JSON-RPC: ignored */
+        return;
+    }
     if (!json_is_integer(id)) {
         if (c->is_http && json_object_get(msg, "error") && !tl_orphan)
-            tl_orphan = json_incref((json_t *)msg);
+            tl_orphan = msg;
+        else
+            json_decref(msg);
         return;
     }
     int64_t want = (int64_t)json_integer_value(id);
     pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < MCP_CLIENT_MAX_PENDING; i++) {
+    for (size_t i = 0; i < MCP_CLIENT_MAX_PENDING && msg; i++) {
         pending *p = &c->slots[i];
         if (p->id == want && want != 0 && !p->reply) {
-            p->reply = json_incref((json_t *)msg);
+            p->reply = msg; /* the waiter takes it */
+            msg = NULL;
             pthread_cond_broadcast(&c->cv);
-            break;
         }
     }
     pthread_mutex_unlock(&c->mu);
+    json_decref(msg); /* nobody waits for it (late or unknown id) */
 }
 
 static void on_closed(void *user, const char *why)

@@ -8,7 +8,6 @@
  *
  * stdin is one end of a socketpair, so a write to a child that died gives
  * EPIPE without raising SIGPIPE (send with MSG_NOSIGNAL).                 */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -112,8 +111,10 @@ static void deliver_line(stdio_transport *t, const char *line, size_t len)
         json_decref(msg);
         return;
     }
-    if (t->base.on_message) t->base.on_message(t->base.cb_user, msg);
-    json_decref(msg);
+    if (t->base.on_message)
+        t->base.on_message(t->base.cb_user, msg); /* takes msg over */
+    else
+        json_decref(msg);
 }
 
 static void *reader_main(void *arg)

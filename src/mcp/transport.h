@@ -7,7 +7,7 @@
  *
  * Delivery: every message the server sends (response, notification or
  * server->client request) is handed to on_message, exactly once, as a
- * parsed JSON object (borrowed for the call). A stdio transport calls it
+ * parsed JSON object (ownership passes to the callback). A stdio transport calls it
  * from its reader thread; an HTTP transport calls it from inside send(),
  * before send() returns, for each message of the reply body.           */
 #ifndef STRANDS_MCP_TRANSPORT_H
@@ -22,8 +22,11 @@
 
 typedef struct mcp_transport mcp_transport;
 
-/* A message arrived (borrowed object). Must not call back into send. */
-typedef void mcp_on_message_fn(void *user, const json_t *msg);
+/* A message arrived: msg is a reference the callback takes over (it must
+ * json_decref it; the transport does not touch it again, so the object
+ * may move to another thread without shared reference counting). HTTP:
+ * must not call back into send; stdio: may.                           */
+typedef void mcp_on_message_fn(void *user, json_t *msg);
 /* The connection is gone for good (stdio: the child exited or closed its
  * stdout; `why` says how, e.g. "exited with status 1"). Called at most
  * once per open, from the reader thread; never for HTTP.               */
