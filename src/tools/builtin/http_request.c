@@ -107,7 +107,8 @@ static const char *const methods[] = {"GET",    "HEAD",   "POST", "PUT",
 static int is_tchar(unsigned char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+           (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 /* Headers a redirect to another origin must not carry. */
@@ -186,12 +187,13 @@ static int build_headers(const json_t *headers, int without_credentials,
         if (without_credentials && is_credential_header(name)) continue;
         /* "Name;" is curl's way to send an empty header ("Name:" would
          * remove it). */
-        char *line = malloc(nlen + vlen + 3);
+        size_t size = nlen + vlen + 3;
+        char *line = malloc(size);
         if (!line) goto oom;
         if (vlen)
-            sprintf(line, "%s: %s", name, v);
+            snprintf(line, size, "%s: %s", name, v);
         else
-            sprintf(line, "%s;", name);
+            snprintf(line, size, "%s;", name);
         struct curl_slist *grown = curl_slist_append(list, line);
         free(line);
         if (!grown) goto oom;
