@@ -1,8 +1,9 @@
 /* The table of built-in tools and the "builtin" tool source over it:
  * strands_tool_registry_add_builtin enables one of them by name in a
  * registry's builtin source (added on first use; its state, a bit set of
- * enabled tools, is freed by the source's destroy). The definitions live
- * one per file in this directory; their user data is NULL.              */
+ * enabled tools and a copy of the builtin_options, is freed by the
+ * source's destroy). The definitions live one per file in this directory;
+ * their user data is NULL: each run gets the source's options instead.  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +16,32 @@
 static const strands_tool_def *const builtins[] = {
     &builtin_calculator,
     &builtin_current_time,
+    &builtin_http_request,
 };
 
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
 
 const char *strands_builtin_tool_names(void)
 {
-    return "calculator,current_time";
+    return "calculator,current_time,http_request";
 }
 
 /* ---- the "builtin" tool source ------------------------------------------ */
 
-/* Which built-ins a registry enabled: bit i = builtins[i]. */
+/* Which built-ins a registry enabled (bit i = builtins[i]) and the
+ * options their runs get. */
 typedef struct builtin_state {
     atomic_uint enabled;
+    builtin_options opts;
 } builtin_state;
+
+static void builtin_state_free(void *user)
+{
+    builtin_state *bs = user;
+    if (!bs) return;
+    builtin_options_cleanup(&bs->opts);
+    free(bs);
+}
 
 static strands_status builtin_list(void *user, json_t **tools_out,
                                    strands_error *err)
@@ -65,11 +77,11 @@ static strands_status builtin_call(void *user, const char *tool_name,
                                    const strands_tool_context *ctx,
                                    json_t **content_out, strands_error *err)
 {
-    (void)user;
+    builtin_state *bs = user;
     for (size_t i = 0; i < BUILTIN_COUNT; i++)
         if (!strcmp(builtins[i]->name, tool_name))
-            return builtins[i]->run(builtins[i]->user, input, ctx,
-                                    content_out, err);
+            return builtins[i]->run(&bs->opts, input, ctx, content_out,
+                                    err);
     return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
                              "unknown built-in tool '%.64s'", tool_name);
 }
@@ -79,7 +91,7 @@ static const strands_tool_source_vtab builtin_vtab = {
     .kind = "builtin",
     .list = builtin_list,
     .call = builtin_call,
-    .destroy = free,
+    .destroy = builtin_state_free,
 };
 
 /* Index of the built-in called name[0..n), or BUILTIN_COUNT. */
@@ -92,8 +104,10 @@ static size_t builtin_index(const char *name, size_t n)
 }
 
 /* Enables the built-ins of `mask` in reg's builtin source (added on first
- * use) with ONE refresh. E_INVALID when one is enabled already.         */
+ * use, with a copy of opts) with ONE refresh. E_INVALID when one is
+ * enabled already.                                                      */
 static strands_status enable(strands_tool_registry *reg, unsigned mask,
+                             const builtin_options *opts,
                              strands_error *err)
 {
     builtin_state *bs = tools_registry_source_user(reg, BUILTIN_SOURCE,
@@ -102,6 +116,10 @@ static strands_status enable(strands_tool_registry *reg, unsigned mask,
         builtin_state *fresh = calloc(1, sizeof *fresh);
         if (!fresh)
             return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        if (builtin_options_copy(&fresh->opts, opts, err) != STRANDS_OK) {
+            builtin_state_free(fresh);
+            return STRANDS_E_NOMEM;
+        }
         strands_status st = strands_tool_registry_add_source(
             reg, &builtin_vtab, BUILTIN_SOURCE, fresh, err);
         if (st != STRANDS_OK) return st;
@@ -135,7 +153,7 @@ strands_status strands_tool_registry_add_builtin(strands_tool_registry *reg,
     if (!reg)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "tool registry is NULL");
-    return enable(reg, 1u << i, err);
+    return enable(reg, 1u << i, NULL, err);
 }
 
 strands_status builtin_list_parse(const char *list, unsigned *mask_out,
@@ -169,6 +187,14 @@ strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,
                                                   const char *list,
                                                   strands_error *err)
 {
+    return builtin_add_tools(reg, list, NULL, err);
+}
+
+strands_status builtin_add_tools(strands_tool_registry *reg,
+                                 const char *list,
+                                 const builtin_options *opts,
+                                 strands_error *err)
+{
     unsigned mask = 0;
     strands_status st = builtin_list_parse(list, &mask, err);
     if (st != STRANDS_OK || !mask) return st;
@@ -176,7 +202,7 @@ strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "tool registry is NULL");
     strands_error e;
-    st = enable(reg, mask, &e);
+    st = enable(reg, mask, opts, &e);
     if (st == STRANDS_E_NOMEM) /* not the list's fault */
         return strands_error_set(err, st, NULL,
                                  "out of memory adding the built-in tools");

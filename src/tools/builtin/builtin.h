@@ -1,7 +1,9 @@
 /* Private interface of the built-in tools. Each built-in source file exports
  * one static strands_tool_def (user data NULL, nothing to free), listed in
- * builtin.c; the helpers below are exported for the unit tests. Everything
- * here is reentrant and safe to call from any thread.                    */
+ * builtin.c; the builtin source calls its run with a pointer to the
+ * source's builtin_options as `user` (tools without settings ignore it).
+ * The helpers below are exported for the unit tests. Everything here is
+ * reentrant and safe to call from any thread.                            */
 #ifndef TOOLS_BUILTIN_H
 #define TOOLS_BUILTIN_H
 
@@ -12,6 +14,41 @@
 
 extern const strands_tool_def builtin_calculator;
 extern const strands_tool_def builtin_current_time;
+extern const strands_tool_def builtin_http_request;
+
+/* ---- options (options.c) ---------------------------------------------- */
+
+#define BUILTIN_HTTP_MAX_BYTES_DEFAULT 1048576 /* HTTP_REQUEST_MAX_BYTES */
+#define BUILTIN_HTTP_TIMEOUT_DEFAULT 30  /* HTTP_REQUEST_TIMEOUT_SECONDS */
+
+/* The settings the built-ins read. The builtin source's rows (source.c)
+ * fill one; the source keeps its own copy and hands every run a pointer
+ * to it as `user` (borrowed, read-only, valid for the call). A NULL
+ * `user` means the defaults (builtin_options_default).                  */
+typedef struct builtin_options {
+    /* http_request */
+    char *http_allow;         /* HTTP_REQUEST_ALLOW (validated), or NULL */
+    size_t http_max_bytes;    /* response body cap, bytes */
+    int http_timeout_seconds; /* per call, also capped by the deadline */
+} builtin_options;
+
+/** Fills o with the defaults (strings NULL; nothing to free). */
+void builtin_options_default(builtin_options *o);
+/** Deep-copies src (NULL: the defaults) into dst, which the caller frees
+ * with builtin_options_cleanup (also after a failure). E_NOMEM.        */
+strands_status builtin_options_copy(builtin_options *dst,
+                                    const builtin_options *src,
+                                    strands_error *err);
+/** Frees the strings of a copy made by builtin_options_copy. */
+void builtin_options_cleanup(builtin_options *o);
+
+/** strands_tool_registry_add_builtins with options: the registry's builtin
+ * source, when this call creates it, keeps a copy of opts (NULL: the
+ * defaults); a source that exists already keeps the options it has.    */
+strands_status builtin_add_tools(strands_tool_registry *reg,
+                                 const char *list,
+                                 const builtin_options *opts,
+                                 strands_error *err);
 
 /* ---- calculator ---------------------------------------------------------- */
 

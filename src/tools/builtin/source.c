@@ -1,14 +1,20 @@
 /* The built-in tools as a registered tool source ("builtin", the first
- * source): the TOOLS row, checked at start-up, and the factory that adds
- * the tools it names.                                                   */
+ * source): the TOOLS row and the rows of the built-ins' options, checked
+ * at start-up, and the factory that adds the tools TOOLS names with those
+ * options.                                                              */
 #include <stddef.h>
 
 #include "runtime/builtins.h"
+#include "tools/builtin/addr_policy.h"
 #include "tools/builtin/builtin.h"
 
-/* What the row below fills. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* What the rows below fill. */
 typedef struct builtin_settings {
-    char *tools;  /* TOOLS */
+    char *tools;           /* TOOLS */
+    builtin_options opts;  /* the other rows */
 } builtin_settings;
 
 /* TOOLS must name built-ins only, each once. */
@@ -17,11 +23,36 @@ static strands_status check_tools(const char *list, strands_error *err)
     return builtin_list_parse(list, NULL, err);
 }
 
+/* HTTP_REQUEST_ALLOW must parse (the error names the bad entry). */
+static strands_status check_http_allow(const char *list, strands_error *err)
+{
+    addr_policy *p = NULL;
+    strands_status st = addr_policy_parse(list, &p, err);
+    addr_policy_free(p);
+    return st;
+}
+
 static const strands_setting rows[] = {
     {.name = "TOOLS", .type = STRANDS_SETTING_STRING,
      .flags = STRANDS_SETTING_ALLOW_EMPTY, .def = "calculator,current_time",
      .offset = offsetof(builtin_settings, tools), .check = check_tools,
      .help = "comma list of built-in tools; empty = none"},
+    {.name = "HTTP_REQUEST_ALLOW", .type = STRANDS_SETTING_OPTIONAL,
+     .offset = offsetof(builtin_settings, opts.http_allow),
+     .check = check_http_allow,
+     .help = "http_request: comma list of IPs, CIDRs or host names it may "
+             "reach although private, loopback, link-local, ..."},
+    {.name = "HTTP_REQUEST_MAX_BYTES", .type = STRANDS_SETTING_SIZE,
+     .def = STR(BUILTIN_HTTP_MAX_BYTES_DEFAULT), .min = 1,
+     .max = 64 * 1024 * 1024,
+     .offset = offsetof(builtin_settings, opts.http_max_bytes),
+     .help = "http_request: largest response body, bytes (larger: an "
+             "error result)"},
+    {.name = "HTTP_REQUEST_TIMEOUT_SECONDS", .type = STRANDS_SETTING_INT,
+     .def = STR(BUILTIN_HTTP_TIMEOUT_DEFAULT), .min = 1, .max = 3600,
+     .offset = offsetof(builtin_settings, opts.http_timeout_seconds),
+     .help = "http_request: time limit of one call, redirects included "
+             "(never past the tool call's deadline)"},
 };
 
 static const strands_settings_group group = {
@@ -38,7 +69,7 @@ static strands_status add_tools(const strands_tool_source_context *ctx,
 {
     const builtin_settings *bs = ctx->settings;
     strands_error e;
-    strands_status st = strands_tool_registry_add_builtins(reg, bs->tools, &e);
+    strands_status st = builtin_add_tools(reg, bs->tools, &bs->opts, &e);
     if (st != STRANDS_OK)
         return strands_error_set(err, st, NULL, "TOOLS: %s", e.message);
     return STRANDS_OK;
