@@ -933,7 +933,10 @@ strands_status mcp_config_parse(const char *text, size_t len,
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        if (json_error_code(&jerr) == json_error_out_of_memory)
+        /* jansson reports most allocation failures inside the parser as
+         * syntax errors; one before parsing began leaves the text empty. */
+        if (json_error_code(&jerr) == json_error_out_of_memory ||
+            !jerr.text[0])
             return nomem(&c);
         return strands_error_set(err, STRANDS_E_PARSE, NULL,
                                  "line %d column %d: %s", jerr.line,
