@@ -905,12 +905,18 @@ static strands_status parse_root(pctx *c, const json_t *root, mcp_config *out)
         strands_status st = copy_string(c, k, &s->name);
         if (st == STRANDS_OK) st = parse_server(c, v, s);
         if (st != STRANDS_OK) return st;
+        /* Tool names use the first MAX_PREFIX_LEN bytes (names.h). */
         for (size_t i = 0; i + 1 < out->n_servers; i++)
-            if (*s->prefix && !strcmp(out->servers[i].prefix, s->prefix))
+            if (*s->prefix && !strncmp(out->servers[i].prefix, s->prefix,
+                                       MAX_PREFIX_LEN))
                 return fail(c, STRANDS_E_INVALID, "prefix",
-                            "'%s' is also the prefix of server '%s'; give "
+                            "'%s' is also the prefix of server '%s'%s; give "
                             "one of them a distinct \"prefix\"",
-                            s->prefix, out->servers[i].name);
+                            s->prefix, out->servers[i].name,
+                            strlen(s->prefix) > MAX_PREFIX_LEN
+                                ? " (in its first 40 bytes, which tool "
+                                  "names use)"
+                                : "");
     }
     c->server = NULL;
     return STRANDS_OK;

@@ -524,6 +524,13 @@ static const ecase errors[] = {
      "'b':{'command':'y','prefix':'p_'}}}", STRANDS_E_INVALID,
      "mcpServers.b.prefix: 'p_' is also the prefix of server 'a'; give one "
      "of them a distinct \"prefix\""},
+    {"{'mcpServers':{'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1':{'command':"
+     "'x'},'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2':{'command':'y'}}}",
+     STRANDS_E_INVALID,
+     "mcpServers.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2.prefix: "
+     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2_' is also the prefix of "
+     "server 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1' (in its first 40 "
+     "bytes, which tool names use); give one of them a distinct \"prefix\""},
     {S1(CMD "'allow':[]"), STRANDS_E_INVALID,
      "mcpServers.s.allow: is empty, which would allow no tool (leave it out "
      "to allow every tool, or set \"disabled\": true)"},

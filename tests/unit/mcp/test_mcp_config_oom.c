@@ -144,9 +144,11 @@ static void test_result_sweep(void)
 
 static void test_names_sweep(void)
 {
+    static const char long_name[] =
+        "very/long/name/that/needs/to/be/cut/because/it/is/longer/than/"
+        "sixty/four/bytes";
     const char *names[] = {"echo", "a.b", "a_b_108bf50c", "echo", "",
-                           "very/long/name/that/needs/to/be/cut/because/it/"
-                           "is/longer/than/sixty/four/bytes"};
+                           long_name};
     long n, clean = 0;
     FAILALLOC_SWEEP(n, 500) {
         char **skipped = NULL;
