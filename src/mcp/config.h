@@ -23,7 +23,11 @@
  * "$${" is a literal "${"), so secrets stay out of the file. Parsing is
  * strict: unknown keys, wrong types and bad values are errors naming the
  * server and key. Caps: file 1 MiB, 32 servers, 256 args/env/headers
- * entries per server, 1024 allow/deny names.                           */
+ * entries per server, 1024 allow/deny names, 64 KiB per expanded value
+ * (4 MiB in all). A "disabled" entry is not read beyond that key. URLs
+ * go through net_url_parse; with headers or auth (credentials) plain
+ * http:// is accepted only to a loopback host, and an OAuth token_url
+ * always so. Two enabled servers may not share a non-empty prefix.    */
 #ifndef STRANDS_MCP_CONFIG_H
 #define STRANDS_MCP_CONFIG_H
 
@@ -59,14 +63,16 @@ typedef struct mcp_server_config {
     int is_http;          /* 0: stdio (command), 1: Streamable HTTP (url) */
     /* stdio */
     char *command;
-    char **args;          /* NULL-terminated (n_args entries) */
+    char **args;          /* NULL-terminated (n_args entries); never
+                             NULL for stdio (same for env) */
     size_t n_args;
     char **env;           /* "KEY=value" entries, NULL-terminated */
     size_t n_env;
     char *cwd;            /* NULL: the runtime's */
     /* HTTP */
     char *url;
-    char **headers;       /* "Name: value" lines, NULL-terminated */
+    char **headers;       /* "Name: value" lines, NULL-terminated; never
+                             NULL for HTTP */
     size_t n_headers;
     mcp_auth_config auth;
     /* both */

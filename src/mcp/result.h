@@ -5,6 +5,7 @@
  *   resource with text        -> {"text": ...} (uri noted)
  *   resource with blob of a document type (pdf, csv, doc, docx, xls,
  *     xlsx, html, txt, md)    -> {"document": {"format", "name", "source": {"bytes"}}}
+ *   resource with blob of an image type above -> {"image": ...}
  *   other blob                -> a text note
  *   resource_link             -> {"text": "resource: <uri> ..."}
  *   structuredContent         -> {"json": ...} (appended)
@@ -23,7 +24,8 @@
 /** Converts `result` (borrowed, the JSON-RPC "result" of tools/call) into
  * *content_out (a new array of content blocks, never empty: an empty
  * result gives [{"text": ""}]) and *is_error. E_PARSE when result is not
- * an object or "content" is not an array; E_NOMEM.                     */
+ * an object or "content" is present but not an array (absent counts as
+ * empty); E_NOMEM.                                                      */
 strands_status mcp_result_to_content(const json_t *result,
                                      json_t **content_out, int *is_error,
                                      strands_error *err);
