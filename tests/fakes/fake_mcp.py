@@ -22,7 +22,8 @@ Usage:
 Eras (MCP_NOTES.md has the details and the spec sections they follow):
   legacy  2025-06-18 / 2025-11-25: `initialize` handshake (the version asked
           for when it is one of those, else 2025-11-25); before it, unknown
-          methods (server/discover too) get -32601 and known ones -32600.
+          methods (server/discover too) get -32601, tools/list and
+          tools/call -32600; ping is always answered.
           HTTP: Mcp-Session-Id minted by initialize and required afterwards;
           unknown id -> 404; DELETE ends a session; GET opens the session's
           notification stream.
@@ -636,6 +637,8 @@ class FakeMcp:
                        if ctx["transport"] == "http"
                        else self.stdio_initialized is not None)
         known = ("ping", "tools/list", "tools/call")
+        if method == "ping":             # allowed before initialize too
+            return {}
         if not initialized:
             if method == "server/discover":
                 if self.discover_reply == "silent":
@@ -647,8 +650,6 @@ class FakeMcp:
             if method not in known:
                 raise RpcError(METHOD_NOT_FOUND, "Method not found")
             raise RpcError(INVALID_REQUEST, "Server not initialized")
-        if method == "ping":
-            return {}
         if method == "tools/list":
             return self.list_tools(params, False)
         if method == "tools/call":
