@@ -141,11 +141,13 @@ def post(url, body, headers=None, timeout=10):
          "Accept": "application/json, text/event-stream"}
     h.update(headers or {})
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    conn.request("POST", "/" + path, data, h)
-    resp = conn.getresponse()
-    raw = resp.read()
-    hdrs = {k.lower(): v for k, v in resp.getheaders()}
-    conn.close()
+    try:
+        conn.request("POST", "/" + path, data, h)
+        resp = conn.getresponse()
+        raw = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()    # on a timeout too: that is how a client cancels
     ctype = hdrs.get("content-type", "")
     if ctype.startswith("text/event-stream"):
         msgs = []
@@ -185,11 +187,14 @@ def rpc(rid, method, params=None):
 
 # ------------------------------------------------------------ SDK oracle
 
-def test_sdk_client_against_fake_stdio_legacy(log_path):
+@pytest.mark.parametrize("era", ["legacy", "dual"])
+def test_sdk_client_against_fake_stdio(log_path, era):
+    """The SDK speaks 2025-11-25: a legacy client, which a dual-era server
+    must serve too (versioning.mdx, Compatibility Matrix)."""
     need_sdk()
     code, out, err = ms.run_oracle(
         "--kind", "fake", "--stdio",
-        json.dumps(ms.fake_mcp_argv("--era", "legacy", "--log", log_path)))
+        json.dumps(ms.fake_mcp_argv("--era", era, "--log", log_path)))
     assert code == 0, (failed_checks(out), err)
     assert out["pages"] > 1
     assert out["stderr"][0].startswith("fake_mcp: starting")
@@ -208,10 +213,11 @@ def test_sdk_client_against_fake_stdio_legacy(log_path):
                for e in events)
 
 
-@pytest.mark.parametrize("reply", ["sse", "json"])
-def test_sdk_client_against_fake_http_legacy(log_path, reply):
+@pytest.mark.parametrize("era,reply", [("legacy", "sse"), ("legacy", "json"),
+                                       ("dual", "sse")])
+def test_sdk_client_against_fake_http(log_path, era, reply):
     need_sdk()
-    with ms.start_fake_http("--era", "legacy", "--http-reply", reply,
+    with ms.start_fake_http("--era", era, "--http-reply", reply,
                             log_path=log_path) as srv:
         code, out, err = ms.run_oracle("--kind", "fake", "--http", srv.url,
                                        "--state", srv.base + "/__fake/state")
