@@ -61,6 +61,9 @@ Tools (default set; --scenario can replace or extend it):
   spam_stderr {bytes} writes that many bytes to stderr, then replies
   name.with.dots, name/with/slashes, café, and an 80-character name: echo
   their own name (tool-name mapping tests)
+  modern/dual eras also: routed {region, shard, opts.dry, query} (x-mcp-header
+  parameters; HTTP checks the Mcp-Param-* headers) and bad_header_tool (an
+  invalid x-mcp-header a client on HTTP must drop)
   Unknown tool -> JSON-RPC error -32602; bad arguments -> isError result.
   tools/list is paginated: pages of --page-size (default 4) with nextCursor.
 
@@ -201,6 +204,51 @@ def default_tools():
     return tools
 
 
+# 2026-07-28 x-mcp-header tools (modern and dual eras only): "routed" mirrors
+# three parameters into Mcp-Param-* headers (one nested); the annotation of
+# "bad_header_tool" is invalid (a number parameter), so an HTTP client must
+# leave that tool out of its list (server/tools.mdx, x-mcp-header).
+HEADER_TOOLS = [
+    {"name": "routed",
+     "description": "Echoes its arguments; region, shard and opts.dry are "
+                    "mirrored into Mcp-Param-* headers.",
+     "inputSchema": {
+         "type": "object",
+         "properties": {
+             "region": {"type": "string", "x-mcp-header": "Region"},
+             "shard": {"type": "integer", "x-mcp-header": "Shard"},
+             "opts": {"type": "object", "properties": {
+                 "dry": {"type": "boolean", "x-mcp-header": "Dry-Run"}}},
+             "query": {"type": "string"}},
+         "required": ["region", "query"]},
+     "behaviour": "args"},
+    {"name": "bad_header_tool",
+     "description": "Invalid x-mcp-header (on a number): clients on HTTP "
+                    "must exclude this tool.",
+     "inputSchema": {"type": "object", "properties": {
+         "ratio": {"type": "number", "x-mcp-header": "Ratio"}}},
+     "behaviour": "own_name"},
+]
+
+
+def header_params(schema, path=()):
+    """[(path, header name, type)] of the x-mcp-header annotations reachable
+    through a chain of "properties" keys, valid ones only."""
+    out = []
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return out
+    for key, sub in props.items():
+        if not isinstance(sub, dict):
+            continue
+        name = sub.get("x-mcp-header")
+        if (isinstance(name, str) and name
+                and sub.get("type") in ("string", "integer", "boolean")):
+            out.append((path + (key,), name, sub["type"]))
+        out += header_params(sub, path + (key,))
+    return out
+
+
 TOGGLED_TOOL = {"name": "toggled_tool",
                 "description": "Present after an odd number of toggles.",
                 "inputSchema": _obj(), "behaviour": "own_name"}
@@ -315,6 +363,8 @@ class FakeMcp:
             tools = default_tools()
         tools += copy.deepcopy(scenario.get("extra_tools", []))
         removed = set(scenario.get("remove_tools", []))
+        if "tools" not in scenario and args.era != "legacy":
+            tools += copy.deepcopy(HEADER_TOOLS)
         self.tools = [t for t in tools if t["name"] not in removed]
         self.toggled = False
         self.frozen = False
@@ -471,6 +521,9 @@ class FakeMcp:
                                  "params": {"progressToken": token,
                                             "progress": i, "total": steps}})
             return self.text("progress done: %d steps" % steps)
+        if kind == "args":
+            return {"content": [{"type": "text", "text": json.dumps(args)}],
+                    "structuredContent": args}
         if kind == "env":
             env = dict(os.environ)
             return {"content": [{"type": "text", "text": json.dumps(env)}],
@@ -1119,10 +1172,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise RpcError(HEADER_MISMATCH, "Header mismatch: Mcp-Name "
                                "header value '%s' does not match body value "
                                "'%s'" % (nh, params.get(field)), status=400)
+        if msg.get("method") == "tools/call":
+            self.param_header_checks(params, hdrs)
         if bv is None and msg.get("method") != "initialize":
             raise RpcError(HEADER_MISMATCH, "Header mismatch: body has no "
                            "_meta[\"%s\"] to match MCP-Protocol-Version"
                            % META_VERSION, status=400)
+
+    def param_header_checks(self, params, hdrs):
+        """Mcp-Param-{Name} headers of x-mcp-header parameters: present when
+        the argument is, equal to it after Base64-sentinel decoding
+        (integers compared numerically), else 400 -32020."""
+        tool = self.srv.find_tool(params.get("name"))
+        if tool is None:
+            return
+        args = params.get("arguments")
+        for path, name, typ in header_params(tool.get("inputSchema")):
+            value = args
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            header = hdrs.get("mcp-param-" + name.lower())
+            if value is None:
+                continue
+            label = "Mcp-Param-" + name
+            if header is None:
+                raise RpcError(HEADER_MISMATCH, "Header mismatch: %s header "
+                               "missing" % label, status=400)
+            if any(not (c == "\t" or 0x20 <= ord(c) <= 0x7E)
+                   for c in header):
+                raise RpcError(HEADER_MISMATCH, "Header mismatch: %s has "
+                               "invalid characters" % label, status=400)
+            decoded = b64_sentinel_decode(header)
+            if typ == "boolean":
+                ok = decoded == ("true" if value is True else "false")
+            elif typ == "integer":
+                try:
+                    ok = float(decoded) == value
+                except (TypeError, ValueError):
+                    ok = False
+            else:
+                ok = decoded == value
+            if not ok:
+                raise RpcError(HEADER_MISMATCH, "Header mismatch: %s header "
+                               "value '%s' does not match body value %s"
+                               % (label, header, json.dumps(value)),
+                               status=400)
 
     def run_call(self, msg, key, ctx, handler, extra):
         """Runs handler on this thread, streaming SSE or answering JSON;

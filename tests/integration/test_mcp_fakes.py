@@ -335,8 +335,9 @@ def test_modern_stdio_tools_results_and_pagination(stdio_peer):
         cursor = r.get("nextCursor")
         if not cursor:
             break
-    assert pages == 4 and len(names) == 18
+    assert pages == 4 and len(names) == 20
     assert "echo" in names and fake_mcp.LONG_NAME in names
+    assert "routed" in names and "bad_header_tool" in names
     bad = p.request(30, "tools/list", {"_meta": meta(), "cursor": "nope"})
     assert bad["error"]["code"] == -32602
     r = p.request(31, "tools/call", {"_meta": meta(), "name": "add",
@@ -418,6 +419,15 @@ def test_legacy_stdio_handshake_rules(stdio_peer):
     r = p.request(4, "tools/list", {})["result"]
     assert len(r["tools"]) == 4 and r["nextCursor"]
     assert "resultType" not in r
+    names = []
+    for i in range(10):
+        names += [t["name"] for t in r["tools"]]
+        if not r.get("nextCursor"):
+            break
+        r = p.request(5 + i, "tools/list", {"cursor": r["nextCursor"]})[
+            "result"]
+    # x-mcp-header tools exist only in the modern and dual eras
+    assert len(names) == 18 and "routed" not in names
 
 
 @pytest.mark.parametrize("reply,code", [("invalid_params", -32602),
@@ -505,6 +515,81 @@ def test_modern_http_validation(log_path):
     events = ms.read_log(log_path)
     hdr = [e for e in events if e["event"] == "request" and e["id"] == 24]
     assert hdr[0]["headers"]["mcp-name"] == "echo"
+
+
+def test_modern_http_param_headers():
+    """streamable-http.mdx, Custom Headers from Tool Parameters: the values
+    of x-mcp-header parameters must be mirrored into Mcp-Param-{Name}."""
+    with ms.start_fake_http("--era", "modern") as srv:
+        def call(rid, args, extra):
+            h = modern_headers("tools/call", name="routed")
+            h.update(extra)
+            return post(srv.url, rpc(rid, "tools/call", {
+                "_meta": meta(), "name": "routed", "arguments": args}), h)
+        region = "eu-west-1"
+        full = {"region": region, "shard": 42, "opts": {"dry": False},
+                "query": "q"}
+        good = {"Mcp-Param-Region": region, "Mcp-Param-Shard": "42.0",
+                "Mcp-Param-Dry-Run": "false"}
+        st, _, body = call(1, full, good)
+        assert st == 200 and one(body)["result"]["structuredContent"] == full
+        # absent argument -> no header expected
+        st, _, _ = call(2, {"region": region, "query": "q"},
+                        {"Mcp-Param-Region": region})
+        assert st == 200
+        # non-ASCII value in the Base64 sentinel form
+        enc = "=?base64?%s?=" % base64.b64encode(
+            "région".encode()).decode()
+        st, _, _ = call(3, {"region": "région", "query": "q"},
+                        {"Mcp-Param-Region": enc})
+        assert st == 200
+        bad = [dict(good, **{"Mcp-Param-Shard": "43"}),
+               {k: v for k, v in good.items() if k != "Mcp-Param-Dry-Run"},
+               dict(good, **{"Mcp-Param-Dry-Run": "False"}),
+               {k: v for k, v in good.items() if k != "Mcp-Param-Region"}]
+        for i, hdrs in enumerate(bad):
+            st, _, body = call(10 + i, full, hdrs)
+            assert st == 400 and body["error"]["code"] == -32020, (i, body)
+
+
+def test_modern_http_listen_stream():
+    """subscriptions/listen over HTTP: an SSE stream that stays open and
+    carries the acknowledgement, then list_changed, both tagged."""
+    with ms.start_fake_http("--era", "modern") as srv:
+        port = int(srv.url.split(":")[2].split("/")[0])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("POST", "/mcp", json.dumps(rpc(
+            "sub", "subscriptions/listen",
+            {"_meta": meta(), "notifications": {"toolsListChanged": True}})),
+            dict(modern_headers("subscriptions/listen"),
+                 **{"Content-Type": "application/json",
+                    "Accept": "application/json, text/event-stream"}))
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.getheader("Content-Type") == "text/event-stream"
+
+        def next_message():
+            data = []
+            while True:
+                line = resp.fp.readline().decode()
+                if not line:
+                    return None
+                line = line.rstrip("\r\n")
+                if line.startswith("data:") and line[5:].strip():
+                    data.append(line[5:].strip())
+                elif line == "" and data:
+                    return json.loads("".join(data))
+        ack = next_message()
+        assert ack["method"] == "notifications/subscriptions/acknowledged"
+        st, _, body = post(srv.url, rpc(2, "tools/call", {
+            "_meta": meta(), "name": "toggle", "arguments": {}}),
+            modern_headers("tools/call", name="toggle"))
+        assert st == 200
+        note = next_message()
+        assert note["method"] == "notifications/tools/list_changed"
+        assert note["params"]["_meta"][
+            "io.modelcontextprotocol/subscriptionId"] == "sub"
+        conn.close()
 
 
 def test_modern_http_json_reply_and_disconnect_cancels(log_path):
@@ -644,6 +729,65 @@ def test_stdin_eof_exit_and_ignore_eof(stdio_peer):
     q.proc.stdin.close()
     with pytest.raises(subprocess.TimeoutExpired):
         q.proc.wait(0.5)
+
+
+def test_progress_over_sse_and_misc_tools(log_path):
+    with ms.start_fake_http("--era", "legacy", log_path=log_path) as srv:
+        st, h, _ = post(srv.url, rpc(1, "initialize", {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "x", "version": "0"}}))
+        sh = {"Mcp-Session-Id": h["mcp-session-id"]}
+        st, _, msgs = post(srv.url, rpc(2, "tools/call", {
+            "name": "progress", "arguments": {"steps": 3},
+            "_meta": {"progressToken": "tok"}}), sh)
+        assert st == 200
+        assert [m["params"]["progress"] for m in msgs[:-1]] == [1, 2, 3]
+        assert all(m["params"]["progressToken"] == "tok" for m in msgs[:-1])
+        assert msgs[-1]["id"] == 2 and "result" in msgs[-1]
+        st, _, msgs = post(srv.url, rpc(3, "tools/call", {
+            "name": "big", "arguments": {"bytes": 300000}}), sh)
+        assert len(one(msgs)["result"]["content"][0]["text"]) == 300000
+
+
+def test_freeze_ignore_sigterm_and_env(stdio_peer, log_path, tmp_path):
+    init = {"protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "x", "version": "0"}}
+    p = stdio_peer("--ignore-sigterm", log=log_path)
+    assert p.request(1, "initialize", init)["result"]
+    env = p.request(2, "tools/call", {"name": "env", "arguments": {}})
+    assert env["result"]["structuredContent"]["PATH"]
+    p.send(rpc(3, "tools/call", {"name": "freeze", "arguments": {}}))
+    assert p.request(4, "ping", {}, timeout=0.5) is None
+    p.proc.terminate()
+    with pytest.raises(subprocess.TimeoutExpired):
+        p.proc.wait(0.5)
+    p.proc.kill()
+    p.proc.wait(5)
+    events = ms.read_log(log_path)
+    assert any(e["event"] == "signal" and e["ignored"] for e in events)
+    assert any(e["event"] == "reply_dropped" and e["id"] == 4
+               and e["why"] == "frozen" for e in events)
+    # a scenario: canned result, delay, removed tools, stderr lines
+    sc = tmp_path / "sc.json"
+    sc.write_text(json.dumps({
+        "stderr_lines": ["custom stderr line"], "remove_tools": ["die"],
+        "page_size": 0,
+        "extra_tools": [{"name": "canned", "inputSchema": {"type": "object"},
+                         "delay_ms": 200,
+                         "result": {"content": [{"type": "text",
+                                                 "text": "canned!"}]}}]}))
+    q = stdio_peer("--scenario", str(sc))
+    assert q.request(1, "initialize", init)["result"]
+    names = [t["name"] for t in q.request(2, "tools/list", {})["result"][
+        "tools"]]
+    assert "canned" in names and "die" not in names and len(names) == 18
+    t0 = time.monotonic()
+    r = q.request(3, "tools/call", {"name": "canned", "arguments": {}})
+    assert r["result"]["content"][0]["text"] == "canned!"
+    assert time.monotonic() - t0 >= 0.2
+    q.proc.stdin.close()
+    q.proc.wait(5)
+    assert q.proc.stderr.read().decode() == "custom stderr line\n"
 
 
 def test_error_codes_match_spec_schema():
