@@ -118,7 +118,14 @@ static strands_status add_auth(const mcp_http *h, lines *l,
     char **al = NULL;
     size_t na = 0;
     strands_status st = mcp_auth_headers(h->auth, &ar, &al, &na, err);
-    if (st != STRANDS_OK) return st;
+    if (st != STRANDS_OK) {
+        if (err) { /* say which server; auth messages hold no secret */
+            strands_error e = *err;
+            strands_error_set(err, st, e.code, "MCP server '%s': %s",
+                              h->server_name, e.message);
+        }
+        return st;
+    }
     for (size_t i = 0; i < na && st == STRANDS_OK; i++)
         if (!lines_add(l, al[i], NULL)) st = nomem(h, err);
     for (size_t i = 0; i < na; i++) explicit_bzero(al[i], strlen(al[i]));
