@@ -321,6 +321,24 @@ static strands_status transfer_error(const mcp_http *h, strands_status st,
                              "MCP server '%s': %s", h->server_name, detail);
 }
 
+/* *ms: what is left until the deadline (0: none); 0 + E_TIMEOUT in err
+ * when it has passed. */
+static int time_left(const mcp_http *h, int64_t deadline_ms, long *ms,
+                     strands_error *err)
+{
+    *ms = 0;
+    if (!deadline_ms) return 1;
+    int64_t left = deadline_ms - strands_clock_mono_ms();
+    if (left <= 0) {
+        strands_error_set(err, STRANDS_E_TIMEOUT, "RequestTimeout",
+                          "MCP request to server '%s' timed out (deadline "
+                          "reached)", h->server_name);
+        return 0;
+    }
+    *ms = left > 0x7fffffffL ? 0x7fffffffL : (long)left;
+    return 1;
+}
+
 /* One POST. *retry is set when a 401 should be retried once. */
 static strands_status post_once(mcp_http *h, const mcp_send_info *in,
                                 const json_t *want_id, int attempt,
@@ -332,14 +350,8 @@ static strands_status post_once(mcp_http *h, const mcp_send_info *in,
                                  "MCP request to server '%s' cancelled",
                                  h->server_name);
     long total_ms = 0;
-    if (in->deadline_ms) {
-        int64_t left = in->deadline_ms - strands_clock_mono_ms();
-        if (left <= 0)
-            return strands_error_set(err, STRANDS_E_TIMEOUT, "RequestTimeout",
-                                     "MCP request to server '%s' timed out "
-                                     "(deadline reached)", h->server_name);
-        total_ms = left > 0x7fffffffL ? 0x7fffffffL : (long)left;
-    }
+    if (!time_left(h, in->deadline_ms, &total_ms, err))
+        return STRANDS_E_TIMEOUT;
     char *session = NULL;
     if (!session_get(h, &session)) return nomem(h, err);
     lines l = {0};
@@ -348,6 +360,9 @@ static strands_status post_once(mcp_http *h, const mcp_send_info *in,
     if (st == STRANDS_OK) st = build_post_headers(h, in, session, &l, err);
     if (st == STRANDS_OK)
         st = add_auth(h, &l, "POST", in->json, in->len, in->deadline_ms, err);
+    /* Again: a token fetch may have taken part of the time. */
+    if (st == STRANDS_OK && !time_left(h, in->deadline_ms, &total_ms, err))
+        st = STRANDS_E_TIMEOUT;
     http_response resp;
     memset(&resp, 0, sizeof resp);
     if (st == STRANDS_OK) {
