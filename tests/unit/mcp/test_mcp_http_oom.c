@@ -72,10 +72,10 @@ static void test_reply_sweep(void)
             strands_status st = mcp_http_reply_init(
                 &r, mode ? "text/event-stream" : "application/json", 0,
                 NULL, count, NULL, &err);
-            for (size_t i = 0; st == STRANDS_OK && body[i]; i += 7) {
-                size_t k = strlen(body + i) < 7 ? strlen(body + i) : 7;
-                st = mcp_http_reply_feed(&r, body + i, k, &err);
-            }
+            size_t len = strlen(body);
+            for (size_t i = 0; st == STRANDS_OK && i < len; i += 7)
+                st = mcp_http_reply_feed(&r, body + i,
+                                         len - i < 7 ? len - i : 7, &err);
             if (st == STRANDS_OK) st = mcp_http_reply_finish(&r, &err);
             if (st == STRANDS_OK) {
                 CHECK_INT(delivered, 2);
