@@ -406,7 +406,18 @@ static strands_status post_once(mcp_http *h, const mcp_send_info *in,
             strands_error_set(err, st, x->reply.err.code,
                               "MCP server '%s': %s", h->server_name,
                               x->reply.err.message);
-        } else if (in->method && !strcmp(in->method, "initialize")) {
+        } else if (want_id && !(x->reply_started && x->reply.done)) {
+            /* A request's reply must carry its response; a stream that
+             * ends without it (streams are not resumed) is an error now,
+             * not a wait until the deadline. */
+            st = strands_error_set(err, STRANDS_E_UPSTREAM, "McpNoResponse",
+                                   "MCP server '%s' ended its HTTP %ld "
+                                   "reply without the response to the "
+                                   "request", h->server_name, resp.status);
+            if (err) err->http_status = (int)resp.status;
+        }
+        if (st == STRANDS_OK && in->method &&
+            !strcmp(in->method, "initialize")) {
             if (x->session_seen && x->session_bad)
                 st = strands_error_set(err, STRANDS_E_UPSTREAM, "McpBadReply",
                                        "MCP server '%s' sent an invalid "

@@ -27,7 +27,9 @@ enum mode {
     M_500,        /* 500 with a text body */
     M_BIG_JSON,   /* a JSON answer over the test's cap */
     M_BIG_SSE,    /* an SSE event over the test's cap */
-    M_404_RPC     /* 404 with a JSON-RPC "method not found" body */
+    M_404_RPC,    /* 404 with a JSON-RPC "method not found" body */
+    M_SSE_CUT,    /* SSE: a notification, then the stream ends */
+    M_EMPTY_200   /* 200 with an empty body */
 };
 
 typedef struct script {
@@ -107,6 +109,14 @@ static void handler(lb_server *s, const lb_req *r, int fd)
         break;
     case M_500:
         lb_respond(fd, 500, NULL, "text/plain", "internal\r\nboom");
+        break;
+    case M_SSE_CUT:
+        lb_say(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                   "Connection: close\r\n\r\ndata: {\"jsonrpc\":\"2.0\","
+                   "\"method\":\"notifications/message\",\"params\":{}}\n\n");
+        break;
+    case M_EMPTY_200:
+        lb_respond(fd, 200, NULL, "application/json", NULL);
         break;
     case M_BIG_JSON: {
         size_t n = 200000;
@@ -393,6 +403,30 @@ static void test_500_is_upstream(void)
     teardown(&f);
 }
 
+static void test_reply_without_response(void)
+{
+    /* A request whose reply ends without its response fails at once
+     * (streams are not resumed), keeping what did arrive. */
+    fixture f;
+    CHECK(setup(&f, M_SSE_CUT, 0));
+    strands_error err;
+    CHECK_INT(send_msg(&f, REQ1, "tools/list", NULL, 1, NULL, 0, &err),
+              STRANDS_E_UPSTREAM);
+    CHECK_STR(err.code, "McpNoResponse");
+    CHECK_INT(err.http_status, 200);
+    CHECK_INT(json_array_size(f.in.msgs), 1);
+    teardown(&f);
+    CHECK(setup(&f, M_EMPTY_200, 0));
+    CHECK_INT(send_msg(&f, REQ1, "tools/list", NULL, 1, NULL, 0, &err),
+              STRANDS_E_UPSTREAM);
+    CHECK_STR(err.code, "McpNoResponse");
+    /* A notification expects nothing: OK. */
+    CHECK_INT(send_msg(&f, "{\"jsonrpc\":\"2.0\",\"method\":\"x\"}", "x",
+                       NULL, 0, NULL, 0, &err),
+              STRANDS_OK);
+    teardown(&f);
+}
+
 typedef struct canceller {
     atomic_int *flag;
     long after_ms;
@@ -657,6 +691,7 @@ int main(void)
     RUN(test_modern_headers);
     RUN(test_error_body_delivered);
     RUN(test_500_is_upstream);
+    RUN(test_reply_without_response);
     RUN(test_cancel);
     RUN(test_deadline);
     RUN(test_oversize);
