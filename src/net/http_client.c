@@ -126,6 +126,23 @@ static void header_value(const char *line, size_t len, const char *name,
     dst[vlen] = '\0';
 }
 
+/* Splits "Name: value\r\n" and hands both (trimmed) to the caller's
+ * on_header hook; lines without a colon (the blank end line) are not. */
+static void report_header(const http_request *req, const char *line,
+                          size_t len)
+{
+    const char *colon = memchr(line, ':', len);
+    if (!colon || colon == line) return;
+    const char *name = line, *name_end = colon;
+    while (name_end > name && isspace((unsigned char)name_end[-1]))
+        name_end--;
+    const char *v = colon + 1, *end = line + len;
+    while (v < end && isspace((unsigned char)*v)) v++;
+    while (end > v && isspace((unsigned char)end[-1])) end--;
+    req->on_header(req->header_user, name, (size_t)(name_end - name), v,
+                   (size_t)(end - v));
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *user)
 {
     xfer *x = user;
@@ -140,6 +157,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
         r->retry_after_s = -1;
         return len;
     }
+    if (x->req->on_header && r->status >= 200)
+        report_header(x->req, p, len);
     char ra[32] = "";
     header_value(p, len, "retry-after", ra, sizeof ra);
     if (ra[0]) {

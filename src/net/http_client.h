@@ -45,6 +45,15 @@ typedef struct http_request {
     void *data_user;
     int no_proxy;                /* non-zero: ignore proxy settings
                                     (metadata services, link-local) */
+    /* Optional: every header field of the final response (interim 1xx
+     * responses are skipped), for callers that need a header the response
+     * struct does not collect (e.g. Mcp-Session-Id). name and value are
+     * trimmed, NOT NUL-terminated and valid only during the call; it runs
+     * before the first on_data call of that response. Lines without a
+     * colon are not reported.                                           */
+    void (*on_header)(void *user, const char *name, size_t name_len,
+                      const char *value, size_t value_len);
+    void *header_user;
 } http_request;
 
 /* A response; owned by the caller, freed with http_response_cleanup. */
