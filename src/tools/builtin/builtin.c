@@ -1,13 +1,15 @@
 /* The table of built-in tools and the "builtin" tool source over it:
  * strands_tool_registry_add_builtin enables one of them by name in a
  * registry's builtin source (added on first use; its state, a bit set of
- * enabled tools, is freed by the source's destroy). The definitions live
- * one per file in this directory; their user data is NULL.              */
+ * enabled tools and the builtin_options every run gets as `user`, is
+ * freed by the source's destroy). The definitions live one per file in
+ * this directory.                                                       */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/builtin/builtin.h"
+#include "tools/builtin/workspace.h"
 #include "tools/registry.h"
 
 #define BUILTIN_SOURCE "builtin"
@@ -15,13 +17,37 @@
 static const strands_tool_def *const builtins[] = {
     &builtin_calculator,
     &builtin_current_time,
+    &builtin_file_read,
+    &builtin_file_write,
+    &builtin_file_list,
+    &builtin_shell,
 };
 
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
 
 const char *strands_builtin_tool_names(void)
 {
-    return "calculator,current_time";
+    return "calculator,current_time,file_read,file_write,file_list,shell";
+}
+
+void builtin_options_default(builtin_options *o)
+{
+    o->workspace_dir = BUILTIN_WORKSPACE_DIR_DEFAULT;
+    o->file_max_bytes = BUILTIN_FILE_MAX_BYTES_DEFAULT;
+    o->shell_timeout_ms = BUILTIN_SHELL_TIMEOUT_MS_DEFAULT;
+    o->shell_output_max_bytes = BUILTIN_SHELL_OUTPUT_MAX_DEFAULT;
+}
+
+/* Bits of the built-ins that work in WORKSPACE_DIR. */
+static unsigned workspace_mask(void)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (builtins[i] == &builtin_file_read ||
+            builtins[i] == &builtin_file_write ||
+            builtins[i] == &builtin_file_list || builtins[i] == &builtin_shell)
+            m |= 1u << i;
+    return m;
 }
 
 /* ---- the "builtin" tool source ------------------------------------------ */
@@ -29,7 +55,17 @@ const char *strands_builtin_tool_names(void)
 /* Which built-ins a registry enabled: bit i = builtins[i]. */
 typedef struct builtin_state {
     atomic_uint enabled;
+    builtin_options options; /* workspace_dir points at workspace_dir */
+    char *workspace_dir;     /* owned */
 } builtin_state;
+
+static void builtin_destroy(void *user)
+{
+    builtin_state *bs = user;
+    if (!bs) return;
+    free(bs->workspace_dir);
+    free(bs);
+}
 
 static strands_status builtin_list(void *user, json_t **tools_out,
                                    strands_error *err)
@@ -65,11 +101,11 @@ static strands_status builtin_call(void *user, const char *tool_name,
                                    const strands_tool_context *ctx,
                                    json_t **content_out, strands_error *err)
 {
-    (void)user;
+    builtin_state *bs = user;
     for (size_t i = 0; i < BUILTIN_COUNT; i++)
         if (!strcmp(builtins[i]->name, tool_name))
-            return builtins[i]->run(builtins[i]->user, input, ctx,
-                                    content_out, err);
+            return builtins[i]->run(&bs->options, input, ctx, content_out,
+                                    err);
     return strands_error_set(err, STRANDS_E_NOT_FOUND, NULL,
                              "unknown built-in tool '%.64s'", tool_name);
 }
@@ -79,7 +115,7 @@ static const strands_tool_source_vtab builtin_vtab = {
     .kind = "builtin",
     .list = builtin_list,
     .call = builtin_call,
-    .destroy = free,
+    .destroy = builtin_destroy,
 };
 
 /* Index of the built-in called name[0..n), or BUILTIN_COUNT. */
@@ -91,17 +127,56 @@ static size_t builtin_index(const char *name, size_t n)
     return BUILTIN_COUNT;
 }
 
+/* A new source state with a copy of o (defaults when NULL); NULL on OOM. */
+static builtin_state *state_new(const builtin_options *o)
+{
+    builtin_state *bs = calloc(1, sizeof *bs);
+    if (!bs) return NULL;
+    if (o)
+        bs->options = *o;
+    else
+        builtin_options_default(&bs->options);
+    bs->workspace_dir = strdup(bs->options.workspace_dir
+                                   ? bs->options.workspace_dir
+                                   : BUILTIN_WORKSPACE_DIR_DEFAULT);
+    if (!bs->workspace_dir) {
+        free(bs);
+        return NULL;
+    }
+    bs->options.workspace_dir = bs->workspace_dir;
+    return bs;
+}
+
 /* Enables the built-ins of `mask` in reg's builtin source (added on first
- * use) with ONE refresh. E_INVALID when one is enabled already.         */
+ * use, with options o) with ONE refresh. E_INVALID when one is enabled
+ * already; WORKSPACE_DIR's error when it cannot be prepared.           */
 static strands_status enable(strands_tool_registry *reg, unsigned mask,
-                             strands_error *err)
+                             const builtin_options *o, strands_error *err)
 {
     builtin_state *bs = tools_registry_source_user(reg, BUILTIN_SOURCE,
                                                    &builtin_vtab);
+    if (bs && (mask & workspace_mask())) {
+        /* The existing source's workspace; its string stays as it is. */
+        char *abs = NULL;
+        strands_status st = ws_prepare(bs->options.workspace_dir, &abs, err);
+        free(abs);
+        if (st != STRANDS_OK) return st;
+    }
     if (!bs) {
-        builtin_state *fresh = calloc(1, sizeof *fresh);
+        builtin_state *fresh = state_new(o);
         if (!fresh)
             return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        if (mask & workspace_mask()) {
+            char *abs = NULL;
+            strands_status st = ws_prepare(fresh->workspace_dir, &abs, err);
+            if (st != STRANDS_OK) {
+                builtin_destroy(fresh);
+                return st;
+            }
+            free(fresh->workspace_dir);
+            fresh->workspace_dir = abs;
+            fresh->options.workspace_dir = abs;
+        }
         strands_status st = strands_tool_registry_add_source(
             reg, &builtin_vtab, BUILTIN_SOURCE, fresh, err);
         if (st != STRANDS_OK) return st;
@@ -135,7 +210,7 @@ strands_status strands_tool_registry_add_builtin(strands_tool_registry *reg,
     if (!reg)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "tool registry is NULL");
-    return enable(reg, 1u << i, err);
+    return enable(reg, 1u << i, NULL, err);
 }
 
 strands_status builtin_list_parse(const char *list, unsigned *mask_out,
@@ -169,6 +244,14 @@ strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,
                                                   const char *list,
                                                   strands_error *err)
 {
+    return builtin_add_with_options(reg, list, NULL, err);
+}
+
+strands_status builtin_add_with_options(strands_tool_registry *reg,
+                                        const char *list,
+                                        const builtin_options *o,
+                                        strands_error *err)
+{
     unsigned mask = 0;
     strands_status st = builtin_list_parse(list, &mask, err);
     if (st != STRANDS_OK || !mask) return st;
@@ -176,7 +259,7 @@ strands_status strands_tool_registry_add_builtins(strands_tool_registry *reg,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "tool registry is NULL");
     strands_error e;
-    st = enable(reg, mask, &e);
+    st = enable(reg, mask, o, &e);
     if (st == STRANDS_E_NOMEM) /* not the list's fault */
         return strands_error_set(err, st, NULL,
                                  "out of memory adding the built-in tools");

@@ -1,7 +1,8 @@
 /* Private interface of the built-in tools. Each built-in source file exports
  * one static strands_tool_def (user data NULL, nothing to free), listed in
- * builtin.c; the helpers below are exported for the unit tests. Everything
- * here is reentrant and safe to call from any thread.                    */
+ * builtin.c; the builtin source calls its run with the registry's
+ * builtin_options as `user`. The helpers below are exported for the unit
+ * tests. Everything here is reentrant and safe to call from any thread. */
 #ifndef TOOLS_BUILTIN_H
 #define TOOLS_BUILTIN_H
 
@@ -12,6 +13,42 @@
 
 extern const strands_tool_def builtin_calculator;
 extern const strands_tool_def builtin_current_time;
+extern const strands_tool_def builtin_file_read;  /* file_read.c */
+extern const strands_tool_def builtin_file_write; /* file_write.c */
+extern const strands_tool_def builtin_file_list;  /* file_list.c */
+extern const strands_tool_def builtin_shell;      /* shell.c */
+
+/* ---- options (the settings rows of source.c) ----------------------------- */
+
+#define BUILTIN_WORKSPACE_DIR_DEFAULT "/tmp/workspace"
+#define BUILTIN_FILE_MAX_BYTES_DEFAULT ((size_t)1 << 20)
+#define BUILTIN_SHELL_TIMEOUT_MS_DEFAULT 60000L
+#define BUILTIN_SHELL_OUTPUT_MAX_DEFAULT ((size_t)64 << 10)
+#define BUILTIN_LIST_MAX_ENTRIES 1000  /* file_list's default max_entries */
+#define BUILTIN_LIST_MAX_ENTRIES_CAP 10000 /* ... and its ceiling */
+
+/* What the built-ins are configured with; the builtin source passes a
+ * pointer to its copy as `user` to every run (valid during the call).  */
+typedef struct builtin_options {
+    const char *workspace_dir;     /* WORKSPACE_DIR: file tools and shell */
+    size_t file_max_bytes;         /* FILE_MAX_BYTES: per read and write */
+    long shell_timeout_ms;         /* SHELL_TIMEOUT_SECONDS, in ms */
+    size_t shell_output_max_bytes; /* SHELL_OUTPUT_MAX_BYTES, per stream */
+} builtin_options;
+
+/** Fills *o with the defaults above. */
+void builtin_options_default(builtin_options *o);
+
+/** strands_tool_registry_add_builtins with options: `o` is copied
+ * (strings too) into the registry's builtin source when this call
+ * creates it; a source that exists already keeps its options. When a
+ * workspace tool (file_*, shell) is named, WORKSPACE_DIR is created if
+ * missing and must be a directory (its absolute path is what is kept);
+ * the error says "WORKSPACE_DIR: ..." otherwise.                       */
+strands_status builtin_add_with_options(strands_tool_registry *reg,
+                                        const char *list,
+                                        const builtin_options *o,
+                                        strands_error *err);
 
 /* ---- calculator ---------------------------------------------------------- */
 
