@@ -18,6 +18,10 @@
 #include "tools/builtin/workspace.h"
 
 #define LIST_DEPTH_MAX 32
+/* Names read (and sorted) per directory, so the first entries in name
+ * order come back even when max_entries cuts; a directory with more
+ * lists an arbitrary LIST_DIR_READ_MAX of them (flagged truncated).   */
+#define LIST_DIR_READ_MAX 100000
 
 typedef struct lister {
     json_t *entries;
@@ -84,7 +88,7 @@ static int list_dir(lister *L, int dirfd, int recursive, int depth)
     if (fd < 0) return -1;
     size_t n;
     int more;
-    char **names = read_names(fd, L->max + 1, &n, &more);
+    char **names = read_names(fd, LIST_DIR_READ_MAX, &n, &more);
     if (n == (size_t)-1) return -1;
     if (more) L->truncated = 1;
     size_t base = strlen(L->path);

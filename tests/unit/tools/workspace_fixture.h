@@ -107,7 +107,7 @@ static inline strands_status fx_call_ctx(fixture *f, const strands_tool_def *def
                                   json_t **out, strands_error *err)
 {
     json_error_t je;
-    json_t *in = json_loads(input_json, 0, &je);
+    json_t *in = json_loads(input_json, JSON_ALLOW_NUL, &je);
     if (!in) {
         fprintf(stderr, "bad test input %s: %s\n", input_json, je.text);
         exit(2);
