@@ -30,8 +30,8 @@ static const strands_setting rows[] = {
     {.name = "WORKSPACE_DIR", .type = STRANDS_SETTING_STRING,
      .def = BUILTIN_WORKSPACE_DIR_DEFAULT,
      .offset = offsetof(builtin_settings, workspace_dir),
-     .help = "directory of file_read/file_write/file_list and shell's "
-             "working directory; created (0700) at start if missing"},
+     .help = "file tools' directory and shell's working directory; "
+             "made (0700) at start if missing"},
     {.name = "FILE_MAX_BYTES", .type = STRANDS_SETTING_SIZE,
      .def = "1048576", .min = 1, .max = 64LL << 20,
      .offset = offsetof(builtin_settings, file_max_bytes),
