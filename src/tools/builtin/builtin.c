@@ -36,6 +36,7 @@ void builtin_options_default(builtin_options *o)
     o->file_max_bytes = BUILTIN_FILE_MAX_BYTES_DEFAULT;
     o->shell_timeout_ms = BUILTIN_SHELL_TIMEOUT_MS_DEFAULT;
     o->shell_output_max_bytes = BUILTIN_SHELL_OUTPUT_MAX_DEFAULT;
+    o->result_max_bytes = 0;
 }
 
 /* Bits of the built-ins that work in WORKSPACE_DIR. */

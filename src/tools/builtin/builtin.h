@@ -34,6 +34,9 @@ typedef struct builtin_options {
     size_t file_max_bytes;         /* FILE_MAX_BYTES: per read and write */
     long shell_timeout_ms;         /* SHELL_TIMEOUT_SECONDS, in ms */
     size_t shell_output_max_bytes; /* SHELL_OUTPUT_MAX_BYTES, per stream */
+    size_t result_max_bytes;       /* TOOL_RESULT_MAX_BYTES (the agent cuts
+                                      larger results): file_read returns
+                                      less so its result fits; 0 = none */
 } builtin_options;
 
 /** Fills *o with the defaults above. */

@@ -3,7 +3,9 @@
  * `limit`) bytes from `offset` come back per call; a longer file gives a
  * flagged partial read ("truncated": true, "next_offset") to continue
  * from. UTF-8 text comes back as text, anything else (NUL bytes, invalid
- * UTF-8) as base64 with "encoding": "base64".                          */
+ * UTF-8) as base64 with "encoding": "base64". The read is shortened
+ * further when its result would not fit TOOL_RESULT_MAX_BYTES (base64
+ * and JSON escapes grow it), so the agent never cuts it.              */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +16,8 @@
 #include "net/base64.h"
 #include "tools/builtin/builtin.h"
 #include "tools/builtin/workspace.h"
+
+#define FIT_ROUNDS 8 /* tries to make a result fit TOOL_RESULT_MAX_BYTES */
 
 /* Reads an optional non-negative integer field; E_INVALID otherwise. */
 static strands_status opt_uint(const json_t *input, const char *key,
@@ -103,16 +107,45 @@ static json_t *result(const char *shown, const unsigned char *buf,
         free(b64);
     }
     if (!content) return NULL;
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:b}", "path",
-                          shown, "size", size, "offset", offset, "length",
+    /* content last: should the agent ever cut the result, what comes
+     * before it (truncated, next_offset) survives. */
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:b}", "path", shown,
+                          "size", size, "offset", offset, "length",
                           (json_int_t)n, "encoding", text ? "text" : "base64",
-                          "content", content, "truncated", end < size);
+                          "truncated", end < size);
     if (o && end < size &&
-        json_object_set_new(o, "next_offset", json_integer(end))) {
+        json_object_set_new(o, "next_offset", json_integer(end)))
+        json_object_clear(o);
+    if (!o || json_object_size(o) == 0 ||
+        json_object_set_new(o, "content", content)) {
         json_decref(o);
-        o = NULL;
+        return NULL;
     }
     return o;
+}
+
+/* The content array for buf[0..n), shortened (a flagged partial read)
+ * until it fits opt->result_max_bytes as compact JSON, so the agent
+ * never has to cut it (base64 and JSON escapes make it larger than n).
+ * NULL on OOM.                                                        */
+static json_t *fitted(const builtin_options *opt, const char *shown,
+                      const unsigned char *buf, size_t n, json_int_t offset,
+                      json_int_t size)
+{
+    size_t budget = opt->result_max_bytes;
+    for (int round = 0;; round++) {
+        json_t *o = result(shown, buf, n, offset, size);
+        json_t *arr = o ? json_pack("[{s:o}]", "json", o) : NULL;
+        if (!arr || !budget || n <= 1 || round == FIT_ROUNDS) return arr;
+        size_t used = json_dumpb(arr, NULL, 0, JSON_COMPACT);
+        if (used <= budget) return arr;
+        json_decref(arr);
+        /* Scale down by the overshoot, with a margin; always shrink. */
+        double scale = (double)budget / (double)used * 0.95;
+        size_t next = (size_t)((double)n * scale);
+        n = next < n ? next : n - 1;
+        if (n == 0) n = 1;
+    }
 }
 
 static strands_status file_read_run(void *user, const json_t *input,
@@ -178,8 +211,7 @@ static strands_status file_read_run(void *user, const json_t *input,
                                strerror_r(errno, eb, sizeof eb));
     }
     if (st == STRANDS_OK) {
-        json_t *o = result(shown, buf, (size_t)got, offset, size);
-        *content_out = o ? json_pack("[{s:o}]", "json", o) : NULL;
+        *content_out = fitted(opt, shown, buf, (size_t)got, offset, size);
         if (!*content_out)
             st = strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                    "out of memory");

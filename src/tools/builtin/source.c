@@ -66,6 +66,7 @@ static strands_status add_tools(const strands_tool_source_context *ctx,
     options.file_max_bytes = bs->file_max_bytes;
     options.shell_timeout_ms = (long)bs->shell_timeout_seconds * 1000L;
     options.shell_output_max_bytes = bs->shell_output_max_bytes;
+    options.result_max_bytes = ctx->config->tool_result_max_bytes;
     strands_status st = builtin_add_with_options(reg, bs->tools, &options,
                                                  &e);
     if (st != STRANDS_OK)

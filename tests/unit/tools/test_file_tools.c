@@ -338,6 +338,39 @@ static void test_list_default_cap_and_non_utf8(void)
     fx_free(&f);
 }
 
+/* With TOOL_RESULT_MAX_BYTES small, the read is shortened so the whole
+ * result (as compact JSON) fits, and stays a proper partial read. */
+static void test_read_fits_result_budget(void)
+{
+    fixture f;
+    fx_init(&f);
+    f.opt.result_max_bytes = 400;
+    char text[1000], bin[1000];
+    for (int i = 0; i < 1000; i++) {
+        text[i] = i % 10 == 9 ? '\n' : (char)('a' + i % 26); /* '\n' -> \\n */
+        bin[i] = (char)(i * 7);
+    }
+    fx_put(f.ws, "text", text, sizeof text);
+    fx_put(f.ws, "bin", bin, sizeof bin);
+    const char *files[] = {"{\"path\":\"text\"}", "{\"path\":\"bin\"}"};
+    for (int k = 0; k < 2; k++) {
+        json_t *in = json_loads(files[k], 0, NULL);
+        json_t *content = NULL;
+        strands_error err;
+        CHECK_INT(builtin_file_read.run(&f.opt, in, NULL, &content, &err),
+                  STRANDS_OK);
+        CHECK(json_dumpb(content, NULL, 0, JSON_COMPACT) <= 400);
+        json_t *o = json_object_get(json_array_get(content, 0), "json");
+        CHECK(json_is_true(json_object_get(o, "truncated")));
+        CHECK(fx_int(o, "length") > 100);
+        CHECK_INT(fx_int(o, "next_offset"), fx_int(o, "length"));
+        CHECK_STR(fx_str(o, "encoding"), k ? "base64" : "text");
+        json_decref(content);
+        json_decref(in);
+    }
+    fx_free(&f);
+}
+
 static void test_missing_workspace(void)
 {
     fixture f;
@@ -361,6 +394,7 @@ int main(void)
     RUN(test_write_cap);
     RUN(test_list);
     RUN(test_list_default_cap_and_non_utf8);
+    RUN(test_read_fits_result_budget);
     RUN(test_missing_workspace);
     return test_report();
 }
