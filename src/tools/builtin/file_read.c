@@ -116,8 +116,12 @@ static json_t *result(const char *shown, const unsigned char *buf,
     if (o && end < size &&
         json_object_set_new(o, "next_offset", json_integer(end)))
         json_object_clear(o);
-    if (!o || json_object_size(o) == 0 ||
-        json_object_set_new(o, "content", content)) {
+    if (!o || json_object_size(o) == 0) {
+        json_decref(content);
+        json_decref(o);
+        return NULL;
+    }
+    if (json_object_set_new(o, "content", content)) { /* takes content */
         json_decref(o);
         return NULL;
     }

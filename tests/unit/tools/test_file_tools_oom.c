@@ -43,6 +43,13 @@ static void test_tools_under_oom(void)
     CHECK(sweep(&f, &builtin_file_read,
                 "{\"path\":\"a/t.txt\",\"limit\":2}") == 402);
     CHECK(sweep(&f, &builtin_file_list, "{\"recursive\":true}") == 402);
+    /* a read shortened to fit the result budget */
+    char big[1000];
+    memset(big, 'z', sizeof big);
+    fx_put(f.ws, "big", big, sizeof big);
+    f.opt.result_max_bytes = 300;
+    CHECK(sweep(&f, &builtin_file_read, "{\"path\":\"big\"}") == 402);
+    f.opt.result_max_bytes = 0;
     CHECK(sweep(&f, &builtin_shell,
                 "{\"command\":\"echo out; echo err >&2\"}") == 402);
     fx_free(&f);
