@@ -1,6 +1,7 @@
 /* The built-in tools as a registered tool source ("builtin", the first
- * source): the TOOLS row, checked at start-up, and the factory that adds
- * the tools it names.                                                   */
+ * source): the TOOLS row and the rows of the workspace tools and shell,
+ * checked at start-up, and the factory that adds the tools TOOLS names
+ * with those settings (plus TOOL_RESULT_MAX_BYTES) as builtin_options.  */
 #include <stddef.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ static const strands_setting rows[] = {
      .def = BUILTIN_WORKSPACE_DIR_DEFAULT,
      .offset = offsetof(builtin_settings, workspace_dir),
      .help = "file tools' directory and shell's working directory; "
-             "made (0700) at start if missing"},
+             "made (0700) at start when one of them is enabled"},
     {.name = "FILE_MAX_BYTES", .type = STRANDS_SETTING_SIZE,
      .def = "1048576", .min = 1, .max = 64LL << 20,
      .offset = offsetof(builtin_settings, file_max_bytes),
