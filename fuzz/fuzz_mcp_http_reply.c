@@ -16,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void on_message(void *user, const json_t *msg)
+static void on_message(void *user, json_t *msg)
 {
     dynbuf *t = user;
     if (!json_is_object(msg)) abort();
@@ -25,6 +25,7 @@ static void on_message(void *user, const json_t *msg)
         dynbuf_puts(t, "\n") != STRANDS_OK)
         abort();
     free(s);
+    json_decref(msg); /* ours */
 }
 
 /* Parses p[0..n) in chunks of `step` (0: two chunks split at `at`). */

@@ -174,14 +174,18 @@ STRANDS_EXTERN const strands_tool *strands_tool_snapshot_find(
 STRANDS_EXTERN strands_status strands_tool_registry_add(
     strands_tool_registry *reg, const strands_tool_def *def,
     strands_error *err);
-/** Enables the built-in named `name` ("calculator", "current_time") in the
- * registry's "builtin" source (added on first use). E_NOT_FOUND for an
- * unknown name, E_INVALID for a duplicate.                               */
+/** Enables the built-in named `name` (one of strands_builtin_tool_names())
+ * in the registry's "builtin" source (added on first use, with the
+ * default settings: the workspace tools file_read, file_write, file_list
+ * and shell work in /tmp/workspace, created when one of them is first
+ * enabled). E_NOT_FOUND for an unknown name, E_INVALID for a duplicate or
+ * a workspace that is not a directory, E_IO when it cannot be created.   */
 STRANDS_EXTERN strands_status strands_tool_registry_add_builtin(
     strands_tool_registry *reg, const char *name, strands_error *err);
 /** Adds every built-in named in a comma-separated list ("calculator,
- * current_time"; spaces around names and empty items are ignored).
- * E_INVALID naming the first unknown or duplicate name.                  */
+ * current_time"; spaces around names and empty items are ignored), with
+ * the default settings as above. E_INVALID naming the first unknown or
+ * duplicate name, or saying why the workspace is unusable.              */
 STRANDS_EXTERN strands_status strands_tool_registry_add_builtins(
     strands_tool_registry *reg, const char *list, strands_error *err);
 /** Comma-separated list of the built-in tool names (static string). */

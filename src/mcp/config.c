@@ -57,8 +57,9 @@ static void wipe_free_list(char **list)
     free(list);
 }
 
-static void server_free(mcp_server_config *s)
+void mcp_server_config_clear(mcp_server_config *s)
 {
+    if (!s) return;
     wipe_free(s->name);
     wipe_free(s->command);
     wipe_free_list(s->args);
@@ -81,7 +82,8 @@ static void server_free(mcp_server_config *s)
 void mcp_config_free(mcp_config *c)
 {
     if (!c) return;
-    for (size_t i = 0; i < c->n_servers; i++) server_free(&c->servers[i]);
+    for (size_t i = 0; i < c->n_servers; i++)
+        mcp_server_config_clear(&c->servers[i]);
     free(c->servers);
     memset(c, 0, sizeof *c);
 }

@@ -107,6 +107,10 @@ strands_status mcp_config_load(const char *path, strands_getenv_fn *getenv_fn,
 /** Frees what *c holds (secrets wiped) and zeroes it. NULL is a no-op. */
 void mcp_config_free(mcp_config *c);
 
+/** Frees what one server entry holds (secrets wiped) and zeroes it, e.g.
+ * an entry moved out of an mcp_config (NULL is a no-op).              */
+void mcp_server_config_clear(mcp_server_config *s);
+
 /** Whether the server's allow/deny lists let `tool` (the server's name
  * for it) through: in allow (when set) and not in deny.               */
 int mcp_config_tool_allowed(const mcp_server_config *s, const char *tool);

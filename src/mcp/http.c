@@ -440,8 +440,7 @@ static strands_status post_once(mcp_http *h, const mcp_send_info *in,
                                    "expired (HTTP 404)", h->server_name);
         } else if (mcp_http_jsonrpc_message(dynbuf_str(&resp.body),
                                             resp.body.len, &msg)) {
-            h->base.on_message(h->base.cb_user, msg);
-            json_decref(msg);
+            h->base.on_message(h->base.cb_user, msg); /* taken over */
         } else {
             char snip[ERROR_SNIPPET + 1];
             error_snippet(&resp, &l, snip, sizeof snip);

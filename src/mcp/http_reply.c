@@ -37,7 +37,7 @@ static void deliver(mcp_http_reply *r, const json_t *msg)
         if (id && json_equal((json_t *)id, (json_t *)r->want_id))
             r->done = 1;
     }
-    r->on_message(r->user, msg);
+    r->on_message(r->user, json_incref((json_t *)msg)); /* taken over */
 }
 
 /* Parses one JSON text and delivers the object (or each object of a
@@ -91,7 +91,9 @@ static int on_event(void *user, const net_sse_event *ev)
         fail(r, STRANDS_E_PARSE, "an SSE event holding a NUL byte");
         return 1;
     }
-    if (deliver_text(r, ev->data, ev->data_len, 0) != STRANDS_OK) return 1;
+    /* An event without data (e.g. a priming event that only sets an id,
+     * as 2025-11-25 servers send first) carries no message. */
+    if (deliver_text(r, ev->data, ev->data_len, 1) != STRANDS_OK) return 1;
     return r->done; /* our response is in: stop reading */
 }
 

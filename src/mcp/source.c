@@ -60,11 +60,13 @@ typedef struct mcp_server {
     json_t *schemas;             /* remote name -> inputSchema */
 } mcp_server;
 
+/* Logs "mcp server '<name>'<what><detail>" with the server as a field. */
 static void log_server(strands_log_level lvl, const mcp_server *s,
-                       const char *fmt, const char *detail)
+                       const char *what, const char *detail)
 {
     json_t *f = json_pack("{s:s}", "mcp_server", s->cfg.name);
-    strands_log(lvl, "mcp", NULL, NULL, f, fmt, s->cfg.name, detail);
+    strands_log(lvl, "mcp", NULL, NULL, f, "mcp server '%s'%s%s", s->cfg.name,
+                what, detail);
     json_decref(f);
 }
 
@@ -128,22 +130,23 @@ static strands_status publish_tools(mcp_server *s, json_t *remote,
             continue;
         if (schema && !json_is_object(schema)) {
             log_server(STRANDS_LOG_WARN, s,
-                       "mcp server '%s': tool left out: %s",
+                       ": tool left out: ",
                        "its inputSchema is not an object");
             continue;
         }
         if (s->cfg.is_http && schema &&
             mcp_http_check_param_annotations(schema, &e) != STRANDS_OK) {
             char d[400];
-            snprintf(d, sizeof d, "%.64s: %s", name, e.message);
+            snprintf(d, sizeof d, "%.64s: %.300s", name, e.message);
             log_server(STRANDS_LOG_WARN, s,
-                       "mcp server '%s': tool left out: %s", d);
+                       ": tool left out: ", d);
             continue;
         }
         names[k++] = name;
         json_array_append(kept, tool);
-        json_object_set(schemas, name, schema ? (json_t *)schema
-                                              : json_object());
+        json_object_set_new(schemas, name,
+                            schema ? json_incref((json_t *)schema)
+                                   : json_object());
     }
     char **skipped = NULL;
     mcp_name_map *map = mcp_name_map_new(s->cfg.prefix, names, k, &skipped,
@@ -155,7 +158,7 @@ static strands_status publish_tools(mcp_server *s, json_t *remote,
         return err->status;
     }
     for (char **p = skipped; p && *p; p++)
-        log_server(STRANDS_LOG_WARN, s, "mcp server '%s': tool left out: %s",
+        log_server(STRANDS_LOG_WARN, s, ": tool left out: ",
                    *p);
     mcp_names_free_list(skipped);
     json_t *listed = json_array();
@@ -284,7 +287,7 @@ static int serve(mcp_server *s, char *why, size_t whysz)
                 s->client, strands_clock_mono_ms() + PING_TIMEOUT_MS, &e);
             pthread_rwlock_unlock(&s->conn);
             if (st != STRANDS_OK && st != STRANDS_E_UPSTREAM) {
-                snprintf(why, whysz, "it stopped answering (%s)", e.message);
+                snprintf(why, whysz, "it stopped answering (%.200s)", e.message);
                 return 0;
             }
         }
@@ -296,10 +299,10 @@ static int serve(mcp_server *s, char *why, size_t whysz)
                 char d[64];
                 snprintf(d, sizeof d, "%zu", n);
                 log_server(STRANDS_LOG_INFO, s,
-                           "mcp server '%s': tools changed, now %s", d);
+                           ": tools changed, now ", d);
             } else {
                 log_server(STRANDS_LOG_WARN, s,
-                           "mcp server '%s': re-listing its tools failed: %s",
+                           ": re-listing its tools failed: ",
                            e.message);
             }
         }
@@ -332,7 +335,7 @@ static void *supervise(void *arg)
             set_state(s, SERVER_READY, NULL);
             snprintf(detail, sizeof detail, "%zu tools, protocol %s", n,
                      mcp_client_version(s->client));
-            log_server(STRANDS_LOG_INFO, s, "mcp server '%s' ready: %s",
+            log_server(STRANDS_LOG_INFO, s, " ready: ",
                        detail);
             ever_ready = 1;
             backoff = BACKOFF_FIRST_MS;
@@ -341,17 +344,17 @@ static void *supervise(void *arg)
             set_state(s, SERVER_DOWN, why);
             snprintf(detail, sizeof detail, "%s; restarting in %lld s", why,
                      (long long)(backoff / 1000));
-            log_server(STRANDS_LOG_WARN, s, "mcp server '%s': %s", detail);
+            log_server(STRANDS_LOG_WARN, s, ": ", detail);
             disconnect(s);
         } else {
             char why[256];
             snprintf(why, sizeof why, "it failed to start: %.200s",
                      e.message);
             set_state(s, SERVER_DOWN, why);
-            snprintf(detail, sizeof detail, "%s; retrying in %lld s",
+            snprintf(detail, sizeof detail, "%.500s; retrying in %lld s",
                      e.message, (long long)(backoff / 1000));
             log_server(ever_ready ? STRANDS_LOG_WARN : STRANDS_LOG_ERROR, s,
-                       "mcp server '%s' failed to start: %s", detail);
+                       " failed to start: ", detail);
         }
         if (wait_ms(s, backoff)) break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
@@ -460,13 +463,7 @@ static void server_destroy(void *user)
     json_decref(s->listed);
     json_decref(s->schemas);
     mcp_name_map_free(s->names);
-    mcp_config cfg = {&s->cfg, 1};
-    mcp_server_config *one = malloc(sizeof *one); /* config_free frees it */
-    if (one) {
-        *one = s->cfg;
-        cfg.servers = one;
-        mcp_config_free(&cfg);
-    }
+    mcp_server_config_clear(&s->cfg);
     pthread_rwlock_destroy(&s->conn);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);

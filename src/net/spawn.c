@@ -16,6 +16,12 @@
 extern char **environ;
 
 #define DEFAULT_GRACE_MS 500
+#define CANCEL_POLL_MS 20
+
+static int is_cancelled(const net_spawn_opts *o)
+{
+    return o->cancelled && atomic_load(o->cancelled);
+}
 
 /* Starts the child; the pipe write ends are dup'ed onto 1 (and 2). */
 static int start(const net_spawn_opts *o, int out_w, int err_w, pid_t *pid)
@@ -36,6 +42,8 @@ static int start(const net_spawn_opts *o, int out_w, int err_w, pid_t *pid)
     sigdelset(&all, SIGSTOP);
     if (!rc) rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
                                                    O_RDONLY, 0);
+    if (!rc && o->cwd)
+        rc = posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
     if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_w, 1);
     if (!rc && err_w >= 0)
         rc = posix_spawn_file_actions_adddup2(&fa, err_w, 2);
@@ -76,9 +84,11 @@ static void record_status(net_spawn_result *r, int status)
     }
 }
 
-/* Waits for the child until deadline (monotonic ms). 1 when reaped (or
- * already reaped elsewhere), 0 when still running at the deadline.    */
-static int reap_until(net_spawn_result *r, int64_t deadline)
+/* Waits for the child until deadline (monotonic ms), or until o's
+ * cancel flag is set (o may be NULL). 1 when reaped (or already reaped
+ * elsewhere), 0 when still running at the deadline or cancel.          */
+static int reap_until(net_spawn_result *r, int64_t deadline,
+                      const net_spawn_opts *o)
 {
     for (;;) {
         int status;
@@ -89,6 +99,7 @@ static int reap_until(net_spawn_result *r, int64_t deadline)
         }
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) return 1; /* ECHILD: nothing left to reap */
+        if (o && is_cancelled(o)) return 0;
         int64_t left = deadline - strands_clock_mono_ms();
         if (left <= 0) return 0;
         sleep_ms(left < 5 ? (long)left : 5);
@@ -100,7 +111,7 @@ static void kill_group(net_spawn_result *r, long grace_ms)
 {
     r->killed = 1;
     kill(-r->pid, SIGTERM);
-    if (reap_until(r, strands_clock_mono_ms() + grace_ms)) {
+    if (reap_until(r, strands_clock_mono_ms() + grace_ms, NULL)) {
         /* The leader is gone; members that ignore SIGTERM may remain. */
         kill(-r->pid, SIGKILL);
         return;
@@ -170,19 +181,25 @@ strands_status net_spawn_run(const net_spawn_opts *o, net_spawn_result *r,
     }
     struct pollfd pfd[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
     int open_fds = 1 + (errp[0] >= 0);
-    int too_large = 0, timed_out = 0;
+    int too_large = 0, timed_out = 0, cancelled = 0;
+    int *out_over = o->out_truncate ? &r->out_truncated : &too_large;
+    long slice = o->cancelled ? CANCEL_POLL_MS : 1000;
     while (open_fds > 0 && !too_large) {
+        if (is_cancelled(o)) {
+            cancelled = 1;
+            break;
+        }
         int64_t left = deadline - strands_clock_mono_ms();
         if (left <= 0) {
             timed_out = 1;
             break;
         }
-        int pr = poll(pfd, 2, left > 1000 ? 1000 : (int)left);
+        int pr = poll(pfd, 2, left > slice ? (int)slice : (int)left);
         if (pr < 0 && errno != EINTR) break;
         if (pr <= 0) continue;
         if (pfd[0].fd >= 0 && pfd[0].revents) {
             if (!drain(pfd[0].fd, o->out, o->out_cap, &r->out_len,
-                       &too_large)) {
+                       out_over)) {
                 close(pfd[0].fd);
                 pfd[0].fd = -1;
                 open_fds--;
@@ -200,8 +217,16 @@ strands_status net_spawn_run(const net_spawn_opts *o, net_spawn_result *r,
     for (int i = 0; i < 2; i++)
         if (pfd[i].fd >= 0) close(pfd[i].fd);
     /* Output is complete (or abandoned): the exit, within the deadline. */
-    if (!timed_out && !too_large && !reap_until(r, deadline)) timed_out = 1;
-    if (timed_out || too_large) kill_group(r, grace);
+    if (!timed_out && !too_large && !cancelled && !reap_until(r, deadline, o)) {
+        if (is_cancelled(o))
+            cancelled = 1;
+        else
+            timed_out = 1;
+    }
+    if (timed_out || too_large || cancelled) kill_group(r, grace);
+    if (cancelled)
+        return strands_error_set(err, STRANDS_E_CANCELLED, NULL,
+                                 "%s was cancelled (killed)", o->path);
     if (timed_out)
         return strands_error_set(err, STRANDS_E_TIMEOUT, "SpawnTimeout",
                                  "%s did not finish within %ld ms (killed)",

@@ -11,6 +11,7 @@
 #ifndef STRANDS_NET_SPAWN_H
 #define STRANDS_NET_SPAWN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +29,13 @@ typedef struct net_spawn_opts {
                                 /dev/null (helpers may print secrets) */
     size_t err_cap;          /* stderr beyond this is dropped and
                                 err_truncated set (not an error) */
+    int out_truncate;        /* 1: stdout beyond out_cap is dropped and
+                                out_truncated set, like stderr, instead
+                                of E_TOO_LARGE */
+    const char *cwd;         /* directory the child starts in; NULL: ours */
+    const atomic_int *cancelled; /* borrowed, may be NULL; once non-zero
+                                the group is killed and E_CANCELLED
+                                returned (checked every 20 ms) */
 } net_spawn_opts;
 
 typedef struct net_spawn_result {
@@ -35,6 +43,7 @@ typedef struct net_spawn_result {
     size_t out_len;          /* bytes written to opts.out */
     size_t err_len;          /* bytes written to opts.err */
     int err_truncated;
+    int out_truncated;       /* only with opts.out_truncate */
     int exited;              /* 1: exited normally, exit_code is valid */
     int exit_code;
     int term_signal;         /* signal that ended it, 0 when none */
@@ -45,8 +54,10 @@ typedef struct net_spawn_result {
 /** Runs the program and reaps it. Returns OK when it ended on its own
  * within the deadline (check r->exited / r->exit_code / r->term_signal);
  * E_TIMEOUT when the deadline passed first (killed, partial output kept);
- * E_TOO_LARGE when stdout exceeded out_cap (killed); E_IO when it could
- * not be started (err names the errno); E_INVALID for bad options.    */
+ * E_TOO_LARGE when stdout exceeded out_cap (killed, unless out_truncate);
+ * E_CANCELLED when opts.cancelled was set first (killed); E_IO when it
+ * could not be started, or cwd could not be entered (err names the
+ * errno); E_INVALID for bad options.                                  */
 strands_status net_spawn_run(const net_spawn_opts *o, net_spawn_result *r,
                              strands_error *err);
 

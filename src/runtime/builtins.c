@@ -35,6 +35,7 @@ static void register_all(void)
                                                  &err), &err);
     keep(strands_tool_source_provider_register(&tools_builtin_source, &err),
          &err);
+    keep(strands_tool_source_provider_register(&mcp_tool_source, &err), &err);
     registering = 0;
 }
 

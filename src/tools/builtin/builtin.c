@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tools/builtin/builtin.h"
+#include "tools/builtin/workspace.h"
 #include "tools/registry.h"
 
 #define BUILTIN_SOURCE "builtin"
@@ -17,13 +18,30 @@ static const strands_tool_def *const builtins[] = {
     &builtin_calculator,
     &builtin_current_time,
     &builtin_http_request,
+    &builtin_file_read,
+    &builtin_file_write,
+    &builtin_file_list,
+    &builtin_shell,
 };
 
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
 
 const char *strands_builtin_tool_names(void)
 {
-    return "calculator,current_time,http_request";
+    return "calculator,current_time,http_request,file_read,file_write,"
+           "file_list,shell";
+}
+
+/* Bits of the built-ins that work in WORKSPACE_DIR. */
+static unsigned workspace_mask(void)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (builtins[i] == &builtin_file_read ||
+            builtins[i] == &builtin_file_write ||
+            builtins[i] == &builtin_file_list || builtins[i] == &builtin_shell)
+            m |= 1u << i;
+    return m;
 }
 
 /* ---- the "builtin" tool source ------------------------------------------ */
@@ -112,6 +130,13 @@ static strands_status enable(strands_tool_registry *reg, unsigned mask,
 {
     builtin_state *bs = tools_registry_source_user(reg, BUILTIN_SOURCE,
                                                    &builtin_vtab);
+    if (bs && (mask & workspace_mask())) {
+        /* The existing source's workspace; its string stays as it is. */
+        char *abs = NULL;
+        strands_status st = ws_prepare(bs->opts.workspace_dir, &abs, err);
+        free(abs);
+        if (st != STRANDS_OK) return st;
+    }
     if (!bs) {
         builtin_state *fresh = calloc(1, sizeof *fresh);
         if (!fresh)
@@ -119,6 +144,17 @@ static strands_status enable(strands_tool_registry *reg, unsigned mask,
         if (builtin_options_copy(&fresh->opts, opts, err) != STRANDS_OK) {
             builtin_state_free(fresh);
             return STRANDS_E_NOMEM;
+        }
+        if (mask & workspace_mask()) {
+            char *abs = NULL;
+            strands_status st = ws_prepare(fresh->opts.workspace_dir, &abs,
+                                           err);
+            if (st != STRANDS_OK) {
+                builtin_state_free(fresh);
+                return st;
+            }
+            free(fresh->opts.workspace_dir);
+            fresh->opts.workspace_dir = abs;
         }
         strands_status st = strands_tool_registry_add_source(
             reg, &builtin_vtab, BUILTIN_SOURCE, fresh, err);

@@ -14,12 +14,22 @@
 
 extern const strands_tool_def builtin_calculator;
 extern const strands_tool_def builtin_current_time;
-extern const strands_tool_def builtin_http_request;
+extern const strands_tool_def builtin_http_request; /* http_request.c */
+extern const strands_tool_def builtin_file_read;    /* file_read.c */
+extern const strands_tool_def builtin_file_write;   /* file_write.c */
+extern const strands_tool_def builtin_file_list;    /* file_list.c */
+extern const strands_tool_def builtin_shell;        /* shell.c */
 
-/* ---- options (options.c) ---------------------------------------------- */
+/* ---- options (options.c; filled by the settings rows of source.c) ------ */
 
 #define BUILTIN_HTTP_MAX_BYTES_DEFAULT 1048576 /* HTTP_REQUEST_MAX_BYTES */
 #define BUILTIN_HTTP_TIMEOUT_DEFAULT 30  /* HTTP_REQUEST_TIMEOUT_SECONDS */
+#define BUILTIN_WORKSPACE_DIR_DEFAULT "/tmp/workspace"
+#define BUILTIN_FILE_MAX_BYTES_DEFAULT ((size_t)1 << 20)
+#define BUILTIN_SHELL_TIMEOUT_MS_DEFAULT 60000L
+#define BUILTIN_SHELL_OUTPUT_MAX_DEFAULT ((size_t)64 << 10)
+#define BUILTIN_LIST_MAX_ENTRIES 1000  /* file_list's default max_entries */
+#define BUILTIN_LIST_MAX_ENTRIES_CAP 10000 /* ... and its ceiling */
 
 /* The settings the built-ins read. The builtin source's rows (source.c)
  * fill one; the source keeps its own copy and hands every run a pointer
@@ -30,9 +40,18 @@ typedef struct builtin_options {
     char *http_allow;         /* HTTP_REQUEST_ALLOW (validated), or NULL */
     size_t http_max_bytes;    /* response body cap, bytes */
     int http_timeout_seconds; /* per call, also capped by the deadline */
+    /* file tools and shell */
+    char *workspace_dir;           /* WORKSPACE_DIR (absolute once the
+                                      source prepared it) */
+    size_t file_max_bytes;         /* FILE_MAX_BYTES: per read and write */
+    long shell_timeout_ms;         /* SHELL_TIMEOUT_SECONDS, in ms */
+    size_t shell_output_max_bytes; /* SHELL_OUTPUT_MAX_BYTES, per stream */
+    size_t result_max_bytes;       /* TOOL_RESULT_MAX_BYTES (the agent cuts
+                                      larger results): file_read returns
+                                      less so its result fits; 0 = none */
 } builtin_options;
 
-/** Fills o with the defaults (strings NULL; nothing to free). */
+/** Fills o with the defaults (strings static or NULL; nothing to free). */
 void builtin_options_default(builtin_options *o);
 /** Deep-copies src (NULL: the defaults) into dst, which the caller frees
  * with builtin_options_cleanup (also after a failure). E_NOMEM.        */
@@ -44,7 +63,10 @@ void builtin_options_cleanup(builtin_options *o);
 
 /** strands_tool_registry_add_builtins with options: the registry's builtin
  * source, when this call creates it, keeps a copy of opts (NULL: the
- * defaults); a source that exists already keeps the options it has.    */
+ * defaults); a source that exists already keeps the options it has. When
+ * a workspace tool (file_*, shell) is named, WORKSPACE_DIR is created if
+ * missing and must be a directory (its absolute path is what is kept);
+ * the error then says "WORKSPACE_DIR: ...".                             */
 strands_status builtin_add_tools(strands_tool_registry *reg,
                                  const char *list,
                                  const builtin_options *opts,

@@ -1,8 +1,9 @@
 /* The built-in tools as a registered tool source ("builtin", the first
  * source): the TOOLS row and the rows of the built-ins' options, checked
  * at start-up, and the factory that adds the tools TOOLS names with those
- * options.                                                              */
+ * options (plus TOOL_RESULT_MAX_BYTES).                                 */
 #include <stddef.h>
+#include <string.h>
 
 #include "runtime/builtins.h"
 #include "tools/builtin/addr_policy.h"
@@ -13,8 +14,9 @@
 
 /* What the rows below fill. */
 typedef struct builtin_settings {
-    char *tools;           /* TOOLS */
-    builtin_options opts;  /* the other rows */
+    char *tools;               /* TOOLS */
+    builtin_options opts;      /* the other rows, but: */
+    int shell_timeout_seconds; /* SHELL_TIMEOUT_SECONDS (opts has ms) */
 } builtin_settings;
 
 /* TOOLS must name built-ins only, each once. */
@@ -53,6 +55,23 @@ static const strands_setting rows[] = {
      .offset = offsetof(builtin_settings, opts.http_timeout_seconds),
      .help = "http_request: time limit of one call, redirects included "
              "(never past the tool call's deadline)"},
+    {.name = "WORKSPACE_DIR", .type = STRANDS_SETTING_STRING,
+     .def = BUILTIN_WORKSPACE_DIR_DEFAULT,
+     .offset = offsetof(builtin_settings, opts.workspace_dir),
+     .help = "file tools' directory and shell's working directory; "
+             "made (0700) at start when one of them is enabled"},
+    {.name = "FILE_MAX_BYTES", .type = STRANDS_SETTING_SIZE,
+     .def = "1048576", .min = 1, .max = 64LL << 20,
+     .offset = offsetof(builtin_settings, opts.file_max_bytes),
+     .help = "most bytes one file_read returns or one file_write writes"},
+    {.name = "SHELL_TIMEOUT_SECONDS", .type = STRANDS_SETTING_INT,
+     .def = "60", .min = 1, .max = 86400,
+     .offset = offsetof(builtin_settings, shell_timeout_seconds),
+     .help = "default and longest run time of a shell command"},
+    {.name = "SHELL_OUTPUT_MAX_BYTES", .type = STRANDS_SETTING_SIZE,
+     .def = "65536", .min = 1, .max = 16LL << 20,
+     .offset = offsetof(builtin_settings, opts.shell_output_max_bytes),
+     .help = "bytes of stdout and of stderr kept per shell command"},
 };
 
 static const strands_settings_group group = {
@@ -69,9 +88,14 @@ static strands_status add_tools(const strands_tool_source_context *ctx,
 {
     const builtin_settings *bs = ctx->settings;
     strands_error e;
-    strands_status st = builtin_add_tools(reg, bs->tools, &bs->opts, &e);
+    builtin_options o = bs->opts; /* strings borrowed: the source copies */
+    o.shell_timeout_ms = (long)bs->shell_timeout_seconds * 1000L;
+    o.result_max_bytes = ctx->config->tool_result_max_bytes;
+    strands_status st = builtin_add_tools(reg, bs->tools, &o, &e);
     if (st != STRANDS_OK)
-        return strands_error_set(err, st, NULL, "TOOLS: %s", e.message);
+        return strands_error_set(err, st, NULL, "%s%s",
+                                 strncmp(e.message, "WORKSPACE_DIR", 13)
+                                     ? "TOOLS: " : "", e.message);
     return STRANDS_OK;
 }
 

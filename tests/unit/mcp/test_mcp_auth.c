@@ -38,12 +38,13 @@ typedef struct inbox {
     json_t *msgs;
 } inbox;
 
-static void on_message(void *user, const json_t *msg)
+static void on_message(void *user, json_t *msg)
 {
     inbox *in = user;
     pthread_mutex_lock(&in->lock);
     json_array_append_new(in->msgs, json_deep_copy(msg));
     pthread_mutex_unlock(&in->lock);
+    json_decref(msg); /* the callback owns it */
 }
 
 static mcp_transport *transport(const char *url, mcp_auth *auth,

@@ -149,12 +149,13 @@ typedef struct inbox {
     json_t *msgs; /* array of copies */
 } inbox;
 
-static void on_message(void *user, const json_t *msg)
+static void on_message(void *user, json_t *msg)
 {
     inbox *in = user;
     pthread_mutex_lock(&in->lock);
     json_array_append_new(in->msgs, json_deep_copy(msg));
     pthread_mutex_unlock(&in->lock);
+    json_decref(msg); /* the callback owns it */
 }
 
 typedef struct fixture {

@@ -202,7 +202,7 @@ static void test_builtins_come_first(void)
                            sizeof names);
     CHECK_STR(names, "memory");
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
-    CHECK_STR(names, "builtin");
+    CHECK_STR(names, "builtin,mcp");
     strands_registry_names((strands_registry_kind)7, names, sizeof names);
     CHECK_STR(names, "");
     const strands_model_provider *b = strands_model_provider_find("bedrock");
@@ -246,7 +246,7 @@ static void test_register_and_find(void)
                            sizeof names);
     CHECK_STR(names, "bedrock,fake");
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
-    CHECK_STR(names, "builtin,fake-tools");
+    CHECK_STR(names, "builtin,mcp,fake-tools");
     /* A SESSION_STORE value is looked up by its scheme. */
     const char *arg = NULL;
     CHECK(runtime_session_store_for("filelike:/var/lib/x", &arg) ==
@@ -278,7 +278,7 @@ static void test_duplicate_name_rejected(void)
               STRANDS_E_INVALID);
     char names[256];
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
-    CHECK_STR(names, "builtin,fake-tools");
+    CHECK_STR(names, "builtin,mcp,fake-tools");
 }
 
 static void test_wrong_version_rejected(void)

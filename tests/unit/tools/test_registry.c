@@ -553,11 +553,12 @@ static void test_call_argument_errors(void)
 static void test_builtins(void)
 {
     CHECK_STR(strands_builtin_tool_names(),
-              "calculator,current_time,http_request");
+              "calculator,current_time,http_request,file_read,file_write,"
+              "file_list,shell");
     strands_tool_registry *reg = strands_tool_registry_new();
     strands_error err;
     /* Every advertised name registers. */
-    char names[64];
+    char names[128];
     snprintf(names, sizeof names, "%s", strands_builtin_tool_names());
     size_t n = 0;
     for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
@@ -567,15 +568,16 @@ static void test_builtins(void)
         CHECK(strands_tool_registry_find(reg, tok) != NULL);
         n++;
     }
-    CHECK_INT(n, 3);
-    CHECK_INT(strands_tool_registry_count(reg), 3);
+    CHECK_INT(n, 7);
+    CHECK_INT(strands_tool_registry_count(reg), 7);
     CHECK_INT(strands_tool_registry_add_builtin(reg, "calculator", &err),
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "duplicate tool name 'calculator'");
-    CHECK_INT(strands_tool_registry_add_builtin(reg, "shell", &err),
+    CHECK_INT(strands_tool_registry_add_builtin(reg, "nope", &err),
               STRANDS_E_NOT_FOUND);
-    CHECK_STR(err.message, "unknown built-in tool 'shell' (available: "
-                           "calculator,current_time,http_request)");
+    CHECK_STR(err.message, "unknown built-in tool 'nope' (available: "
+                           "calculator,current_time,http_request,file_read,"
+                           "file_write,file_list,shell)");
     CHECK_INT(strands_tool_registry_add_builtin(reg, NULL, &err),
               STRANDS_E_NOT_FOUND);
     /* Their specs carry a description and an object schema. */
