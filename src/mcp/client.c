@@ -352,7 +352,10 @@ static void read_caps(mcp_client *c, const json_t *result)
 static strands_status legacy_init(mcp_client *c, int64_t deadline_ms,
                                   strands_error *err)
 {
-    set_version(c, 0, "");
+    /* First handshake: no version header yet. A renewed one (the HTTP
+     * session expired) keeps the negotiated version, which other threads'
+     * requests read meanwhile.                                          */
+    if (c->t->modern || !c->version[0]) set_version(c, 0, "");
     json_t *params = json_pack(
         "{s:s, s:{}, s:{s:s, s:s}}", "protocolVersion", MCP_VERSION_LEGACY,
         "capabilities", "clientInfo", "name", "strands-c", "version",
@@ -372,7 +375,7 @@ static strands_status legacy_init(mcp_client *c, int64_t deadline_ms,
         json_decref(result);
         return st;
     }
-    set_version(c, 0, v);
+    if (strcmp(c->version, v)) set_version(c, 0, v);
     read_caps(c, result);
     json_decref(result);
     notify(c, "notifications/initialized", NULL);

@@ -133,6 +133,18 @@ def runtimes():
         stop(rt)
 
 
+def wait_output(rt, text, timeout=10):
+    """The runtime's output once it holds `text` (log lines are written by
+    a background thread, so they may trail the HTTP answer)."""
+    deadline = time.monotonic() + timeout
+    out = rt.output()
+    while text not in out and time.monotonic() < deadline:
+        time.sleep(0.05)
+        out = rt.output()
+    assert text in out, out
+    return out
+
+
 def invoke_tool(rt, fake, name, tool_input, session, then="done"):
     fake.reset()
     fake.script([{"tool_use": [{"id": "tu1", "name": name,
@@ -293,8 +305,7 @@ def test_server_killed_mid_call_restarts(fake, mcp, runtimes):
         time.sleep(0.2)
     assert ok["status"] == "success", ok
     assert not alive(pid)
-    out = rt.output()
-    assert "killed by signal 9; restarting in 1 s" in out, out
+    wait_output(rt, "killed by signal 9; restarting in 1 s")
 
 
 def test_server_that_fails_to_start(fake, mcp, runtimes):
@@ -306,8 +317,7 @@ def test_server_that_fails_to_start(fake, mcp, runtimes):
     reqs = invoke_tool(rt, fake, "good_echo", {"message": "fine"}, "bad-1")
     assert tool_result(reqs[1])["status"] == "success"
     assert "good_echo" in tool_names(reqs[0])
-    out = rt.output()
-    assert "mcp server 'bad' failed to start" in out, out
+    wait_output(rt, "mcp server 'bad' failed to start")
     assert rt.ping()[0] == 200
 
 
@@ -338,9 +348,7 @@ def test_stderr_goes_to_debug_log(fake, mcp, runtimes):
     rt = start(fake, mcp)
     runtimes.append(rt)
     invoke_tool(rt, fake, "fake_echo", {"message": "x"}, "stderr-1")
-    out = rt.output()
-    assert ("mcp server 'fake' stderr: hello from the server's stderr"
-            in out), out
+    wait_output(rt, "mcp server 'fake' stderr: hello from the server's stderr")
 
 
 def test_sigterm_leaves_no_child(fake, mcp):
@@ -521,8 +529,7 @@ def test_gateway_refuses_wrong_credentials(fake, mcp, runtimes):
         fake.script([{"text": "hi"}])
         status, _, _ = rt.invoke({"prompt": "x", "session_id": "gw-bad"})
         assert status in (200, 502, 503)
-        out = rt.output()
-        assert "mcp server 'gw' failed to start" in out, out
+        out = wait_output(rt, "mcp server 'gw' failed to start")
         assert "403" in out, out
         assert "wrong/secret/key" not in out
         assert rt.ping()[0] == 200
