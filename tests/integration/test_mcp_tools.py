@@ -267,6 +267,33 @@ def test_hung_call_times_out_and_server_is_told(fake, mcp, runtimes):
     assert tr["status"] == "success"
 
 
+def test_client_hangup_cancels_the_mcp_call(fake, mcp, runtimes):
+    """A client that goes away cancels the invocation, and with it the MCP
+    call in flight: the server gets notifications/cancelled."""
+    import socket
+    mcp.stdio("fake", "--era", "legacy")
+    rt = start(fake, mcp)
+    runtimes.append(rt)
+    fake.script([{"tool_use": [{"id": "tu1", "name": "fake_slow",
+                                "input": {"ms": 20000}}]},
+                 {"text": "never"}])
+    body = json.dumps({"prompt": "go", "session_id": "hangup"}).encode()
+    s = socket.create_connection(("127.0.0.1", rt.port), timeout=5)
+    s.sendall(b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            e.get("method") == "tools/call"
+            for e in read_log(mcp.log("fake"))):
+        time.sleep(0.05)
+    s.close()
+    while time.monotonic() < deadline and not any(
+            e.get("event") == "cancel" for e in read_log(mcp.log("fake"))):
+        time.sleep(0.05)
+    assert any(e.get("event") == "cancel"
+               for e in read_log(mcp.log("fake"))), read_log(mcp.log("fake"))
+
+
 def test_server_killed_mid_call_restarts(fake, mcp, runtimes):
     mcp.stdio("fake", "--era", "legacy")
     rt = start(fake, mcp)
