@@ -593,8 +593,9 @@ strands_status mcp_client_call_tool(mcp_client *c, const char *name,
     }
     json_t *result = NULL;
     for (int attempt = 0;; attempt++) {
-        json_t *params = json_pack("{s:s, s:O}", "name", name, "arguments",
-                                   arguments ? (json_t *)arguments
+        /* A copy: the caller's object stays with the caller's thread. */
+        json_t *params = json_pack("{s:s, s:o}", "name", name, "arguments",
+                                   arguments ? json_deep_copy(arguments)
                                              : json_object());
         st = request(c, "tools/call", params, name, extra, n_extra, cancelled,
                      deadline_ms, &result, NULL, err);

@@ -390,8 +390,10 @@ static strands_status server_call(void *user, const char *tool_name,
     snprintf(why, sizeof why, "%s", s->why);
     const char *r = s->names ? mcp_name_map_remote(s->names, tool_name) : NULL;
     char *remote = r ? strdup(r) : NULL;
-    json_t *schema = remote ? json_incref(json_object_get(s->schemas, remote))
-                            : NULL;
+    /* A private copy: the supervisor may swap s->schemas meanwhile, and
+     * jansson reference counts must not be shared between threads.     */
+    const json_t *sc = remote ? json_object_get(s->schemas, remote) : NULL;
+    json_t *schema = sc ? json_deep_copy(sc) : NULL;
     pthread_mutex_unlock(&s->mu);
     strands_status st;
     if (state != SERVER_READY) {
