@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "core/env.h"
+#include "core/text.h"
 #include "mcp/config.h"
 #include "net/url.h"
 
@@ -107,18 +108,7 @@ int mcp_config_tool_allowed(const mcp_server_config *s, const char *tool)
  * others as '?', cut at SHOW_MAX bytes with "...".                      */
 static void show(char *out, size_t cap, const char *s)
 {
-    size_t o = 0;
-    for (size_t i = 0; s[i] && o + 4 < cap; i++) {
-        if (i == SHOW_MAX) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        unsigned char ch = (unsigned char)s[i];
-        out[o++] = (ch < 0x20 || ch > 0x7e || ch == '\'' || ch == '"' ||
-                    ch == '\\') ? '?' : (char)ch;
-    }
-    out[o] = '\0';
+    core_text_shown(out, cap, s, SHOW_MAX, "'\"\\");
 }
 
 /* Sets "mcpServers.<server>.<key>: <message>" (key may be NULL). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "mcp/names.h"
 
 #define PREFIX_MAX 40     /* bytes of the prefix used */
@@ -106,17 +107,7 @@ void mcp_name_map_free(mcp_name_map *m)
 /* A server name for a report: printable ASCII, others '?', cut. */
 static void show(char *out, size_t cap, const char *s)
 {
-    size_t o = 0;
-    for (size_t i = 0; s[i] && o + 4 < cap; i++) {
-        if (i == SHOW_MAX) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        unsigned char ch = (unsigned char)s[i];
-        out[o++] = (ch < 0x20 || ch > 0x7e) ? '?' : (char)ch;
-    }
-    out[o] = '\0';
+    core_text_shown(out, cap, s, SHOW_MAX, NULL);
 }
 
 /* Appends "<remote>: <why>" to the skipped list at *list (n so far). */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 #include "mcp/result.h"
 #include "net/base64.h"
 
@@ -46,18 +47,9 @@ static size_t utf8_cut(const char *s, size_t n)
  * SHOW_MAX bytes then "...".                                         */
 static strands_status put_shown(dynbuf *b, const char *s)
 {
-    char tmp[SHOW_MAX + 4];
-    size_t o = 0;
-    for (size_t i = 0; s[i]; i++) {
-        if (i == SHOW_MAX) {
-            memcpy(tmp + o, "...", 3);
-            o += 3;
-            break;
-        }
-        unsigned char ch = (unsigned char)s[i];
-        tmp[o++] = (ch < 0x20 || ch > 0x7e) ? '?' : (char)ch;
-    }
-    return dynbuf_append(b, tmp, o);
+    char tmp[SHOW_MAX + 8];
+    size_t n = core_text_shown(tmp, sizeof tmp, s, SHOW_MAX, NULL);
+    return dynbuf_append(b, tmp, n);
 }
 
 /* Appends {"text": s} (s is stolen, may be NULL after an OOM). */

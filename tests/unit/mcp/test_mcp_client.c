@@ -51,33 +51,34 @@ static json_t *read_log(void)
     return all;
 }
 
-static int log_count(const char *event)
+/* Log entries whose "event" is `event` (NULL: any) and, when `method` is
+ * given, whose "method" is `method`.                                   */
+static int count_where(const char *event, const char *method)
 {
     json_t *all = read_log();
     int n = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(all, i, e)
-        if (!strcmp(json_string_value(json_object_get(e, "event")) ?: "",
-                    event)) n++;
+    json_array_foreach(all, i, e) {
+        const char *ev = json_string_value(json_object_get(e, "event"));
+        const char *m = json_string_value(json_object_get(e, "method"));
+        if (event && (!ev || strcmp(ev, event))) continue;
+        if (method && (!m || strcmp(m, method))) continue;
+        n++;
+    }
     json_decref(all);
     return n;
+}
+
+static int log_count(const char *event)
+{
+    return count_where(event, NULL);
 }
 
 /* Requests the fake received for `method`. */
 static int method_count(const char *method)
 {
-    json_t *all = read_log();
-    int n = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(all, i, e)
-        if (!strcmp(json_string_value(json_object_get(e, "event")) ?: "",
-                    "request") &&
-            !strcmp(json_string_value(json_object_get(e, "method")) ?: "",
-                    method)) n++;
-    json_decref(all);
-    return n;
+    return count_where("request", method);
 }
 
 static pid_t fake_pid(void)
