@@ -106,7 +106,8 @@ strands_status strands_tool_state_set(const strands_tool_context *ctx,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "state value is missing");
     /* The copy is made and measured before the lock is taken. */
-    size_t vsize = json_dumpb(value, NULL, 0, JSON_COMPACT);
+    size_t vsize =
+        json_dumpb(value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
     if (vsize == 0)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "state value for '%.64s' cannot be "
