@@ -12,9 +12,12 @@
 
 #include "strands/status.h"
 
-/* Version 2: claims are leases (token + expiry) with renew, a release
- * that reports a lost claim, and a fenced save.                         */
-#define STRANDS_SESSION_VTAB_VERSION 2
+/* Version 3: a session is an append-only message LOG plus an AGENT object
+ * (agent state, conversation-manager state), as Strands' session managers
+ * keep them; a turn is appended atomically after the count it loaded
+ * (optimistic concurrency on top of the claim); the key carries the
+ * end user (actor) for stores that partition by user.                   */
+#define STRANDS_SESSION_VTAB_VERSION 3
 
 /* Default cap on the stored history of one session (serialized JSON
  * bytes): SESSION_MAX_HISTORY_BYTES.                                    */
@@ -33,43 +36,85 @@ typedef struct strands_session_claim {
     int64_t expires_ms;
 } strands_session_claim;
 
+/* Which session; every pointer borrowed for the call. */
+typedef struct strands_session_key {
+    const char *session_id; /* strands_session_id_check rules */
+    const char *actor_id;   /* the end user (AgentCore's
+                               X-Amzn-Bedrock-AgentCore-Runtime-User-Id);
+                               NULL when unknown. Stores that partition by
+                               user (AgentCore Memory) use it, with their
+                               own default; others ignore it.            */
+    const char *agent_id;   /* NULL: "default" (Strands' default id) */
+} strands_session_key;
+
+/* What load returns; owned by the caller, released with
+ * strands_session_record_clear.                                        */
+typedef struct strands_session_record {
+    /* Stored messages from index `first` to the end of the log, oldest
+     * first: Converse messages, possibly carrying fields a model must not
+     * see (e.g. "metadata"), which the agent strips before a model call.
+     * An empty array for a new session.                                 */
+    json_t *messages;
+    /* The agent object (Strands' agent.json without its ids/timestamps):
+     * {"state": {...}, "conversation_manager_state": {...}, ...}; {} for a
+     * new session. Stores keep keys they do not know.                   */
+    json_t *agent;
+    /* Index of messages[0] in the log. A store may skip the messages a
+     * conversation manager already removed (agent.
+     * conversation_manager_state.removed_message_count, when that is a
+     * non-negative integer no larger than the log), or return them all
+     * (first = 0); the agent handles both.                              */
+    size_t first;
+    /* Messages in the whole log: the `base` of the next append. */
+    size_t count;
+} strands_session_record;
+
 typedef struct strands_session_store strands_session_store;
 
 typedef struct strands_session_store_vtab {
     int version;      /* STRANDS_SESSION_VTAB_VERSION */
-    const char *name; /* "memory", "file", "redis" */
-    /* Loads the conversation: *messages_out is a new reference to a JSON
-     * array (empty for an unknown session) that the caller owns.          */
-    strands_status (*load)(strands_session_store *self, const char *session_id,
-                           json_t **messages_out, strands_error *err);
-    /* Replaces the stored conversation with `messages` (borrowed; the store
-     * copies what it keeps). claim: the caller's claim, checked so a writer
-     * whose lease lapsed cannot overwrite the new holder's history (E_BUSY,
-     * err->code "SessionClaimLost"); NULL = unfenced (tools, tests).
-     * Over the store's history cap: E_TOO_LARGE, err->code
-     * "SessionHistoryTooLarge", and nothing is stored.                   */
-    strands_status (*save)(strands_session_store *self, const char *session_id,
-                           const strands_session_claim *claim,
-                           const json_t *messages, strands_error *err);
+    const char *name; /* "memory", "file", "redis", "s3", ... */
+    /* Loads a session into *out (caller storage, filled on OK, zeroed on
+     * error). An unknown session is not an error: empty messages, agent
+     * {}, count 0. A store that cannot be reached: E_UNAVAILABLE with
+     * err->code "SessionStoreUnavailable" (the server answers 503).     */
+    strands_status (*load)(strands_session_store *self,
+                           const strands_session_key *key,
+                           strands_session_record *out, strands_error *err);
+    /* Appends one turn: `messages` (borrowed array, possibly empty) go to
+     * the log after its first `base` messages, and `agent` (borrowed
+     * object) replaces the stored agent object; both or neither (a crash
+     * or failure midway leaves the session as it was). Errors:
+     *  - E_BUSY "SessionConflict": the log no longer has exactly `base`
+     *    messages (another writer appended): nothing is written;
+     *  - E_BUSY "SessionClaimLost": `claim` (NULL = unfenced, for tools
+     *    and tests) is no longer the live claim: nothing is written;
+     *  - E_TOO_LARGE "SessionHistoryTooLarge": over the store's cap;
+     *  - E_UNAVAILABLE "SessionStoreUnavailable": the store is down.     */
+    strands_status (*append)(strands_session_store *self,
+                             const strands_session_key *key,
+                             const strands_session_claim *claim, size_t base,
+                             const json_t *messages, const json_t *agent,
+                             strands_error *err);
     /* Claims the session for one invocation and fills *claim_out: E_BUSY
-     * while another live claim holds it (a claim whose lease lapsed does
-     * not: the new claim takes over).                                    */
+     * (code "SessionBusy") while another live claim holds it (a claim
+     * whose lease lapsed does not: the new claim takes over).            */
     strands_status (*claim)(strands_session_store *self,
-                            const char *session_id,
+                            const strands_session_key *key,
                             strands_session_claim *claim_out,
                             strands_error *err);
     /* Extends the lease of a claim still held (updates claim->expires_ms).
      * E_BUSY with err->code "SessionClaimLost" when the claim lapsed and
      * another took over, or was released.                                */
     strands_status (*renew)(strands_session_store *self,
-                            const char *session_id,
+                            const strands_session_key *key,
                             strands_session_claim *claim,
                             strands_error *err);
     /* Ends a claim. OK when it was still held; E_BUSY with err->code
      * "SessionClaimLost" when it was no longer this claim's (lapsed and
      * taken over, or already released): nothing is changed then.        */
     strands_status (*release)(strands_session_store *self,
-                              const char *session_id,
+                              const strands_session_key *key,
                               const strands_session_claim *claim,
                               strands_error *err);
     void (*destroy)(strands_session_store *self);
@@ -79,6 +124,9 @@ typedef struct strands_session_store_vtab {
 struct strands_session_store {
     const strands_session_store_vtab *vtab;
 };
+
+/** Releases what a record holds and zeroes it (NULL ok). */
+STRANDS_EXTERN void strands_session_record_clear(strands_session_record *r);
 
 /* Settings of the in-memory store. */
 typedef struct strands_memory_store_config {
