@@ -1,7 +1,7 @@
 /* The Redis session store as registered stores: "redis" (SESSION_STORE=
- * redis://[user:password@]host[:port][/db]) and "rediss" (the TLS
- * scheme, recognised so it is refused with a clear message: this build's
- * hiredis has no TLS). Both share one settings group and one factory.  */
+ * redis://[user:password@]host[:port][/db]), with its settings rows, and
+ * "rediss" (the TLS scheme, recognised so that it is refused with a clear
+ * message: this build's hiredis has no TLS).                           */
 #include <stddef.h>
 #include <string.h>
 
@@ -108,11 +108,26 @@ const strands_session_store_provider session_redis_provider = {
     .create = create,
 };
 
+/* rediss://: the URL is checked, then refused (no TLS in hiredis 0.14). */
+static strands_session_store *create_tls(
+    const strands_session_store_context *ctx, strands_error *err)
+{
+    session_redis_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (session_redis_url_parse(ctx->spec, &cfg, err) != STRANDS_OK)
+        return NULL;
+    cfg.lease_ms = SESSION_REDIS_DEFAULT_LEASE_MS;
+    cfg.pool_size = 1;
+    strands_session_store *s = session_redis_store_new(&cfg, err);
+    session_redis_config_cleanup(&cfg);
+    return s;
+}
+
 const strands_session_store_provider session_rediss_provider = {
     .version = STRANDS_SESSION_STORE_PROVIDER_VERSION,
     .name = "rediss",
-    .description = "Redis over TLS (refused: this build's hiredis has no "
-                   "TLS)",
-    .settings = &group,
-    .create = create,
+    .description = "Redis over TLS: refused, this build's hiredis has no "
+                   "TLS (use redis:// on a private network or a TLS "
+                   "tunnel)",
+    .create = create_tls,
 };
