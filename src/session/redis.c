@@ -218,6 +218,29 @@ static int reply_is_int(const redisReply *r)
 
 /* ---- load ---------------------------------------------------------------- */
 
+/* Parses one stored JSON object: 0 and *out on success, 1 when the text
+ * is not a JSON object (corrupt), 2 when memory ran out. jansson reports
+ * some allocation failures as syntax errors, so text that fails to parse
+ * is parsed once more before it is called corrupt.                      */
+static int parse_object(const char *text, size_t len, json_t **out)
+{
+    json_error_t je;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        memset(&je, 0, sizeof je);
+        json_t *v = json_loadb(text, len, 0, &je);
+        if (json_is_object(v)) {
+            *out = v;
+            return 0;
+        }
+        if (v) {
+            json_decref(v);
+            return 1;
+        }
+        if (json_error_code(&je) == json_error_out_of_memory) return 2;
+    }
+    return je.text[0] ? 1 : 2; /* no message: it failed before parsing */
+}
+
 static strands_status parse_load(const redisReply *r, const char *id,
                                  strands_session_record *out,
                                  strands_error *err)
@@ -232,32 +255,28 @@ static strands_status parse_load(const redisReply *r, const char *id,
     if (count < 0 || first < 0 || first > count ||
         (long long)msgs->elements != count - first)
         return bad_reply(err, "load");
-    json_t *agent = ar->len ? json_loadb(ar->str, ar->len, 0, NULL)
-                            : json_object();
-    if (!json_is_object(agent)) {
-        json_decref(agent);
-        return corrupt(err, id, "agent object");
+    for (size_t i = 0; i < msgs->elements; i++)
+        if (msgs->element[i]->type != REDIS_REPLY_STRING)
+            return bad_reply(err, "load");
+    json_t *agent = NULL, *arr = NULL;
+    int bad = 2;
+    if (ar->len) bad = parse_object(ar->str, ar->len, &agent);
+    else if ((agent = json_object())) bad = 0;
+    const char *what = "agent object";
+    if (!bad && !(arr = json_array())) bad = 2;
+    for (size_t i = 0; !bad && i < msgs->elements; i++) {
+        const redisReply *m = msgs->element[i];
+        json_t *v = NULL;
+        what = "message";
+        bad = parse_object(m->str, m->len, &v);
+        if (!bad && json_array_append_new(arr, v)) bad = 2;
     }
-    json_t *arr = json_array();
-    if (!arr) {
+    if (bad) {
+        json_decref(arr);
         json_decref(agent);
+        if (bad == 1) return corrupt(err, id, what);
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory loading session %s", id);
-    }
-    for (size_t i = 0; i < msgs->elements; i++) {
-        const redisReply *m = msgs->element[i];
-        json_t *v = m->type == REDIS_REPLY_STRING
-                        ? json_loadb(m->str, m->len, 0, NULL) : NULL;
-        if (!json_is_object(v) || json_array_append_new(arr, v)) {
-            int bad = v == NULL || !json_is_object(v);
-            if (!json_is_object(v)) json_decref(v);
-            json_decref(arr);
-            json_decref(agent);
-            return bad ? corrupt(err, id, "message")
-                       : strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                                           "out of memory loading session "
-                                           "%s", id);
-        }
     }
     out->messages = arr;
     out->agent = agent;

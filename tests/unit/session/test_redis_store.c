@@ -377,6 +377,38 @@ static void test_ttl_applied(void)
     strands_session_store_free(s);
 }
 
+/* Values this store did not write: a clear error, not a crash. */
+static void test_corrupt_values(void)
+{
+    NEED_SERVER();
+    flushall();
+    strands_session_store *s = store_default();
+    strands_session_key key = {.session_id = "bad"};
+    strands_session_record rec;
+    strands_error err;
+    redisReply *r = test_redis_cmd(&server, "RPUSH %s %s",
+                                   "strands:session:{bad}:default:log",
+                                   "{not json");
+    if (r) freeReplyObject(r);
+    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_INTERNAL);
+    CHECK_STR(err.code, "SessionCorrupt");
+    CHECK(rec.messages == NULL && rec.agent == NULL);
+    r = test_redis_cmd(&server, "DEL %s", "strands:session:{bad}:default:log");
+    if (r) freeReplyObject(r);
+    r = test_redis_cmd(&server, "SET %s %s",
+                       "strands:session:{bad}:default:agent", "[1,2]");
+    if (r) freeReplyObject(r);
+    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_INTERNAL);
+    CHECK_STR(err.code, "SessionCorrupt");
+    /* A key of another type: Redis's WRONGTYPE, as the store's error. */
+    r = test_redis_cmd(&server, "SET %s %s",
+                       "strands:session:{bad}:default:log", "x");
+    if (r) freeReplyObject(r);
+    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_UNAVAILABLE);
+    CHECK(strstr(err.message, "WRONGTYPE") != NULL);
+    strands_session_store_free(s);
+}
+
 /* EVALSHA finds no script after SCRIPT FLUSH (or a fresh server): the
  * store falls back to EVAL, which caches it for the next EVALSHA.      */
 static void test_script_cache_fallback(void)
@@ -796,6 +828,7 @@ int main(void)
     RUN(test_conflict_writes_nothing);
     RUN(test_history_cap);
     RUN(test_ttl_applied);
+    RUN(test_corrupt_values);
     RUN(test_script_cache_fallback);
     RUN(test_claims);
     RUN(test_lease_expiry_and_takeover);
