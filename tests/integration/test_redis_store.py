@@ -5,8 +5,8 @@ runtime restart; two runtime processes sharing one Redis serve alternating
 turns of one session; conflicting concurrent turns never interleave (409
 SessionBusy, or a wait with SESSION_LOCK_WAIT_MS); Redis stopped mid-run
 gives 503 SessionStoreUnavailable and the runtime recovers by itself when
-Redis is back; the password never reaches the log; rediss:// is refused
-at start-up with a clear message."""
+Redis is back; the password never reaches the log; rediss:// and bad URLs are
+refused at start-up with a clear message."""
 
 import os
 import shutil
@@ -283,16 +283,22 @@ def test_password_never_logged(start_runtime, fake):
         shutil.rmtree(secured.dir, ignore_errors=True)
 
 
-def test_rediss_refused_at_start():
+@pytest.mark.parametrize("spec,words", [
+    ("rediss://:pw-not-shown@127.0.0.1:6390", ["rediss://", "TLS"]),
+    ("redis://:pw-not-shown@127.0.0.1:6390/db7", ["database number"]),
+    ("redis://:pw-not-shown@127.0.0.1:0", ["bad port"]),
+])
+def test_bad_redis_url_refused_at_start(spec, words):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "PORT": str(free_port()), "BIND_ADDRESS": "127.0.0.1",
-           "AWS_EC2_METADATA_DISABLED": "true",
-           "SESSION_STORE": "rediss://:pw-not-shown@127.0.0.1:6390"}
+           "AWS_EC2_METADATA_DISABLED": "true", "SESSION_STORE": spec}
     for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
         if name in os.environ:
             env[name] = os.environ[name]
     p = subprocess.run([RUNTIME], env=env, capture_output=True, timeout=30)
     err = p.stderr.decode()
     assert p.returncode == 2, err
-    assert "rediss://" in err and "TLS" in err
+    assert "SESSION_STORE" in err
+    for w in words:
+        assert w in err, err
     assert "pw-not-shown" not in err + p.stdout.decode()
