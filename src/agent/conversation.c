@@ -124,15 +124,16 @@ strands_status conversation_restore(const json_t *log, size_t from,
     *repair_out = NULL;
     json_t *w = json_array();
     int nomem = !w;
-    /* Pass 1: the model's view of each message, leading orphan results
-     * dropped, consecutive user messages joined. */
+    /* Pass 1: the model's view of each message, leading assistant and
+     * orphan-result messages dropped, consecutive user messages joined. */
     for (size_t i = from; !nomem && i < json_array_size(log); i++) {
         json_t *m = model_view(json_array_get(log, i), &nomem);
         if (!m) continue;
         size_t n = json_array_size(w);
         const char *role = role_of(m);
         json_t *last = n ? json_array_get(w, n - 1) : NULL;
-        if (!n && !strcmp(role, "user") && only_tool_results(m)) {
+        /* A history starts with a user message that answers nothing. */
+        if (!n && (strcmp(role, "user") || only_tool_results(m))) {
             json_decref(m);
             continue;
         }

@@ -18,8 +18,9 @@ strands_status conversation_add_prompt(json_t *messages, const json_t *prompt);
 /** Builds the working history (what the model sees) from the stored log
  * messages log[from..] (borrowed): each message reduced to role and
  * content (fields such as "metadata" stay in the log only); malformed
- * messages (no user/assistant role, no content array) skipped; a leading
- * user message holding only toolResult blocks dropped; consecutive user
+ * messages (no user/assistant role, no content array) skipped; leading
+ * messages that are assistant messages or user messages holding only
+ * toolResult blocks dropped (a history starts with a question); consecutive user
  * messages joined; a toolUse answered by no toolResult in the next
  * message gets an error result "Tool was interrupted." (added to the next
  * user message, or in a new user message before the next assistant one).
