@@ -11,7 +11,12 @@
  *             an append may be resent after a dropped connection;
  *  - claim:   SET lock <token> NX PX <lease> (a resent claim finds its own
  *             token and keeps it);
- *  - renew / release: compare-and-PEXPIRE / compare-and-DEL.
+ *  - renew:   the claim script with the claim's token: compare-and-PEXPIRE,
+ *             or SET NX again when the lease lapsed and nobody took over;
+ *  - release: compare-and-DEL.
+ * The append's fence refuses a claim only when ANOTHER token holds the
+ * lock: a lapsed lease nobody took over still lets its holder store the
+ * turn (the log-length check still catches a writer in between).
  * A claim that finds the lock held polls with short sleeps up to the
  * configured lock wait (SESSION_LOCK_WAIT_MS), then SessionBusy.         */
 #include <pthread.h>
@@ -56,8 +61,9 @@ static redis_script append_script = {.text =
     "if redis.call('HGET', KEYS[4], 'turn') == ARGV[6] then\n"
     "  return {'done', n}\n"
     "end\n"
-    "if ARGV[2] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[2] then\n"
-    "  return {'lost'}\n"
+    "if ARGV[2] ~= '' then\n"
+    "  local v = redis.call('GET', KEYS[1])\n"
+    "  if v and v ~= ARGV[2] then return {'lost'} end\n"
     "end\n"
     "if n ~= tonumber(ARGV[1]) then return {'conflict', n} end\n"
     "local used = tonumber(redis.call('HGET', KEYS[4], 'bytes') or '')\n"
@@ -86,7 +92,10 @@ static redis_script append_script = {.text =
     "end\n"
     "return {'ok', n + k}\n"};
 
-/* KEYS: lock. ARGV: token, lease ms. 1 = claimed, 0 = held by another. */
+/* KEYS: lock. ARGV: token, lease ms. 1 = claimed, 0 = held by another.
+ * Also the renew script: a lease that lapsed while nobody else claimed
+ * the session is still ours (as in the memory store), so a turn longer
+ * than the lease (a slow tool) is not failed for nothing.              */
 static redis_script claim_script = {.text =
     "local v = redis.call('GET', KEYS[1])\n"
     "if v == ARGV[1] then\n"
@@ -96,14 +105,6 @@ static redis_script claim_script = {.text =
     "if v then return 0 end\n"
     "redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])\n"
     "return 1\n"};
-
-/* KEYS: lock. ARGV: token, lease ms. 1 = renewed, 0 = lost. */
-static redis_script renew_script = {.text =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-    "  return 1\n"
-    "end\n"
-    "return 0\n"};
 
 /* KEYS: lock. ARGV: token. 1 = released, 0 = not ours. */
 static redis_script release_script = {.text =
@@ -120,7 +121,6 @@ static void scripts_init(void)
     redis_script_init(&load_script);
     redis_script_init(&append_script);
     redis_script_init(&claim_script);
-    redis_script_init(&renew_script);
     redis_script_init(&release_script);
 }
 
@@ -546,7 +546,7 @@ static strands_status redis_renew(strands_session_store *self,
                                  "renew needs the claim");
     int64_t sent = strands_clock_mono_ms();
     long long got = 0;
-    strands_status st = lock_script(rs, key, &renew_script, claim->token, 1,
+    strands_status st = lock_script(rs, key, &claim_script, claim->token, 1,
                                     &got, err);
     if (st != STRANDS_OK) return st;
     if (got != 1) return session_claim_lost(err, key->session_id);

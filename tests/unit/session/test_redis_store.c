@@ -496,9 +496,10 @@ static void test_claims(void)
     CHECK_INT(key_int("EXISTS %s", "strands:session:{c}:lock"), 0);
     CHECK_INT(s->vtab->release(s, &key, &a, &err), STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionClaimLost");
-    CHECK_INT(s->vtab->renew(s, &key, &a, &err), STRANDS_E_BUSY);
     CHECK_INT(s->vtab->claim(s, &key, &b, &err), STRANDS_OK);
     CHECK(strcmp(a.token, b.token) != 0);
+    CHECK_INT(s->vtab->renew(s, &key, &a, &err), STRANDS_E_BUSY);
+    CHECK_STR(err.code, "SessionClaimLost");
     /* The released claim no longer fences an append. */
     CHECK_INT(s->vtab->append(s, &key, &a, 2, t, agent, &err),
               STRANDS_E_BUSY);
@@ -544,6 +545,39 @@ static void test_lease_expiry_and_takeover(void)
     json_decref(agent);
     strands_session_store_free(s1);
     strands_session_store_free(s2);
+}
+
+/* A lease that lapses while nobody else wants the session (a tool that
+ * runs longer than the lease) is still its holder's: renew takes it
+ * again and the fenced append stores the turn.                         */
+static void test_lapsed_lease_untaken_is_kept(void)
+{
+    NEED_SERVER();
+    flushall();
+    strands_session_store *s = store_with(200, 0, 3600, 0);
+    strands_session_key key = {.session_id = "slowtool"};
+    strands_session_claim a, b;
+    strands_error err;
+    CHECK_INT(s->vtab->claim(s, &key, &a, &err), STRANDS_OK);
+    test_redis_sleep_ms(400);
+    CHECK_INT(key_int("EXISTS %s", "strands:session:{slowtool}:lock"), 0);
+    json_t *t = turn("long", "tool");
+    json_t *agent = json_object();
+    CHECK_INT(s->vtab->append(s, &key, &a, 0, t, agent, &err), STRANDS_OK);
+    test_redis_sleep_ms(50);
+    CHECK_INT(s->vtab->renew(s, &key, &a, &err), STRANDS_OK);
+    CHECK_INT(s->vtab->claim(s, &key, &b, &err), STRANDS_E_BUSY);
+    test_redis_sleep_ms(400);
+    /* Once another invocation took it over, the old claim is lost. */
+    CHECK_INT(s->vtab->claim(s, &key, &b, &err), STRANDS_OK);
+    CHECK_INT(s->vtab->renew(s, &key, &a, &err), STRANDS_E_BUSY);
+    CHECK_INT(s->vtab->append(s, &key, &a, 2, t, agent, &err),
+              STRANDS_E_BUSY);
+    CHECK_STR(err.code, "SessionClaimLost");
+    CHECK_INT(s->vtab->release(s, &key, &b, &err), STRANDS_OK);
+    json_decref(t);
+    json_decref(agent);
+    strands_session_store_free(s);
 }
 
 typedef struct releaser {
@@ -832,6 +866,7 @@ int main(void)
     RUN(test_script_cache_fallback);
     RUN(test_claims);
     RUN(test_lease_expiry_and_takeover);
+    RUN(test_lapsed_lease_untaken_is_kept);
     RUN(test_lock_wait);
     RUN(test_concurrent_turns_never_interleave);
     RUN(test_killed_then_recovers);
