@@ -435,6 +435,13 @@ static strands_status redis_append(strands_session_store *self,
     const char *id = key->session_id;
     st = session_check_turn(err, id, messages, agent);
     if (st != STRANDS_OK) return st;
+    if (json_array_size(messages) > SESSION_REDIS_MAX_TURN_MESSAGES)
+        return strands_error_set(err, STRANDS_E_TOO_LARGE,
+                                 "SessionHistoryTooLarge",
+                                 "session %s: a turn of %zu messages is more "
+                                 "than the %d one append may carry", id,
+                                 json_array_size(messages),
+                                 SESSION_REDIS_MAX_TURN_MESSAGES);
     /* Refused before anything is copied when the turn alone is too big. */
     size_t turn_size = json_dumpb(messages, NULL, 0, JSON_COMPACT) +
                        json_dumpb(agent, NULL, 0, JSON_COMPACT);

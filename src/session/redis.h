@@ -25,6 +25,8 @@
 #define SESSION_REDIS_DEFAULT_LEASE_MS ((int64_t)30000)
 #define SESSION_REDIS_MAX_POOL 256
 #define SESSION_REDIS_PREFIX_MAX 64
+/* Messages one append may carry (each is one argument of the script). */
+#define SESSION_REDIS_MAX_TURN_MESSAGES 50000
 
 /* Everything the store needs. Strings are owned by whoever filled the
  * struct (session_redis_url_parse + session_redis_config_cleanup); the

@@ -3,13 +3,15 @@ redis-server on a free loopback port (never the system service; skipped
 when redis-server is not installed): a conversation continues across a
 runtime restart; two runtime processes sharing one Redis serve alternating
 turns of one session; conflicting concurrent turns never interleave (409
-SessionBusy, or a wait with SESSION_LOCK_WAIT_MS); Redis stopped mid-run
-gives 503 SessionStoreUnavailable and the runtime recovers by itself when
-Redis is back; the password never reaches the log; rediss:// and bad URLs are
-refused at start-up with a clear message."""
+SessionBusy, or a wait with SESSION_LOCK_WAIT_MS); Redis stopped mid-run or
+frozen mid-turn gives 503 SessionStoreUnavailable (nothing of the turn
+stored) and the runtime recovers by itself when Redis is back; the password
+never reaches the log; rediss:// and bad URLs are refused at start-up with
+a clear message."""
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -254,6 +256,48 @@ def test_redis_down_is_503_then_recovers(start_runtime, fake, redis):
     assert doc["response"] == "after"
     assert stored_texts(redis, "down-1") == [("user", "z"),
                                              ("assistant", "after")]
+
+
+def test_redis_frozen_mid_turn_stores_nothing_then_recovers(
+        start_runtime, fake, redis):
+    rt = start_runtime(SESSION_STORE=redis.url(),
+                       REDIS_CONNECT_TIMEOUT_MS="500",
+                       REDIS_COMMAND_TIMEOUT_MS="500",
+                       REDIS_LOCK_LEASE_MS="1000")
+    fake.script([{"text": "kept"}])
+    status, _, doc = rt.invoke({"prompt": "one", "session_id": "mid-1"})
+    assert status == 200, doc
+
+    # Redis stops answering while the model is thinking: the turn cannot
+    # be stored, so it fails with 503 and nothing of it is kept.
+    fake.script([{"text": "lost", "latency_ms": 800}])
+    result = {}
+
+    def slow():
+        result["r"] = rt.invoke({"prompt": "two", "session_id": "mid-1"})
+
+    t = threading.Thread(target=slow)
+    t.start()
+    fake.wait_for_requests(2)
+    os.kill(redis.proc.pid, signal.SIGSTOP)
+    try:
+        t.join(30)
+        assert not t.is_alive()
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    status, _, doc = result["r"]
+    assert status == 503, doc
+    assert doc["error_type"] == "SessionStoreUnavailable", doc
+    assert stored_texts(redis, "mid-1") == [("user", "one"),
+                                            ("assistant", "kept")]
+    # The lock its failed release left behind lapses after the lease.
+    time.sleep(1.2)
+    fake.script([{"text": "three"}])
+    status, _, doc = rt.invoke({"prompt": "three?", "session_id": "mid-1"})
+    assert status == 200, doc
+    sent = converse_requests(fake)[-1]["body"]["messages"]
+    assert texts(sent) == [("user", "one"), ("assistant", "kept"),
+                           ("user", "three?")]
 
 
 def test_password_never_logged(start_runtime, fake):
