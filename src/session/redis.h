@@ -5,7 +5,8 @@
  *   <prefix>:{<session>}:lock                 the claim (SET NX PX)
  *   <prefix>:{<session>}:<agent>:log          LIST of compact JSON messages
  *   <prefix>:{<session>}:<agent>:agent        STRING, the agent object
- *   <prefix>:{<session>}:<agent>:bytes        STRING, bytes in the log
+ *   <prefix>:{<session>}:<agent>:meta         HASH: bytes (in the log),
+ *                                             turn (last append's id)
  * where <session> has '%' and '}' %-escaped, so the braces form a Redis
  * Cluster hash tag that places every key of a session in one slot (the
  * store itself talks to one server: Cluster and Sentinel are out of

@@ -243,14 +243,6 @@ void redis_pool_free(redis_pool *p)
     free(p);
 }
 
-size_t redis_pool_open_count(redis_pool *p)
-{
-    pthread_mutex_lock(&p->lock);
-    size_t n = p->n_open;
-    pthread_mutex_unlock(&p->lock);
-    return n;
-}
-
 /* Takes a context: an idle one of the current generation (*reused = 1),
  * else a new connection when under the cap, else waits for one.         */
 static strands_status pool_get(redis_pool *p, pooled *out, int *reused,
@@ -365,18 +357,6 @@ static strands_status reply_error(redis_pool *p, redisReply *r,
     strands_status st = unavailable(err, p, "answered with an error",
                                     r->str ? r->str : "(no text)");
     freeReplyObject(r);
-    return st;
-}
-
-strands_status redis_pool_command(redis_pool *p, unsigned flags, int argc,
-                                  const char **argv, const size_t *lens,
-                                  redisReply **out, strands_error *err)
-{
-    strands_status st = run(p, flags, argc, argv, lens, out, err);
-    if (st == STRANDS_OK && (*out)->type == REDIS_REPLY_ERROR) {
-        st = reply_error(p, *out, err);
-        *out = NULL;
-    }
     return st;
 }
 

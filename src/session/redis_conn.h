@@ -41,23 +41,16 @@ redis_pool *redis_pool_new(const session_redis_config *cfg);
  * be running.                                                            */
 void redis_pool_free(redis_pool *p);
 
-/** Runs one command (argv/lens borrowed) on a pooled connection and
- * returns its reply in *out (the caller frees it with freeReplyObject).
- * An error reply is returned as an error (E_UNAVAILABLE), not in *out.
- * Waits at most the command timeout for a free connection.              */
-strands_status redis_pool_command(redis_pool *p, unsigned flags, int argc,
-                                  const char **argv, const size_t *lens,
-                                  redisReply **out, strands_error *err);
-
 /** Runs script s: EVALSHA <sha> <nkeys> <args...> (args = keys then
  * arguments, borrowed), and EVAL with the text when the server does not
- * know the script (NOSCRIPT). Reply and errors as redis_pool_command.  */
+ * know the script (NOSCRIPT), on a pooled connection; *out gets the reply
+ * (the caller frees it with freeReplyObject). An error reply is returned
+ * as E_UNAVAILABLE "SessionStoreUnavailable", not in *out. Waits at most
+ * the command timeout for a free connection; REDIS_CMD_IDEMPOTENT lets
+ * a command the server closed the connection on be sent once more.    */
 strands_status redis_pool_eval(redis_pool *p, const redis_script *s,
                                unsigned flags, int nkeys, int nargs,
                                const char **args, const size_t *lens,
                                redisReply **out, strands_error *err);
-
-/** Connections currently open (idle and in use), for tests. */
-size_t redis_pool_open_count(redis_pool *p);
 
 #endif

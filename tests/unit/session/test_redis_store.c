@@ -720,6 +720,62 @@ static void test_concurrent_turns_never_interleave(void)
     strands_session_store_free(s2);
 }
 
+/* The pool never opens more than pool_size connections, however many
+ * threads call at once: they wait for a free one.                     */
+typedef struct loader {
+    strands_session_store *s;
+    int ok;
+} loader;
+
+static void *load_many(void *arg)
+{
+    loader *l = arg;
+    strands_session_key key = {.session_id = "pool"};
+    for (int i = 0; i < 30; i++) {
+        strands_session_record rec;
+        strands_error err;
+        if (l->s->vtab->load(l->s, &key, &rec, &err) == STRANDS_OK) l->ok++;
+        strands_session_record_clear(&rec);
+    }
+    return NULL;
+}
+
+static void test_pool_cap(void)
+{
+    NEED_SERVER();
+    flushall();
+    session_redis_config cfg = {
+        .host = "127.0.0.1", .port = server.port, .ttl_s = 60,
+        .lease_ms = 30000, .pool_size = 2, .connect_timeout_ms = 1000,
+        .command_timeout_ms = 2000};
+    strands_error err;
+    strands_session_store *s = session_redis_store_new(&cfg, &err);
+    loader l[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        l[i] = (loader){.s = s};
+        pthread_create(&th[i], NULL, load_many, &l[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_INT(l[i].ok, 30);
+    }
+    /* What stays open: the pool's idle connections plus this probe
+     * (polled: the server notices closed connections asynchronously). */
+    int n = -1;
+    for (int tries = 0; tries < 50; tries++) {
+        redisReply *r = test_redis_cmd(&server, "INFO clients");
+        const char *c = r && r->type == REDIS_REPLY_STRING
+                            ? strstr(r->str, "connected_clients:") : NULL;
+        n = c ? atoi(c + strlen("connected_clients:")) : -1;
+        if (r) freeReplyObject(r);
+        if (n >= 2 && n <= 3) break;
+        test_redis_sleep_ms(20);
+    }
+    CHECK(n >= 2 && n <= 3);
+    strands_session_store_free(s);
+}
+
 /* ---- Redis going away -------------------------------------------------------- */
 
 static void test_killed_then_recovers(void)
@@ -869,6 +925,7 @@ int main(void)
     RUN(test_lapsed_lease_untaken_is_kept);
     RUN(test_lock_wait);
     RUN(test_concurrent_turns_never_interleave);
+    RUN(test_pool_cap);
     RUN(test_killed_then_recovers);
     RUN(test_frozen_times_out_then_recovers);
     RUN(test_auth_and_db);
