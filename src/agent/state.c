@@ -45,14 +45,18 @@ void agent_state_unref(strands_tool_state *s)
     free(s);
 }
 
-json_t *agent_state_close(strands_tool_state *s)
+strands_status agent_state_close(strands_tool_state *s, json_t **changed)
 {
-    if (!s) return NULL;
+    *changed = NULL;
+    if (!s) return STRANDS_OK;
     pthread_mutex_lock(&s->lock);
     s->closed = 1;
-    json_t *out = s->changed ? json_incref(s->state) : NULL;
+    /* A copy: an abandoned tool call may still hold the handle, and
+     * nothing of the state is shared between threads. */
+    if (s->changed) *changed = json_deep_copy(s->state);
+    int nomem = s->changed && !*changed;
     pthread_mutex_unlock(&s->lock);
-    return out;
+    return nomem ? STRANDS_E_NOMEM : STRANDS_OK;
 }
 
 static strands_status check_key(const strands_tool_context *ctx,

@@ -158,7 +158,8 @@ static void test_state_sweep(void)
         json_t *got = st == STRANDS_OK ? strands_tool_state_get(&ctx, "new")
                                        : NULL;
         int fired = failalloc_disarm();
-        json_t *after = agent_state_close(s);
+        json_t *after = NULL;
+        CHECK_INT(agent_state_close(s, &after), STRANDS_OK);
         if (st == STRANDS_OK && got) {
             CHECK(json_equal(got, value));
             CHECK(after && !json_object_get(after, "n"));

@@ -6,6 +6,8 @@
  * honoured, a history a crash left inconsistent is repaired on restore,
  * a store that is down fails the invocation cleanly.                     */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "fake_model.h"
 #include "test.h"
@@ -61,6 +63,31 @@ static strands_status setter_run(void *user, const json_t *input,
         json_decref(back);
     }
     *content_out = json_pack("[{s:s}]", "text", "set");
+    return STRANDS_OK;
+}
+
+/* Ignores its deadline, then writes the state: by then the invocation
+ * has ended and the write must be refused (no use after free, no race
+ * with the append). */
+static atomic_int late_status = -1, late_done;
+
+static strands_status late_run(void *user, const json_t *input,
+                               const strands_tool_context *ctx,
+                               json_t **content_out, strands_error *err)
+{
+    (void)user; (void)input;
+    struct timespec ts = {0, 400 * 1000000L};
+    nanosleep(&ts, NULL);
+    json_t *v = json_true();
+    strands_error e;
+    atomic_store(&late_status, (int)strands_tool_state_set(ctx, "late", v,
+                                                           &e));
+    json_decref(v);
+    json_t *got = strands_tool_state_get(ctx, "late");   /* still readable */
+    json_decref(got);
+    atomic_store(&late_done, 1);
+    (void)err;
+    *content_out = json_pack("[{s:s}]", "text", "too late");
     return STRANDS_OK;
 }
 
@@ -436,6 +463,40 @@ static void test_state_concurrent_tools(void)
     env_cleanup(&e);
 }
 
+/* A tool abandoned past its deadline cannot change the stored state. */
+static void test_state_abandoned_tool(void)
+{
+    static const char *const script[] = {
+        "{\"stop\":\"tool_use\",\"content\":[{\"toolUse\":{\"toolUseId\":"
+        "\"z1\",\"name\":\"late\",\"input\":{}}}]}",
+        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"ok\"}]}",
+    };
+    env e;
+    env_init(&e, (const char **)script, 2);
+    strands_tool_def late = {"late", "late", NULL, late_run, NULL, NULL};
+    strands_tool_registry_add(e.tools, &late, NULL);
+    strands_agent_config cfg = {.model = &e.model.base,
+                                .tools = e.tools,
+                                .sessions = &e.flaky.base,
+                                .max_tokens = 100,
+                                .max_iterations = 5,
+                                .tool_timeout_ms = 100};
+    strands_agent_free(e.agent);
+    e.agent = strands_agent_new(&cfg, NULL);
+    CHECK_INT(invoke(&e, "s", "go", NULL), STRANDS_OK);
+    for (int i = 0; i < 300 && !atomic_load(&late_done); i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    CHECK_INT(atomic_load(&late_done), 1);
+    CHECK_INT(atomic_load(&late_status), STRANDS_E_INVALID);
+    strands_session_record rec = stored(&e, "s");
+    CHECK(json_object_get(json_object_get(rec.agent, "state"), "late") ==
+          NULL);
+    strands_session_record_clear(&rec);
+    env_cleanup(&e);
+}
+
 /* "metadata" (and other keys) stay in the log but never reach the model. */
 static void test_metadata_kept_not_sent(void)
 {
@@ -661,6 +722,7 @@ int main(void)
     RUN(test_state_api_limits);
     RUN(test_state_api_through_agent);
     RUN(test_state_concurrent_tools);
+    RUN(test_state_abandoned_tool);
     RUN(test_metadata_kept_not_sent);
     RUN(test_removed_messages_skipped);
     RUN(test_restore_repairs_trailing_tool_use);
