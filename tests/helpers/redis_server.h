@@ -1,7 +1,8 @@
 /* A private redis-server for unit tests: started on a free loopback port
  * with no persistence (--save '' --appendonly no), never the system's
  * service; stopped, frozen (SIGSTOP) and restarted on the same port by
- * the tests that need Redis to go away. Tests skip when redis-server is
+ * the tests that need Redis to go away; it dies with the test process
+ * (PR_SET_PDEATHSIG), however that ends. Tests skip when redis-server is
  * not installed (REDIS_SERVER names another binary). Header-only.      */
 #ifndef STRANDS_TEST_REDIS_SERVER_H
 #define STRANDS_TEST_REDIS_SERVER_H
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,6 +112,9 @@ static inline int test_redis_start(test_redis *r)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        /* The server dies with the test, even one killed by a signal. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1) _exit(127);
         int nul = open("/dev/null", O_RDWR);
         if (nul >= 0) {
             dup2(nul, 1);

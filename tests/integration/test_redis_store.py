@@ -9,6 +9,7 @@ stored) and the runtime recovers by itself when Redis is back; the password
 never reaches the log; rediss:// and bad URLs are refused at start-up with
 a clear message."""
 
+import ctypes
 import os
 import shutil
 import signal
@@ -47,6 +48,12 @@ def texts(messages):
     return out
 
 
+def _die_with_parent():
+    """In the child: SIGKILL when pytest dies (PR_SET_PDEATHSIG), so no
+    redis-server outlives an interrupted run."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
 class RedisServer:
     """A redis-server process of our own, with a tiny RESP client."""
 
@@ -66,7 +73,8 @@ class RedisServer:
         deadline = time.monotonic() + 10
         while True:
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
+                                         stderr=subprocess.DEVNULL,
+                                         preexec_fn=_die_with_parent)
             while time.monotonic() < deadline and self.proc.poll() is None:
                 try:
                     if self.cmd("PING") in ("PONG", "NOAUTH"):
