@@ -2,7 +2,9 @@
 # Installs what building and testing strands-c needs on Debian 12 (as root):
 # the C toolchain and -dev libraries, the test oracles (python3-botocore,
 # pytest), wrk for the benchmark, and the pinned npm packages of the fake's
-# fidelity tests. Skips work that is already done.
+# fidelity tests, and redis-server (the Redis store's tests start their own
+# on a free loopback port; the system service is not used). Skips work that
+# is already done.
 #   scripts/install-deps.sh          build + test dependencies
 #   scripts/install-deps.sh --build  only what building the server needs
 set -euo pipefail
@@ -26,7 +28,7 @@ BUILD_PKGS=(build-essential cmake pkg-config clang libmicrohttpd-dev
             libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev
             libhiredis-dev ca-certificates)
 TEST_PKGS=(python3 python3-botocore python3-pytest nodejs npm wrk
-           libclang-rt-14-dev curl shellcheck)
+           libclang-rt-14-dev curl shellcheck redis-server)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build" ] || want+=("${TEST_PKGS[@]}")

@@ -33,6 +33,10 @@ static void register_all(void)
          &err);
     keep(strands_session_store_provider_register(&session_memory_provider,
                                                  &err), &err);
+    keep(strands_session_store_provider_register(&session_redis_provider,
+                                                 &err), &err);
+    keep(strands_session_store_provider_register(&session_rediss_provider,
+                                                 &err), &err);
     keep(strands_tool_source_provider_register(&tools_builtin_source, &err),
          &err);
     keep(strands_tool_source_provider_register(&mcp_tool_source, &err), &err);

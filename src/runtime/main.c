@@ -69,6 +69,19 @@ static void shut_down(strands_server *server, strands_tracer *tracer,
                 "shutdown complete");
 }
 
+/* SESSION_STORE as it may be logged: the user information of a URL
+ * ("redis://user:password@host") is replaced by "***".                  */
+static void store_for_log(const char *spec, char *out, size_t outsz)
+{
+    const char *sl = strstr(spec, "://");
+    const char *auth = sl ? sl + 3 : NULL;
+    const char *at = auth ? memrchr(auth, '@', strcspn(auth, "/?#")) : NULL;
+    if (at)
+        snprintf(out, outsz, "%.*s***%s", (int)(auth - spec), spec, at);
+    else
+        snprintf(out, outsz, "%s", spec);
+}
+
 /* Serves until a signal; returns the exit status. */
 static int run(const strands_settings *settings)
 {
@@ -113,12 +126,14 @@ static int run(const strands_settings *settings)
     }
     if (server) {
         runtime_parts_check_credentials(&parts);
+        char store[512];
+        store_for_log(cfg->session_store, store, sizeof store);
         strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
                     "strands-runtime %s listening on %s:%d (model provider "
                     "%s, model %s, region %s, session store %s)",
                     STRANDS_VERSION, cfg->bind_address,
                     strands_server_port(server), cfg->model_provider,
-                    cfg->model_id, parts.region, cfg->session_store);
+                    cfg->model_id, parts.region, store);
         if (tracer)
             strands_log(STRANDS_LOG_INFO, "strands.runtime", NULL, NULL, NULL,
                         "exporting traces to %s",

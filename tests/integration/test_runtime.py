@@ -410,7 +410,7 @@ def test_config_errors_fail_fast_with_variable_name(fake):
                        ("LOG_LEVEL", "chatty"), ("TOOLS", "calculator,nope"),
                        ("AWS_ENDPOINT_URL", "http://example.com"),
                        ("MODEL_PROVIDER", "nope"), ("SESSION_STORE", "nope"),
-                       ("SESSION_STORE", "redis://localhost:6379")]:
+                       ("SESSION_STORE", "mongodb://localhost:27017")]:
         p = subprocess.run([RUNTIME], env={var: value}, capture_output=True,
                            timeout=10, text=True)
         assert p.returncode == 2, (var, p)
@@ -431,7 +431,7 @@ def test_unknown_provider_or_store_lists_registered_names():
                        capture_output=True, timeout=10, text=True)
     assert p.returncode == 2
     assert "SESSION_STORE: unknown session store 'nope' " \
-        "(registered: memory)" in p.stderr
+        "(registered: memory,redis,rediss)" in p.stderr
     # a known store with an argument it does not take fails at start-up
     p = subprocess.run([RUNTIME], env={"SESSION_STORE": "memory:/x",
                                        "AWS_EC2_METADATA_DISABLED": "true",

@@ -246,7 +246,7 @@ static void test_config_bad_values(void)
         {"MODEL_PROVIDER=Bedrock", "MODEL_PROVIDER"},
         {"SESSION_STORE=nope", "SESSION_STORE"},
         {"SESSION_STORE=", "SESSION_STORE"},
-        {"SESSION_STORE=redis://localhost:6379", "SESSION_STORE"},
+        {"SESSION_STORE=mongodb://localhost:27017", "SESSION_STORE"},
         {"SESSION_STORE=:memory", "SESSION_STORE"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -289,7 +289,8 @@ static void test_config_provider_and_store(void)
     CHECK_INT(load(&err, VARS("SESSION_STORE=file:/tmp/x")),
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "SESSION_STORE: unknown session store "
-                           "'file:/tmp/x' (registered: memory)");
+                           "'file:/tmp/x' (registered: memory,redis,"
+                           "rediss)");
 }
 
 /* Values of provider/store/source rows are read through the table. */
