@@ -65,6 +65,10 @@ typedef struct strands_invocation {
     const atomic_int *cancelled; /* non-zero: stop as soon as possible */
     int stream;                  /* stream model output (TEXT_DELTA events
                                     as the model produces text) */
+    const char *actor_id;        /* the end user (AgentCore's
+                                    X-Amzn-Bedrock-AgentCore-Runtime-User-Id)
+                                    for stores that partition by user;
+                                    NULL = unknown */
 } strands_invocation;
 
 /* The outcome; owned by the caller, freed with strands_agent_result_cleanup. */
@@ -75,14 +79,19 @@ typedef struct strands_agent_result {
     int iterations;                  /* model calls made */
 } strands_agent_result;
 
-/** Runs one invocation. The session is claimed for its duration (E_BUSY if
- * another invocation holds it), the claim's lease renewed at each cycle
- * when it is past half its life, and released at the end. On success fills
- * *out. On failure returns the error (e.g. E_UPSTREAM with err->code = the
- * AWS error type; E_BUSY "SessionClaimLost" when the lease lapsed and
- * another invocation took the session; E_TOO_LARGE
- * "SessionHistoryTooLarge" when the store refuses the grown history) and
- * saves no partial turn: the stored history stays valid.                 */
+/** Runs one invocation. The session is claimed for its duration (E_BUSY
+ * "SessionBusy" if another invocation holds it), the claim's lease renewed
+ * at each cycle when it is past half its life, and released at the end.
+ * The turn's messages (prompt, assistant and toolResult messages, and a
+ * repair of a toolUse a crash left unanswered) and the agent object (with
+ * the agent state tools changed) are appended to the session in one
+ * step at the end. On success fills *out. On failure returns the error
+ * (e.g. E_UPSTREAM with err->code = the AWS error type; E_BUSY
+ * "SessionClaimLost" when the lease lapsed and another invocation took
+ * the session, "SessionConflict" when another writer appended meanwhile;
+ * E_TOO_LARGE "SessionHistoryTooLarge" when the store refuses the grown
+ * history; E_UNAVAILABLE "SessionStoreUnavailable") and stores nothing of
+ * the turn: the stored history stays valid.                             */
 STRANDS_EXTERN strands_status strands_agent_invoke(
     strands_agent *agent, const strands_invocation *inv,
     strands_agent_result *out, strands_error *err);

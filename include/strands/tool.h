@@ -15,6 +15,11 @@
 
 #include "strands/status.h"
 
+/* The agent state of the invocation a tool call belongs to (opaque): a
+ * JSON object per session, persisted with the session's turn. Read and
+ * written with strands_tool_state_get/set/delete below.                  */
+typedef struct strands_tool_state strands_tool_state;
+
 /* What a running tool may know about its call. All pointers are borrowed
  * and valid for the duration of the run call.                            */
 typedef struct strands_tool_context {
@@ -26,7 +31,33 @@ typedef struct strands_tool_context {
                                     invocation is cancelled */
     int64_t deadline_ms;         /* strands_clock_mono_ms() by which the call
                                     should be over; 0 = no deadline */
+    strands_tool_state *state;   /* the session's agent state, or NULL when
+                                    the call runs outside an agent */
 } strands_tool_context;
+
+/* Largest agent state (compact JSON bytes) strands_tool_state_set keeps. */
+#define STRANDS_TOOL_STATE_MAX_BYTES ((size_t)1024 * 1024)
+/* Longest state key in bytes. */
+#define STRANDS_TOOL_STATE_KEY_MAX 256
+
+/** A new reference to a deep copy of the state's value under key, or NULL
+ * (no state in ctx, a bad key, an unknown key, or OOM); the caller owns
+ * it (json_decref). Thread-safe: tools of one turn run concurrently.    */
+STRANDS_EXTERN json_t *strands_tool_state_get(const strands_tool_context *ctx,
+                                              const char *key);
+/** Sets key (1..STRANDS_TOOL_STATE_KEY_MAX bytes) to a deep copy of value
+ * (borrowed; any JSON value). E_INVALID for no state in ctx, a bad key or
+ * value, or once the invocation has ended (an abandoned call); E_TOO_LARGE
+ * when the whole state would pass STRANDS_TOOL_STATE_MAX_BYTES (the state
+ * is unchanged then); E_NOMEM. The state is stored with the turn, so a
+ * failed invocation keeps none of its changes. Thread-safe.              */
+STRANDS_EXTERN strands_status strands_tool_state_set(
+    const strands_tool_context *ctx, const char *key, const json_t *value,
+    strands_error *err);
+/** Removes key (OK when it was absent); errors as strands_tool_state_set.
+ * Thread-safe.                                                          */
+STRANDS_EXTERN strands_status strands_tool_state_delete(
+    const strands_tool_context *ctx, const char *key, strands_error *err);
 
 /* Runs a tool. `input` is the toolUse input (borrowed, usually an object).
  * On success set *content_out to a new JSON array of ToolResultContent

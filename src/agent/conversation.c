@@ -66,6 +66,127 @@ static json_t *user_message(const json_t *first, const json_t *prompt)
     return json_pack("{s:s, s:o}", "role", "user", "content", content);
 }
 
+/* {"role", "content"} of msg (content shared); NULL for a malformed
+ * message (the caller skips it) or on OOM (*nomem set).                */
+static json_t *model_view(const json_t *msg, int *nomem)
+{
+    const char *role = role_of(msg);
+    json_t *content = json_object_get(msg, "content");
+    if (!role || (strcmp(role, "user") && strcmp(role, "assistant")) ||
+        !json_is_array(content))
+        return NULL;
+    json_t *m = json_pack("{s:s, s:O}", "role", role, "content", content);
+    if (!m) *nomem = 1;
+    return m;
+}
+
+/* True when every block of a user message is a toolResult. */
+static int only_tool_results(const json_t *msg)
+{
+    json_t *content = json_object_get(msg, "content");
+    size_t i;
+    json_t *block;
+    if (!json_array_size(content)) return 0;
+    json_array_foreach(content, i, block) {
+        if (!json_object_get(block, "toolResult")) return 0;
+    }
+    return 1;
+}
+
+/* The toolUse blocks of `uses` that no toolResult of `reply` (may be
+ * NULL) answers, as a new array; NULL on OOM.                          */
+static json_t *unanswered(const json_t *uses, const json_t *reply)
+{
+    json_t *out = json_array();
+    size_t i, j;
+    json_t *tu, *block;
+    json_array_foreach(uses, i, tu) {
+        const char *id = json_string_value(json_object_get(tu, "toolUseId"));
+        int found = 0;
+        json_array_foreach(reply ? json_object_get(reply, "content") : NULL,
+                           j, block) {
+            const char *rid = json_string_value(json_object_get(
+                json_object_get(block, "toolResult"), "toolUseId"));
+            if (id && rid && !strcmp(id, rid)) found = 1;
+        }
+        if (!found && out && json_array_append(out, tu)) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+strands_status conversation_restore(const json_t *log, size_t from,
+                                    json_t **working_out, json_t **repair_out)
+{
+    *working_out = NULL;
+    *repair_out = NULL;
+    json_t *w = json_array();
+    int nomem = !w;
+    /* Pass 1: the model's view of each message, leading orphan results
+     * dropped, consecutive user messages joined. */
+    for (size_t i = from; !nomem && i < json_array_size(log); i++) {
+        json_t *m = model_view(json_array_get(log, i), &nomem);
+        if (!m) continue;
+        size_t n = json_array_size(w);
+        const char *role = role_of(m);
+        json_t *last = n ? json_array_get(w, n - 1) : NULL;
+        if (!n && !strcmp(role, "user") && only_tool_results(m)) {
+            json_decref(m);
+            continue;
+        }
+        if (last && !strcmp(role, "user") && !strcmp(role_of(last), "user")) {
+            json_t *joined = user_message(json_object_get(last, "content"),
+                                          json_object_get(m, "content"));
+            json_decref(m);
+            if (!joined) nomem = 1;
+            else json_array_set_new(w, n - 1, joined);
+            continue;
+        }
+        if (json_array_append_new(w, m)) nomem = 1;
+    }
+    /* Pass 2: every toolUse gets an answer. */
+    for (size_t i = 0; !nomem && i < json_array_size(w); i++) {
+        json_t *m = json_array_get(w, i);
+        if (strcmp(role_of(m), "assistant")) continue;
+        json_t *next = json_array_get(w, i + 1);
+        int next_user = next && !strcmp(role_of(next), "user");
+        json_t *uses = conversation_tool_uses(m);
+        json_t *missing = uses ? unanswered(uses, next_user ? next : NULL)
+                               : NULL;
+        json_t *answers = missing ? interrupted_results(missing) : NULL;
+        if (!answers) {
+            nomem = 1;
+        } else if (json_array_size(answers)) {
+            json_t *fix =
+                next_user ? user_message(answers,
+                                         json_object_get(next, "content"))
+                          : json_pack("{s:s, s:O}", "role", "user",
+                                      "content", answers);
+            if (!fix) nomem = 1;
+            else if (next_user) json_array_set_new(w, i + 1, fix);
+            else if (!next) {
+                *repair_out = json_incref(fix);
+                if (json_array_append_new(w, fix)) nomem = 1;
+            } else if (json_array_insert_new(w, i + 1, fix)) {
+                nomem = 1;
+            }
+        }
+        json_decref(answers);
+        json_decref(missing);
+        json_decref(uses);
+    }
+    if (nomem) {
+        json_decref(w);
+        json_decref(*repair_out);
+        *repair_out = NULL;
+        return STRANDS_E_NOMEM;
+    }
+    *working_out = w;
+    return STRANDS_OK;
+}
+
 /* Everything is built on the side first; `messages` changes only in the
  * last step, which either fully happens or not at all: json_array_extend
  * grows the array before it copies, and json_array_set replaces in place

@@ -15,6 +15,21 @@
  * E_NOMEM leaves `messages` unchanged.                                   */
 strands_status conversation_add_prompt(json_t *messages, const json_t *prompt);
 
+/** Builds the working history (what the model sees) from the stored log
+ * messages log[from..] (borrowed): each message reduced to role and
+ * content (fields such as "metadata" stay in the log only); malformed
+ * messages (no user/assistant role, no content array) skipped; a leading
+ * user message holding only toolResult blocks dropped; consecutive user
+ * messages joined; a toolUse answered by no toolResult in the next
+ * message gets an error result "Tool was interrupted." (added to the next
+ * user message, or in a new user message before the next assistant one).
+ * When the LAST message has unanswered toolUse blocks, that new user
+ * message is also returned in *repair_out (a new reference, else NULL):
+ * the log must gain it. *working_out: a new array. E_NOMEM: nothing
+ * returned.                                                             */
+strands_status conversation_restore(const json_t *log, size_t from,
+                                    json_t **working_out, json_t **repair_out);
+
 /** Makes an assistant message safe to store: a max_tokens turn has every
  * toolUse replaced by a short notice (`truncated` non-zero); an empty
  * content array gets a placeholder text block. E_NOMEM leaves the message

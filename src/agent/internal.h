@@ -39,7 +39,21 @@ typedef struct agent_run {
     pthread_mutex_t event_lock; /* events are delivered one at a time */
     int cycle;
     strands_tool_snapshot *tools; /* this cycle's tools, or NULL */
+    strands_tool_state *state;    /* the session's agent state (a
+                                     reference), given to every tool call */
 } agent_run;
+
+/** A new agent-state handle holding a deep copy of `initial` (an object;
+ * anything else starts empty), one reference; NULL on OOM.              */
+strands_tool_state *agent_state_new(const json_t *initial);
+/** Takes a reference (NULL passes through). */
+strands_tool_state *agent_state_ref(strands_tool_state *s);
+/** Drops a reference; the last one frees the handle (NULL is a no-op). */
+void agent_state_unref(strands_tool_state *s);
+/** Ends the handle's turn: later sets and deletes fail. Returns a new
+ * reference to the state object when a set or delete changed it, else
+ * NULL (unchanged, or s NULL).                                          */
+json_t *agent_state_close(strands_tool_state *s);
 
 /** Delivers ev (session/invocation/cycle filled in here) to every sink. */
 void agent_emit(agent_run *run, strands_event *ev);

@@ -1,7 +1,11 @@
-/* The agent loop: claim the session, load its history, add the prompt,
- * then model call -> tools -> model call ... until a non-tool stop reason
- * or max_iterations model calls (renewing the claim's lease as cycles go
- * by); save the turn under the claim and release the session. Streamed
+/* The agent loop: claim the session, load its record (message log +
+ * agent object) and build the working history from it (repairing what a
+ * crash left; fields a model must not see stay in the log only), add the
+ * prompt, then model call -> tools -> model call ... until a non-tool stop
+ * reason or max_iterations model calls (renewing the claim's lease as
+ * cycles go by); append the turn's messages and the agent object (with
+ * the agent state the tools changed) after the loaded count, under the
+ * claim, and release the session. A failed turn stores nothing. Streamed
  * model output becomes typed events.                                    */
 #include <stdlib.h>
 #include <string.h>
@@ -125,17 +129,40 @@ static void on_stream(void *user, const strands_model_stream_event *me)
     agent_emit(user, &ev);
 }
 
-/* One model call with this cycle's tool snapshot (run->tools); appends the
- * (sanitized) assistant message. Returns the stop reason in *stop and the
- * message's tool uses in *uses. */
-static strands_status model_step(agent_run *run, json_t *messages,
+/* The history of one turn: what the model sees and what the log gains. */
+typedef struct turn {
+    strands_session_record rec; /* as loaded (rec.agent is updated) */
+    json_t *working;  /* sent to the model: role + content only, repaired */
+    json_t *added;    /* the messages this turn appends to the log */
+} turn;
+
+/* Adds msg (borrowed) to both the working history and the turn's log
+ * messages, and reports it. */
+static strands_status turn_add(agent_run *run, turn *t, json_t *msg,
+                               strands_error *err)
+{
+    if (json_array_append(t->working, msg)) goto oom;
+    if (json_array_append(t->added, msg)) {
+        json_array_remove(t->working, json_array_size(t->working) - 1);
+        goto oom;
+    }
+    emit_message(run, msg);
+    return STRANDS_OK;
+oom:
+    return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+}
+
+/* One model call with this cycle's tool snapshot (run->tools); adds the
+ * (sanitized) assistant message to the turn. Returns the stop reason in
+ * *stop and the message's tool uses in *uses. */
+static strands_status model_step(agent_run *run, turn *t,
                                  strands_agent_result *out,
                                  strands_stop_reason *stop, json_t **uses,
                                  strands_error *err)
 {
     strands_agent *a = run->agent;
     strands_model_request req = {
-        .messages = messages,
+        .messages = t->working,
         .system = a->system,
         .tools = strands_tool_snapshot_count(run->tools)
                      ? strands_tool_snapshot_specs(run->tools)
@@ -188,13 +215,13 @@ static strands_status model_step(agent_run *run, json_t *messages,
     *uses = truncated ? json_array() : conversation_tool_uses(resp.message);
     free(out->text);
     out->text = conversation_text(resp.message);
-    if (!*uses || !out->text || json_array_append(messages, resp.message)) {
+    if (!*uses || !out->text) {
         strands_model_response_cleanup(&resp);
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
-    emit_message(run, resp.message);
+    st = turn_add(run, t, resp.message, err);
     strands_model_response_cleanup(&resp);
-    return STRANDS_OK;
+    return st;
 }
 
 /* The session's claim, renewed when past half its lease. */
@@ -204,21 +231,22 @@ typedef struct claim_state {
 } claim_state;
 
 static strands_status keep_claim(strands_session_store *store,
-                                 const char *session_id, claim_state *cs,
+                                 const strands_session_key *key,
+                                 claim_state *cs,
                                  strands_error *err)
 {
     if (!store || !cs->claim.expires_ms) return STRANDS_OK;
     int64_t now = strands_clock_mono_ms();
     if (cs->claim.expires_ms - now > cs->lease_len / 2) return STRANDS_OK;
-    strands_status st = store->vtab->renew(store, session_id, &cs->claim,
-                                           err);
+    strands_status st = store->vtab->renew(store, key, &cs->claim, err);
     if (st == STRANDS_OK && cs->claim.expires_ms)
         cs->lease_len = cs->claim.expires_ms - now;
     return st;
 }
 
 /* The model/tool cycles. On success the history holds the whole turn. */
-static strands_status run_cycles(agent_run *run, json_t *messages,
+static strands_status run_cycles(agent_run *run, turn *t,
+                                 const strands_session_key *key,
                                  claim_state *cs, strands_agent_result *out,
                                  strands_error *err)
 {
@@ -227,7 +255,7 @@ static strands_status run_cycles(agent_run *run, json_t *messages,
         if (run->inv->cancelled && atomic_load(run->inv->cancelled))
             return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
                                      "invocation cancelled");
-        strands_status st = keep_claim(store, run->inv->session_id, cs, err);
+        strands_status st = keep_claim(store, key, cs, err);
         if (st != STRANDS_OK) return st;
         run->cycle++;
         strands_event cs_ev = {.type = STRANDS_EVENT_CYCLE_START};
@@ -240,7 +268,7 @@ static strands_status run_cycles(agent_run *run, json_t *messages,
         run->tools = strands_tool_registry_snapshot(run->agent->tools);
         strands_stop_reason stop = STRANDS_STOP_END_TURN;
         json_t *uses = NULL;
-        st = model_step(run, messages, out, &stop, &uses, err);
+        st = model_step(run, t, out, &stop, &uses, err);
         json_t *results = NULL;
         if (st == STRANDS_OK && json_array_size(uses) &&
             !(results = agent_run_tools(run, uses)))
@@ -260,9 +288,9 @@ static strands_status run_cycles(agent_run *run, json_t *messages,
             return STRANDS_OK;
         }
         json_decref(uses);
-        if (json_array_append_new(messages, results))
-            return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
-        emit_message(run, results);
+        st = turn_add(run, t, results, err);
+        json_decref(results);
+        if (st != STRANDS_OK) return st;
         strands_event ce = {.type = STRANDS_EVENT_CYCLE_END};
         agent_emit(run, &ce);
         if (out->iterations >= run->agent->max_iterations) {
@@ -272,14 +300,96 @@ static strands_status run_cycles(agent_run *run, json_t *messages,
     }
 }
 
-static strands_status load_history(strands_agent *a, const char *session_id,
-                                   json_t **messages, strands_error *err)
+/* The number of log messages the conversation manager already removed
+ * (agent.conversation_manager_state.removed_message_count), 0 when absent
+ * or not a non-negative integer.                                       */
+static size_t removed_count(const json_t *agent)
 {
-    if (!a->sessions) {
-        *messages = json_array();
-        return *messages ? STRANDS_OK : STRANDS_E_NOMEM;
+    json_t *v = json_object_get(
+        json_object_get(agent, "conversation_manager_state"),
+        "removed_message_count");
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Loads the session (an empty one without a store) and builds the
+ * working history; a repair message for a toolUse a crash left
+ * unanswered joins the turn's log messages. */
+static strands_status turn_load(agent_run *run, const strands_session_key *key,
+                                turn *t, strands_error *err)
+{
+    strands_session_store *store = run->agent->sessions;
+    strands_status st;
+    if (store) {
+        st = store->vtab->load(store, key, &t->rec, err);
+        if (st != STRANDS_OK) return st;
+        if (!json_is_array(t->rec.messages) || !json_is_object(t->rec.agent))
+            return strands_error_set(err, STRANDS_E_INTERNAL, NULL,
+                                     "session store '%s' returned a "
+                                     "malformed record for session %s",
+                                     store->vtab->name, key->session_id);
+    } else {
+        t->rec.messages = json_array();
+        t->rec.agent = json_object();
+        if (!t->rec.messages || !t->rec.agent)
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
-    return a->sessions->vtab->load(a->sessions, session_id, messages, err);
+    /* A store may return messages the conversation manager removed. */
+    size_t removed = removed_count(t->rec.agent), skip = 0;
+    if (removed > t->rec.first) skip = removed - t->rec.first;
+    json_t *repair = NULL;
+    t->added = json_array();
+    if (!t->added ||
+        conversation_restore(t->rec.messages, skip, &t->working, &repair) !=
+            STRANDS_OK)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    run->state = agent_state_new(json_object_get(t->rec.agent, "state"));
+    if (!run->state || (repair && json_array_append(t->added, repair))) {
+        json_decref(repair);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    }
+    if (repair) emit_message(run, repair);
+    json_decref(repair);
+    return STRANDS_OK;
+}
+
+/* Adds the prompt: a user message of its blocks to the log; in the
+ * working history it joins a trailing user message (tool results left by
+ * an iteration limit, or a repair) so roles keep alternating. */
+static strands_status turn_prompt(agent_run *run, turn *t,
+                                  const json_t *prompt, strands_error *err)
+{
+    json_t *content = json_array();
+    json_t *msg = content && !json_array_extend(content, (json_t *)prompt)
+                      ? json_pack("{s:s, s:O}", "role", "user", "content",
+                                  content)
+                      : NULL;
+    json_decref(content);
+    strands_status st = msg ? conversation_add_prompt(t->working, prompt)
+                            : STRANDS_E_NOMEM;
+    if (st == STRANDS_OK && json_array_append(t->added, msg))
+        st = STRANDS_E_NOMEM;
+    if (st == STRANDS_OK) emit_message(run, msg);
+    json_decref(msg);
+    if (st != STRANDS_OK)
+        return strands_error_set(err, st, NULL, "cannot add the prompt");
+    return STRANDS_OK;
+}
+
+/* Appends the turn and the agent object (with the state the tools left)
+ * after the messages the turn loaded from, under the claim. */
+static strands_status turn_store(agent_run *run,
+                                 const strands_session_key *key,
+                                 claim_state *cs, turn *t, json_t *state,
+                                 strands_error *err)
+{
+    strands_session_store *store = run->agent->sessions;
+    if (state && json_object_set(t->rec.agent, "state", state))
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    strands_status st = keep_claim(store, key, cs, err);
+    if (st != STRANDS_OK) return st;
+    return store->vtab->append(store, key, &cs->claim, t->rec.count,
+                               t->added, t->rec.agent, err);
 }
 
 strands_status strands_agent_invoke(strands_agent *a,
@@ -295,11 +405,13 @@ strands_status strands_agent_invoke(strands_agent *a,
                                  "an invocation needs a session id and a "
                                  "non-empty prompt");
     strands_session_store *store = a->sessions;
+    strands_session_key key = {.session_id = inv->session_id,
+                               .actor_id = inv->actor_id,
+                               .agent_id = NULL};
     claim_state cs = {{{0}, 0}, 0};
     if (store) {
         int64_t now = strands_clock_mono_ms();
-        strands_status st = store->vtab->claim(store, inv->session_id,
-                                               &cs.claim, err);
+        strands_status st = store->vtab->claim(store, &key, &cs.claim, err);
         if (st != STRANDS_OK) return st;
         cs.lease_len = cs.claim.expires_ms ? cs.claim.expires_ms - now : 0;
     }
@@ -310,29 +422,27 @@ strands_status strands_agent_invoke(strands_agent *a,
                            .data = inv->prompt};
     agent_emit(&run, &start);
 
-    json_t *messages = NULL;
-    strands_status st = load_history(a, inv->session_id, &messages, err);
-    if (st == STRANDS_OK) {
-        st = conversation_add_prompt(messages, inv->prompt);
-        if (st != STRANDS_OK)
-            strands_error_set(err, st, NULL, "cannot add the prompt");
-    }
-    if (st == STRANDS_OK) {
-        emit_message(&run, json_array_get(messages,
-                                          json_array_size(messages) - 1));
-        st = run_cycles(&run, messages, &cs, out, err);
-    }
+    turn t;
+    memset(&t, 0, sizeof t);
+    strands_status st = turn_load(&run, &key, &t, err);
+    if (st == STRANDS_OK) st = turn_prompt(&run, &t, inv->prompt, err);
+    if (st == STRANDS_OK) st = run_cycles(&run, &t, &key, &cs, out, err);
+    /* The state is final now: a tool call still running (abandoned) can
+     * no longer change it. */
+    json_t *state = agent_state_close(run.state);
     if (st == STRANDS_OK && store)
-        st = keep_claim(store, inv->session_id, &cs, err);
-    if (st == STRANDS_OK && store)
-        st = store->vtab->save(store, inv->session_id, &cs.claim, messages,
-                               err);
-    json_decref(messages);
+        st = turn_store(&run, &key, &cs, &t, state, err);
+    json_decref(state);
+    agent_state_unref(run.state);
+    run.state = NULL;
+    json_decref(t.working);
+    json_decref(t.added);
+    strands_session_record_clear(&t.rec);
     if (store) {
-        /* A claim lost after a fenced save changes nothing: the turn is
+        /* A claim lost after a fenced append changes nothing: the turn is
          * stored. Before it, the invocation already failed.            */
         strands_error rerr;
-        store->vtab->release(store, inv->session_id, &cs.claim, &rerr);
+        store->vtab->release(store, &key, &cs.claim, &rerr);
     }
 
     strands_event end = {

@@ -34,6 +34,7 @@ typedef struct tool_job {
     strands_tool *tool;      /* a reference (tools_tool_ref) */
     json_t *input;           /* deep copy of the toolUse input */
     char *id, *session;
+    strands_tool_state *state; /* a reference, or NULL */
     atomic_int cancelled;    /* this call's own cancel flag */
     int64_t deadline;        /* mono ms; 0 = none */
     int64_t timeout_ms;      /* the tool's own or the agent's; 0 = none */
@@ -181,6 +182,7 @@ static void job_unref(tool_job *j)
     tools_tool_unref(j->tool);
     free(j->id);
     free(j->session);
+    agent_state_unref(j->state);
     hub_unref(j->hub);
     free(j);
 }
@@ -191,7 +193,7 @@ static void *worker(void *arg)
 {
     tool_job *j = arg;
     strands_tool_context ctx = {j->id, j->session, &j->cancelled,
-                                j->deadline};
+                                j->deadline, j->state};
     json_t *content = NULL;
     strands_error err;
     strands_error_clear(&err);
@@ -300,6 +302,7 @@ static int start_slot(agent_run *run, tool_hub *hub, tool_slot *s)
         return 0;
     }
     j->tool = tools_tool_ref(tool);
+    j->state = agent_state_ref(run->state);
     atomic_fetch_add(&hub->refs, 1);
     j->hub = hub;
     atomic_init(&j->cancelled, 0);

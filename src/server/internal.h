@@ -20,6 +20,9 @@ typedef struct runner_set runner_set;
 
 #define SERVER_SESSION_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 #define SERVER_REQUEST_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
+/* The end user (actor) of an invocation, passed to the session store. */
+#define SERVER_USER_HEADER "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
+#define SERVER_ACTOR_ID_MAX 256
 /* Request ids longer than this (or not printable ASCII) are replaced. */
 #define SERVER_REQUEST_ID_MAX 128
 #define SERVER_SESSION_ID_MAX STRANDS_SESSION_ID_MAX
@@ -170,6 +173,10 @@ json_t *request_prompt_blocks(const json_t *body, char *why, size_t whysz);
  * the reason in why. Reads at most 257 bytes of v.                       */
 int request_session_id(const char *v, char *out, size_t outsz, char *why,
                        size_t whysz);
+/** Checks the user-id header value v: NULL (absent) is fine; otherwise it
+ * must be 1..SERVER_ACTOR_ID_MAX printable ASCII bytes. Returns 1 when
+ * usable, or 0 with the reason in why. Reads at most 257 bytes of v.    */
+int request_actor_id(const char *v, char *why, size_t whysz);
 /** Copies a client request id into out (outsz > 128) when it is 1..128
  * printable ASCII bytes, else writes a new UUID. Returns 1 when the
  * client's id was kept.                                                 */

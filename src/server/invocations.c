@@ -62,6 +62,11 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     default:
         return server_send_error(h->conn, ctx, 400, "ValidationError", why);
     }
+    const char *actor = server_header(h, SERVER_USER_HEADER);
+    if (!request_actor_id(actor, why, sizeof why)) {
+        request_parsed_cleanup(&p);
+        return server_send_error(h->conn, ctx, 400, "ValidationError", why);
+    }
     memcpy(ctx->session_id, p.session_id, sizeof ctx->session_id);
     int stream = wants_stream(h, p.stream);
 
@@ -75,6 +80,7 @@ enum MHD_Result invocations_handle(handler_ctx *h)
         .stream = stream,
         .traceparent = server_header(h, "traceparent"),
         .xray = server_header(h, "X-Amzn-Trace-Id"),
+        .actor_id = actor,
     };
     strands_error err;
     strands_error_clear(&err);

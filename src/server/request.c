@@ -179,6 +179,21 @@ int request_session_id(const char *v, char *out, size_t outsz, char *why,
     return 1;
 }
 
+int request_actor_id(const char *v, char *why, size_t whysz)
+{
+    if (!v) return 1;
+    size_t n = strnlen(v, SERVER_ACTOR_ID_MAX + 1);
+    int ok = n >= 1 && n <= SERVER_ACTOR_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch < 0x20 || ch >= 0x7f) ok = 0;
+    }
+    if (!ok)
+        snprintf(why, whysz, "%s must be 1..%d printable ASCII characters",
+                 SERVER_USER_HEADER, SERVER_ACTOR_ID_MAX);
+    return ok;
+}
+
 int request_id_pick(const char *v, char *out, size_t outsz)
 {
     size_t n = v ? strnlen(v, SERVER_REQUEST_ID_MAX + 1) : 0;

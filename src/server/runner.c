@@ -62,6 +62,7 @@ struct runner {
     invocation_metrics metrics;
     char session_id[RUNNER_SESSION_MAX + 1];
     char request_id[RUNNER_REQUEST_ID_MAX + 1];
+    char actor_id[RUNNER_ACTOR_ID_MAX + 1]; /* "" = unknown */
 };
 
 struct runner_set {
@@ -250,6 +251,7 @@ static void run(runner *r)
         .n_sinks = sizeof sinks / sizeof sinks[0],
         .cancelled = &r->cancel,
         .stream = r->queue_events,
+        .actor_id = r->actor_id[0] ? r->actor_id : NULL,
     };
     strands_agent_result result;
     strands_error err;
@@ -451,9 +453,12 @@ static runner *runner_new(runner_set *s, const runner_request *rq,
 {
     if (!rq->session_id || !rq->request_id || !json_is_array(rq->prompt) ||
         strlen(rq->session_id) > RUNNER_SESSION_MAX ||
-        strlen(rq->request_id) > RUNNER_REQUEST_ID_MAX) {
+        strlen(rq->request_id) > RUNNER_REQUEST_ID_MAX ||
+        (rq->actor_id &&
+         strnlen(rq->actor_id, RUNNER_ACTOR_ID_MAX + 1) > RUNNER_ACTOR_ID_MAX)) {
         strands_error_set(err, STRANDS_E_INVALID, NULL,
-                          "runner: bad session id, request id or prompt");
+                          "runner: bad session id, request id, actor id or "
+                          "prompt");
         return NULL;
     }
     runner *r = calloc(1, sizeof *r);
@@ -476,6 +481,8 @@ static runner *runner_new(runner_set *s, const runner_request *rq,
     r->prompt = json_incref(rq->prompt);
     snprintf(r->session_id, sizeof r->session_id, "%s", rq->session_id);
     snprintf(r->request_id, sizeof r->request_id, "%s", rq->request_id);
+    if (rq->actor_id)
+        snprintf(r->actor_id, sizeof r->actor_id, "%s", rq->actor_id);
 
     pthread_mutex_lock(&s->lock);
     if (s->count >= s->cfg.max_runners) {

@@ -66,7 +66,12 @@ typedef struct runner_request {
     int stream;               /* stream model output and queue events */
     const char *traceparent;  /* incoming trace headers, or NULL */
     const char *xray;
+    const char *actor_id;     /* the end user, already validated (at most
+                                 RUNNER_ACTOR_ID_MAX bytes), or NULL */
 } runner_request;
+
+/* Longest actor (end-user) id a runner keeps. */
+#define RUNNER_ACTOR_ID_MAX 256
 
 /** Starts the invocation on a worker thread of the set: an idle worker,
  * else a new one (when no thread can be created it waits for a busy

@@ -1,9 +1,13 @@
 /* The in-memory session store: a chained hash table keyed by session id
- * plus an LRU list of idle (unclaimed) entries, bounded by max_sessions and
- * an optional idle TTL, all behind one mutex. The store owns a deep copy of
- * every saved history (at most max_history_bytes of compact JSON each);
- * load hands the caller a fresh deep copy. Claims are leases: a token and
- * an optional expiry after which another claim may take the session.    */
+ * (the key's actor and agent ids are ignored: one agent per runtime) plus
+ * an LRU list of idle (unclaimed) entries, bounded by max_sessions and an
+ * optional idle TTL, all behind one mutex. Per session it owns the message
+ * log and the agent object as compact JSON text (together at most
+ * max_history_bytes); load hands the caller fresh copies (first is always
+ * 0). A turn is appended all-or-nothing after a check of the log length
+ * (SessionConflict) and of the claim (SessionClaimLost). Claims are
+ * leases: a token and an optional expiry after which another claim may
+ * take the session.                                                     */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +22,13 @@ typedef struct mem_entry {
     struct mem_entry *chain;   /* next in the same bucket, or in a dead list */
     struct mem_entry *newer;   /* LRU links: idle entries only */
     struct mem_entry *older;
-    char *messages;            /* compact JSON text (a fraction of the size
-                                  of a jansson tree); NULL until saved */
+    char *log;                 /* the message log as compact JSON array
+                                  text (a fraction of the size of a
+                                  jansson tree); NULL until appended */
+    size_t log_len;
+    size_t count;              /* messages in the log */
+    char *agent;               /* the agent object as compact JSON text;
+                                  set together with log */
     uint64_t hash;
     int64_t last_used;         /* strands_clock_wall() at the last touch */
     int busy;                  /* claimed: never evicted nor expired */
@@ -59,7 +68,8 @@ static memory_store *to_ms(strands_session_store *s)
 
 static void entry_free(mem_entry *e)
 {
-    free(e->messages);
+    free(e->log);
+    free(e->agent);
     free(e);
 }
 
@@ -215,46 +225,71 @@ static strands_status insert(memory_store *ms, const char *id, size_t len,
 
 /* ---- vtable methods ----------------------------------------------------- */
 
+/* Compact JSON text of v, measured first (jansson can skip members when an
+ * allocation fails inside a dump and still return text). NULL on OOM. */
+static char *dump_exact(const json_t *v, size_t *len)
+{
+    size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT);
+    char *text = n ? malloc(n + 1) : NULL;
+    if (text && json_dumpb(v, text, n, JSON_COMPACT) != n) {
+        free(text);
+        text = NULL;
+    }
+    if (text) text[n] = '\0';
+    *len = text ? n : 0;
+    return text;
+}
+
 static strands_status memory_load(strands_session_store *self,
-                                  const char *session_id,
-                                  json_t **messages_out, strands_error *err)
+                                  const strands_session_key *key,
+                                  strands_session_record *out,
+                                  strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    if (!messages_out)
+    if (!out)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "load needs an output pointer");
-    *messages_out = NULL;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+                                 "load needs an output record");
+    memset(out, 0, sizeof *out);
+    strands_status st = session_key_check(key, &len, err);
     if (st != STRANDS_OK) return st;
+    const char *id = key->session_id;
 
-    uint64_t hash = session_hash(ms->hash_key, session_id, len);
+    uint64_t hash = session_hash(ms->hash_key, id, len);
     int64_t now = strands_clock_wall();
     dead_list dead = {NULL};
-    char *text = NULL;
-    int known = 0;
+    char *log = NULL, *agent = NULL;
+    size_t count = 0;
+    int nomem = 0;
 
     pthread_mutex_lock(&ms->lock);
-    mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
+    mem_entry *e = lookup(ms, id, len, hash, now, &dead);
     if (e) {
         touch(ms, e, now);
-        if (e->messages) {
-            known = 1;
-            text = strdup(e->messages);
+        if (e->log) {
+            count = e->count;
+            log = strdup(e->log);
+            agent = strdup(e->agent);
+            nomem = !log || !agent;
         }
     }
     pthread_mutex_unlock(&ms->lock);
     dead_free(&dead);
 
     /* Parsing the stored text yields a private copy for the caller. */
-    json_t *copy = known ? (text ? json_loads(text, 0, NULL) : NULL)
-                         : json_array();
-    free(text);
-    if (!copy)
+    if (!nomem) {
+        out->messages = log ? json_loads(log, 0, NULL) : json_array();
+        out->agent = agent ? json_loads(agent, 0, NULL) : json_object();
+    }
+    free(log);
+    free(agent);
+    if (nomem || !out->messages || !out->agent) {
+        strands_session_record_clear(out);
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                                 "out of memory copying session %s",
-                                 session_id);
-    *messages_out = copy;
+                                 "out of memory copying session %s", id);
+    }
+    out->first = 0;
+    out->count = count;
     return STRANDS_OK;
 }
 
@@ -265,58 +300,111 @@ static int holds(const mem_entry *e, const strands_session_claim *claim)
            strncmp(e->token, claim->token, sizeof e->token) == 0;
 }
 
-static strands_status memory_save(strands_session_store *self,
-                                  const char *session_id,
-                                  const strands_session_claim *claim,
-                                  const json_t *messages, strands_error *err)
+/* The log text after appending `add` (compact "[...]" text of n_add
+ * messages, add_len bytes) to `log` (NULL: empty): a new string, or NULL
+ * on OOM. *len_out gets its length.                                     */
+static char *log_join(const char *log, size_t log_len, const char *add,
+                      size_t add_len, size_t n_add, size_t *len_out)
+{
+    if (!log || log_len <= 2) {          /* empty log: the turn is the log */
+        *len_out = add_len;
+        return strdup(add);
+    }
+    if (n_add == 0) {
+        *len_out = log_len;
+        return strdup(log);
+    }
+    /* "[a,b]" + "[c]" -> "[a,b,c]" */
+    size_t n = log_len - 1 + 1 + (add_len - 1);
+    char *t = malloc(n + 1);
+    if (!t) return NULL;
+    memcpy(t, log, log_len - 1);
+    t[log_len - 1] = ',';
+    memcpy(t + log_len, add + 1, add_len - 1);
+    t[n] = '\0';
+    *len_out = n;
+    return t;
+}
+
+static strands_status memory_append(strands_session_store *self,
+                                    const strands_session_key *key,
+                                    const strands_session_claim *claim,
+                                    size_t base, const json_t *messages,
+                                    const json_t *agent, strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    strands_status st = session_key_check(key, &len, err);
     if (st != STRANDS_OK) return st;
-    if (!json_is_array(messages))
-        return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "session %s: messages must be a JSON array",
-                                 session_id);
-    /* The size is measured without building the text, so an oversized
-     * history is refused before it is copied. */
-    size_t size = json_dumpb(messages, NULL, 0, JSON_COMPACT);
-    st = session_check_history_size(err, session_id, size,
+    const char *id = key->session_id;
+    st = session_check_turn(err, id, messages, agent);
+    if (st != STRANDS_OK) return st;
+    /* The sizes are measured without building the text, so an oversized
+     * turn is refused before it is copied. */
+    size_t add_size = json_dumpb(messages, NULL, 0, JSON_COMPACT);
+    size_t agent_size = json_dumpb(agent, NULL, 0, JSON_COMPACT);
+    st = session_check_history_size(err, id, add_size + agent_size,
                                     ms->max_history_bytes);
     if (st != STRANDS_OK) return st;
-    /* The caller's value is only read, so serialize it before taking the
+    /* The caller's values are only read: serialize them before taking the
      * lock. */
-    char *copy = json_dumps(messages, JSON_COMPACT);
-    /* jansson can skip members when an allocation fails inside a dump
-     * and still return text: the size measured above tells. */
-    if (copy && strlen(copy) != size) {
-        free(copy);
-        copy = NULL;
-    }
-    if (!copy)
+    size_t add_len, agent_len;
+    char *add = dump_exact(messages, &add_len);
+    char *agent_text = dump_exact(agent, &agent_len);
+    if (!add || !agent_text) {
+        free(add);
+        free(agent_text);
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                                 "out of memory copying session %s",
-                                 session_id);
+                                 "out of memory copying session %s", id);
+    }
 
-    uint64_t hash = session_hash(ms->hash_key, session_id, len);
+    uint64_t hash = session_hash(ms->hash_key, id, len);
     int64_t now = strands_clock_wall();
     dead_list dead = {NULL};
+    char *joined = NULL;
+    size_t n_add = json_array_size(messages);
 
     pthread_mutex_lock(&ms->lock);
-    mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
-    if (claim && !holds(e, claim))
-        st = session_claim_lost(err, session_id);
-    else if (!e)
-        st = insert(ms, session_id, len, hash, now, &dead, &e, err);
+    mem_entry *e = lookup(ms, id, len, hash, now, &dead);
+    size_t have = e && e->log ? e->count : 0;
+    size_t joined_len = 0;
+    if (claim && !holds(e, claim)) {
+        st = session_claim_lost(err, id);
+    } else if (have != base) {
+        st = session_conflict(err, id, base, have);
+    } else {
+        /* Joining copies the log under the lock: a memcpy bounded by the
+         * history cap, the price of keeping one compact text per session. */
+        joined = log_join(e ? e->log : NULL, e ? e->log_len : 0, add,
+                          add_len, n_add, &joined_len);
+        if (!joined)
+            st = strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                   "out of memory appending to session %s",
+                                   id);
+        else
+            st = session_check_history_size(err, id,
+                                            joined_len + agent_len,
+                                            ms->max_history_bytes);
+    }
+    if (st == STRANDS_OK && !e)
+        st = insert(ms, id, len, hash, now, &dead, &e, err);
     if (st == STRANDS_OK) {
-        char *old = e->messages;
-        e->messages = copy;
-        copy = old;            /* released below, outside the lock */
+        /* Swap in the new texts; the old ones are released below, outside
+         * the lock. */
+        char *old_log = e->log, *old_agent = e->agent;
+        e->log = joined;
+        e->log_len = joined_len;
+        e->agent = agent_text;
+        e->count = have + n_add;
+        joined = old_log;
+        agent_text = old_agent;
         touch(ms, e, now);
     }
     pthread_mutex_unlock(&ms->lock);
 
-    free(copy);
+    free(joined);
+    free(agent_text);
+    free(add);
     dead_free(&dead);
     return st;
 }
@@ -328,7 +416,7 @@ static int64_t lease_end(const memory_store *ms, int64_t mono)
 }
 
 static strands_status memory_claim(strands_session_store *self,
-                                   const char *session_id,
+                                   const strands_session_key *key,
                                    strands_session_claim *claim_out,
                                    strands_error *err)
 {
@@ -338,8 +426,9 @@ static strands_status memory_claim(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "claim needs an output claim");
     memset(claim_out, 0, sizeof *claim_out);
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    strands_status st = session_key_check(key, &len, err);
     if (st != STRANDS_OK) return st;
+    const char *session_id = key->session_id;
 
     uint64_t hash = session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
@@ -353,7 +442,7 @@ static strands_status memory_claim(strands_session_store *self,
     sweep(ms, now, &dead);
     mem_entry *e = lookup(ms, session_id, len, hash, now, &dead);
     if (e && e->busy && (!e->lease_until || mono < e->lease_until))
-        st = strands_error_set(err, STRANDS_E_BUSY, NULL,
+        st = strands_error_set(err, STRANDS_E_BUSY, "SessionBusy",
                                "session %s is busy with another invocation",
                                session_id);
     else if (!e)
@@ -374,14 +463,15 @@ static strands_status memory_claim(strands_session_store *self,
 }
 
 static strands_status memory_renew(strands_session_store *self,
-                                   const char *session_id,
+                                   const strands_session_key *key,
                                    strands_session_claim *claim,
                                    strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    strands_status st = session_key_check(key, &len, err);
     if (st != STRANDS_OK) return st;
+    const char *session_id = key->session_id;
     if (!claim)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "renew needs the claim");
@@ -402,14 +492,15 @@ static strands_status memory_renew(strands_session_store *self,
 }
 
 static strands_status memory_release(strands_session_store *self,
-                                     const char *session_id,
+                                     const strands_session_key *key,
                                      const strands_session_claim *claim,
                                      strands_error *err)
 {
     memory_store *ms = to_ms(self);
     size_t len;
-    strands_status st = strands_session_id_check(session_id, &len, err);
+    strands_status st = session_key_check(key, &len, err);
     if (st != STRANDS_OK) return st;
+    const char *session_id = key->session_id;
 
     uint64_t hash = session_hash(ms->hash_key, session_id, len);
     int64_t now = strands_clock_wall();
@@ -449,7 +540,7 @@ static const strands_session_store_vtab memory_vtab = {
     .version = STRANDS_SESSION_VTAB_VERSION,
     .name = "memory",
     .load = memory_load,
-    .save = memory_save,
+    .append = memory_append,
     .claim = memory_claim,
     .renew = memory_renew,
     .release = memory_release,

@@ -1,7 +1,8 @@
 /* Session-store dispatch shared by every backend (strands_session_store_free)
- * and the private helpers in store.h: session-id validation, SipHash-2-4 for
+ * and strands_session_record_clear, and the private helpers in store.h:
+ * session-id and key validation, turn checks, SipHash-2-4 for
  * hash tables keyed by client-chosen ids, the random hash key, claim tokens
- * and the shared claim-lost / history-too-large errors.                    */
+ * and the shared claim-lost / conflict / history-too-large errors.                    */
 #include <string.h>
 #include <sys/random.h>
 
@@ -38,6 +39,71 @@ strands_status strands_session_id_check(const char *id, size_t *len_out,
     }
     if (len_out) *len_out = len;
     return STRANDS_OK;
+}
+
+void strands_session_record_clear(strands_session_record *r)
+{
+    if (!r) return;
+    json_decref(r->messages);
+    json_decref(r->agent);
+    memset(r, 0, sizeof *r);
+}
+
+/* The session-id rule applied to another id of the key (actor, agent). */
+static strands_status other_id_check(const char *what, const char *id,
+                                     strands_error *err)
+{
+    if (!id) return STRANDS_OK;
+    strands_error e;
+    if (strands_session_id_check(id, NULL, &e) == STRANDS_OK)
+        return STRANDS_OK;
+    return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                             "%s id must be 1..%d bytes without control "
+                             "characters", what, STRANDS_SESSION_ID_MAX);
+}
+
+strands_status session_key_check(const strands_session_key *key,
+                                 size_t *len_out, strands_error *err)
+{
+    if (!key)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session key is missing");
+    strands_status st = strands_session_id_check(key->session_id, len_out,
+                                                 err);
+    if (st == STRANDS_OK) st = other_id_check("actor", key->actor_id, err);
+    if (st == STRANDS_OK) st = other_id_check("agent", key->agent_id, err);
+    return st;
+}
+
+strands_status session_check_turn(strands_error *err, const char *id,
+                                  const json_t *messages, const json_t *agent)
+{
+    if (!json_is_array(messages))
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session %s: messages must be a JSON array",
+                                 id);
+    size_t i;
+    const json_t *m;
+    json_array_foreach(messages, i, m) {
+        if (!json_is_object(m))
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "session %s: message %zu is not a JSON "
+                                     "object", id, i);
+    }
+    if (!json_is_object(agent))
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "session %s: the agent must be a JSON "
+                                 "object", id);
+    return STRANDS_OK;
+}
+
+strands_status session_conflict(strands_error *err, const char *id,
+                                size_t base, size_t have)
+{
+    return strands_error_set(err, STRANDS_E_BUSY, "SessionConflict",
+                             "session %s changed since it was loaded (%zu "
+                             "messages expected, %zu stored): another "
+                             "writer appended", id, base, have);
 }
 
 void session_claim_token(strands_session_claim *claim)

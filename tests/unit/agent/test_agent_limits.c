@@ -8,6 +8,10 @@
 #include <time.h>
 
 #include "test.h"
+
+/* A session key for id (a compound literal: valid in the enclosing
+ * block). */
+#define KEY(id) (&(strands_session_key){.session_id = (id)})
 #include "agent/conversation.h"
 #include "agent/internal.h"
 #include "strands/strands.h"
@@ -218,9 +222,9 @@ static strands_status probe_run(void *user, const json_t *input,
     sleep_ms((long)json_integer_value(json_object_get(input, "ms")));
     if (json_integer_value(json_object_get(input, "i")) == 1) {
         strands_session_claim c;
-        p->claim_status = p->store->vtab->claim(p->store, "s", &c, NULL);
+        p->claim_status = p->store->vtab->claim(p->store, KEY("s"), &c, NULL);
         if (p->claim_status == STRANDS_OK && !p->take_over)
-            p->store->vtab->release(p->store, "s", &c, NULL);
+            p->store->vtab->release(p->store, KEY("s"), &c, NULL);
         if (p->claim_status == STRANDS_OK) p->won = c;
     }
     *content_out = json_pack("[{s:s}]", "text", "probed");
@@ -288,8 +292,11 @@ static strands_status invoke(env *e, const strands_event_sink *sink,
 
 static json_t *stored(env *e)
 {
-    json_t *msgs = NULL;
-    e->store->vtab->load(e->store, "s", &msgs, NULL);
+    strands_session_record rec;
+    if (e->store->vtab->load(e->store, KEY("s"), &rec, NULL) != STRANDS_OK)
+        return NULL;
+    json_t *msgs = rec.messages;
+    json_decref(rec.agent);
     return msgs;
 }
 
@@ -542,8 +549,8 @@ static void test_claim_renewed_during_invocation(void)
     strands_agent_result_cleanup(&r);
     /* Released at the end. */
     strands_session_claim c;
-    CHECK_INT(e.store->vtab->claim(e.store, "s", &c, NULL), STRANDS_OK);
-    CHECK_INT(e.store->vtab->release(e.store, "s", &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->claim(e.store, KEY("s"), &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->release(e.store, KEY("s"), &c, NULL), STRANDS_OK);
     env_cleanup(&e);
 }
 
@@ -567,8 +574,8 @@ static void test_claim_lost(void)
     json_decref(msgs);
     /* The taker still holds it: the agent's release did not free it. */
     strands_session_claim c;
-    CHECK_INT(e.store->vtab->claim(e.store, "s", &c, NULL), STRANDS_E_BUSY);
-    CHECK_INT(e.store->vtab->release(e.store, "s", &e.probe.won, NULL),
+    CHECK_INT(e.store->vtab->claim(e.store, KEY("s"), &c, NULL), STRANDS_E_BUSY);
+    CHECK_INT(e.store->vtab->release(e.store, KEY("s"), &e.probe.won, NULL),
               STRANDS_OK);
     env_cleanup(&e);
 }

@@ -6,6 +6,10 @@
 
 #include "fake_model.h"
 #include "test.h"
+
+/* A session key for id (a compound literal: valid in the enclosing
+ * block). */
+#define KEY(id) (&(strands_session_key){.session_id = (id)})
 #include "agent/conversation.h"
 #include "strands/strands.h"
 
@@ -90,7 +94,7 @@ static strands_status invoke(env *e, const char *session, const char *text,
                              strands_agent_result *out, strands_error *err)
 {
     json_t *prompt = json_pack("[{s:s}]", "text", text);
-    strands_invocation inv = {session, "inv-1", prompt, NULL, 0, NULL, 0};
+    strands_invocation inv = {session, "inv-1", prompt, NULL, 0, NULL, 0, NULL};
     strands_status st = strands_agent_invoke(e->agent, &inv, out, err);
     json_decref(prompt);
     return st;
@@ -98,8 +102,12 @@ static strands_status invoke(env *e, const char *session, const char *text,
 
 static json_t *stored(env *e, const char *session)
 {
-    json_t *msgs = NULL;
-    e->store->vtab->load(e->store, session, &msgs, NULL);
+    strands_session_record rec;
+    if (e->store->vtab->load(e->store, KEY(session), &rec, NULL) !=
+        STRANDS_OK)
+        return NULL;
+    json_t *msgs = rec.messages;
+    json_decref(rec.agent);
     return msgs;
 }
 
@@ -365,8 +373,8 @@ static void test_model_error_saves_nothing(void)
     json_decref(msgs);
     /* The claim was released. */
     strands_session_claim c;
-    CHECK_INT(e.store->vtab->claim(e.store, "s1", &c, NULL), STRANDS_OK);
-    CHECK_INT(e.store->vtab->release(e.store, "s1", &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->claim(e.store, KEY("s1"), &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->release(e.store, KEY("s1"), &c, NULL), STRANDS_OK);
     env_cleanup(&e);
 }
 
@@ -375,12 +383,12 @@ static void test_busy_session(void)
     env e;
     env_init(&e, NULL, 0, 10);
     strands_session_claim c;
-    CHECK_INT(e.store->vtab->claim(e.store, "s1", &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->claim(e.store, KEY("s1"), &c, NULL), STRANDS_OK);
     strands_agent_result r;
     strands_error err;
     CHECK_INT(invoke(&e, "s1", "hi", &r, &err), STRANDS_E_BUSY);
     CHECK_INT(json_array_size(e.model.seen), 0);
-    CHECK_INT(e.store->vtab->release(e.store, "s1", &c, NULL), STRANDS_OK);
+    CHECK_INT(e.store->vtab->release(e.store, KEY("s1"), &c, NULL), STRANDS_OK);
     env_cleanup(&e);
 }
 
@@ -407,7 +415,7 @@ static void test_events_in_order(void)
     ev_log log = {{0}, 0};
     strands_event_sink sink = {record, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     int want[] = {STRANDS_EVENT_INVOCATION_START, STRANDS_EVENT_MESSAGE_ADDED,
@@ -482,7 +490,7 @@ static void test_invalid_tool_input_is_refused(void)
     end_log log = {STRANDS_OK, "", 0};
     strands_event_sink sink = {record_end, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     CHECK_STR(r.text, "fixed");
@@ -516,7 +524,7 @@ static void test_invalid_tool_input_event_carries_error(void)
     end_log log = {STRANDS_OK, "", 0};
     strands_event_sink sink = {record_end, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     CHECK_INT(log.ends, 1);

@@ -20,16 +20,35 @@ static int64_t fake_wall(void *user)
     return fake_now;
 }
 
+#define KEY(id) (&(strands_session_key){.session_id = (id)})
+
+/* The stored messages of id (*out: a new reference, NULL on error). */
 static strands_status load(strands_session_store *s, const char *id,
                            json_t **out, strands_error *err)
 {
-    return s->vtab->load(s, id, out, err);
+    strands_session_record rec;
+    strands_status st = s->vtab->load(s, KEY(id), out ? &rec : NULL, err);
+    if (st == STRANDS_OK) {
+        *out = rec.messages;
+        json_decref(rec.agent);
+    } else if (out) {
+        *out = NULL;
+    }
+    return st;
 }
 
+/* Appends msgs after whatever id holds (unfenced), with an empty agent. */
 static strands_status save(strands_session_store *s, const char *id,
                            const json_t *msgs, strands_error *err)
 {
-    return s->vtab->save(s, id, NULL, msgs, err);
+    strands_session_record rec;
+    strands_status st = s->vtab->load(s, KEY(id), &rec, err);
+    size_t base = st == STRANDS_OK ? rec.count : 0;
+    strands_session_record_clear(&rec);
+    json_t *agent = json_object();
+    st = s->vtab->append(s, KEY(id), NULL, base, msgs, agent, err);
+    json_decref(agent);
+    return st;
 }
 
 /* The tests' claims by session id (the helpers below keep the old
@@ -60,7 +79,7 @@ static strands_status claim(strands_session_store *s, const char *id,
                             strands_error *err)
 {
     strands_session_claim c;
-    strands_status st = s->vtab->claim(s, id, &c, err);
+    strands_status st = s->vtab->claim(s, KEY(id), &c, err);
     pthread_mutex_lock(&claims_lock);
     strands_session_claim *slot = st == STRANDS_OK ? held_slot(id, 1) : NULL;
     if (slot) *slot = c;
@@ -76,7 +95,7 @@ static void release(strands_session_store *s, const char *id)
     strands_session_claim *slot = held_slot(id, 0);
     if (slot) c = *slot;
     pthread_mutex_unlock(&claims_lock);
-    s->vtab->release(s, id, &c, NULL);
+    s->vtab->release(s, KEY(id), &c, NULL);
 }
 
 /* A one-message history whose text is `text`. */
@@ -97,7 +116,7 @@ static strands_status save_text(strands_session_store *s, const char *id,
     return st;
 }
 
-/* Text of the single stored message, "" for an empty history, or NULL.
+/* Text of the last stored message, "" for an empty history, or NULL.
  * Loading touches the entry, like any other access. Caller frees.       */
 static char *loaded_text(strands_session_store *s, const char *id)
 {
@@ -105,8 +124,10 @@ static char *loaded_text(strands_session_store *s, const char *id)
     strands_error err;
     if (load(s, id, &msgs, &err) != STRANDS_OK) return NULL;
     const char *text = "";
-    if (json_array_size(msgs) > 0)
-        json_unpack(msgs, "[{s:[{s:s}]}]", "content", "text", &text);
+    size_t n = json_array_size(msgs);
+    if (n > 0)
+        json_unpack(json_array_get(msgs, n - 1), "{s:[{s:s}]}", "content",
+                    "text", &text);
     char *copy = strdup(text);
     json_decref(msgs);
     return copy;
@@ -224,17 +245,36 @@ static void test_round_trip_is_deep_copy(void)
     strands_session_store_free(s);
 }
 
-static void test_save_replaces(void)
+static void test_append_grows_the_log(void)
 {
     strands_session_store *s = strands_memory_store_new(4, 0);
     CHECK_INT(save_text(s, "a", "one"), STRANDS_OK);
     CHECK_INT(save_text(s, "a", "two"), STRANDS_OK);
     CHECK_TEXT(s, "a", "two");
     CHECK_INT(strands_memory_store_count(s), 1);
+    /* An empty turn changes only the agent object. */
     json_t *empty = json_array();
+    json_t *agent = json_pack("{s:{s:i}}", "state", "n", 3);
     strands_error err;
-    CHECK_INT(save(s, "a", empty, &err), STRANDS_OK);
-    CHECK_TEXT(s, "a", "");
+    CHECK_INT(s->vtab->append(s, KEY("a"), NULL, 2, empty, agent, &err),
+              STRANDS_OK);
+    strands_session_record rec;
+    CHECK_INT(s->vtab->load(s, KEY("a"), &rec, &err), STRANDS_OK);
+    CHECK_INT(rec.count, 2);
+    CHECK_INT(rec.first, 0);
+    CHECK_INT(json_array_size(rec.messages), 2);
+    CHECK(json_equal(rec.agent, agent));
+    strands_session_record_clear(&rec);
+    CHECK(rec.messages == NULL && rec.agent == NULL && rec.count == 0);
+    strands_session_record_clear(NULL);
+    /* A writer that loaded before the last append is refused. */
+    json_t *h = history("three");
+    CHECK_INT(s->vtab->append(s, KEY("a"), NULL, 1, h, agent, &err),
+              STRANDS_E_BUSY);
+    CHECK_STR(err.code, "SessionConflict");
+    CHECK_TEXT(s, "a", "two");
+    json_decref(h);
+    json_decref(agent);
     json_decref(empty);
     strands_session_store_free(s);
 }
@@ -681,7 +721,7 @@ int main(void)
     RUN(test_new_and_free);
     RUN(test_load_unknown_is_empty_array);
     RUN(test_round_trip_is_deep_copy);
-    RUN(test_save_replaces);
+    RUN(test_append_grows_the_log);
     RUN(test_isolation_between_ids);
     RUN(test_claim_busy_release);
     RUN(test_lru_eviction_order);
