@@ -4,7 +4,7 @@
  *   <dir>/session_<sid>/agents/agent_<aid>/agent.json
  *   <dir>/session_<sid>/agents/agent_<aid>/messages/message_<N>.json
  * Crash safety: agent.json records the committed length of the log under
- * FILE_COMMIT_KEY (Python ignores unknown keys). An append writes the
+ * FILE_PRIVATE_KEY (Python ignores unknown keys). An append writes the
  * message files first, then agent.json (the commit point), so a crash
  * leaves the session as it was before or after the turn: message files
  * at or beyond the committed length are ignored by load and removed by
@@ -553,8 +553,18 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
         st = conflict(err, sid, committed, base);
     if (st == STRANDS_OK) st = remove_stale(d->mdir, base, d->rel, err);
 
-    /* The cap: what load will return after this turn. */
-    size_t k = t->n, total = 0;
+    /* agent.json as it will be once the turn is committed. */
+    char *atext = NULL;
+    size_t alen = 0;
+    if (st == STRANDS_OK) {
+        json_t *doc = file_agent_doc(agent, aid, created_s, now, base + t->n);
+        atext = doc ? file_json_text(doc, &alen) : NULL;
+        json_decref(doc);
+        if (!atext) st = oom(err);
+    }
+
+    /* The cap: what load will return after this turn, agent included. */
+    size_t k = t->n, total = alen;
     size_t first = file_removed_count(agent, base + k);
     if (st == STRANDS_OK && first < base)
         st = sizes_on_disk(d->mdir, first, base, &total, d->rel, err);
@@ -580,19 +590,11 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     if (st == STRANDS_OK && k && (rc = file_dir_sync(d->mdir)) != 0)
         st = file_io_error(err, rc, "cannot sync", d->rel);
     if (st == STRANDS_OK) {
-        json_t *doc = file_agent_doc(agent, aid, created_s, now, base + k);
-        if (!doc) {
-            st = oom(err);
-        } else {
-            char *atext = file_json_text(doc, &len);
-            json_decref(doc);
-            rc = atext ? file_write_at(d->adir, "agent.json", atext, len,
-                                       fs->fault, fs->fault_user)
-                       : -ENOMEM;
-            free(atext);
-            if (rc) st = file_io_error(err, rc, "cannot write", arel);
-        }
+        rc = file_write_at(d->adir, "agent.json", atext, alen, fs->fault,
+                           fs->fault_user);
+        if (rc) st = file_io_error(err, rc, "cannot write", arel);
     }
+    free(atext);
     json_decref(created);
     if (st != STRANDS_OK) {
         if (st != STRANDS_E_BUSY) remove_messages(d->mdir, base,
@@ -611,6 +613,21 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     return STRANDS_OK;
 }
 
+/* The cap checked before anything touches the disk, on what this turn
+ * alone adds (a new session's turn over the cap leaves no trace).     */
+static strands_status precheck_size(file_store *fs,
+                                    const strands_session_key *key,
+                                    const turn *t, size_t base,
+                                    const json_t *agent, strands_error *err)
+{
+    size_t first = file_removed_count(agent, base + t->n);
+    size_t total = json_dumpb(agent, NULL, 0, JSON_COMPACT);
+    for (size_t i = 0; i < t->n; i++)
+        if (base + i >= first) total += t->lens[i];
+    return session_check_history_size(err, key->session_id, total,
+                                      fs->max_history_bytes);
+}
+
 static strands_status check_messages(const json_t *messages,
                                      const json_t *agent, size_t base,
                                      strands_error *err)
@@ -618,7 +635,7 @@ static strands_status check_messages(const json_t *messages,
     if (!json_is_array(messages))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "append: messages is not an array");
-    if (agent && !json_is_object(agent))
+    if (!json_is_object(agent))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "append: agent is not an object");
     if (base > FILE_MAX_MESSAGES ||
@@ -651,21 +668,17 @@ static strands_status file_append(strands_session_store *self,
     strands_status st = check_key(key, &aid, err);
     if (st == STRANDS_OK) st = check_messages(messages, agent, base, err);
     if (st != STRANDS_OK) return st;
-    json_t *empty = NULL;
-    if (!agent && !(agent = empty = json_object())) return oom(err);
     if (claim) {
         st = file_claims_check(&fs->claims, key->session_id, claim, err);
-        if (st != STRANDS_OK) {
-            json_decref(empty);
-            return st;
-        }
+        if (st != STRANDS_OK) return st;
     }
     char now[48];
     file_iso_now(now, sizeof now);
     turn t;
     st = turn_prepare(&t, messages, base, now, err);
+    if (st == STRANDS_OK) st = precheck_size(fs, key, &t, base, agent, err);
     if (st != STRANDS_OK) {
-        json_decref(empty);
+        turn_free(&t);
         return st;
     }
 
@@ -688,7 +701,6 @@ static strands_status file_append(strands_session_store *self,
     if (lockfd >= 0) close(lockfd); /* unlocks */
     dirs_close(&d);
     turn_free(&t);
-    json_decref(empty);
     return st;
 }
 

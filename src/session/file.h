@@ -28,8 +28,11 @@
 #define FILE_MAX_MESSAGES 1000000
 /* agent.json / session.json larger than this are refused (E_TOO_LARGE). */
 #define FILE_MAX_META_BYTES ((size_t)16 * 1024 * 1024)
-/* The key this store adds to agent.json: the committed log length. */
-#define FILE_COMMIT_KEY "_strands_c_message_count"
+/* The key this store adds to agent.json (Strands Python ignores unknown
+ * keys): {"message_count": <the committed log length>, "defaults": [the
+ * top-level keys it filled with Strands' defaults, which load leaves out
+ * again so the agent object round-trips exactly]}.                      */
+#define FILE_PRIVATE_KEY "_strands_c"
 
 /* ---- file_io.c ---------------------------------------------------------- */
 
@@ -114,9 +117,10 @@ strands_status file_message_parse(const char *text, size_t len,
                                   json_t **msg_out, strands_error *err);
 
 /** Parses agent.json text: *agent_out = the v3 agent object (every key
- * but agent_id, created_at, updated_at and FILE_COMMIT_KEY), *created_out
- * = created_at (a new reference, NULL when absent), *committed = the
- * FILE_COMMIT_KEY count or -1 when absent/invalid. E_PARSE naming `name`
+ * but agent_id, created_at, updated_at, FILE_PRIVATE_KEY and the keys it
+ * lists as defaulted), *created_out = created_at (a new reference, NULL
+ * when absent), *committed = its message_count, or -1 when agent.json
+ * does not record it (written by Strands Python). E_PARSE naming `name`
  * (not an object), E_NOMEM.                                             */
 strands_status file_agent_parse(const char *text, size_t len,
                                 const char *name, json_t **agent_out,
@@ -125,9 +129,10 @@ strands_status file_agent_parse(const char *text, size_t len,
 
 /** The agent.json document for `agent` (borrowed v3 agent object):
  * agent_id, state, conversation_manager_state, _internal_state (Strands'
- * defaults when absent), the agent's other keys, created_at (`created`,
- * else now), updated_at = now, FILE_COMMIT_KEY = committed. New
- * reference, NULL on OOM.                                               */
+ * defaults when absent, so Strands Python can restore it), the agent's
+ * other keys, created_at (`created`, else now), updated_at = now, and
+ * FILE_PRIVATE_KEY (committed, the defaulted keys). New reference, NULL
+ * on OOM.                                                               */
 json_t *file_agent_doc(const json_t *agent, const char *agent_id,
                        const char *created, const char *now,
                        size_t committed);

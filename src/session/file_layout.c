@@ -257,7 +257,7 @@ strands_status file_message_parse(const char *text, size_t len,
 static int is_envelope_key(const char *k)
 {
     return strcmp(k, "agent_id") == 0 || strcmp(k, "created_at") == 0 ||
-           strcmp(k, "updated_at") == 0 || strcmp(k, FILE_COMMIT_KEY) == 0;
+           strcmp(k, "updated_at") == 0 || strcmp(k, FILE_PRIVATE_KEY) == 0;
 }
 
 strands_status file_agent_parse(const char *text, size_t len,
@@ -284,10 +284,17 @@ strands_status file_agent_parse(const char *text, size_t len,
         if (is_envelope_key(k)) continue;
         if (json_object_set_new(agent, k, json_deep_copy(v)) != 0) goto oom;
     }
-    json_t *c = json_object_get(root, FILE_COMMIT_KEY);
+    json_t *priv = json_object_get(root, FILE_PRIVATE_KEY);
+    json_t *c = json_object_get(priv, "message_count");
     if (json_is_integer(c) && json_integer_value(c) >= 0 &&
-        json_integer_value(c) <= FILE_MAX_MESSAGES)
+        json_integer_value(c) <= FILE_MAX_MESSAGES) {
         *committed = (long long)json_integer_value(c);
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(priv, "defaults"), i, d) {
+            if (json_is_string(d)) json_object_del(agent, json_string_value(d));
+        }
+    }
     json_t *created = json_object_get(root, "created_at");
     if (json_is_string(created)) {
         *created_out = json_deep_copy(created);
@@ -332,7 +339,17 @@ json_t *file_agent_doc(const json_t *agent, const char *agent_id,
                        size_t committed)
 {
     json_t *doc = json_object();
-    if (!doc) return NULL;
+    json_t *priv = json_pack("{s:I,s:[]}", "message_count",
+                             (json_int_t)committed, "defaults");
+    if (!doc || !priv) goto fail;
+    json_t *defaults = json_object_get(priv, "defaults");
+    static const char *const filled[] = {"state",
+                                         "conversation_manager_state",
+                                         "_internal_state"};
+    for (size_t i = 0; i < sizeof filled / sizeof filled[0]; i++)
+        if (!json_is_object(json_object_get(agent, filled[i])) &&
+            json_array_append_new(defaults, json_string(filled[i])) != 0)
+            goto fail;
     if (json_object_set_new(doc, "agent_id", json_string(agent_id)) ||
         json_object_set_new(doc, "state", object_or(agent, "state",
                                                     def_state)) ||
@@ -352,11 +369,12 @@ json_t *file_agent_doc(const json_t *agent, const char *agent_id,
     if (json_object_set_new(doc, "created_at",
                             json_string(created ? created : now)) ||
         json_object_set_new(doc, "updated_at", json_string(now)) ||
-        json_object_set_new(doc, FILE_COMMIT_KEY,
-                            json_integer((json_int_t)committed)))
+        json_object_set(doc, FILE_PRIVATE_KEY, priv))
         goto fail;
+    json_decref(priv);
     return doc;
 fail:
+    json_decref(priv);
     json_decref(doc);
     return NULL;
 }

@@ -26,6 +26,7 @@
 #define PYSESS "session_py-session-1/agents/agent_default"
 
 static char tmpdir[256];
+static json_t *EMPTY; /* {} as the agent object */
 
 static int rm_one(const char *p, const struct stat *sb, int flag,
                   struct FTW *ftw)
@@ -157,6 +158,15 @@ static int iso_ok(const char *s)
     return ok;
 }
 
+/* The committed count this store records in agent.json, or -1. */
+static long long committed_of(const json_t *agent_json)
+{
+    json_t *c = json_object_get(json_object_get(agent_json,
+                                                FILE_PRIVATE_KEY),
+                                "message_count");
+    return json_is_integer(c) ? (long long)json_integer_value(c) : -1;
+}
+
 static int mode_of(const char *rel)
 {
     struct stat st;
@@ -210,7 +220,7 @@ static void test_new_session_layout(void)
     const char *aj = "session_s1/agents/agent_default/agent.json";
     CHECK_STR(keys_of(aj), "agent_id,state,conversation_manager_state,"
                            "_internal_state,created_at,updated_at,"
-                           FILE_COMMIT_KEY);
+                           FILE_PRIVATE_KEY);
     json_t *a = json_load_file(path_in(aj), 0, NULL);
     CHECK_STR(json_string_value(json_object_get(a, "agent_id")), "default");
     CHECK_INT(json_integer_value(json_object_get(
@@ -221,7 +231,7 @@ static void test_new_session_layout(void)
     CHECK(json_is_false(json_object_get(
         json_object_get(json_object_get(a, "_internal_state"),
                         "interrupt_state"), "activated")));
-    CHECK_INT(json_integer_value(json_object_get(a, FILE_COMMIT_KEY)), 2);
+    CHECK_INT(committed_of(a), 2);
     CHECK(iso_ok(json_string_value(json_object_get(a, "updated_at"))));
     json_decref(a);
     const char *m0 = "session_s1/agents/agent_default/messages/message_0.json";
@@ -318,7 +328,7 @@ static void test_fixture_continue(void)
                  "2026-05-15T10:00:00.123456+00:00") != 0);
     CHECK_INT(json_integer_value(json_object_get(json_object_get(a, "state"),
                                                  "counter")), 4);
-    CHECK_INT(json_integer_value(json_object_get(a, FILE_COMMIT_KEY)), 10);
+    CHECK_INT(committed_of(a), 10);
     json_decref(a);
     json_t *sj = json_load_file(path_in("session_py-session-1/session.json"),
                                 0, NULL);
@@ -345,7 +355,7 @@ static void test_bytes_round_trip(void)
         "document", "format", "pdf", "name", "d", "source", "bytes", "JVBE",
         "toolUse", "input", "bytes", "not-bytes");
     strands_error err;
-    CHECK_INT(s->vtab->append(s, &k, NULL, 0, msgs, NULL, &err), STRANDS_OK);
+    CHECK_INT(s->vtab->append(s, &k, NULL, 0, msgs, EMPTY, &err), STRANDS_OK);
     char *text = slurp(path_in(
         "session_b1/agents/agent_default/messages/message_0.json"));
     CHECK(text && strstr(text, "\"bytes\": {\n              \"__bytes_"
@@ -471,9 +481,9 @@ static void test_claims_in_process(void)
     CHECK_INT(b->vtab->claim(b, &k, &c2, &err), STRANDS_E_BUSY);
     CHECK_INT(a->vtab->renew(a, &k, &c1, &err), STRANDS_OK);
     json_t *msgs = json_pack("[o]", msg("user", "hi"));
-    CHECK_INT(a->vtab->append(a, &k, &c1, 0, msgs, NULL, &err), STRANDS_OK);
+    CHECK_INT(a->vtab->append(a, &k, &c1, 0, msgs, EMPTY, &err), STRANDS_OK);
     /* The claim belongs to store a: b cannot use its token. */
-    CHECK_INT(b->vtab->append(b, &k, &c1, 1, msgs, NULL, &err),
+    CHECK_INT(b->vtab->append(b, &k, &c1, 1, msgs, EMPTY, &err),
               STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionClaimLost");
     CHECK_INT(a->vtab->release(a, &k, &c1, &err), STRANDS_OK);
@@ -481,7 +491,7 @@ static void test_claims_in_process(void)
     CHECK_INT(a->vtab->release(a, &k, &c1, &err), STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionClaimLost");
     CHECK_INT(a->vtab->renew(a, &k, &c1, &err), STRANDS_E_BUSY);
-    CHECK_INT(a->vtab->append(a, &k, &c1, 1, msgs, NULL, &err),
+    CHECK_INT(a->vtab->append(a, &k, &c1, 1, msgs, EMPTY, &err),
               STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionClaimLost");
     CHECK_INT(b->vtab->claim(b, &k, &c2, &err), STRANDS_OK);
@@ -576,7 +586,7 @@ static void test_racing_processes(void)
             strands_session_record r;
             if (s->vtab->load(s, &k, &r, &err) != STRANDS_OK) _exit(3);
             json_t *m = json_pack("[o]", msg("user", w ? "b" : "a"));
-            strands_status st = s->vtab->append(s, &k, &c, r.count, m, NULL,
+            strands_status st = s->vtab->append(s, &k, &c, r.count, m, EMPTY,
                                                 &err);
             json_decref(m);
             strands_session_record_clear(&r);
@@ -652,7 +662,7 @@ static void test_crash_between_write_and_rename(void)
     /* The next turn replaces the leftovers. */
     json_t *one = json_pack("[o]", msg("user", "u1"));
     strands_session_key k = key_of("cr");
-    CHECK_INT(s->vtab->append(s, &k, NULL, 2, one, NULL, &err), STRANDS_OK);
+    CHECK_INT(s->vtab->append(s, &k, NULL, 2, one, EMPTY, &err), STRANDS_OK);
     snprintf(rel, sizeof rel, "%smessage_3.json", md);
     CHECK(!exists(rel));
     CHECK_INT(load_count(s, "cr", NULL), 3);
@@ -686,7 +696,7 @@ static void test_crash_in_python_session(void)
     strands_session_store *s = open_store(0);
     CHECK_INT(load_count(s, "py-session-1", NULL), 8);
     json_t *a = json_load_file(path_in(PYSESS "/agent.json"), 0, NULL);
-    CHECK_INT(json_integer_value(json_object_get(a, FILE_COMMIT_KEY)), 8);
+    CHECK_INT(committed_of(a), 8);
     CHECK_STR(json_string_value(json_object_get(json_object_get(a, "state"),
                                                 "name")), "Zoë");
     json_decref(a);
@@ -711,7 +721,7 @@ static void test_ids_that_try_traversal(void)
         strands_error err;
         json_t *m = json_pack("[o]", msg("user", "x"));
         CHECK_INT(s->vtab->load(s, &k, &r, &err), STRANDS_E_INVALID);
-        CHECK_INT(s->vtab->append(s, &k, NULL, 0, m, NULL, &err),
+        CHECK_INT(s->vtab->append(s, &k, NULL, 0, m, EMPTY, &err),
                   STRANDS_E_INVALID);
         CHECK_INT(s->vtab->claim(s, &k, &c, &err), STRANDS_E_INVALID);
         json_decref(m);
@@ -842,10 +852,10 @@ static void test_gaps_and_corrupt_files(void)
 static void test_history_cap(void)
 {
     fresh(NULL);
-    strands_session_store *s = open_store(600);
+    strands_session_store *s = open_store(1500);
     strands_error err;
     CHECK_INT(add_turn(s, "h", 0, "short", "short", &err), STRANDS_OK);
-    char big[700];
+    char big[1600];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     CHECK_INT(add_turn(s, "h", 2, big, "y", &err), STRANDS_E_TOO_LARGE);
@@ -935,6 +945,7 @@ static void test_names_and_removed_count(void)
 
 int main(void)
 {
+    EMPTY = json_object();
     RUN(test_record_bytes_match_python);
     RUN(test_new_session_layout);
     RUN(test_fixture_load);
@@ -954,5 +965,6 @@ int main(void)
     RUN(test_unknown_and_store_errors);
     RUN(test_names_and_removed_count);
     if (tmpdir[0]) rm_rf(tmpdir);
+    json_decref(EMPTY);
     return test_report();
 }
