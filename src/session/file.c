@@ -523,8 +523,11 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     int rc = file_read_at(d->sdir, "session.json", FILE_MAX_META_BYTES,
                           &text, &len);
     if (rc == 0) {
-        json_t *doc = json_loadb(text, len, 0, NULL);
+        json_error_t jerr;
+        json_t *doc = json_loadb(text, len, 0, &jerr);
         free(text);
+        if (!doc && json_error_code(&jerr) == json_error_out_of_memory)
+            return oom(err);
         if (!json_is_object(doc)) {
             json_decref(doc);
             return strands_error_set(err, STRANDS_E_PARSE, NULL,

@@ -85,8 +85,9 @@ void file_iso_now(char *out, size_t outsz);
 /** A copy of a Converse message as Strands Python stores it: every
  * base64 string that Python holds as bytes (image/document/video
  * source.bytes, reasoningContent.redactedContent, also inside tool
- * results) becomes {"__bytes_encoded__": true, "data": "<base64>"}.
- * New reference, NULL on OOM.                                           */
+ * results) becomes {"__bytes_encoded__": true, "data": "<base64>"}; a
+ * string there that is not valid base64 stays a string. toolUse inputs
+ * and JSON tool results are never touched. New reference, NULL on OOM. */
 json_t *file_bytes_encode(const json_t *msg);
 
 /** Undoes file_bytes_encode on a value read from disk, anywhere in it:

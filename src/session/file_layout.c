@@ -38,12 +38,21 @@ static json_t *encoded_bytes(const json_t *s)
     return json_pack("{s:b,s:O}", "__bytes_encoded__", 1, "data", s);
 }
 
+/* A string Python holds as bytes: valid base64 (anything else stays a
+ * plain string, which Python would not decode either).                  */
+static int is_b64(const json_t *s)
+{
+    return json_is_string(s) &&
+           net_base64_check(json_string_value(s), json_string_length(s),
+                            NULL);
+}
+
 /* Encodes media->source.bytes (image, document, video) in place. */
 static int encode_media(json_t *media)
 {
     json_t *src = json_object_get(media, "source");
     json_t *b = json_object_get(src, "bytes");
-    if (!json_is_string(b)) return 0;
+    if (!is_b64(b)) return 0;
     json_t *enc = encoded_bytes(b);
     return enc ? json_object_set_new(src, "bytes", enc) : -1;
 }
@@ -69,7 +78,7 @@ static int encode_block(json_t *block)
     if (json_is_object(guard) && encode_media_blocks(guard) != 0) return -1;
     json_t *rc = json_object_get(block, "reasoningContent");
     json_t *red = json_object_get(rc, "redactedContent");
-    if (json_is_string(red)) {
+    if (is_b64(red)) {
         json_t *enc = encoded_bytes(red);
         if (!enc || json_object_set_new(rc, "redactedContent", enc) != 0)
             return -1;
@@ -217,6 +226,9 @@ strands_status file_message_parse(const char *text, size_t len,
     *msg_out = NULL;
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
+    if (!root && json_error_code(&jerr) == json_error_out_of_memory)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory");
     if (!root)
         return strands_error_set(err, STRANDS_E_PARSE, NULL,
                                  "session store: %s is not valid JSON "
@@ -270,6 +282,9 @@ strands_status file_agent_parse(const char *text, size_t len,
     *committed = -1;
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
+    if (!root && json_error_code(&jerr) == json_error_out_of_memory)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory");
     if (!json_is_object(root)) {
         json_decref(root);
         return strands_error_set(err, STRANDS_E_PARSE, NULL,

@@ -159,6 +159,9 @@ strands_status file_snapshot_read(int rootfd, const char *session_id,
         json_error_t jerr;
         json_t *doc = json_loadb(text, len, 0, &jerr);
         free(text);
+        if (!doc && json_error_code(&jerr) == json_error_out_of_memory)
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                     "out of memory");
         if (!doc)
             return strands_error_set(err, STRANDS_E_PARSE, NULL,
                                      "session store: %s is not valid JSON "
