@@ -32,9 +32,10 @@ static strands_session_store *create(const strands_session_store_context *ctx,
 const strands_session_store_provider session_file_provider = {
     .version = STRANDS_SESSION_STORE_PROVIDER_VERSION,
     .name = "file",
-    .description = "file:<dir>: conversations as files in Strands Python's "
-                   "FileSessionManager layout (survive restarts; shared by "
-                   "the processes of one machine or mount)",
+    .description = "conversations as files under <dir> (SESSION_STORE="
+                   "file:<dir>), in Strands Python's FileSessionManager "
+                   "layout; they survive restarts and are shared by the "
+                   "processes of one machine or mount",
     .settings = NULL,
     .create = create,
 };
