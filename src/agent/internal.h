@@ -50,10 +50,11 @@ strands_tool_state *agent_state_new(const json_t *initial);
 strands_tool_state *agent_state_ref(strands_tool_state *s);
 /** Drops a reference; the last one frees the handle (NULL is a no-op). */
 void agent_state_unref(strands_tool_state *s);
-/** Ends the handle's turn: later sets and deletes fail. Returns a new
- * reference to the state object when a set or delete changed it, else
- * NULL (unchanged, or s NULL).                                          */
-json_t *agent_state_close(strands_tool_state *s);
+/** Ends the handle's turn: later sets and deletes fail. *changed gets a
+ * deep copy of the state object (the caller owns it) when a set or delete
+ * changed it, else NULL (unchanged, or s NULL). E_NOMEM when the copy
+ * fails (*changed NULL).                                                */
+strands_status agent_state_close(strands_tool_state *s, json_t **changed);
 
 /** Delivers ev (session/invocation/cycle filled in here) to every sink. */
 void agent_emit(agent_run *run, strands_event *ev);

@@ -429,7 +429,10 @@ strands_status strands_agent_invoke(strands_agent *a,
     if (st == STRANDS_OK) st = run_cycles(&run, &t, &key, &cs, out, err);
     /* The state is final now: a tool call still running (abandoned) can
      * no longer change it. */
-    json_t *state = agent_state_close(run.state);
+    json_t *state = NULL;
+    if (agent_state_close(run.state, &state) != STRANDS_OK &&
+        st == STRANDS_OK)
+        st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     if (st == STRANDS_OK && store)
         st = turn_store(&run, &key, &cs, &t, state, err);
     json_decref(state);

@@ -45,14 +45,18 @@ void agent_state_unref(strands_tool_state *s)
     free(s);
 }
 
-json_t *agent_state_close(strands_tool_state *s)
+strands_status agent_state_close(strands_tool_state *s, json_t **changed)
 {
-    if (!s) return NULL;
+    *changed = NULL;
+    if (!s) return STRANDS_OK;
     pthread_mutex_lock(&s->lock);
     s->closed = 1;
-    json_t *out = s->changed ? json_incref(s->state) : NULL;
+    /* A copy: an abandoned tool call may still hold the handle, and
+     * nothing of the state is shared between threads. */
+    if (s->changed) *changed = json_deep_copy(s->state);
+    int nomem = s->changed && !*changed;
     pthread_mutex_unlock(&s->lock);
-    return out;
+    return nomem ? STRANDS_E_NOMEM : STRANDS_OK;
 }
 
 static strands_status check_key(const strands_tool_context *ctx,
@@ -106,11 +110,14 @@ strands_status strands_tool_state_set(const strands_tool_context *ctx,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "state value is missing");
     /* The copy is made and measured before the lock is taken. */
-    size_t vsize = json_dumpb(value, NULL, 0, JSON_COMPACT);
+    size_t vsize =
+        json_dumpb(value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* Every jansson value serializes: 0 means the dump ran out of memory
+     * (jansson allocates to detect cycles). */
     if (vsize == 0)
-        return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "state value for '%.64s' cannot be "
-                                 "serialized as JSON", key);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory measuring state '%.64s'",
+                                 key);
     if (vsize > STRANDS_TOOL_STATE_MAX_BYTES)
         return strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
                                  "state value for '%.64s' is %zu bytes, "
@@ -134,14 +141,19 @@ strands_status strands_tool_state_set(const strands_tool_context *ctx,
     }
     if (st == STRANDS_OK) {
         size_t total = json_dumpb(s->state, NULL, 0, JSON_COMPACT);
-        if (total > STRANDS_TOOL_STATE_MAX_BYTES) {
-            /* Put the state back as it was. */
+        if (total == 0 || total > STRANDS_TOOL_STATE_MAX_BYTES) {
+            /* Put the state back as it was (replacing an existing key
+             * and deleting one do not allocate). */
             if (old) json_object_set(s->state, key, old);
             else json_object_del(s->state, key);
-            st = strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
-                                   "agent state would be %zu bytes, over "
-                                   "the %zu-byte limit", total,
-                                   STRANDS_TOOL_STATE_MAX_BYTES);
+            st = total == 0
+                     ? strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                         "out of memory measuring the "
+                                         "agent state")
+                     : strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
+                                         "agent state would be %zu bytes, "
+                                         "over the %zu-byte limit", total,
+                                         STRANDS_TOOL_STATE_MAX_BYTES);
         } else {
             s->changed = 1;
         }

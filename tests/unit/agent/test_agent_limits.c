@@ -9,12 +9,13 @@
 
 #include "test.h"
 
-/* A session key for id (a compound literal: valid in the enclosing
- * block). */
-#define KEY(id) (&(strands_session_key){.session_id = (id)})
 #include "agent/conversation.h"
 #include "agent/internal.h"
 #include "strands/strands.h"
+
+/* A session key for id (a compound literal: valid in the enclosing
+ * block). */
+#define KEY(id) (&(strands_session_key){.session_id = (id)})
 
 static void sleep_ms(long ms)
 {

@@ -7,6 +7,7 @@
 #include "failalloc.h"
 #include "test.h"
 #include "agent/conversation.h"
+#include "agent/internal.h"
 #include "strands/strands.h"
 
 #define MAX_N 20000
@@ -82,6 +83,105 @@ static void test_add_prompt_sweep(void)
         json_decref(prompt);
         json_decref(before);
     }
+}
+
+/* Logs restore must handle: a trailing toolUse, inner damage (a toolUse
+ * without results, one answered in part, a leading orphan result), a
+ * trailing user message and metadata. */
+static const char *const logs[] = {
+    "[{\"role\":\"user\",\"content\":[{\"text\":\"a\"}]},"
+    "{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":"
+    "\"t1\",\"name\":\"calc\",\"input\":{}}}],\"metadata\":{\"x\":1}}]",
+    "[{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":"
+    "\"o\",\"content\":[]}}]},"
+    "{\"role\":\"user\",\"content\":[{\"text\":\"a\"}]},"
+    "{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":"
+    "\"t1\",\"name\":\"calc\",\"input\":{}}}]},"
+    "{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":"
+    "\"t2\",\"name\":\"calc\",\"input\":{}}},{\"toolUse\":{\"toolUseId\":"
+    "\"t3\",\"name\":\"calc\",\"input\":{}}}]},"
+    "{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":"
+    "\"t3\",\"content\":[]}}]},"
+    "{\"role\":\"user\",\"content\":[{\"text\":\"b\"}]}]",
+};
+
+static void test_restore_sweep(void)
+{
+    for (size_t l = 0; l < sizeof logs / sizeof logs[0]; l++) {
+        json_t *log = J(logs[l]);
+        json_t *before = json_deep_copy(log);
+        long n, clean = 0, failed = 0;
+        FAILALLOC_SWEEP(n, MAX_N) {
+            failalloc_disarm();
+            json_t *w = NULL, *repair = NULL;
+            failalloc_arm(n);
+            strands_status st = conversation_restore(log, 0, &w, &repair);
+            int fired = failalloc_disarm();
+            if (st == STRANDS_OK) {
+                CHECK(conversation_validate(w, NULL) == STRANDS_OK);
+                CHECK((repair != NULL) == (l == 0));
+                clean++;
+            } else {
+                CHECK_INT(st, STRANDS_E_NOMEM);
+                CHECK(w == NULL && repair == NULL);
+                failed++;
+            }
+            CHECK(json_equal(log, before));   /* the log is only read */
+            json_decref(w);
+            json_decref(repair);
+            sweep_restore(fired);
+        }
+        CHECK(n == MAX_N + 2);
+        CHECK_INT(clean, 1);
+        CHECK(failed > 2);
+        json_decref(before);
+        json_decref(log);
+    }
+}
+
+/* The agent-state handle: every failing allocation gives a clean error
+ * and leaves the state as it was. */
+static void test_state_sweep(void)
+{
+    json_t *initial = J("{\"keep\":[1,2,3],\"n\":1}");
+    json_t *value = J("{\"deep\":{\"list\":[\"a\",\"b\"]}}");
+    long n, clean = 0, failed = 0;
+    FAILALLOC_SWEEP(n, MAX_N) {
+        failalloc_disarm();
+        strands_tool_state *s = agent_state_new(initial);
+        strands_tool_context ctx = {.state = s};
+        strands_error err;
+        failalloc_arm(n);
+        strands_status st = strands_tool_state_set(&ctx, "new", value, &err);
+        if (st == STRANDS_OK)
+            st = strands_tool_state_delete(&ctx, "n", &err);
+        json_t *got = st == STRANDS_OK ? strands_tool_state_get(&ctx, "new")
+                                       : NULL;
+        int fired = failalloc_disarm();
+        json_t *after = NULL;
+        CHECK_INT(agent_state_close(s, &after), STRANDS_OK);
+        if (st == STRANDS_OK && got) {
+            CHECK(json_equal(got, value));
+            CHECK(after && !json_object_get(after, "n"));
+            clean++;
+        } else if (st != STRANDS_OK) {
+            CHECK(st == STRANDS_E_NOMEM || st == STRANDS_E_INVALID);
+            CHECK(err.message[0] != '\0');
+            /* Unchanged: never half-set. */
+            CHECK(after == NULL || json_equal(json_object_get(after, "new"),
+                                              value));
+            failed++;
+        }
+        json_decref(got);
+        json_decref(after);
+        agent_state_unref(s);
+        sweep_restore(fired);
+    }
+    CHECK(n == MAX_N + 2);
+    CHECK_INT(clean, 1);
+    CHECK(failed > 1);
+    json_decref(value);
+    json_decref(initial);
 }
 
 static void test_sanitize_sweep(void)
@@ -278,6 +378,8 @@ int main(void)
 {
     failalloc_init();
     RUN(test_add_prompt_sweep);
+    RUN(test_restore_sweep);
+    RUN(test_state_sweep);
     RUN(test_sanitize_sweep);
     RUN(test_tool_uses_sweep);
     RUN(test_invoke_sweep);

@@ -7,11 +7,12 @@
 #include "fake_model.h"
 #include "test.h"
 
+#include "agent/conversation.h"
+#include "strands/strands.h"
+
 /* A session key for id (a compound literal: valid in the enclosing
  * block). */
 #define KEY(id) (&(strands_session_key){.session_id = (id)})
-#include "agent/conversation.h"
-#include "strands/strands.h"
 
 /* ---- scripted fake model: tests/helpers/fake_model.h ------------- */
 

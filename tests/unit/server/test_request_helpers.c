@@ -120,11 +120,57 @@ static void test_loggable_headers(void)
             FAIL_AT("'%s' masked", *h);
 }
 
+static void test_actor_id_rule(void)
+{
+    char why[256];
+    CHECK_INT(request_actor_id(NULL, why, sizeof why), 1);   /* absent */
+    CHECK_INT(request_actor_id("user-1@example.com", why, sizeof why), 1);
+    char id[SERVER_ACTOR_ID_MAX + 2];
+    memset(id, 'u', sizeof id - 1);
+    id[SERVER_ACTOR_ID_MAX] = '\0';
+    CHECK_INT(request_actor_id(id, why, sizeof why), 1);     /* 256: fine */
+    id[SERVER_ACTOR_ID_MAX] = 'u';
+    id[SERVER_ACTOR_ID_MAX + 1] = '\0';
+    const char *bad[] = {"", id, "tab\there", "caf\xc3\xa9", "\x7f"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        CHECK_INT(request_actor_id(bad[i], why, sizeof why), 0);
+        CHECK(strstr(why, SERVER_USER_HEADER) != NULL);
+        CHECK(strstr(why, "1..256 printable ASCII") != NULL);
+    }
+}
+
+/* Session-store errors keep their code as the error type and map to the
+ * status of their class: 409 for conflicts, 503 for a store that is down,
+ * 413 for a history over the cap. */
+static void test_session_error_mapping(void)
+{
+    struct {
+        strands_status st;
+        const char *code;
+        int http;
+    } cases[] = {
+        {STRANDS_E_BUSY, "SessionConflict", 409},
+        {STRANDS_E_BUSY, "SessionBusy", 409},
+        {STRANDS_E_BUSY, "SessionClaimLost", 409},
+        {STRANDS_E_UNAVAILABLE, "SessionStoreUnavailable", 503},
+        {STRANDS_E_TOO_LARGE, "SessionHistoryTooLarge", 413},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        strands_error err;
+        strands_error_set(&err, cases[i].st, cases[i].code, "x");
+        CHECK_INT(server_error_status(&err), cases[i].http);
+        CHECK_STR(server_error_type(&err), cases[i].code);
+    }
+}
+
 int main(void)
 {
     RUN(test_prompt_string);
     RUN(test_prompt_blocks_array);
     RUN(test_prompt_rejects);
     RUN(test_loggable_headers);
+    RUN(test_actor_id_rule);
+    RUN(test_session_error_mapping);
     return test_report();
 }

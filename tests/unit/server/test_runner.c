@@ -371,9 +371,133 @@ static void test_run_inline_hangup_watcher(void)
     env_free(&e);
 }
 
+/* ---- the actor id reaches the session store ------------------------ */
+
+/* A store that records the key's actor id and otherwise keeps nothing. */
+typedef struct actor_store {
+    strands_session_store base;
+    char actor[300];
+    int calls;
+} actor_store;
+
+static void note(strands_session_store *self, const strands_session_key *k)
+{
+    actor_store *a = (actor_store *)self;
+    a->calls++;
+    snprintf(a->actor, sizeof a->actor, "%s",
+             k->actor_id ? k->actor_id : "(null)");
+}
+
+static strands_status as_load(strands_session_store *self,
+                              const strands_session_key *key,
+                              strands_session_record *out, strands_error *err)
+{
+    (void)err;
+    note(self, key);
+    memset(out, 0, sizeof *out);
+    out->messages = json_array();
+    out->agent = json_object();
+    return STRANDS_OK;
+}
+
+static strands_status as_append(strands_session_store *self,
+                                const strands_session_key *key,
+                                const strands_session_claim *claim,
+                                size_t base, const json_t *messages,
+                                const json_t *agent, strands_error *err)
+{
+    (void)claim; (void)base; (void)messages; (void)agent; (void)err;
+    note(self, key);
+    return STRANDS_OK;
+}
+
+static strands_status as_claim(strands_session_store *self,
+                               const strands_session_key *key,
+                               strands_session_claim *c, strands_error *err)
+{
+    (void)err;
+    note(self, key);
+    memset(c, 0, sizeof *c);
+    snprintf(c->token, sizeof c->token, "t");
+    return STRANDS_OK;
+}
+
+static strands_status as_renew(strands_session_store *self,
+                               const strands_session_key *key,
+                               strands_session_claim *c, strands_error *err)
+{
+    (void)c; (void)err;
+    note(self, key);
+    return STRANDS_OK;
+}
+
+static strands_status as_release(strands_session_store *self,
+                                 const strands_session_key *key,
+                                 const strands_session_claim *c,
+                                 strands_error *err)
+{
+    (void)c; (void)err;
+    note(self, key);
+    return STRANDS_OK;
+}
+
+static void as_destroy(strands_session_store *self)
+{
+    (void)self;
+}
+
+static const strands_session_store_vtab actor_vtab = {
+    STRANDS_SESSION_VTAB_VERSION, "actor", as_load, as_append, as_claim,
+    as_renew, as_release, as_destroy};
+
+static void test_actor_id_reaches_store(void)
+{
+    slow_model model;
+    memset(&model, 0, sizeof model);
+    model.base.vtab = &slow_vtab;
+    model.deltas = 1;
+    actor_store store = {{&actor_vtab}, "", 0};
+    strands_agent_config cfg = {.model = &model.base,
+                                .sessions = &store.base,
+                                .max_tokens = 100,
+                                .max_iterations = 3};
+    strands_agent *agent = strands_agent_new(&cfg, NULL);
+    runner_set_config rc = {.agent = agent};
+    runner_set *set = runner_set_new(&rc);
+    json_t *prompt = json_pack("[{s:s}]", "text", "go");
+    const char *actors[] = {"user-7", NULL};
+    const char *want[] = {"user-7", "(null)"};
+    for (int i = 0; i < 2; i++) {
+        store.calls = 0;
+        runner_request rq = {.session_id = "s", .request_id = "r",
+                             .prompt = prompt, .actor_id = actors[i]};
+        strands_error err;
+        runner *r = runner_run(set, &rq, -1, &err);
+        CHECK(r != NULL);
+        if (!r) break;
+        CHECK_INT(runner_get_outcome(r)->status, STRANDS_OK);
+        runner_release(r);
+        CHECK_INT(store.calls, 4);          /* claim, load, append, release */
+        CHECK_STR(store.actor, want[i]);
+    }
+    /* Over 256 bytes: refused by the runner. */
+    char longid[300];
+    memset(longid, 'a', 257);
+    longid[257] = '\0';
+    runner_request rq = {.session_id = "s", .request_id = "r",
+                         .prompt = prompt, .actor_id = longid};
+    strands_error err;
+    CHECK(runner_run(set, &rq, -1, &err) == NULL);
+    CHECK_INT(err.status, STRANDS_E_INVALID);
+    json_decref(prompt);
+    runner_set_free(set);
+    strands_agent_free(agent);
+}
+
 int main(void)
 {
     RUN(test_json_outcome);
+    RUN(test_actor_id_reaches_store);
     RUN(test_stream_events_in_order);
     RUN(test_backpressure);
     RUN(test_cancel_blocked_producer);
