@@ -100,6 +100,32 @@ def test_restart_mid_conversation_continues(start_runtime, fake, store_dir):
         ["hello"]
 
 
+def test_tool_round_trip_survives_restart(start_runtime, fake, store_dir):
+    spec = "file:" + store_dir
+    fake.script([
+        {"text": "Let me calculate.",
+         "tool_use": [{"id": "tooluse_calc1", "name": "calculator",
+                       "input": {"expression": "2+3*4"}}]},
+        {"text": "14"}])
+    rt = start_runtime(SESSION_STORE=spec)
+    assert rt.invoke({"prompt": "2+3*4?", "session_id": "tools"})[0] == 200
+    assert rt.stop() == 0
+    fake.script([{"text": "yes"}])
+    rt2 = start_runtime(SESSION_STORE=spec)
+    assert rt2.invoke({"prompt": "sure?", "session_id": "tools"})[0] == 200
+    sent = converse_requests(fake)[-1]["body"]["messages"]
+    assert sent[1]["content"][1] == {"toolUse": {
+        "toolUseId": "tooluse_calc1", "name": "calculator",
+        "input": {"expression": "2+3*4"}}}
+    assert sent[2]["content"][0]["toolResult"]["content"] == [{"text": "14"}]
+    assert texts(sent)[-2:] == ["14", "sure?"]
+    rec = as_dict(os.path.join(store_dir, "session_tools", "agents",
+                               "agent_default", "messages",
+                               "message_2.json"))
+    assert rec["message"]["content"][0]["toolResult"]["toolUseId"] == \
+        "tooluse_calc1"
+
+
 def test_strands_python_session_read_continued_written_back(
         start_runtime, fake, store_dir):
     shutil.copytree(os.path.join(FIXTURES, "strands_py_session"), store_dir,
