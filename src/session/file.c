@@ -134,7 +134,7 @@ static strands_status count_files(int mdir, const char *rel, size_t *count,
 {
     *count = 0;
     if (mdir < 0) return STRANDS_OK;
-    int fd = dup(mdir);
+    int fd = fcntl(mdir, F_DUPFD_CLOEXEC, 0);
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     if (!dir) {
         int e = errno;

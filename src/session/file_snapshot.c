@@ -144,7 +144,9 @@ strands_status file_snapshot_read(int rootfd, const char *session_id,
         const char *const *parts = variant == 0 ? with_ns : with_ns + 1;
         size_t n = variant == 0 ? 6 : 5;
         int fd = open_path(rootfd, parts, n);
-        if (fd == -ENOENT) continue;
+        /* Missing, or a component that is not a directory (a symlink is
+         * never followed): no snapshot there.                          */
+        if (fd == -ENOENT || fd == -ENOTDIR) continue;
         char rel[2 * FILE_ID_MAX + 96];
         snprintf(rel, sizeof rel, "%s%s/scopes/agent/%s/snapshots/"
                  "snapshot_latest.json", variant == 0 ? "session/" : "",

@@ -779,6 +779,18 @@ static void test_symlinks_refused(void)
     strands_session_claim c;
     CHECK(s->vtab->claim(s, &k, &c, &err) != STRANDS_OK);
     CHECK(access(probe, F_OK) != 0);
+    /* A snapshot reached through a symlinked directory is not read: the
+     * session is new (and other new sessions still load).             */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp -R '%s/strands_snapshot/session' '%s/'",
+             FIXTURES, outside);
+    CHECK(system(cmd) == 0);
+    snprintf(probe, sizeof probe, "%s/session", outside);
+    CHECK(symlink(probe, path_in("session")) == 0);
+    CHECK_INT(load_count(s, "snap-1", &st), 0);
+    CHECK_INT(st, STRANDS_OK);
+    CHECK_INT(load_count(s, "brand-new", &st), 0);
+    CHECK_INT(st, STRANDS_OK);
     strands_session_store_free(s);
     rm_rf(outside);
 }
