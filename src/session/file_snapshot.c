@@ -24,6 +24,54 @@ static json_t *get2(const json_t *o, const char *a, const char *b)
     return v ? v : json_object_get(o, b);
 }
 
+/* TypeScript snapshots keep messages in the SDK's JSON form, which is
+ * Converse's except for: a per-message "trackingId", reasoning as
+ * {"reasoning": {text, signature, redactedContent}} and a toolUse
+ * "reasoningSignature". Each becomes what Bedrock accepts (Python's
+ * messages are Converse's already and pass unchanged). 0, -1 on OOM.   */
+static int converse_block(json_t *block)
+{
+    json_t *tu = json_object_get(block, "toolUse");
+    if (json_is_object(tu)) json_object_del(tu, "reasoningSignature");
+    json_t *r = json_object_get(block, "reasoning");
+    if (!json_is_object(r) || json_object_get(block, "reasoningContent"))
+        return 0;
+    json_t *rc;
+    json_t *red = json_object_get(r, "redactedContent");
+    if (json_is_string(red)) {
+        rc = json_pack("{s:O}", "redactedContent", red);
+    } else {
+        json_t *text = json_object_get(r, "text");
+        json_t *sig = json_object_get(r, "signature");
+        int has_text = json_is_string(text);
+        json_t *rt = json_pack("{s:s%}", "text",
+                               has_text ? json_string_value(text) : "",
+                               has_text ? json_string_length(text) : 0);
+        if (rt && json_is_string(sig) &&
+            json_object_set(rt, "signature", sig) != 0) {
+            json_decref(rt);
+            rt = NULL;
+        }
+        rc = rt ? json_pack("{s:o}", "reasoningText", rt) : NULL;
+    }
+    if (!rc || json_object_set_new(block, "reasoningContent", rc) != 0)
+        return -1;
+    return json_object_del(block, "reasoning") == 0 ? 0 : -1;
+}
+
+static int converse_messages(json_t *messages)
+{
+    size_t i, j;
+    json_t *m, *b;
+    json_array_foreach(messages, i, m) {
+        json_object_del(m, "trackingId");
+        json_array_foreach(json_object_get(m, "content"), j, b) {
+            if (json_is_object(b) && converse_block(b) != 0) return -1;
+        }
+    }
+    return 0;
+}
+
 static strands_status bad(strands_error *err, const char *name,
                           const char *why)
 {
@@ -68,6 +116,7 @@ strands_status file_snapshot_convert(const json_t *doc, const char *name,
                                                             e.message);
         goto oom;
     }
+    if (converse_messages(messages) != 0) goto oom_m;
     json_t *agent = json_object();
     if (!agent) goto oom_m;
     json_t *state = json_object_get(data, "state");

@@ -434,6 +434,52 @@ static void test_snapshot_load_and_continue(void)
     strands_session_store_free(s);
 }
 
+/* A TypeScript snapshot (camelCase keys, the SDK's message JSON) comes
+ * back in Converse form.                                                */
+static void test_snapshot_typescript_shape(void)
+{
+    json_t *doc = json_loads(
+        "{\"scope\":\"agent\",\"schemaVersion\":\"1.0\",\"createdAt\":\"x\","
+        "\"data\":{\"messages\":["
+        "{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}],"
+        "\"trackingId\":\"0b0c\"},"
+        "{\"role\":\"assistant\",\"content\":["
+        "{\"reasoning\":{\"text\":\"think\",\"signature\":\"sig\"}},"
+        "{\"reasoning\":{\"redactedContent\":\"AAE=\"}},"
+        "{\"toolUse\":{\"name\":\"calc\",\"toolUseId\":\"t1\",\"input\":{},"
+        "\"reasoningSignature\":\"rs\"}}],\"metadata\":{\"usage\":{}}}],"
+        "\"state\":{\"k\":1},"
+        "\"conversationManagerState\":{\"removed_message_count\":3}},"
+        "\"appData\":{}}", 0, NULL);
+    CHECK(doc != NULL);
+    json_t *msgs = NULL, *agent = NULL;
+    strands_error err;
+    CHECK_INT(file_snapshot_convert(doc, "ts", &msgs, &agent, &err),
+              STRANDS_OK);
+    json_t *want = json_loads(
+        "[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]},"
+        "{\"role\":\"assistant\",\"content\":["
+        "{\"reasoningContent\":{\"reasoningText\":{\"text\":\"think\","
+        "\"signature\":\"sig\"}}},"
+        "{\"reasoningContent\":{\"redactedContent\":\"AAE=\"}},"
+        "{\"toolUse\":{\"name\":\"calc\",\"toolUseId\":\"t1\",\"input\":{}}}],"
+        "\"metadata\":{\"usage\":{}}}]", 0, NULL);
+    CHECK(json_equal(msgs, want));
+    CHECK_INT(json_integer_value(json_object_get(
+                  json_object_get(agent, "state"), "k")), 1);
+    CHECK_INT(file_removed_count(agent, 100), 0);
+    json_decref(want);
+    json_decref(msgs);
+    json_decref(agent);
+    json_decref(doc);
+    /* Not a snapshot this store understands. */
+    doc = json_loads("{\"schemaVersion\":\"2.0\",\"data\":{}}", 0, NULL);
+    CHECK_INT(file_snapshot_convert(doc, "v2", &msgs, &agent, &err),
+              STRANDS_E_PARSE);
+    CHECK(strstr(err.message, "v2") != NULL);
+    json_decref(doc);
+}
+
 /* ---- concurrency --------------------------------------------------------- */
 
 static void test_conflict(void)
@@ -964,6 +1010,7 @@ int main(void)
     RUN(test_fixture_continue);
     RUN(test_bytes_round_trip);
     RUN(test_snapshot_load_and_continue);
+    RUN(test_snapshot_typescript_shape);
     RUN(test_conflict);
     RUN(test_claims_in_process);
     RUN(test_claims_across_processes);
