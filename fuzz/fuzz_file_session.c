@@ -28,7 +28,7 @@ static void message(const char *text, size_t size)
 {
     json_t *msg = NULL;
     strands_error err;
-    strands_status st = file_message_parse(text, size, 0, "message_0.json",
+    strands_status st = fstore_message_parse(text, size, 0, "message_0.json",
                                            &msg, &err);
     if (st != STRANDS_OK) {
         if (msg) abort();
@@ -36,11 +36,11 @@ static void message(const char *text, size_t size)
         return;
     }
     size_t len;
-    char *rec = file_message_record(msg, 0, "2026-05-15T10:00:00.000000"
+    char *rec = fstore_message_record(msg, 0, "2026-05-15T10:00:00.000000"
                                     "+00:00", &len);
     if (rec) {
         json_t *again = NULL;
-        if (file_message_parse(rec, len, 0, "again", &again, &err) !=
+        if (fstore_message_parse(rec, len, 0, "again", &again, &err) !=
                 STRANDS_OK || !json_equal(msg, again))
             abort();
         json_decref(again);
@@ -54,20 +54,20 @@ static void agent(const char *text, size_t size)
     json_t *a = NULL, *created = NULL;
     long long committed;
     strands_error err;
-    strands_status st = file_agent_parse(text, size, "agent.json", &a,
+    strands_status st = fstore_agent_parse(text, size, "agent.json", &a,
                                          &created, &committed, &err);
     if (st != STRANDS_OK) {
         check_err(st, &err);
         return;
     }
     if (committed < -1 || committed > FILE_MAX_MESSAGES) abort();
-    json_t *doc = file_agent_doc(a, "default", json_string_value(created),
+    json_t *doc = fstore_agent_doc(a, "default", json_string_value(created),
                                  "now", 5);
     size_t len;
-    char *out = doc ? file_json_text(doc, &len) : NULL;
+    char *out = doc ? fstore_json_text(doc, &len) : NULL;
     if (out) {
         json_t *a2 = NULL, *c2 = NULL;
-        if (file_agent_parse(out, len, "again", &a2, &c2, &committed,
+        if (fstore_agent_parse(out, len, "again", &a2, &c2, &committed,
                              &err) != STRANDS_OK || committed != 5)
             abort();
         json_decref(a2);
@@ -75,7 +75,7 @@ static void agent(const char *text, size_t size)
         free(out);
     }
     json_decref(doc);
-    (void)file_removed_count(a, 10);
+    (void)fstore_removed_count(a, 10);
     json_decref(a);
     json_decref(created);
 }
@@ -86,11 +86,11 @@ static void snapshot(const char *text, size_t size)
     if (!doc) return;
     json_t *msgs = NULL, *a = NULL;
     strands_error err;
-    strands_status st = file_snapshot_convert(doc, "snapshot", &msgs, &a,
+    strands_status st = fstore_snapshot_convert(doc, "snapshot", &msgs, &a,
                                               &err);
     if (st == STRANDS_OK) {
         if (!json_is_array(msgs) || !json_is_object(a)) abort();
-        if (file_removed_count(a, SIZE_MAX) != 0) abort();
+        if (fstore_removed_count(a, SIZE_MAX) != 0) abort();
     } else {
         check_err(st, &err);
     }

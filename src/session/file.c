@@ -25,25 +25,25 @@
 #include "session/file.h"
 #include "session/store.h"
 
-typedef struct file_store {
+typedef struct fstore {
     strands_session_store base;
     int rootfd;
     size_t max_history_bytes;
-    file_claims claims;
-    file_fault_fn *fault;      /* tests only */
+    fstore_claims claims;
+    fstore_fault_fn *fault;      /* tests only */
     void *fault_user;
-} file_store;
+} fstore;
 
-static const strands_session_store_vtab file_vtab;
+static const strands_session_store_vtab fstore_vtab;
 
 /* Names and relative paths built from checked ids fit these. */
 #define NAME_MAX_LEN (FILE_ID_MAX + 32)
 #define REL_MAX_LEN (2 * FILE_ID_MAX + 96)
 
-void file_store_set_fault(strands_session_store *s, file_fault_fn *fn,
+void fstore_store_set_fault(strands_session_store *s, fstore_fault_fn *fn,
                           void *user)
 {
-    file_store *fs = (file_store *)s;
+    fstore *fs = (fstore *)s;
     fs->fault = fn;
     fs->fault_user = user;
 }
@@ -60,10 +60,10 @@ static strands_status check_key(const strands_session_key *key,
     if (!key)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "session key is missing");
-    strands_status st = file_id_check(key->session_id, "session id", err);
+    strands_status st = fstore_id_check(key->session_id, "session id", err);
     if (st != STRANDS_OK) return st;
     *aid = key->agent_id ? key->agent_id : "default";
-    return file_id_check(*aid, "agent id", err);
+    return fstore_id_check(*aid, "agent id", err);
 }
 
 /* The directories of one agent's log. */
@@ -84,7 +84,7 @@ static void dirs_close(agent_dirs *d)
  * directories. 0, or -errno with *failed naming the level that failed;
  * without create, a missing level leaves it and the deeper ones at -1
  * and returns 0.                                                       */
-static int dirs_open(file_store *fs, const char *sid, const char *aid,
+static int dirs_open(fstore *fs, const char *sid, const char *aid,
                      int create, agent_dirs *d, const char **failed)
 {
     char name[NAME_MAX_LEN];
@@ -92,25 +92,25 @@ static int dirs_open(file_store *fs, const char *sid, const char *aid,
     snprintf(d->rel, sizeof d->rel, "session_%s/agents/agent_%s", sid, aid);
     snprintf(name, sizeof name, "session_%s", sid);
     *failed = "session directory";
-    int fd = file_dir_open(fs->rootfd, name, create);
+    int fd = fstore_dir_open(fs->rootfd, name, create);
     if (fd < 0) return fd == -ENOENT && !create ? 0 : fd;
     d->sdir = fd;
     if (create) { /* as Python's create_session lays a session out */
-        int m = file_dir_open(d->sdir, "multi_agents", 1);
+        int m = fstore_dir_open(d->sdir, "multi_agents", 1);
         if (m < 0) return m;
         close(m);
     }
     *failed = "agents directory";
-    int agents = file_dir_open(d->sdir, "agents", create);
+    int agents = fstore_dir_open(d->sdir, "agents", create);
     if (agents < 0) return agents == -ENOENT && !create ? 0 : agents;
     snprintf(name, sizeof name, "agent_%s", aid);
     *failed = "agent directory";
-    fd = file_dir_open(agents, name, create);
+    fd = fstore_dir_open(agents, name, create);
     close(agents);
     if (fd < 0) return fd == -ENOENT && !create ? 0 : fd;
     d->adir = fd;
     *failed = "messages directory";
-    fd = file_dir_open(d->adir, "messages", create);
+    fd = fstore_dir_open(d->adir, "messages", create);
     if (fd < 0) return fd == -ENOENT && !create ? 0 : fd;
     d->mdir = fd;
     return 0;
@@ -139,7 +139,7 @@ static strands_status count_files(int mdir, const char *rel, size_t *count,
     if (!dir) {
         int e = errno;
         if (fd >= 0) close(fd);
-        return file_io_error(err, -e, "cannot list", rel);
+        return fstore_io_error(err, -e, "cannot list", rel);
     }
     rewinddir(dir);
     size_t *ids = NULL, n = 0, cap = 0;
@@ -147,7 +147,7 @@ static strands_status count_files(int mdir, const char *rel, size_t *count,
     struct dirent *de;
     while ((de = readdir(dir)) != NULL) {
         size_t id;
-        int r = file_message_name(de->d_name, &id);
+        int r = fstore_message_name(de->d_name, &id);
         if (r == 0) continue;
         if (r < 0) {
             st = strands_error_set(err, STRANDS_E_PARSE, NULL,
@@ -205,18 +205,18 @@ static strands_status read_agent(agent_dirs *d, json_t **agent,
     snprintf(rel, sizeof rel, "%s/agent.json", d->rel);
     char *text;
     size_t len;
-    int rc = file_read_at(d->adir, "agent.json", FILE_MAX_META_BYTES, &text,
+    int rc = fstore_read_at(d->adir, "agent.json", FILE_MAX_META_BYTES, &text,
                           &len);
     if (rc == -ENOENT) return STRANDS_OK;
-    if (rc != 0) return file_io_error(err, rc, "cannot read", rel);
-    strands_status st = file_agent_parse(text, len, rel, agent, created,
+    if (rc != 0) return fstore_io_error(err, rc, "cannot read", rel);
+    strands_status st = fstore_agent_parse(text, len, rel, agent, created,
                                          committed, err);
     free(text);
     return st;
 }
 
 /* Reads message files [first, count) into a new array. */
-static strands_status read_messages(file_store *fs, agent_dirs *d,
+static strands_status read_messages(fstore *fs, agent_dirs *d,
                                     size_t first, size_t count,
                                     json_t **out, strands_error *err)
 {
@@ -230,7 +230,7 @@ static strands_status read_messages(file_store *fs, agent_dirs *d,
         char *text;
         size_t len;
         int rc = d->mdir < 0 ? -ENOENT
-                             : file_read_at(d->mdir, name,
+                             : fstore_read_at(d->mdir, name,
                                             fs->max_history_bytes, &text,
                                             &len);
         strands_status st;
@@ -239,14 +239,14 @@ static strands_status read_messages(file_store *fs, agent_dirs *d,
                                    "session store: %s is missing (agent."
                                    "json records %zu messages)", rel, count);
         else if (rc != 0)
-            st = file_io_error(err, rc, "cannot read", rel);
+            st = fstore_io_error(err, rc, "cannot read", rel);
         else {
             total += len;
             json_t *msg = NULL;
             st = total > fs->max_history_bytes
                      ? session_check_history_size(err, d->rel, total,
                                                   fs->max_history_bytes)
-                     : file_message_parse(text, len, i, rel, &msg, err);
+                     : fstore_message_parse(text, len, i, rel, &msg, err);
             free(text);
             if (st == STRANDS_OK && json_array_append_new(*out, msg) != 0)
                 st = oom(err);
@@ -265,7 +265,7 @@ static strands_status file_load(strands_session_store *self,
                                 strands_session_record *out,
                                 strands_error *err)
 {
-    file_store *fs = (file_store *)self;
+    fstore *fs = (fstore *)self;
     if (!out)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "load: no record to fill");
@@ -280,7 +280,7 @@ static strands_status file_load(strands_session_store *self,
     int rc = dirs_open(fs, sid, aid, 0, &d, &failed);
     if (rc != 0) {
         dirs_close(&d);
-        return file_io_error(err, rc, "cannot open the", failed);
+        return fstore_io_error(err, rc, "cannot open the", failed);
     }
     json_t *agent = NULL, *created = NULL, *msgs = NULL;
     long long committed = -1;
@@ -289,7 +289,7 @@ static strands_status file_load(strands_session_store *self,
     if (st == STRANDS_OK && !agent) {
         /* No message log for this agent: Strands' snapshot layout? */
         json_t *smsgs = NULL, *sagent = NULL;
-        st = file_snapshot_read(fs->rootfd, sid, aid,
+        st = fstore_snapshot_read(fs->rootfd, sid, aid,
                                 fs->max_history_bytes, &smsgs, &sagent,
                                 err);
         if (st == STRANDS_OK && smsgs) {
@@ -307,7 +307,7 @@ static strands_status file_load(strands_session_store *self,
     }
     size_t first = 0;
     if (st == STRANDS_OK) {
-        first = agent ? file_removed_count(agent, (size_t)committed) : 0;
+        first = agent ? fstore_removed_count(agent, (size_t)committed) : 0;
         st = read_messages(fs, &d, first, (size_t)committed, &msgs, err);
     }
     dirs_close(&d);
@@ -357,7 +357,7 @@ static strands_status turn_prepare(turn *t, const json_t *messages,
         return oom(err);
     }
     for (size_t i = 0; i < k; i++) {
-        t->texts[i] = file_message_record(json_array_get(messages, i),
+        t->texts[i] = fstore_message_record(json_array_get(messages, i),
                                           base + i, now, &t->lens[i]);
         t->n = i + 1;
         if (!t->texts[i]) {
@@ -368,20 +368,20 @@ static strands_status turn_prepare(turn *t, const json_t *messages,
     return STRANDS_OK;
 }
 
-static strands_status write_doc(file_store *fs, int dirfd, const char *name,
+static strands_status write_doc(fstore *fs, int dirfd, const char *name,
                                 const char *rel, json_t *doc,
                                 strands_error *err)
 {
     if (!doc) return oom(err);
     size_t len;
-    char *text = file_json_text(doc, &len);
+    char *text = fstore_json_text(doc, &len);
     json_decref(doc);
     if (!text) return oom(err);
-    int rc = file_write_at(dirfd, name, text, len, fs->fault,
+    int rc = fstore_write_at(dirfd, name, text, len, fs->fault,
                            fs->fault_user);
     free(text);
-    if (rc == 0) rc = file_dir_sync(dirfd);
-    return rc ? file_io_error(err, rc, "cannot write", rel) : STRANDS_OK;
+    if (rc == 0) rc = fstore_dir_sync(dirfd);
+    return rc ? fstore_io_error(err, rc, "cannot write", rel) : STRANDS_OK;
 }
 
 /* Removes message files [from, to) (a failed turn's); best effort. */
@@ -392,7 +392,7 @@ static void remove_messages(int mdir, size_t from, size_t to)
         message_name(name, sizeof name, i);
         unlinkat(mdir, name, 0);
     }
-    if (to > from) file_dir_sync(mdir);
+    if (to > from) fstore_dir_sync(mdir);
 }
 
 /* Removes what a crashed append left at and beyond `committed`. */
@@ -406,8 +406,8 @@ static strands_status remove_stale(int mdir, size_t committed,
         if (unlinkat(mdir, name, 0) != 0) break;
     }
     if (i == committed) return STRANDS_OK;
-    int rc = file_dir_sync(mdir);
-    return rc ? file_io_error(err, rc, "cannot sync", rel) : STRANDS_OK;
+    int rc = fstore_dir_sync(mdir);
+    return rc ? fstore_io_error(err, rc, "cannot sync", rel) : STRANDS_OK;
 }
 
 /* Bytes on disk of message files [from, to). */
@@ -420,7 +420,7 @@ static strands_status sizes_on_disk(int mdir, size_t from, size_t to,
         message_name(name, sizeof name, i);
         struct stat st;
         if (fstatat(mdir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            return file_io_error(err, -errno, "cannot stat", rel);
+            return fstore_io_error(err, -errno, "cannot stat", rel);
         *total += (size_t)st.st_size;
     }
     return STRANDS_OK;
@@ -430,7 +430,7 @@ static strands_status sizes_on_disk(int mdir, size_t from, size_t to,
  * files: from a snapshot (written out as the log), from a Python-written
  * agent.json, or a new agent. *committed_io is in (-1: unknown) and out;
  * *agent_io the current agent object (may be replaced).                */
-static strands_status ensure_committed(file_store *fs, agent_dirs *d,
+static strands_status ensure_committed(fstore *fs, agent_dirs *d,
                                        const char *sid, const char *aid,
                                        const char *created, const char *now,
                                        json_t **agent_io,
@@ -444,7 +444,7 @@ static strands_status ensure_committed(file_store *fs, agent_dirs *d,
     size_t n = 0;
     if (!*agent_io) {
         json_t *smsgs = NULL, *sagent = NULL;
-        st = file_snapshot_read(fs->rootfd, sid, aid, fs->max_history_bytes,
+        st = fstore_snapshot_read(fs->rootfd, sid, aid, fs->max_history_bytes,
                                 &smsgs, &sagent, err);
         if (st != STRANDS_OK) return st;
         if (smsgs) {
@@ -455,21 +455,21 @@ static strands_status ensure_committed(file_store *fs, agent_dirs *d,
             char name[64];
             for (size_t i = 0; i < n && st == STRANDS_OK; i++) {
                 size_t len;
-                char *text = file_message_record(json_array_get(smsgs, i),
+                char *text = fstore_message_record(json_array_get(smsgs, i),
                                                  i, now, &len);
                 if (!text) {
                     st = oom(err);
                     break;
                 }
                 message_name(name, sizeof name, i);
-                int rc = file_write_at(d->mdir, name, text, len, fs->fault,
+                int rc = fstore_write_at(d->mdir, name, text, len, fs->fault,
                                        fs->fault_user);
                 free(text);
-                if (rc) st = file_io_error(err, rc, "cannot write", rel);
+                if (rc) st = fstore_io_error(err, rc, "cannot write", rel);
             }
             json_decref(smsgs);
-            int rc = st == STRANDS_OK ? file_dir_sync(d->mdir) : 0;
-            if (rc) st = file_io_error(err, rc, "cannot sync", rel);
+            int rc = st == STRANDS_OK ? fstore_dir_sync(d->mdir) : 0;
+            if (rc) st = fstore_io_error(err, rc, "cannot sync", rel);
             if (st != STRANDS_OK) {
                 json_decref(sagent);
                 remove_messages(d->mdir, 0, n);
@@ -484,7 +484,7 @@ static strands_status ensure_committed(file_store *fs, agent_dirs *d,
     }
     if (!*agent_io && !(*agent_io = json_object())) return oom(err);
     st = write_doc(fs, d->adir, "agent.json", rel,
-                   file_agent_doc(*agent_io, aid, created, now, n), err);
+                   fstore_agent_doc(*agent_io, aid, created, now, n), err);
     if (st == STRANDS_OK) *committed_io = (long long)n;
     return st;
 }
@@ -499,7 +499,7 @@ static strands_status conflict(strands_error *err, const char *sid,
 }
 
 /* The append itself, with the session's append lock held. */
-static strands_status append_locked(file_store *fs, agent_dirs *d,
+static strands_status append_locked(fstore *fs, agent_dirs *d,
                                     const strands_session_key *key,
                                     const char *aid,
                                     const strands_session_claim *claim,
@@ -509,7 +509,7 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
 {
     const char *sid = key->session_id;
     if (claim) { /* fenced: checked again now that no one else appends */
-        strands_status st = file_claims_check(&fs->claims, sid, claim, err);
+        strands_status st = fstore_claims_check(&fs->claims, sid, claim, err);
         if (st != STRANDS_OK) return st;
     }
     char srel[REL_MAX_LEN], arel[REL_MAX_LEN + 16];
@@ -520,7 +520,7 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     char *text;
     size_t len;
     json_t *screated = NULL;
-    int rc = file_read_at(d->sdir, "session.json", FILE_MAX_META_BYTES,
+    int rc = fstore_read_at(d->sdir, "session.json", FILE_MAX_META_BYTES,
                           &text, &len);
     if (rc == 0) {
         json_error_t jerr;
@@ -538,10 +538,10 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
         json_decref(doc);
     } else if (rc == -ENOENT) {
         strands_status st = write_doc(fs, d->sdir, "session.json", srel,
-                                      file_session_doc(sid, NULL, now), err);
+                                      fstore_session_doc(sid, NULL, now), err);
         if (st != STRANDS_OK) return st;
     } else {
-        return file_io_error(err, rc, "cannot read", srel);
+        return fstore_io_error(err, rc, "cannot read", srel);
     }
 
     json_t *cur = NULL, *created = NULL;
@@ -560,15 +560,16 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     char *atext = NULL;
     size_t alen = 0;
     if (st == STRANDS_OK) {
-        json_t *doc = file_agent_doc(agent, aid, created_s, now, base + t->n);
-        atext = doc ? file_json_text(doc, &alen) : NULL;
+        json_t *doc = fstore_agent_doc(agent, aid, created_s, now,
+                                       base + t->n);
+        atext = doc ? fstore_json_text(doc, &alen) : NULL;
         json_decref(doc);
         if (!atext) st = oom(err);
     }
 
     /* The cap: what load will return after this turn, agent included. */
     size_t k = t->n, total = alen;
-    size_t first = file_removed_count(agent, base + k);
+    size_t first = fstore_removed_count(agent, base + k);
     if (st == STRANDS_OK && first < base)
         st = sizes_on_disk(d->mdir, first, base, &total, d->rel, err);
     for (size_t i = 0; st == STRANDS_OK && i < k; i++)
@@ -582,20 +583,20 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     char name[64], mrel[REL_MAX_LEN + 80];
     for (; st == STRANDS_OK && written < k; written++) {
         message_name(name, sizeof name, base + written);
-        rc = file_write_at(d->mdir, name, t->texts[written], t->lens[written],
-                           fs->fault, fs->fault_user);
+        rc = fstore_write_at(d->mdir, name, t->texts[written],
+                             t->lens[written], fs->fault, fs->fault_user);
         if (rc) {
             snprintf(mrel, sizeof mrel, "%s/messages/%s", d->rel, name);
-            st = file_io_error(err, rc, "cannot write", mrel);
+            st = fstore_io_error(err, rc, "cannot write", mrel);
             break;
         }
     }
-    if (st == STRANDS_OK && k && (rc = file_dir_sync(d->mdir)) != 0)
-        st = file_io_error(err, rc, "cannot sync", d->rel);
+    if (st == STRANDS_OK && k && (rc = fstore_dir_sync(d->mdir)) != 0)
+        st = fstore_io_error(err, rc, "cannot sync", d->rel);
     if (st == STRANDS_OK) {
-        rc = file_write_at(d->adir, "agent.json", atext, alen, fs->fault,
+        rc = fstore_write_at(d->adir, "agent.json", atext, alen, fs->fault,
                            fs->fault_user);
-        if (rc) st = file_io_error(err, rc, "cannot write", arel);
+        if (rc) st = fstore_io_error(err, rc, "cannot write", arel);
     }
     free(atext);
     json_decref(created);
@@ -608,8 +609,8 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
     /* Committed. A failing directory fsync now only risks durability
      * across a power loss, not what readers see: the turn stands.
      * session.json's updated_at is best effort for the same reason.   */
-    (void)file_dir_sync(d->adir);
-    json_t *sdoc = file_session_doc(sid, json_string_value(screated), now);
+    (void)fstore_dir_sync(d->adir);
+    json_t *sdoc = fstore_session_doc(sid, json_string_value(screated), now);
     json_decref(screated);
     strands_error ignored;
     (void)write_doc(fs, d->sdir, "session.json", srel, sdoc, &ignored);
@@ -618,12 +619,12 @@ static strands_status append_locked(file_store *fs, agent_dirs *d,
 
 /* The cap checked before anything touches the disk, on what this turn
  * alone adds (a new session's turn over the cap leaves no trace).     */
-static strands_status precheck_size(file_store *fs,
+static strands_status precheck_size(fstore *fs,
                                     const strands_session_key *key,
                                     const turn *t, size_t base,
                                     const json_t *agent, strands_error *err)
 {
-    size_t first = file_removed_count(agent, base + t->n);
+    size_t first = fstore_removed_count(agent, base + t->n);
     size_t total = json_dumpb(agent, NULL, 0, JSON_COMPACT);
     for (size_t i = 0; i < t->n; i++)
         if (base + i >= first) total += t->lens[i];
@@ -666,17 +667,17 @@ static strands_status file_append(strands_session_store *self,
                                   size_t base, const json_t *messages,
                                   const json_t *agent, strands_error *err)
 {
-    file_store *fs = (file_store *)self;
+    fstore *fs = (fstore *)self;
     const char *aid;
     strands_status st = check_key(key, &aid, err);
     if (st == STRANDS_OK) st = check_messages(messages, agent, base, err);
     if (st != STRANDS_OK) return st;
     if (claim) {
-        st = file_claims_check(&fs->claims, key->session_id, claim, err);
+        st = fstore_claims_check(&fs->claims, key->session_id, claim, err);
         if (st != STRANDS_OK) return st;
     }
     char now[48];
-    file_iso_now(now, sizeof now);
+    fstore_iso_now(now, sizeof now);
     turn t;
     st = turn_prepare(&t, messages, base, now, err);
     if (st == STRANDS_OK) st = precheck_size(fs, key, &t, base, agent, err);
@@ -697,7 +698,7 @@ static strands_status file_append(strands_session_store *self,
         failed = "append lock";
     }
     if (rc != 0)
-        st = file_io_error(err, rc, "cannot open the", failed);
+        st = fstore_io_error(err, rc, "cannot open the", failed);
     else
         st = append_locked(fs, &d, key, aid, claim, base, &t, agent, now,
                            err);
@@ -714,14 +715,14 @@ static strands_status file_claim(strands_session_store *self,
                                  strands_session_claim *claim_out,
                                  strands_error *err)
 {
-    file_store *fs = (file_store *)self;
+    fstore *fs = (fstore *)self;
     const char *aid;
     if (!claim_out)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "claim: nothing to fill");
     strands_status st = check_key(key, &aid, err);
     if (st != STRANDS_OK) return st;
-    return file_claims_take(&fs->claims, key->session_id, claim_out, err);
+    return fstore_claims_take(&fs->claims, key->session_id, claim_out, err);
 }
 
 static strands_status file_renew(strands_session_store *self,
@@ -729,12 +730,12 @@ static strands_status file_renew(strands_session_store *self,
                                  strands_session_claim *claim,
                                  strands_error *err)
 {
-    file_store *fs = (file_store *)self;
+    fstore *fs = (fstore *)self;
     const char *aid;
     strands_status st = check_key(key, &aid, err);
     if (st != STRANDS_OK) return st;
     if (!claim) return session_claim_lost(err, key->session_id);
-    st = file_claims_check(&fs->claims, key->session_id, claim, err);
+    st = fstore_claims_check(&fs->claims, key->session_id, claim, err);
     if (st == STRANDS_OK) claim->expires_ms = 0;
     return st;
 }
@@ -744,23 +745,23 @@ static strands_status file_release(strands_session_store *self,
                                    const strands_session_claim *claim,
                                    strands_error *err)
 {
-    file_store *fs = (file_store *)self;
+    fstore *fs = (fstore *)self;
     const char *aid;
     strands_status st = check_key(key, &aid, err);
     if (st != STRANDS_OK) return st;
     if (!claim) return session_claim_lost(err, key->session_id);
-    return file_claims_release(&fs->claims, key->session_id, claim, err);
+    return fstore_claims_release(&fs->claims, key->session_id, claim, err);
 }
 
 static void file_destroy(strands_session_store *self)
 {
-    file_store *fs = (file_store *)self;
-    file_claims_destroy(&fs->claims);
+    fstore *fs = (fstore *)self;
+    fstore_claims_destroy(&fs->claims);
     if (fs->rootfd >= 0) close(fs->rootfd);
     free(fs);
 }
 
-static const strands_session_store_vtab file_vtab = {
+static const strands_session_store_vtab fstore_vtab = {
     .version = STRANDS_SESSION_VTAB_VERSION,
     .name = "file",
     .load = file_load,
@@ -804,18 +805,18 @@ strands_session_store *strands_file_store_new(
     if (rc == 0 && root < 0) rc = -errno;
     if (rc == 0) {
         /* Writable? Prove it with a real (atomic) write. */
-        rc = file_write_at(root, ".strands-c-probe", "", 0, NULL, NULL);
+        rc = fstore_write_at(root, ".strands-c-probe", "", 0, NULL, NULL);
         if (rc == 0) unlinkat(root, ".strands-c-probe", 0);
     }
-    file_store *fs = NULL;
+    fstore *fs = NULL;
     if (rc == 0 && !(fs = calloc(1, sizeof *fs))) rc = -ENOMEM;
     if (rc == 0) {
-        fs->base.vtab = &file_vtab;
+        fs->base.vtab = &fstore_vtab;
         fs->rootfd = root;
-        fs->max_history_bytes = cfg->max_history_bytes
-                                    ? cfg->max_history_bytes
-                                    : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
-        rc = file_claims_init(&fs->claims, root);
+        fs->max_history_bytes =
+            cfg->max_history_bytes ? cfg->max_history_bytes
+                                   : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
+        rc = fstore_claims_init(&fs->claims, root);
     }
     if (rc == 0) return &fs->base;
     if (root >= 0) close(root);

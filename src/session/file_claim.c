@@ -26,17 +26,17 @@
 /* Attempts to lock a file that keeps being replaced under us. */
 #define LOCK_RETRIES 8
 
-struct file_claim_entry {
-    file_claim_entry *next;
+struct fstore_claim_entry {
+    fstore_claim_entry *next;
     int fd;        /* the locked lock file; -1 while being taken */
     char token[STRANDS_SESSION_CLAIM_TOKEN_MAX];
     char id[];     /* session id */
 };
 
-int file_claims_init(file_claims *c, int rootfd)
+int fstore_claims_init(fstore_claims *c, int rootfd)
 {
     memset(c, 0, sizeof *c);
-    c->locks_fd = file_dir_open(rootfd, ".locks", 1);
+    c->locks_fd = fstore_dir_open(rootfd, ".locks", 1);
     if (c->locks_fd < 0) return c->locks_fd;
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         close(c->locks_fd);
@@ -60,7 +60,7 @@ static int still_at_path(int dirfd, const char *name, int fd)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static void drop_file(file_claims *c, const char *id, int fd)
+static void drop_file(fstore_claims *c, const char *id, int fd)
 {
     char name[FILE_ID_MAX + 32];
     lock_name(name, sizeof name, id);
@@ -69,11 +69,11 @@ static void drop_file(file_claims *c, const char *id, int fd)
     close(fd); /* drops the lock */
 }
 
-void file_claims_destroy(file_claims *c)
+void fstore_claims_destroy(fstore_claims *c)
 {
     if (c->locks_fd < 0) return;
     while (c->head) {
-        file_claim_entry *e = c->head;
+        fstore_claim_entry *e = c->head;
         c->head = e->next;
         if (e->fd >= 0) drop_file(c, e->id, e->fd);
         free(e);
@@ -91,7 +91,7 @@ static strands_status busy(strands_error *err, const char *id)
 }
 
 /* Opens and locks the lock file; the fd, or -EWOULDBLOCK / -errno. */
-static int lock_file(file_claims *c, const char *name)
+static int lock_file(fstore_claims *c, const char *name)
 {
     for (int attempt = 0; attempt < LOCK_RETRIES; attempt++) {
         int fd = openat(c->locks_fd, name,
@@ -108,12 +108,12 @@ static int lock_file(file_claims *c, const char *name)
     return -EWOULDBLOCK;
 }
 
-strands_status file_claims_take(file_claims *c, const char *id,
+strands_status fstore_claims_take(fstore_claims *c, const char *id,
                                 strands_session_claim *out,
                                 strands_error *err)
 {
     size_t idlen = strlen(id);
-    file_claim_entry *e = calloc(1, sizeof *e + idlen + 1);
+    fstore_claim_entry *e = calloc(1, sizeof *e + idlen + 1);
     if (!e)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory");
@@ -126,7 +126,7 @@ strands_status file_claims_take(file_claims *c, const char *id,
     /* Reserve the id in this process first: a second claim from here is
      * busy without racing us on the file.                              */
     pthread_mutex_lock(&c->lock);
-    for (file_claim_entry *p = c->head; p; p = p->next) {
+    for (fstore_claim_entry *p = c->head; p; p = p->next) {
         if (strcmp(p->id, id) == 0) {
             pthread_mutex_unlock(&c->lock);
             free(e);
@@ -164,7 +164,7 @@ strands_status file_claims_take(file_claims *c, const char *id,
         pthread_mutex_unlock(&c->lock);
         return STRANDS_OK;
     }
-    for (file_claim_entry **pp = &c->head; *pp; pp = &(*pp)->next) {
+    for (fstore_claim_entry **pp = &c->head; *pp; pp = &(*pp)->next) {
         if (*pp == e) {
             *pp = e->next;
             c->count--;
@@ -175,15 +175,15 @@ strands_status file_claims_take(file_claims *c, const char *id,
     free(e);
     memset(out, 0, sizeof *out);
     if (fd == -EWOULDBLOCK) return busy(err, id);
-    return file_io_error(err, fd, "cannot lock", ".locks/<session>.lock");
+    return fstore_io_error(err, fd, "cannot lock", ".locks/<session>.lock");
 }
 
 /* The held entry of (id, token), or NULL; under c->lock. */
-static file_claim_entry **find(file_claims *c, const char *id,
+static fstore_claim_entry **find(fstore_claims *c, const char *id,
                                const char *token)
 {
-    for (file_claim_entry **pp = &c->head; *pp; pp = &(*pp)->next) {
-        file_claim_entry *p = *pp;
+    for (fstore_claim_entry **pp = &c->head; *pp; pp = &(*pp)->next) {
+        fstore_claim_entry *p = *pp;
         if (p->fd >= 0 && strcmp(p->id, id) == 0 &&
             strncmp(p->token, token, sizeof p->token) == 0)
             return pp;
@@ -191,27 +191,27 @@ static file_claim_entry **find(file_claims *c, const char *id,
     return NULL;
 }
 
-strands_status file_claims_check(file_claims *c, const char *id,
+strands_status fstore_claims_check(fstore_claims *c, const char *id,
                                  const strands_session_claim *claim,
                                  strands_error *err)
 {
     char name[FILE_ID_MAX + 32];
     lock_name(name, sizeof name, id);
     pthread_mutex_lock(&c->lock);
-    file_claim_entry **pp = find(c, id, claim->token);
+    fstore_claim_entry **pp = find(c, id, claim->token);
     /* Held, and nobody removed the lock file behind our back. */
     int ok = pp && still_at_path(c->locks_fd, name, (*pp)->fd);
     pthread_mutex_unlock(&c->lock);
     return ok ? STRANDS_OK : session_claim_lost(err, id);
 }
 
-strands_status file_claims_release(file_claims *c, const char *id,
+strands_status fstore_claims_release(fstore_claims *c, const char *id,
                                    const strands_session_claim *claim,
                                    strands_error *err)
 {
     pthread_mutex_lock(&c->lock);
-    file_claim_entry **pp = find(c, id, claim->token);
-    file_claim_entry *e = pp ? *pp : NULL;
+    fstore_claim_entry **pp = find(c, id, claim->token);
+    fstore_claim_entry *e = pp ? *pp : NULL;
     if (e) {
         *pp = e->next;
         c->count--;

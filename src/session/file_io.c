@@ -15,7 +15,7 @@
 #include "session/file.h"
 #include "session/store.h"
 
-strands_status file_id_check(const char *id, const char *what,
+strands_status fstore_id_check(const char *id, const char *what,
                              strands_error *err)
 {
     size_t len = 0;
@@ -37,7 +37,7 @@ strands_status file_id_check(const char *id, const char *what,
     return STRANDS_OK;
 }
 
-int file_dir_open(int dirfd, const char *name, int create)
+int fstore_dir_open(int dirfd, const char *name, int create)
 {
     if (create && mkdirat(dirfd, name, 0700) != 0 && errno != EEXIST)
         return -errno;
@@ -47,7 +47,7 @@ int file_dir_open(int dirfd, const char *name, int create)
     return fd;
 }
 
-int file_read_at(int dirfd, const char *name, size_t cap, char **out,
+int fstore_read_at(int dirfd, const char *name, size_t cap, char **out,
                  size_t *len)
 {
     *out = NULL;
@@ -103,7 +103,7 @@ int file_read_at(int dirfd, const char *name, size_t cap, char **out,
     return 0;
 }
 
-int file_dir_sync(int dirfd)
+int fstore_dir_sync(int dirfd)
 {
     if (fsync(dirfd) != 0 && errno != EINVAL && errno != EROFS)
         return -errno;
@@ -124,8 +124,8 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int file_write_at(int dirfd, const char *name, const char *data, size_t len,
-                  file_fault_fn *fault, void *fault_user)
+int fstore_write_at(int dirfd, const char *name, const char *data, size_t len,
+                  fstore_fault_fn *fault, void *fault_user)
 {
     uint8_t rnd[16];
     session_hash_key(rnd); /* random bytes for an unguessable name */
@@ -150,7 +150,7 @@ int file_write_at(int dirfd, const char *name, const char *data, size_t len,
     return 0;
 }
 
-strands_status file_io_error(strands_error *err, int neg_errno,
+strands_status fstore_io_error(strands_error *err, int neg_errno,
                              const char *doing, const char *path)
 {
     int e = -neg_errno;

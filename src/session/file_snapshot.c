@@ -79,7 +79,7 @@ static strands_status bad(strands_error *err, const char *name,
                              "session store: snapshot %s: %s", name, why);
 }
 
-strands_status file_snapshot_convert(const json_t *doc, const char *name,
+strands_status fstore_snapshot_convert(const json_t *doc, const char *name,
                                      json_t **messages_out,
                                      json_t **agent_out, strands_error *err)
 {
@@ -110,7 +110,7 @@ strands_status file_snapshot_convert(const json_t *doc, const char *name,
         return bad(err, name, "too many messages");
 
     strands_error e;
-    json_t *messages = msgs ? file_bytes_decode(msgs, &e) : json_array();
+    json_t *messages = msgs ? fstore_bytes_decode(msgs, &e) : json_array();
     if (!messages) {
         if (msgs && e.status == STRANDS_E_PARSE) return bad(err, name,
                                                             e.message);
@@ -170,7 +170,7 @@ static int open_path(int dirfd, const char *const *parts, size_t n)
 {
     int fd = dirfd;
     for (size_t i = 0; i < n; i++) {
-        int next = file_dir_open(fd, parts[i], 0);
+        int next = fstore_dir_open(fd, parts[i], 0);
         if (fd != dirfd) close(fd);
         if (next < 0) return next;
         fd = next;
@@ -178,7 +178,7 @@ static int open_path(int dirfd, const char *const *parts, size_t n)
     return fd == dirfd ? -EINVAL : fd;
 }
 
-strands_status file_snapshot_read(int rootfd, const char *session_id,
+strands_status fstore_snapshot_read(int rootfd, const char *session_id,
                                   const char *agent_id, size_t cap,
                                   json_t **messages_out, json_t **agent_out,
                                   strands_error *err)
@@ -200,13 +200,13 @@ strands_status file_snapshot_read(int rootfd, const char *session_id,
         snprintf(rel, sizeof rel, "%s%s/scopes/agent/%s/snapshots/"
                  "snapshot_latest.json", variant == 0 ? "session/" : "",
                  session_id, agent_id);
-        if (fd < 0) return file_io_error(err, fd, "cannot open", rel);
+        if (fd < 0) return fstore_io_error(err, fd, "cannot open", rel);
         char *text = NULL;
         size_t len = 0;
-        int rc = file_read_at(fd, "snapshot_latest.json", cap, &text, &len);
+        int rc = fstore_read_at(fd, "snapshot_latest.json", cap, &text, &len);
         close(fd);
         if (rc == -ENOENT) continue;
-        if (rc != 0) return file_io_error(err, rc, "cannot read", rel);
+        if (rc != 0) return fstore_io_error(err, rc, "cannot read", rel);
         json_error_t jerr;
         json_t *doc = json_loadb(text, len, 0, &jerr);
         free(text);
@@ -218,7 +218,7 @@ strands_status file_snapshot_read(int rootfd, const char *session_id,
                                      "session store: %s is not valid JSON "
                                      "(line %d: %.200s)", rel, jerr.line,
                                      jerr.text);
-        strands_status st = file_snapshot_convert(doc, rel, messages_out,
+        strands_status st = fstore_snapshot_convert(doc, rel, messages_out,
                                                   agent_out, err);
         json_decref(doc);
         return st;

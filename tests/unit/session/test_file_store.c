@@ -191,10 +191,10 @@ static void test_record_bytes_match_python(void)
         if (!want) return;
         json_t *m = NULL;
         strands_error err;
-        CHECK_INT(file_message_parse(want, strlen(want), i, "fixture", &m,
+        CHECK_INT(fstore_message_parse(want, strlen(want), i, "fixture", &m,
                                      &err), STRANDS_OK);
         size_t len;
-        char *got = file_message_record(m, i, T, &len);
+        char *got = fstore_message_record(m, i, T, &len);
         CHECK_STR(got, want);
         CHECK_INT(len, strlen(want));
         free(got);
@@ -339,7 +339,7 @@ static void test_fixture_continue(void)
     strands_session_store_free(s);
 }
 
-/* ---- bytes --------------------------------------------------------------- */
+/* ---- bytes -------------------------------------------------------------- */
 
 static void test_bytes_round_trip(void)
 {
@@ -375,7 +375,7 @@ static void test_bytes_round_trip(void)
              "/messages/message_0.json", FIXTURES);
     char *py = slurp(p);
     json_t *m = NULL;
-    CHECK_INT(file_message_parse(py, strlen(py), 0, "m0", &m, &err),
+    CHECK_INT(fstore_message_parse(py, strlen(py), 0, "m0", &m, &err),
               STRANDS_OK);
     CHECK_STR(json_string_value(json_object_get(json_object_get(
                   json_object_get(json_array_get(json_object_get(m,
@@ -384,15 +384,16 @@ static void test_bytes_round_trip(void)
     json_decref(m);
     free(py);
     /* Encoded bytes whose data is not base64: a parse error. */
-    const char *badb = "{\"message\":{\"role\":\"user\",\"content\":[{\"image\""
-                       ":{\"source\":{\"bytes\":{\"__bytes_encoded__\":true,"
-                       "\"data\":\"@@\"}}}}]},\"message_id\":0}";
-    CHECK_INT(file_message_parse(badb, strlen(badb), 0, "m0", &m, &err),
+    const char *badb = "{\"message\":{\"role\":\"user\",\"content\":["
+                       "{\"image\":{\"source\":{\"bytes\":"
+                       "{\"__bytes_encoded__\":true,\"data\":\"@@\"}}}}]},"
+                       "\"message_id\":0}";
+    CHECK_INT(fstore_message_parse(badb, strlen(badb), 0, "m0", &m, &err),
               STRANDS_E_PARSE);
     strands_session_store_free(s);
 }
 
-/* ---- snapshot layout ------------------------------------------------------ */
+/* ---- snapshot layout ---------------------------------------------------- */
 
 static void test_snapshot_load_and_continue(void)
 {
@@ -408,7 +409,7 @@ static void test_snapshot_load_and_continue(void)
     CHECK_STR(json_string_value(json_object_get(
                   json_object_get(r.agent, "state"), "topic")),
               "arithmetic");
-    CHECK_INT(file_removed_count(r.agent, 100), 0);
+    CHECK_INT(fstore_removed_count(r.agent, 100), 0);
     json_t *msgs = json_pack("[o]", msg("user", "next"));
     CHECK_INT(s->vtab->append(s, &k, NULL, 3, msgs, r.agent, &err),
               STRANDS_E_BUSY);
@@ -454,7 +455,7 @@ static void test_snapshot_typescript_shape(void)
     CHECK(doc != NULL);
     json_t *msgs = NULL, *agent = NULL;
     strands_error err;
-    CHECK_INT(file_snapshot_convert(doc, "ts", &msgs, &agent, &err),
+    CHECK_INT(fstore_snapshot_convert(doc, "ts", &msgs, &agent, &err),
               STRANDS_OK);
     json_t *want = json_loads(
         "[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]},"
@@ -467,20 +468,20 @@ static void test_snapshot_typescript_shape(void)
     CHECK(json_equal(msgs, want));
     CHECK_INT(json_integer_value(json_object_get(
                   json_object_get(agent, "state"), "k")), 1);
-    CHECK_INT(file_removed_count(agent, 100), 0);
+    CHECK_INT(fstore_removed_count(agent, 100), 0);
     json_decref(want);
     json_decref(msgs);
     json_decref(agent);
     json_decref(doc);
     /* Not a snapshot this store understands. */
     doc = json_loads("{\"schemaVersion\":\"2.0\",\"data\":{}}", 0, NULL);
-    CHECK_INT(file_snapshot_convert(doc, "v2", &msgs, &agent, &err),
+    CHECK_INT(fstore_snapshot_convert(doc, "v2", &msgs, &agent, &err),
               STRANDS_E_PARSE);
     CHECK(strstr(err.message, "v2") != NULL);
     json_decref(doc);
 }
 
-/* ---- concurrency --------------------------------------------------------- */
+/* ---- concurrency -------------------------------------------------------- */
 
 static void test_conflict(void)
 {
@@ -657,7 +658,7 @@ static void test_racing_processes(void)
     strands_session_store_free(s);
 }
 
-/* ---- crash injection ----------------------------------------------------- */
+/* ---- crash injection ---------------------------------------------------- */
 
 typedef struct fault_at {
     const char *point, *name;
@@ -678,7 +679,7 @@ static void crash_turn(const char *sid, size_t base, fault_at *f)
     pid_t pid = fork();
     if (pid == 0) {
         strands_session_store *s = open_store(0);
-        file_store_set_fault(s, fault, f);
+        fstore_store_set_fault(s, fault, f);
         strands_error err;
         add_turn(s, sid, base, "lost?", "lost?", &err);
         _exit(0);
@@ -719,13 +720,13 @@ static void test_crash_between_write_and_rename(void)
 
     /* A failed write (not a crash): an error, nothing of the turn kept. */
     fault_at f4 = {"tmp_written", "message_6.json", 0};
-    file_store_set_fault(s, fault, &f4);
+    fstore_store_set_fault(s, fault, &f4);
     CHECK_INT(add_turn(s, "cr", 5, "u", "a", &err), STRANDS_E_UNAVAILABLE);
     CHECK_STR(err.code, "SessionStoreUnavailable");
     CHECK(strstr(err.message, "message_6.json") != NULL);
     snprintf(rel, sizeof rel, "%smessage_5.json", md);
     CHECK(!exists(rel));
-    file_store_set_fault(s, NULL, NULL);
+    fstore_store_set_fault(s, NULL, NULL);
     CHECK_INT(load_count(s, "cr", NULL), 5);
     CHECK_INT(add_turn(s, "cr", 5, "u", "a", &err), STRANDS_OK);
     json_decref(one);
@@ -749,7 +750,7 @@ static void test_crash_in_python_session(void)
     strands_session_store_free(s);
 }
 
-/* ---- ids, symlinks, bad files -------------------------------------------- */
+/* ---- ids, symlinks, bad files ------------------------------------------- */
 
 static void test_ids_that_try_traversal(void)
 {
@@ -809,8 +810,8 @@ static void test_symlinks_refused(void)
     CHECK_INT(add_turn(s, "s2", 0, "x", "y", &err), STRANDS_OK);
     snprintf(probe, sizeof probe, "%s/secret.json", outside);
     FILE *f = fopen(probe, "w");
-    fputs("{\"message\":{\"role\":\"user\",\"content\":[{\"text\":\"secret\"}]},"
-          "\"message_id\":1}", f);
+    fputs("{\"message\":{\"role\":\"user\",\"content\":"
+          "[{\"text\":\"secret\"}]},\"message_id\":1}", f);
     fclose(f);
     const char *m1 = "session_s2/agents/agent_default/messages/message_1.json";
     CHECK(unlink(path_in(m1)) == 0);
@@ -977,27 +978,27 @@ static void test_unknown_and_store_errors(void)
 static void test_names_and_removed_count(void)
 {
     size_t n = 99;
-    CHECK_INT(file_message_name("message_0.json", &n), 1);
+    CHECK_INT(fstore_message_name("message_0.json", &n), 1);
     CHECK_INT(n, 0);
-    CHECK_INT(file_message_name("message_123.json", &n), 1);
+    CHECK_INT(fstore_message_name("message_123.json", &n), 1);
     CHECK_INT(n, 123);
-    CHECK_INT(file_message_name("message_.json", &n), -1);
-    CHECK_INT(file_message_name("message_01.json", &n), -1);
-    CHECK_INT(file_message_name("message_-1.json", &n), -1);
-    CHECK_INT(file_message_name("message_99999999.json", &n), -1);
-    CHECK_INT(file_message_name("message_1.json.tmp", &n), 0);
-    CHECK_INT(file_message_name(".strands_x.tmp", &n), 0);
+    CHECK_INT(fstore_message_name("message_.json", &n), -1);
+    CHECK_INT(fstore_message_name("message_01.json", &n), -1);
+    CHECK_INT(fstore_message_name("message_-1.json", &n), -1);
+    CHECK_INT(fstore_message_name("message_99999999.json", &n), -1);
+    CHECK_INT(fstore_message_name("message_1.json.tmp", &n), 0);
+    CHECK_INT(fstore_message_name(".strands_x.tmp", &n), 0);
     json_t *a = json_pack("{s:{s:i}}", "conversation_manager_state",
                           "removed_message_count", 5);
-    CHECK_INT(file_removed_count(a, 5), 5);
-    CHECK_INT(file_removed_count(a, 4), 0);
+    CHECK_INT(fstore_removed_count(a, 5), 5);
+    CHECK_INT(fstore_removed_count(a, 4), 0);
     json_decref(a);
     a = json_pack("{s:{s:s}}", "conversation_manager_state",
                   "removed_message_count", "5");
-    CHECK_INT(file_removed_count(a, 9), 0);
+    CHECK_INT(fstore_removed_count(a, 9), 0);
     json_decref(a);
     char now[48];
-    file_iso_now(now, sizeof now);
+    fstore_iso_now(now, sizeof now);
     CHECK(iso_ok(now));
 }
 
