@@ -40,7 +40,7 @@ static const strands_session_store_vtab fstore_vtab;
 #define NAME_MAX_LEN (FILE_ID_MAX + 32)
 #define REL_MAX_LEN (2 * FILE_ID_MAX + 96)
 
-void fstore_store_set_fault(strands_session_store *s, fstore_fault_fn *fn,
+void fstore_set_fault(strands_session_store *s, fstore_fault_fn *fn,
                           void *user)
 {
     fstore *fs = (fstore *)s;

@@ -211,7 +211,7 @@ strands_status fstore_claims_release(fstore_claims *c, const char *id,
 /* ---- file.c ------------------------------------------------------------- */
 
 /** Installs a fault hook on a file store (tests only; NULL removes). */
-void fstore_store_set_fault(strands_session_store *s, fstore_fault_fn *fn,
+void fstore_set_fault(strands_session_store *s, fstore_fault_fn *fn,
                           void *user);
 
 #endif

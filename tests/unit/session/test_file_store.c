@@ -679,7 +679,7 @@ static void crash_turn(const char *sid, size_t base, fault_at *f)
     pid_t pid = fork();
     if (pid == 0) {
         strands_session_store *s = open_store(0);
-        fstore_store_set_fault(s, fault, f);
+        fstore_set_fault(s, fault, f);
         strands_error err;
         add_turn(s, sid, base, "lost?", "lost?", &err);
         _exit(0);
@@ -720,13 +720,13 @@ static void test_crash_between_write_and_rename(void)
 
     /* A failed write (not a crash): an error, nothing of the turn kept. */
     fault_at f4 = {"tmp_written", "message_6.json", 0};
-    fstore_store_set_fault(s, fault, &f4);
+    fstore_set_fault(s, fault, &f4);
     CHECK_INT(add_turn(s, "cr", 5, "u", "a", &err), STRANDS_E_UNAVAILABLE);
     CHECK_STR(err.code, "SessionStoreUnavailable");
     CHECK(strstr(err.message, "message_6.json") != NULL);
     snprintf(rel, sizeof rel, "%smessage_5.json", md);
     CHECK(!exists(rel));
-    fstore_store_set_fault(s, NULL, NULL);
+    fstore_set_fault(s, NULL, NULL);
     CHECK_INT(load_count(s, "cr", NULL), 5);
     CHECK_INT(add_turn(s, "cr", 5, "u", "a", &err), STRANDS_OK);
     json_decref(one);
