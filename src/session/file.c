@@ -694,7 +694,8 @@ static strands_status file_append(strands_session_store *self,
         lockfd = openat(d.sdir, ".append.lock",
                         O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (lockfd < 0) rc = errno == ELOOP ? -EPERM : -errno;
-        else if (flock(lockfd, LOCK_EX) != 0) rc = -errno;
+        else if (flock(lockfd, LOCK_EX) != 0 && !fstore_no_flock(errno))
+            rc = -errno;
         failed = "append lock";
     }
     if (rc != 0)

@@ -66,6 +66,11 @@ typedef int fstore_fault_fn(void *user, const char *point, const char *name);
 int fstore_write_at(int dirfd, const char *name, const char *data, size_t len,
                   fstore_fault_fn *fault, void *fault_user);
 
+/** 1 when errno e from flock() means the filesystem has no flock support
+ * (ENOLCK, EOPNOTSUPP, ENOSYS, EINVAL): the store then excludes claims
+ * and appends within this process only.                                 */
+int fstore_no_flock(int e);
+
 /** fsync() of a directory fd; 0 or -errno. */
 int fstore_dir_sync(int dirfd);
 

@@ -99,6 +99,9 @@ static int lock_file(fstore_claims *c, const char *name)
         if (fd < 0) return errno == ELOOP ? -EPERM : -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
+            /* A filesystem without flock: the claim holds in this process
+             * only (the table), which is all one microVM needs.         */
+            if (fstore_no_flock(e)) return fd;
             close(fd);
             return e == EWOULDBLOCK ? -EWOULDBLOCK : -e;
         }

@@ -103,6 +103,11 @@ int fstore_read_at(int dirfd, const char *name, size_t cap, char **out,
     return 0;
 }
 
+int fstore_no_flock(int e)
+{
+    return e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL;
+}
+
 int fstore_dir_sync(int dirfd)
 {
     if (fsync(dirfd) != 0 && errno != EINVAL && errno != EROFS)
