@@ -29,7 +29,7 @@ static void message(const char *text, size_t size)
     json_t *msg = NULL;
     strands_error err;
     strands_status st = fstore_message_parse(text, size, 0, "message_0.json",
-                                           &msg, &err);
+                                             &msg, &err);
     if (st != STRANDS_OK) {
         if (msg) abort();
         check_err(st, &err);
@@ -37,7 +37,7 @@ static void message(const char *text, size_t size)
     }
     size_t len;
     char *rec = fstore_message_record(msg, 0, "2026-05-15T10:00:00.000000"
-                                    "+00:00", &len);
+                                      "+00:00", &len);
     if (rec) {
         json_t *again = NULL;
         if (fstore_message_parse(rec, len, 0, "again", &again, &err) !=
@@ -55,20 +55,20 @@ static void agent(const char *text, size_t size)
     long long committed;
     strands_error err;
     strands_status st = fstore_agent_parse(text, size, "agent.json", &a,
-                                         &created, &committed, &err);
+                                           &created, &committed, &err);
     if (st != STRANDS_OK) {
         check_err(st, &err);
         return;
     }
     if (committed < -1 || committed > FILE_MAX_MESSAGES) abort();
     json_t *doc = fstore_agent_doc(a, "default", json_string_value(created),
-                                 "now", 5);
+                                   "now", 5);
     size_t len;
     char *out = doc ? fstore_json_text(doc, &len) : NULL;
     if (out) {
         json_t *a2 = NULL, *c2 = NULL;
         if (fstore_agent_parse(out, len, "again", &a2, &c2, &committed,
-                             &err) != STRANDS_OK || committed != 5)
+                               &err) != STRANDS_OK || committed != 5)
             abort();
         json_decref(a2);
         json_decref(c2);
@@ -87,7 +87,7 @@ static void snapshot(const char *text, size_t size)
     json_t *msgs = NULL, *a = NULL;
     strands_error err;
     strands_status st = fstore_snapshot_convert(doc, "snapshot", &msgs, &a,
-                                              &err);
+                                                &err);
     if (st == STRANDS_OK) {
         if (!json_is_array(msgs) || !json_is_object(a)) abort();
         if (fstore_removed_count(a, SIZE_MAX) != 0) abort();

@@ -206,11 +206,11 @@ static strands_status read_agent(agent_dirs *d, json_t **agent,
     char *text;
     size_t len;
     int rc = fstore_read_at(d->adir, "agent.json", FILE_MAX_META_BYTES, &text,
-                          &len);
+                            &len);
     if (rc == -ENOENT) return STRANDS_OK;
     if (rc != 0) return fstore_io_error(err, rc, "cannot read", rel);
     strands_status st = fstore_agent_parse(text, len, rel, agent, created,
-                                         committed, err);
+                                           committed, err);
     free(text);
     return st;
 }
@@ -231,8 +231,8 @@ static strands_status read_messages(fstore *fs, agent_dirs *d,
         size_t len;
         int rc = d->mdir < 0 ? -ENOENT
                              : fstore_read_at(d->mdir, name,
-                                            fs->max_history_bytes, &text,
-                                            &len);
+                                              fs->max_history_bytes, &text,
+                                              &len);
         strands_status st;
         if (rc == -ENOENT)
             st = strands_error_set(err, STRANDS_E_PARSE, NULL,
@@ -290,8 +290,8 @@ static strands_status file_load(strands_session_store *self,
         /* No message log for this agent: Strands' snapshot layout? */
         json_t *smsgs = NULL, *sagent = NULL;
         st = fstore_snapshot_read(fs->rootfd, sid, aid,
-                                fs->max_history_bytes, &smsgs, &sagent,
-                                err);
+                                  fs->max_history_bytes, &smsgs, &sagent,
+                                  err);
         if (st == STRANDS_OK && smsgs) {
             dirs_close(&d);
             out->count = json_array_size(smsgs);
@@ -358,7 +358,7 @@ static strands_status turn_prepare(turn *t, const json_t *messages,
     }
     for (size_t i = 0; i < k; i++) {
         t->texts[i] = fstore_message_record(json_array_get(messages, i),
-                                          base + i, now, &t->lens[i]);
+                                            base + i, now, &t->lens[i]);
         t->n = i + 1;
         if (!t->texts[i]) {
             turn_free(t);
@@ -378,7 +378,7 @@ static strands_status write_doc(fstore *fs, int dirfd, const char *name,
     json_decref(doc);
     if (!text) return oom(err);
     int rc = fstore_write_at(dirfd, name, text, len, fs->fault,
-                           fs->fault_user);
+                             fs->fault_user);
     free(text);
     if (rc == 0) rc = fstore_dir_sync(dirfd);
     return rc ? fstore_io_error(err, rc, "cannot write", rel) : STRANDS_OK;
@@ -445,7 +445,7 @@ static strands_status ensure_committed(fstore *fs, agent_dirs *d,
     if (!*agent_io) {
         json_t *smsgs = NULL, *sagent = NULL;
         st = fstore_snapshot_read(fs->rootfd, sid, aid, fs->max_history_bytes,
-                                &smsgs, &sagent, err);
+                                  &smsgs, &sagent, err);
         if (st != STRANDS_OK) return st;
         if (smsgs) {
             /* Continue a snapshot session in the message-log layout:
@@ -456,14 +456,14 @@ static strands_status ensure_committed(fstore *fs, agent_dirs *d,
             for (size_t i = 0; i < n && st == STRANDS_OK; i++) {
                 size_t len;
                 char *text = fstore_message_record(json_array_get(smsgs, i),
-                                                 i, now, &len);
+                                                   i, now, &len);
                 if (!text) {
                     st = oom(err);
                     break;
                 }
                 message_name(name, sizeof name, i);
                 int rc = fstore_write_at(d->mdir, name, text, len, fs->fault,
-                                       fs->fault_user);
+                                         fs->fault_user);
                 free(text);
                 if (rc) st = fstore_io_error(err, rc, "cannot write", rel);
             }
@@ -521,7 +521,7 @@ static strands_status append_locked(fstore *fs, agent_dirs *d,
     size_t len;
     json_t *screated = NULL;
     int rc = fstore_read_at(d->sdir, "session.json", FILE_MAX_META_BYTES,
-                          &text, &len);
+                            &text, &len);
     if (rc == 0) {
         json_error_t jerr;
         json_t *doc = json_loadb(text, len, 0, &jerr);
@@ -595,7 +595,7 @@ static strands_status append_locked(fstore *fs, agent_dirs *d,
         st = fstore_io_error(err, rc, "cannot sync", d->rel);
     if (st == STRANDS_OK) {
         rc = fstore_write_at(d->adir, "agent.json", atext, alen, fs->fault,
-                           fs->fault_user);
+                             fs->fault_user);
         if (rc) st = fstore_io_error(err, rc, "cannot write", arel);
     }
     free(atext);

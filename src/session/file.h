@@ -40,7 +40,7 @@
  * strands_session_id_check rules, at most FILE_ID_MAX bytes, no '/', not
  * "." nor "..". `what` names it in the message ("session id").          */
 strands_status fstore_id_check(const char *id, const char *what,
-                             strands_error *err);
+                               strands_error *err);
 
 /** Opens directory `name` under dirfd without following a symlink
  * (O_DIRECTORY|O_NOFOLLOW), creating it 0700 first when create is set.
@@ -51,7 +51,7 @@ int fstore_dir_open(int dirfd, const char *name, int create);
  * a NUL-terminated heap buffer *out (free()) of *len bytes. Returns 0,
  * -ENOENT when absent, -EFBIG when larger than cap, else -errno.       */
 int fstore_read_at(int dirfd, const char *name, size_t cap, char **out,
-                 size_t *len);
+                   size_t *len);
 
 /* A test hook called at named points of a write; returning non-zero makes
  * the write fail there with EIO (a test may also _exit() in it to
@@ -64,7 +64,7 @@ typedef int fstore_fault_fn(void *user, const char *point, const char *name);
  * caller fsyncs the directory (fstore_dir_sync) once its renames are done.
  * Returns 0 or -errno (the temp file is removed on failure).           */
 int fstore_write_at(int dirfd, const char *name, const char *data, size_t len,
-                  fstore_fault_fn *fault, void *fault_user);
+                    fstore_fault_fn *fault, void *fault_user);
 
 /** 1 when errno e from flock() means the filesystem has no flock support
  * (ENOLCK, EOPNOTSUPP, ENOSYS, EINVAL): the store then excludes claims
@@ -78,7 +78,7 @@ int fstore_dir_sync(int dirfd);
  * E_TOO_LARGE, else E_UNAVAILABLE "SessionStoreUnavailable"; the message
  * says `doing` and names `path` (a path relative to the store root).   */
 strands_status fstore_io_error(strands_error *err, int neg_errno,
-                             const char *doing, const char *path);
+                               const char *doing, const char *path);
 
 /* ---- file_layout.c ------------------------------------------------------ */
 
@@ -110,7 +110,7 @@ char *fstore_json_text(const json_t *v, size_t *len);
  * "message_id", "redact_message": null, "created_at", "updated_at"}.
  * Heap text + length, or NULL on OOM.                                   */
 char *fstore_message_record(const json_t *msg, size_t id, const char *now,
-                          size_t *len);
+                            size_t *len);
 
 /** Parses the text of a message_<id>.json (the fuzzed parser): an object
  * with a "message" object (role string, content array), an integer
@@ -119,8 +119,8 @@ char *fstore_message_record(const json_t *msg, size_t id, const char *now,
  * (redact_message when set), bytes decoded. E_PARSE with a message naming
  * `name` on anything else; E_NOMEM.                                     */
 strands_status fstore_message_parse(const char *text, size_t len,
-                                  size_t expect_id, const char *name,
-                                  json_t **msg_out, strands_error *err);
+                                    size_t expect_id, const char *name,
+                                    json_t **msg_out, strands_error *err);
 
 /** Parses agent.json text: *agent_out = the v3 agent object (every key
  * but agent_id, created_at, updated_at, FILE_PRIVATE_KEY and the keys it
@@ -129,9 +129,9 @@ strands_status fstore_message_parse(const char *text, size_t len,
  * does not record it (written by Strands Python). E_PARSE naming `name`
  * (not an object), E_NOMEM.                                             */
 strands_status fstore_agent_parse(const char *text, size_t len,
-                                const char *name, json_t **agent_out,
-                                json_t **created_out, long long *committed,
-                                strands_error *err);
+                                  const char *name, json_t **agent_out,
+                                  json_t **created_out, long long *committed,
+                                  strands_error *err);
 
 /** The agent.json document for `agent` (borrowed v3 agent object):
  * agent_id, state, conversation_manager_state, _internal_state (Strands'
@@ -140,13 +140,13 @@ strands_status fstore_agent_parse(const char *text, size_t len,
  * FILE_PRIVATE_KEY (committed, the defaulted keys). New reference, NULL
  * on OOM.                                                               */
 json_t *fstore_agent_doc(const json_t *agent, const char *agent_id,
-                       const char *created, const char *now,
-                       size_t committed);
+                         const char *created, const char *now,
+                         size_t committed);
 
 /** The session.json document: session_id, session_type "AGENT",
  * created_at (`created`, else now), updated_at = now. NULL on OOM.     */
 json_t *fstore_session_doc(const char *session_id, const char *created,
-                         const char *now);
+                           const char *now);
 
 /** removed_message_count of agent.conversation_manager_state when it is
  * an integer in 0..limit, else 0.                                       */
@@ -167,15 +167,15 @@ int fstore_message_name(const char *name, size_t *n);
  * messages only). Absent: OK with both NULL. E_PARSE naming the file,
  * E_TOO_LARGE over cap, E_UNAVAILABLE on I/O errors, E_NOMEM.          */
 strands_status fstore_snapshot_read(int rootfd, const char *session_id,
-                                  const char *agent_id, size_t cap,
-                                  json_t **messages_out, json_t **agent_out,
-                                  strands_error *err);
+                                    const char *agent_id, size_t cap,
+                                    json_t **messages_out, json_t **agent_out,
+                                    strands_error *err);
 
 /** Converts a parsed snapshot document (borrowed) to messages + agent as
  * fstore_snapshot_read does; `name` is used in errors.                    */
 strands_status fstore_snapshot_convert(const json_t *doc, const char *name,
-                                     json_t **messages_out,
-                                     json_t **agent_out, strands_error *err);
+                                       json_t **messages_out,
+                                       json_t **agent_out, strands_error *err);
 
 /* ---- file_claim.c ------------------------------------------------------- */
 
@@ -200,18 +200,18 @@ void fstore_claims_destroy(fstore_claims *c);
  * or the lock file cannot be made. expires_ms = 0 (held until released;
  * the kernel drops it when the process dies).                           */
 strands_status fstore_claims_take(fstore_claims *c, const char *id,
-                                strands_session_claim *out,
-                                strands_error *err);
+                                  strands_session_claim *out,
+                                  strands_error *err);
 /** OK while `claim` holds session id (its lock file is still the one at
  * the path), else E_BUSY "SessionClaimLost".                            */
 strands_status fstore_claims_check(fstore_claims *c, const char *id,
-                                 const strands_session_claim *claim,
-                                 strands_error *err);
+                                   const strands_session_claim *claim,
+                                   strands_error *err);
 /** Ends the claim (deletes the lock file, unlocks): OK, or E_BUSY
  * "SessionClaimLost" when it is not held.                               */
 strands_status fstore_claims_release(fstore_claims *c, const char *id,
-                                   const strands_session_claim *claim,
-                                   strands_error *err);
+                                     const strands_session_claim *claim,
+                                     strands_error *err);
 
 /* ---- file.c ------------------------------------------------------------- */
 

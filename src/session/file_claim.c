@@ -112,8 +112,8 @@ static int lock_file(fstore_claims *c, const char *name)
 }
 
 strands_status fstore_claims_take(fstore_claims *c, const char *id,
-                                strands_session_claim *out,
-                                strands_error *err)
+                                  strands_session_claim *out,
+                                  strands_error *err)
 {
     size_t idlen = strlen(id);
     fstore_claim_entry *e = calloc(1, sizeof *e + idlen + 1);
@@ -195,8 +195,8 @@ static fstore_claim_entry **find(fstore_claims *c, const char *id,
 }
 
 strands_status fstore_claims_check(fstore_claims *c, const char *id,
-                                 const strands_session_claim *claim,
-                                 strands_error *err)
+                                   const strands_session_claim *claim,
+                                   strands_error *err)
 {
     char name[FILE_ID_MAX + 32];
     lock_name(name, sizeof name, id);
@@ -209,8 +209,8 @@ strands_status fstore_claims_check(fstore_claims *c, const char *id,
 }
 
 strands_status fstore_claims_release(fstore_claims *c, const char *id,
-                                   const strands_session_claim *claim,
-                                   strands_error *err)
+                                     const strands_session_claim *claim,
+                                     strands_error *err)
 {
     pthread_mutex_lock(&c->lock);
     fstore_claim_entry **pp = find(c, id, claim->token);

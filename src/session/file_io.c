@@ -16,7 +16,7 @@
 #include "session/store.h"
 
 strands_status fstore_id_check(const char *id, const char *what,
-                             strands_error *err)
+                               strands_error *err)
 {
     size_t len = 0;
     strands_error e;
@@ -48,7 +48,7 @@ int fstore_dir_open(int dirfd, const char *name, int create)
 }
 
 int fstore_read_at(int dirfd, const char *name, size_t cap, char **out,
-                 size_t *len)
+                   size_t *len)
 {
     *out = NULL;
     *len = 0;
@@ -130,7 +130,7 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 int fstore_write_at(int dirfd, const char *name, const char *data, size_t len,
-                  fstore_fault_fn *fault, void *fault_user)
+                    fstore_fault_fn *fault, void *fault_user)
 {
     uint8_t rnd[16];
     session_hash_key(rnd); /* random bytes for an unguessable name */
@@ -156,7 +156,7 @@ int fstore_write_at(int dirfd, const char *name, const char *data, size_t len,
 }
 
 strands_status fstore_io_error(strands_error *err, int neg_errno,
-                             const char *doing, const char *path)
+                               const char *doing, const char *path)
 {
     int e = -neg_errno;
     if (e == ENOMEM)

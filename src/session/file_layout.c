@@ -198,7 +198,7 @@ char *fstore_json_text(const json_t *v, size_t *len)
 }
 
 char *fstore_message_record(const json_t *msg, size_t id, const char *now,
-                          size_t *len)
+                            size_t *len)
 {
     json_t *enc = fstore_bytes_encode(msg);
     if (!enc) return NULL;
@@ -220,8 +220,8 @@ static int is_message(const json_t *m)
 }
 
 strands_status fstore_message_parse(const char *text, size_t len,
-                                  size_t expect_id, const char *name,
-                                  json_t **msg_out, strands_error *err)
+                                    size_t expect_id, const char *name,
+                                    json_t **msg_out, strands_error *err)
 {
     *msg_out = NULL;
     json_error_t jerr;
@@ -273,9 +273,9 @@ static int is_envelope_key(const char *k)
 }
 
 strands_status fstore_agent_parse(const char *text, size_t len,
-                                const char *name, json_t **agent_out,
-                                json_t **created_out, long long *committed,
-                                strands_error *err)
+                                  const char *name, json_t **agent_out,
+                                  json_t **created_out, long long *committed,
+                                  strands_error *err)
 {
     *agent_out = NULL;
     *created_out = NULL;
@@ -351,8 +351,8 @@ static json_t *def_internal(void)
 }
 
 json_t *fstore_agent_doc(const json_t *agent, const char *agent_id,
-                       const char *created, const char *now,
-                       size_t committed)
+                         const char *created, const char *now,
+                         size_t committed)
 {
     json_t *doc = json_object();
     json_t *priv = json_pack("{s:I,s:[]}", "message_count",
@@ -396,7 +396,7 @@ fail:
 }
 
 json_t *fstore_session_doc(const char *session_id, const char *created,
-                         const char *now)
+                           const char *now)
 {
     return json_pack("{s:s,s:s,s:s,s:s}", "session_id", session_id,
                      "session_type", "AGENT", "created_at",

@@ -80,8 +80,8 @@ static strands_status bad(strands_error *err, const char *name,
 }
 
 strands_status fstore_snapshot_convert(const json_t *doc, const char *name,
-                                     json_t **messages_out,
-                                     json_t **agent_out, strands_error *err)
+                                       json_t **messages_out,
+                                       json_t **agent_out, strands_error *err)
 {
     *messages_out = NULL;
     *agent_out = NULL;
@@ -179,9 +179,9 @@ static int open_path(int dirfd, const char *const *parts, size_t n)
 }
 
 strands_status fstore_snapshot_read(int rootfd, const char *session_id,
-                                  const char *agent_id, size_t cap,
-                                  json_t **messages_out, json_t **agent_out,
-                                  strands_error *err)
+                                    const char *agent_id, size_t cap,
+                                    json_t **messages_out, json_t **agent_out,
+                                    strands_error *err)
 {
     *messages_out = NULL;
     *agent_out = NULL;
@@ -219,7 +219,7 @@ strands_status fstore_snapshot_read(int rootfd, const char *session_id,
                                      "(line %d: %.200s)", rel, jerr.line,
                                      jerr.text);
         strands_status st = fstore_snapshot_convert(doc, rel, messages_out,
-                                                  agent_out, err);
+                                                    agent_out, err);
         json_decref(doc);
         return st;
     }

@@ -192,7 +192,7 @@ static void test_record_bytes_match_python(void)
         json_t *m = NULL;
         strands_error err;
         CHECK_INT(fstore_message_parse(want, strlen(want), i, "fixture", &m,
-                                     &err), STRANDS_OK);
+                                       &err), STRANDS_OK);
         size_t len;
         char *got = fstore_message_record(m, i, T, &len);
         CHECK_STR(got, want);
