@@ -249,8 +249,10 @@ static void test_new_session_layout(void)
     CHECK_INT(mode_of(m0), 0600);
     CHECK_INT(mode_of("session_s1/session.json"), 0600);
     /* No temp files are left behind. */
-    CHECK(system("ls -a /tmp/strands-file-test-*/session_s1/agents/"
-                 "agent_default/messages | grep -q tmp") != 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls -a '%s/session_s1/agents/agent_default/"
+             "messages' | grep -q tmp", tmpdir);
+    CHECK(system(cmd) != 0);
     CHECK_INT(load_count(s, "s1", NULL), 2);
     strands_session_store_free(s);
 }
