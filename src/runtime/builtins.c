@@ -33,6 +33,8 @@ static void register_all(void)
          &err);
     keep(strands_session_store_provider_register(&session_memory_provider,
                                                  &err), &err);
+    keep(strands_session_store_provider_register(&session_file_provider,
+                                                 &err), &err);
     keep(strands_session_store_provider_register(&session_redis_provider,
                                                  &err), &err);
     keep(strands_session_store_provider_register(&session_rediss_provider,

@@ -21,6 +21,8 @@ extern const strands_model_provider models_bedrock_provider;
                                              /* models/bedrock_provider.c */
 extern const strands_session_store_provider session_memory_provider;
                                              /* session/memory_provider.c */
+extern const strands_session_store_provider session_file_provider;
+                                             /* session/file_provider.c */
 extern const strands_session_store_provider session_redis_provider;
 extern const strands_session_store_provider session_rediss_provider;
                                              /* session/redis_provider.c */
