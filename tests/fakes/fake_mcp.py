@@ -655,10 +655,12 @@ class FakeMcp:
                "method": "notifications/subscriptions/acknowledged",
                "params": {"_meta": {META_SUB_ID: msg.get("id")},
                           "notifications": agreed}}
-        call.notify(ack)
+        # Registered before the acknowledgement goes out, so a client that
+        # acts on the acknowledgement cannot miss a notification.
         if agreed:
             with self.lock:
                 self.streams.append(stream)
+        call.notify(ack)
         ctx["stream"] = stream
         try:
             while not call.wait(0.05):
