@@ -190,6 +190,14 @@ static void release_slot(mcp_client *c, pending *p)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* True when an error reply's message speaks of the session. */
+static int names_session(const json_t *reply)
+{
+    const char *m = json_string_value(
+        json_object_get(json_object_get(reply, "error"), "message"));
+    return m && strcasestr(m, "session") != NULL;
+}
+
 /* One request/reply. params is stolen (NULL: none). On a JSON-RPC error
  * reply: E_UPSTREAM, and *error_out (when non-NULL) gets the error
  * object. On OK *result_out gets the result.                          */
@@ -249,7 +257,17 @@ static strands_status request(mcp_client *c, const char *method,
                 break;
             }
             if (c->is_http) { /* the POST is over: its reply came or not */
-                if (orphan) {
+                if (orphan && !c->t->modern && c->version[0] &&
+                    strcmp(method, "initialize") &&
+                    names_session(orphan)) {
+                    /* Many servers answer a session they no longer know
+                     * with 400 and an id-less error ("No valid session
+                     * ID") instead of 404: the same remedy applies.    */
+                    st = strands_error_set(err, STRANDS_E_NOT_FOUND,
+                                           "McpSessionExpired",
+                                           "mcp server '%s' no longer knows "
+                                           "our session", c->name);
+                } else if (orphan) {
                     reply = orphan;
                     orphan = NULL;
                 } else {

@@ -144,7 +144,9 @@ static strands_status build_post_headers(mcp_http *h, const mcp_send_info *in,
         ok = lines_add(l, h->headers[i], NULL);
     if (ok && t->protocol_version[0])
         ok = lines_add(l, "MCP-Protocol-Version", t->protocol_version);
-    if (ok && !t->modern && session)
+    /* initialize opens a new session: it never carries the old id. */
+    if (ok && !t->modern && session &&
+        !(in->method && !strcmp(in->method, "initialize")))
         ok = lines_add(l, "Mcp-Session-Id", session);
     if (!ok) return nomem(h, err);
     if (!t->modern) return STRANDS_OK;

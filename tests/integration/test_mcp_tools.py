@@ -634,3 +634,30 @@ def test_oauth_client_credentials(fake, mcp, runtimes):
         proc.terminate()
         proc.wait(5)
         srv.shutdown()
+
+
+def test_server_everything_http_restarted_under_us(fake, mcp, runtimes):
+    """The reference server forgets its sessions when it restarts and
+    answers the old id with 400 "No valid session ID" (not 404): the
+    client initializes again and the call succeeds."""
+    need_everything()
+    import sys
+    sys.path.insert(0, FAKES)
+    import mcp_servers
+    port = mcp_servers.free_port()
+    srv = mcp_servers.start_everything_http(port=port)
+    try:
+        mcp.add("ev", {"url": srv.url})
+        rt = start(fake, mcp)
+        runtimes.append(rt)
+        tr = tool_result(invoke_tool(rt, fake, "ev_echo", {"message": "one"},
+                                     "ev-r1")[1])
+        assert tr["status"] == "success", tr
+        srv.stop()
+        srv = mcp_servers.start_everything_http(port=port)
+        tr = tool_result(invoke_tool(rt, fake, "ev_echo", {"message": "two"},
+                                     "ev-r2")[1])
+        assert tr["status"] == "success", tr
+        assert "two" in tr["content"][0]["text"], tr
+    finally:
+        srv.stop()
