@@ -260,6 +260,9 @@ static strands_status connect_and_list(mcp_server *s, size_t *n_tools,
     pthread_rwlock_wrlock(&s->conn);
     strands_status st = mcp_client_connect(s->client, deadline, err);
     pthread_rwlock_unlock(&s->conn);
+    /* Ready before its tools are published: a model that sees them must
+     * be able to call them.                                             */
+    if (st == STRANDS_OK) set_state(s, SERVER_READY, NULL);
     if (st == STRANDS_OK) st = relist(s, deadline, n_tools, err);
     if (st != STRANDS_OK) disconnect(s);
     return st;

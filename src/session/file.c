@@ -270,7 +270,7 @@ static strands_status file_load(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "load: no record to fill");
     memset(out, 0, sizeof *out);
-    const char *aid;
+    const char *aid = NULL;
     strands_status st = check_key(key, &aid, err);
     if (st != STRANDS_OK) return st;
     const char *sid = key->session_id;
@@ -668,7 +668,7 @@ static strands_status file_append(strands_session_store *self,
                                   const json_t *agent, strands_error *err)
 {
     fstore *fs = (fstore *)self;
-    const char *aid;
+    const char *aid = NULL;
     strands_status st = check_key(key, &aid, err);
     if (st == STRANDS_OK) st = check_messages(messages, agent, base, err);
     if (st != STRANDS_OK) return st;
@@ -717,7 +717,7 @@ static strands_status file_claim(strands_session_store *self,
                                  strands_error *err)
 {
     fstore *fs = (fstore *)self;
-    const char *aid;
+    const char *aid = NULL;
     if (!claim_out)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "claim: nothing to fill");
@@ -732,7 +732,7 @@ static strands_status file_renew(strands_session_store *self,
                                  strands_error *err)
 {
     fstore *fs = (fstore *)self;
-    const char *aid;
+    const char *aid = NULL;
     strands_status st = check_key(key, &aid, err);
     if (st != STRANDS_OK) return st;
     if (!claim) return session_claim_lost(err, key->session_id);
@@ -747,7 +747,7 @@ static strands_status file_release(strands_session_store *self,
                                    strands_error *err)
 {
     fstore *fs = (fstore *)self;
-    const char *aid;
+    const char *aid = NULL;
     strands_status st = check_key(key, &aid, err);
     if (st != STRANDS_OK) return st;
     if (!claim) return session_claim_lost(err, key->session_id);
