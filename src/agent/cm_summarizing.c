@@ -1,0 +1,168 @@
+/* The summarizing conversation manager (Strands'
+ * SummarizingConversationManager): when the history passes the window,
+ * or the context overflows, the oldest share (summary_ratio, never the
+ * newest preserve_recent messages) is replaced by one summary message
+ * that a model call writes (no tools, CM_SUMMARY_PROMPT), re-labelled
+ * role user. The split keeps pairs intact; a summary holding a toolUse
+ * is refused (a user message cannot hold one). State adds
+ * summary_message, put back in front of the history on restore.       */
+#include <string.h>
+
+#include "agent/conversation_manager.h"
+
+/* The request: messages[0..split) with CM_SUMMARY_REQUEST joined to the
+ * last (user) message; NULL on OOM. */
+static json_t *summary_request(const json_t *messages, size_t split)
+{
+    json_t *req = json_array();
+    for (size_t i = 0; req && i + 1 < split; i++)
+        if (json_array_append(req, json_array_get(messages, i))) {
+            json_decref(req);
+            return NULL;
+        }
+    json_t *last = json_array_get(messages, split - 1);
+    json_t *content = json_array();
+    json_t *msg = NULL;
+    if (req && content &&
+        !json_array_extend(content, json_object_get(last, "content")) &&
+        !json_array_append_new(content, json_pack("{s:s}", "text",
+                                                  CM_SUMMARY_REQUEST)))
+        msg = json_pack("{s:s, s:O}", "role", "user", "content", content);
+    json_decref(content);
+    if (!msg || json_array_append_new(req, msg)) {
+        json_decref(req);
+        return NULL;
+    }
+    return req;
+}
+
+/* The summary message from the model's reply: its text blocks as a user
+ * message. NULL with err set when it holds a toolUse or no text. */
+static json_t *summary_message(const json_t *reply, strands_error *err)
+{
+    json_t *texts = json_array();
+    size_t i;
+    json_t *b;
+    if (!texts) goto oom;
+    json_array_foreach(json_object_get(reply, "content"), i, b) {
+        if (json_object_get(b, "toolUse")) {
+            json_decref(texts);
+            strands_error_set(err, STRANDS_E_INVALID,
+                              STRANDS_ERROR_CONTEXT_OVERFLOW,
+                              "Cannot summarize: the summary holds a toolUse "
+                              "block, which a user message cannot carry");
+            return NULL;
+        }
+        if (json_is_string(json_object_get(b, "text")) &&
+            json_array_append(texts, b))
+            goto oom;
+    }
+    if (!json_array_size(texts)) {
+        json_decref(texts);
+        strands_error_set(err, STRANDS_E_INVALID,
+                          STRANDS_ERROR_CONTEXT_OVERFLOW,
+                          "Cannot summarize: the model's summary has no "
+                          "text");
+        return NULL;
+    }
+    json_t *m = json_pack("{s:s, s:o}", "role", "user", "content", texts);
+    if (!m) goto oom_texts_gone;
+    return m;
+oom:
+    json_decref(texts);
+oom_texts_gone:
+    strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    return NULL;
+}
+
+static strands_status summarize(cm_state *s, cm_history *h,
+                                const cm_summarizer *sum, strands_error *err)
+{
+    size_t split = cm_summary_split(h->messages, s->cfg.summary_ratio,
+                                    s->cfg.preserve_recent, err);
+    if (!split) return err ? err->status : STRANDS_E_INVALID;
+    if (!sum || !sum->summarize)
+        return strands_error_set(err, STRANDS_E_INVALID,
+                                 STRANDS_ERROR_CONTEXT_OVERFLOW,
+                                 "Cannot summarize: no model to summarize "
+                                 "with");
+    json_t *req = summary_request(h->messages, split);
+    if (!req) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    json_t *reply = NULL;
+    strands_status st = sum->summarize(sum->user, req, &reply, err);
+    json_decref(req);
+    if (st != STRANDS_OK) return st;
+    json_t *m = summary_message(reply, err);
+    json_decref(reply);
+    if (!m) return err ? err->status : STRANDS_E_INVALID;
+    st = cm_history_replace_front(h, split, m);
+    if (st != STRANDS_OK) {
+        json_decref(m);
+        return strands_error_set(err, st, NULL, "OOM");
+    }
+    json_decref(s->summary);
+    s->summary = m;
+    size_t start = cm_history_start(h);
+    if (start > s->removed) s->removed = start;
+    return STRANDS_OK;
+}
+
+static strands_status summarizing_apply(cm_state *s, cm_history *h,
+                                        const cm_summarizer *sum,
+                                        strands_error *err)
+{
+    if (json_array_size(h->messages) <= (size_t)s->cfg.window_size)
+        return STRANDS_OK;
+    /* Best effort (as Strands' proactive compression): the model call
+     * goes ahead with the history as it is. */
+    strands_error e;
+    strands_error_clear(&e);
+    strands_status st = summarize(s, h, sum, &e);
+    if (st == STRANDS_E_NOMEM || st == STRANDS_E_CANCELLED) {
+        if (err) *err = e;
+        return st;
+    }
+    return STRANDS_OK;
+}
+
+static strands_status summarizing_reduce(cm_state *s, cm_history *h,
+                                         const cm_summarizer *sum,
+                                         strands_error *err)
+{
+    return summarize(s, h, sum, err);
+}
+
+static strands_status summarizing_save(const cm_state *s, json_t *out)
+{
+    return json_object_set(out, "summary_message",
+                           s->summary ? s->summary : json_null())
+               ? STRANDS_E_NOMEM
+               : STRANDS_OK;
+}
+
+/* A stored summary is used when it is a message a history can start
+ * with: content blocks, none of them a toolUse or toolResult. */
+static strands_status summarizing_restore(cm_state *s, const json_t *state)
+{
+    json_t *m = json_object_get(state, "summary_message");
+    json_t *content = json_object_get(m, "content");
+    size_t i;
+    json_t *b;
+    if (!json_is_object(m) || !json_array_size(content)) return STRANDS_OK;
+    json_array_foreach(content, i, b) {
+        if (!json_is_object(b) || json_object_get(b, "toolUse") ||
+            json_object_get(b, "toolResult"))
+            return STRANDS_OK;
+    }
+    s->summary = json_pack("{s:s, s:O}", "role", "user", "content", content);
+    return s->summary ? STRANDS_OK : STRANDS_E_NOMEM;
+}
+
+const cm_vtab cm_summarizing_vtab = {
+    .version = CM_VTAB_VERSION,
+    .state_name = "SummarizingConversationManager",
+    .apply_management = summarizing_apply,
+    .reduce_context = summarizing_reduce,
+    .save = summarizing_save,
+    .restore = summarizing_restore,
+};
