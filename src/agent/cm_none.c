@@ -37,6 +37,7 @@ static strands_status none_restore(cm_state *s, const json_t *state)
 const cm_vtab cm_none_vtab = {
     .version = CM_VTAB_VERSION,
     .state_name = "NullConversationManager",
+    .after_invocation = 1,
     .apply_management = none_apply,
     .reduce_context = none_reduce,
     .save = none_save,

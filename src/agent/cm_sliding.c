@@ -81,6 +81,7 @@ static strands_status sliding_restore(cm_state *s, const json_t *state)
 const cm_vtab cm_sliding_vtab = {
     .version = CM_VTAB_VERSION,
     .state_name = "SlidingWindowConversationManager",
+    .after_invocation = 1,
     .apply_management = sliding_apply,
     .reduce_context = sliding_reduce,
     .save = sliding_save,

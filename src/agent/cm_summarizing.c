@@ -2,6 +2,8 @@
  * SummarizingConversationManager): when the history passes the window,
  * or the context overflows, the oldest share (summary_ratio, never the
  * newest preserve_recent messages) is replaced by one summary message
+ * (checked before each model call, so the answer is never delayed by a
+ * summary after it)
  * that a model call writes (no tools, CM_SUMMARY_PROMPT), re-labelled
  * role user. The split keeps pairs intact; a summary holding a toolUse
  * is refused (a user message cannot hold one). State adds

@@ -93,6 +93,10 @@ typedef struct cm_state cm_state;
 typedef struct cm_vtab {
     int version;              /* CM_VTAB_VERSION */
     const char *state_name;   /* Strands' class name, the state __name__ */
+    /* Non-zero: apply_management also runs after each invocation (before
+     * the turn is stored); else only before model calls (a summary call
+     * would delay the answer).                                         */
+    int after_invocation;
     /* Keeps the history in bounds: after each invocation and before each
      * model call. Best effort: OK when nothing could be done (E_NOMEM and
      * E_CANCELLED are errors).                                          */

@@ -604,7 +604,8 @@ strands_status strands_agent_invoke(strands_agent *a,
     if (st == STRANDS_OK) st = run_cycles(&run, &t, &key, &cs, out, err);
     /* The window applies after the invocation too (the turn's messages
      * are still all appended to the log). */
-    if (st == STRANDS_OK) st = manage(&t, err);
+    if (st == STRANDS_OK && t.cm.vtab->after_invocation)
+        st = manage(&t, err);
     /* The state is final now: a tool call still running (abandoned) can
      * no longer change it. */
     json_t *state = NULL;
