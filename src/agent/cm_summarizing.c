@@ -11,29 +11,109 @@
 #include <string.h>
 
 #include "agent/conversation_manager.h"
+#include "core/buf.h"
 
-/* The request: messages[0..split) with CM_SUMMARY_REQUEST joined to the
- * last (user) message; NULL on OOM. */
+/* One content block as text for the summary call: tool calls and results
+ * are written out (a request without tools may not hold toolUse or
+ * toolResult blocks), reasoning is left out (NULL, *skip set), other
+ * media are named. NULL on OOM. */
+static json_t *block_as_text(const json_t *b, int *skip)
+{
+    json_t *v;
+    *skip = 0;
+    if (json_is_string(json_object_get(b, "text"))) return json_incref((json_t *)b);
+    if (json_object_get(b, "reasoningContent")) {
+        *skip = 1;
+        return NULL;
+    }
+    dynbuf d;
+    dynbuf_init(&d, (size_t)1 << 30);
+    strands_status st = STRANDS_OK;
+    if ((v = json_object_get(b, "toolUse"))) {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        char *in = json_dumps(json_object_get(v, "input"),
+                              JSON_COMPACT | JSON_ENCODE_ANY);
+        st = in ? dynbuf_printf(&d, "[tool call %s, input %s]",
+                                name ? name : "?", in)
+                : STRANDS_E_NOMEM;
+        free(in);
+    } else if ((v = json_object_get(b, "toolResult"))) {
+        const char *status = json_string_value(json_object_get(v, "status"));
+        st = dynbuf_printf(&d, "[tool result%s%s:", status ? ", " : "",
+                           status ? status : "");
+        size_t i;
+        json_t *item, *x;
+        json_array_foreach(json_object_get(v, "content"), i, item) {
+            if (st != STRANDS_OK) break;
+            if ((x = json_object_get(item, "text")) && json_is_string(x)) {
+                st = dynbuf_printf(&d, " %s", json_string_value(x));
+            } else if ((x = json_object_get(item, "json"))) {
+                char *j = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+                st = j ? dynbuf_printf(&d, " %s", j) : STRANDS_E_NOMEM;
+                free(j);
+            } else {
+                const char *kind = "content";
+                if (json_object_get(item, "image")) kind = "image";
+                else if (json_object_get(item, "document")) kind = "document";
+                st = dynbuf_printf(&d, " [%s]", kind);
+            }
+        }
+        if (st == STRANDS_OK) st = dynbuf_puts(&d, "]");
+    } else {
+        const char *kind = json_object_get(b, "image")      ? "image"
+                           : json_object_get(b, "document") ? "document"
+                                                            : "content";
+        st = dynbuf_printf(&d, "[%s]", kind);
+    }
+    size_t len = 0;
+    char *text = st == STRANDS_OK ? dynbuf_take(&d, &len) : NULL;
+    if (st != STRANDS_OK) dynbuf_cleanup(&d);
+    json_t *out = text ? json_pack("{s:s%}", "text", text, len) : NULL;
+    free(text);
+    return out;
+}
+
+/* msg as a message of text blocks (plus `extra`, may be NULL); NULL on
+ * OOM. */
+static json_t *as_text_message(const json_t *msg, const char *extra)
+{
+    json_t *content = json_array();
+    size_t i;
+    json_t *b;
+    int nomem = !content;
+    json_array_foreach(json_object_get(msg, "content"), i, b) {
+        if (nomem) break;
+        int skip;
+        json_t *t = block_as_text(b, &skip);
+        if (skip) continue;
+        if (!t || json_array_append_new(content, t)) nomem = 1;
+    }
+    if (!nomem && (extra || !json_array_size(content)) &&
+        json_array_append_new(content,
+                              json_pack("{s:s}", "text",
+                                        extra ? extra : "[no text]")))
+        nomem = 1;
+    json_t *m = nomem ? NULL
+                      : json_pack("{s:O, s:O}", "role",
+                                  json_object_get(msg, "role"), "content",
+                                  content);
+    json_decref(content);
+    return m;
+}
+
+/* The request: messages[0..split) as text (a call without tools), with
+ * CM_SUMMARY_REQUEST joined to the last (user) message; NULL on OOM. */
 static json_t *summary_request(const json_t *messages, size_t split)
 {
     json_t *req = json_array();
-    for (size_t i = 0; req && i + 1 < split; i++)
-        if (json_array_append(req, json_array_get(messages, i))) {
+    for (size_t i = 0; req && i < split; i++) {
+        json_t *m = as_text_message(json_array_get(messages, i),
+                                    i + 1 == split ? CM_SUMMARY_REQUEST
+                                                   : NULL);
+        if (!m || json_array_append_new(req, m)) {
             json_decref(req);
             return NULL;
         }
-    json_t *last = json_array_get(messages, split - 1);
-    json_t *content = json_array();
-    json_t *msg = NULL;
-    if (req && content &&
-        !json_array_extend(content, json_object_get(last, "content")) &&
-        !json_array_append_new(content, json_pack("{s:s}", "text",
-                                                  CM_SUMMARY_REQUEST)))
-        msg = json_pack("{s:s, s:O}", "role", "user", "content", content);
-    json_decref(content);
-    if (!msg || json_array_append_new(req, msg)) {
-        json_decref(req);
-        return NULL;
     }
     return req;
 }

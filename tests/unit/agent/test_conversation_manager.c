@@ -304,6 +304,13 @@ static void test_summarize_replaces_oldest(void)
                   json_array_get(lc, json_array_size(lc) - 1), "text")),
               CM_SUMMARY_REQUEST);
     CHECK(cm_history_validate(st.request, &err) == STRANDS_OK);
+    /* A call without tools: tool blocks are written out as text. */
+    char *req_text = json_dumps(st.request, 0);
+    CHECK(strstr(req_text, "\"toolUse\"") == NULL);
+    CHECK(strstr(req_text, "\"toolResult\"") == NULL);
+    CHECK(strstr(req_text, "[tool call t, input {}]") != NULL);
+    CHECK(strstr(req_text, "[tool result, success: m2]") != NULL);
+    free(req_text);
     /* The state carries the summary. */
     json_t *saved = cm_state_save(&s);
     CHECK_STR(json_string_value(json_object_get(saved, "__name__")),
