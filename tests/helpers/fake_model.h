@@ -107,6 +107,8 @@ static strands_status fake_converse(strands_model *self,
         return strands_error_set(err, STRANDS_E_INTERNAL, NULL,
                                  "script exhausted");
     json_t *step = json_loads(m->script[i], 0, NULL);
+    if (!step)   /* out of memory (allocation-failure sweeps) */
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     if (json_object_get(step, "error")) {
         const char *msg =
             json_string_value(json_object_get(step, "message"));

@@ -869,14 +869,14 @@ static void test_agent_summarizing(void)
 static void test_agent_long_conversation_small_window(void)
 {
     enum { TURNS = 12 };
-    static const char *const turn[] = {
+    static const char TOOL_1[] =
         "{\"stop\":\"tool_use\",\"content\":[{\"text\":\"calling\"},"
         "{\"toolUse\":{\"toolUseId\":\"b\",\"name\":\"big\","
-        "\"input\":{\"n\":10}}}]}",
+        "\"input\":{\"n\":10}}}]}";
+    static const char TOOL_2[] =
         "{\"stop\":\"tool_use\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-        "\"c\",\"name\":\"big\",\"input\":{\"n\":20}}}]}",
-        END_STEP,
-    };
+        "\"c\",\"name\":\"big\",\"input\":{\"n\":20}}}]}";
+    static const char *const turn[] = {TOOL_1, TOOL_2, END_STEP};
     const char *script[TURNS * 3];
     for (int i = 0; i < TURNS * 3; i++) script[i] = turn[i % 3];
     env e;
