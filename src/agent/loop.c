@@ -454,8 +454,10 @@ static void set_origins(cm_history *h, const json_t *vlog, size_t n_pre,
     }
 }
 
-/* Loads the session (an empty one without a store) and builds the
- * working history; a repair message for a toolUse a crash left
+/* Loads the session (an empty one without a store), restores the
+ * conversation manager's state from the agent object and builds the
+ * working history from [its summary] + log[removed..], with each
+ * message's log origin; a repair message for a toolUse a crash left
  * unanswered joins the turn's log messages. */
 static strands_status turn_load(agent_run *run, const strands_session_key *key,
                                 turn *t, strands_error *err)
