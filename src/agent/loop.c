@@ -13,6 +13,7 @@
  * claim, and release the session. A failed turn stores nothing. Streamed
  * model output becomes typed events.                                    */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,12 +316,16 @@ static strands_status model_step(agent_run *run, turn *t,
         end.error = err;
         agent_emit(run, &end);
         if (!is_overflow(err)) return st;
-        if (reductions == CM_MAX_REDUCTIONS)
+        if (reductions == CM_MAX_REDUCTIONS) {
+            char why[STRANDS_ERROR_MESSAGE_MAX];
+            snprintf(why, sizeof why, "%s", err->message);
             return strands_error_set(err, STRANDS_E_INVALID,
                                      STRANDS_ERROR_CONTEXT_OVERFLOW,
                                      "the conversation still exceeds the "
                                      "model's context window after %d "
-                                     "reductions", CM_MAX_REDUCTIONS);
+                                     "reductions (%.600s)",
+                                     CM_MAX_REDUCTIONS, why);
+        }
         st = reduce(t, err);
         if (st != STRANDS_OK) return st;
     }
