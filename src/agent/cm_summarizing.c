@@ -8,6 +8,7 @@
  * role user. The split keeps pairs intact; a summary holding a toolUse
  * is refused (a user message cannot hold one). State adds
  * summary_message, put back in front of the history on restore.       */
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/conversation_manager.h"
@@ -31,8 +32,9 @@ static json_t *block_as_text(const json_t *b, int *skip)
     strands_status st = STRANDS_OK;
     if ((v = json_object_get(b, "toolUse"))) {
         const char *name = json_string_value(json_object_get(v, "name"));
-        char *in = json_dumps(json_object_get(v, "input"),
-                              JSON_COMPACT | JSON_ENCODE_ANY);
+        json_t *input = json_object_get(v, "input");
+        char *in = input ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY)
+                         : strdup("null");
         st = in ? dynbuf_printf(&d, "[tool call %s, input %s]",
                                 name ? name : "?", in)
                 : STRANDS_E_NOMEM;
