@@ -24,6 +24,17 @@
 #define STRANDS_AGENT_DEFAULT_TOOL_CONCURRENCY 8
 #define STRANDS_AGENT_DEFAULT_TOOL_RESULT_MAX_BYTES ((size_t)1024 * 1024)
 
+/* How a session's history is kept inside a window and inside the model's
+ * context (CONVERSATION_MANAGER), as Strands' conversation managers. */
+typedef enum strands_conversation_manager_kind {
+    STRANDS_CM_SLIDING_WINDOW = 0, /* keep the last window_size messages */
+    STRANDS_CM_SUMMARIZING = 1,    /* replace the oldest by a summary */
+    STRANDS_CM_NONE = 2            /* keep everything */
+} strands_conversation_manager_kind;
+
+#define STRANDS_AGENT_DEFAULT_WINDOW_SIZE 40
+#define STRANDS_AGENT_DEFAULT_SUMMARY_RATIO 0.3
+
 typedef struct strands_agent_config {
     strands_model *model;            /* borrowed; required */
     strands_tool_registry *tools;    /* borrowed; NULL = no tools */
@@ -43,6 +54,15 @@ typedef struct strands_agent_config {
                                         result is a "timed out" error; a
                                         call that ignores the flag is
                                         abandoned 200 ms later; 0 = none */
+    strands_conversation_manager_kind conversation_manager;
+    int window_size;                 /* messages the sliding window keeps
+                                        (and past which a summary is made);
+                                        0 = 40; at most 1000000 */
+    double summary_ratio;            /* share of the oldest messages a
+                                        summary replaces; 0 = 0.3; clamped
+                                        to 0.1..0.8 */
+    int summary_preserve_recent;     /* newest messages a summary never
+                                        covers (>= 0) */
 } strands_agent_config;
 
 typedef struct strands_agent strands_agent;

@@ -50,6 +50,11 @@ typedef struct strands_runtime_config {
     int tool_concurrency;    /* TOOL_CONCURRENCY */
     size_t tool_result_max_bytes; /* TOOL_RESULT_MAX_BYTES */
     int tool_timeout_seconds; /* TOOL_TIMEOUT_SECONDS */
+    char *conversation_manager; /* CONVERSATION_MANAGER: sliding_window,
+                                   summarizing or none */
+    int window_size;          /* WINDOW_SIZE */
+    char *summary_ratio;      /* SUMMARY_RATIO, a decimal number (text) */
+    int summary_preserve_recent; /* SUMMARY_PRESERVE_RECENT */
 } strands_runtime_config;
 
 /* The loaded table: strands_runtime_config plus one struct per group of

@@ -104,12 +104,24 @@ typedef struct strands_model_response {
 
 typedef struct strands_model strands_model;
 
+/* err->code of a call whose input exceeds the model's context window. */
+#define STRANDS_ERROR_CONTEXT_OVERFLOW "ContextWindowOverflow"
+
+/** True when an upstream error message is one of the context-window
+ * overflow messages Bedrock answers ("Input is too long for requested
+ * model", "input length and `max_tokens` exceed context limit", "too many
+ * total text bytes", "prompt is too long"); msg NULL is false.          */
+STRANDS_EXTERN int strands_model_overflow_message(const char *msg);
+
 typedef struct strands_model_vtab {
     int version;              /* STRANDS_MODEL_VTAB_VERSION */
     const char *name;         /* provider name, e.g. "bedrock" */
     /* Performs one call. On failure returns an error status and fills err
      * (err->code: the provider's error type, e.g. "ValidationException";
-     * err->http_status: the upstream status). Thread-safe.               */
+     * err->http_status: the upstream status). A request too large for the
+     * model's context window is reported as E_INVALID with err->code
+     * STRANDS_ERROR_CONTEXT_OVERFLOW (the agent then reduces the history
+     * and retries). Thread-safe.                                         */
     strands_status (*converse)(strands_model *self,
                                const strands_model_request *req,
                                strands_model_response *out,

@@ -30,6 +30,8 @@ strands_status conversation_add_prompt(json_t *messages, const json_t *prompt);
  * message before the next assistant one). When the LAST message has
  * unanswered toolUse blocks, that new user message is also returned in
  * *repair_out (a new reference, else NULL): the log must gain it.
+ * A message taken over unchanged shares its log message's "content"
+ * array (the agent maps working messages to log indices by it).
  * *working_out: a new array. E_NOMEM: nothing returned.                 */
 strands_status conversation_restore(const json_t *log, size_t from,
                                     json_t **working_out, json_t **repair_out);

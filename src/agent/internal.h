@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include "agent/conversation_manager.h"
 #include "strands/agent.h"
 
 #define AGENT_MAX_TOOL_CONCURRENCY 1024
@@ -30,6 +31,7 @@ struct strands_agent {
     int tool_concurrency;    /* >= 1 */
     size_t tool_result_max_bytes;
     int64_t tool_timeout_ms; /* 0: no deadline */
+    cm_config cm;            /* the conversation manager's settings */
 };
 
 /* State of one running invocation. */

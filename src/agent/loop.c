@@ -1,12 +1,19 @@
 /* The agent loop: claim the session, load its record (message log +
- * agent object) and build the working history from it (repairing what a
- * crash left; fields a model must not see stay in the log only), add the
- * prompt, then model call -> tools -> model call ... until a non-tool stop
- * reason or max_iterations model calls (renewing the claim's lease as
- * cycles go by); append the turn's messages and the agent object (with
- * the agent state the tools changed) after the loaded count, under the
+ * agent object) and build the working history from it (from the
+ * conversation manager's removed_message_count, after its summary;
+ * repairing what a crash left; fields a model must not see stay in the
+ * log only), add the prompt, then model call -> tools -> model call ...
+ * until a non-tool stop reason or max_iterations model calls (renewing the
+ * claim's lease as cycles go by; the conversation manager keeps the
+ * history in its window before each model call, and a context overflow is
+ * recovered by truncating tool results, then reducing, then retrying, at
+ * most CM_MAX_REDUCTIONS times); let the manager apply its window; append
+ * the turn's messages and the agent object (with the agent state the
+ * tools changed and the manager's state) after the loaded count, under the
  * claim, and release the session. A failed turn stores nothing. Streamed
  * model output becomes typed events.                                    */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +41,16 @@ strands_agent *strands_agent_new(const strands_agent_config *cfg,
                           "tool_timeout_ms >= 0", AGENT_MAX_TOOL_CONCURRENCY);
         return NULL;
     }
+    if ((unsigned)cfg->conversation_manager > STRANDS_CM_NONE ||
+        cfg->window_size < 0 || cfg->window_size > 1000000 ||
+        !isfinite(cfg->summary_ratio) || cfg->summary_ratio < 0 ||
+        cfg->summary_preserve_recent < 0) {
+        strands_error_set(err, STRANDS_E_INVALID, NULL,
+                          "conversation manager: unknown kind, or "
+                          "window_size not in 0..1000000, or a negative "
+                          "summary_ratio or summary_preserve_recent");
+        return NULL;
+    }
     strands_agent *a = calloc(1, sizeof *a);
     if (!a) {
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
@@ -52,6 +69,14 @@ strands_agent *strands_agent_new(const strands_agent_config *cfg,
             ? cfg->tool_result_max_bytes
             : STRANDS_AGENT_DEFAULT_TOOL_RESULT_MAX_BYTES;
     a->tool_timeout_ms = cfg->tool_timeout_ms;
+    a->cm = (cm_config){
+        .kind = cfg->conversation_manager,
+        .window_size = cfg->window_size ? cfg->window_size
+                                        : STRANDS_AGENT_DEFAULT_WINDOW_SIZE,
+        .summary_ratio = cfg->summary_ratio > 0
+                             ? cfg->summary_ratio
+                             : STRANDS_AGENT_DEFAULT_SUMMARY_RATIO,
+        .preserve_recent = cfg->summary_preserve_recent};
     if (cfg->system_prompt && *cfg->system_prompt) {
         a->system = json_pack("[{s:s}]", "text", cfg->system_prompt);
         /* Serialised once for every model call (measured first: jansson
@@ -132,24 +157,114 @@ static void on_stream(void *user, const strands_model_stream_event *me)
 /* The history of one turn: what the model sees and what the log gains. */
 typedef struct turn {
     strands_session_record rec; /* as loaded (rec.agent is updated) */
-    json_t *working;  /* sent to the model: role + content only, repaired */
+    cm_history hist;  /* sent to the model: role + content only, repaired,
+                         kept in bounds by the conversation manager */
+    cm_state cm;      /* the conversation manager's state */
     json_t *added;    /* the messages this turn appends to the log */
+    agent_run *run;
+    strands_agent_result *out;
 } turn;
+
+/* Log index the next message this turn adds will get. */
+static size_t next_index(const turn *t)
+{
+    return t->rec.count + json_array_size(t->added);
+}
 
 /* Adds msg (borrowed) to both the working history and the turn's log
  * messages, and reports it. */
 static strands_status turn_add(agent_run *run, turn *t, json_t *msg,
                                strands_error *err)
 {
-    if (json_array_append(t->working, msg)) goto oom;
+    if (cm_history_push(&t->hist, msg, next_index(t)) != STRANDS_OK)
+        goto oom;
     if (json_array_append(t->added, msg)) {
-        json_array_remove(t->working, json_array_size(t->working) - 1);
+        json_array_remove(t->hist.messages,
+                          json_array_size(t->hist.messages) - 1);
         goto oom;
     }
     emit_message(run, msg);
     return STRANDS_OK;
 oom:
     return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+}
+
+/* ---- conversation manager ---------------------------------------------- */
+
+static int is_overflow(const strands_error *err)
+{
+    return err && !strcmp(err->code, STRANDS_ERROR_CONTEXT_OVERFLOW);
+}
+
+/* The summary call of the summarizing manager: the agent's model, no
+ * tools, the summarizer's system prompt; its usage counts in the turn. */
+static strands_status run_summary(void *user, const json_t *messages,
+                                  json_t **reply_out, strands_error *err)
+{
+    turn *t = user;
+    agent_run *run = t->run;
+    *reply_out = NULL;
+    json_t *system = json_pack("[{s:s}]", "text", CM_SUMMARY_PROMPT);
+    if (!system) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    strands_model_request req = {
+        .messages = messages,
+        .system = system,
+        .max_tokens = run->agent->max_tokens,
+        .request_id = run->inv->invocation_id,
+        .cancelled = run->inv->cancelled,
+    };
+    strands_model_response resp;
+    strands_status st = strands_model_converse(run->agent->model, &req,
+                                               &resp, err);
+    json_decref(system);
+    if (st != STRANDS_OK) return st;
+    add_usage(&t->out->usage, &resp.usage);
+    *reply_out = resp.message;
+    resp.message = NULL;
+    strands_model_response_cleanup(&resp);
+    if (!*reply_out)
+        return strands_error_set(err, STRANDS_E_INVALID,
+                                 STRANDS_ERROR_CONTEXT_OVERFLOW,
+                                 "Cannot summarize: the model answered no "
+                                 "message");
+    return STRANDS_OK;
+}
+
+/* The manager keeps the history in its window (before each model call,
+ * and after the invocation). */
+static strands_status manage(turn *t, strands_error *err)
+{
+    cm_summarizer sum = {run_summary, t};
+    t->hist.log_end = next_index(t);
+    return t->cm.vtab->apply_management(&t->cm, &t->hist, &sum, err);
+}
+
+/* After a context overflow: cut the largest tool results when any can
+ * be cut, else reduce as the manager says. A manager that cannot reduce
+ * any more ends the invocation with ContextWindowOverflow. */
+static strands_status reduce(turn *t, strands_error *err)
+{
+    int changed = 0;
+    t->hist.log_end = next_index(t);
+    if (cm_truncate_tool_results(&t->hist, &changed) != STRANDS_OK)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    if (changed) return STRANDS_OK;
+    cm_summarizer sum = {run_summary, t};
+    strands_error why;
+    strands_error_clear(&why);
+    strands_status st = t->cm.vtab->reduce_context(&t->cm, &t->hist, &sum,
+                                                   &why);
+    if (st == STRANDS_OK) return STRANDS_OK;
+    if (st == STRANDS_E_NOMEM || st == STRANDS_E_CANCELLED ||
+        is_overflow(&why) == 0) {
+        if (err) *err = why;
+        return st;
+    }
+    return strands_error_set(err, STRANDS_E_INVALID,
+                             STRANDS_ERROR_CONTEXT_OVERFLOW,
+                             "the conversation exceeds the model's context "
+                             "window and cannot be reduced further: %s",
+                             why.message);
 }
 
 /* One model call with this cycle's tool snapshot (run->tools); adds the
@@ -161,8 +276,10 @@ static strands_status model_step(agent_run *run, turn *t,
                                  strands_error *err)
 {
     strands_agent *a = run->agent;
+    strands_status st = manage(t, err);
+    if (st != STRANDS_OK) return st;
     strands_model_request req = {
-        .messages = t->working,
+        .messages = t->hist.messages,
         .system = a->system,
         .tools = strands_tool_snapshot_count(run->tools)
                      ? strands_tool_snapshot_specs(run->tools)
@@ -179,22 +296,38 @@ static strands_status model_step(agent_run *run, turn *t,
     if (req.tools)
         req.tools_json = strands_tool_snapshot_specs_json(
             run->tools, &req.tools_json_len);
-    char traceparent[64] = "";
-    strands_event start = {.type = STRANDS_EVENT_MODEL_START,
-                           .traceparent = traceparent,
-                           .traceparent_size = sizeof traceparent};
-    agent_emit(run, &start);
-    if (traceparent[0]) req.traceparent = traceparent;
-    int64_t t0 = strands_clock_mono_ms();
-    strands_model_response resp;
-    strands_status st = strands_model_converse(a->model, &req, &resp, err);
     out->iterations++;
-    strands_event end = {.type = STRANDS_EVENT_MODEL_END,
-                         .duration_ms = strands_clock_mono_ms() - t0};
-    if (st != STRANDS_OK) {
+    strands_model_response resp;
+    strands_event end;
+    for (int reductions = 0;; reductions++) {
+        char traceparent[64] = "";
+        strands_event start = {.type = STRANDS_EVENT_MODEL_START,
+                               .traceparent = traceparent,
+                               .traceparent_size = sizeof traceparent};
+        agent_emit(run, &start);
+        req.traceparent = traceparent[0] ? traceparent : NULL;
+        req.messages = t->hist.messages;
+        int64_t t0 = strands_clock_mono_ms();
+        t->cm.model_calls++;
+        st = strands_model_converse(a->model, &req, &resp, err);
+        end = (strands_event){.type = STRANDS_EVENT_MODEL_END,
+                              .duration_ms = strands_clock_mono_ms() - t0};
+        if (st == STRANDS_OK) break;
         end.error = err;
         agent_emit(run, &end);
-        return st;
+        if (!is_overflow(err)) return st;
+        if (reductions == CM_MAX_REDUCTIONS) {
+            char why[STRANDS_ERROR_MESSAGE_MAX];
+            snprintf(why, sizeof why, "%s", err->message);
+            return strands_error_set(err, STRANDS_E_INVALID,
+                                     STRANDS_ERROR_CONTEXT_OVERFLOW,
+                                     "the conversation still exceeds the "
+                                     "model's context window after %d "
+                                     "reductions (%.600s)",
+                                     CM_MAX_REDUCTIONS, why);
+        }
+        st = reduce(t, err);
+        if (st != STRANDS_OK) return st;
     }
     add_usage(&out->usage, &resp.usage);
     *stop = resp.stop;
@@ -300,20 +433,36 @@ static strands_status run_cycles(agent_run *run, turn *t,
     }
 }
 
-/* The number of log messages the conversation manager already removed
- * (agent.conversation_manager_state.removed_message_count), 0 when absent
- * or not a non-negative integer.                                       */
-static size_t removed_count(const json_t *agent)
+/* The log index each working message starts at: a message whose
+ * content is the very array of a log message comes from it; one that
+ * restore rebuilt (joined, repaired) gets a lower bound (one past the
+ * last known message). `vlog` is what restore read: the manager's
+ * prepended messages (n_pre, not in the log), then log[base..].        */
+static void set_origins(cm_history *h, const json_t *vlog, size_t n_pre,
+                        size_t base)
 {
-    json_t *v = json_object_get(
-        json_object_get(agent, "conversation_manager_state"),
-        "removed_message_count");
-    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
-    return n > 0 ? (size_t)n : 0;
+    size_t cursor = 0, bound = base, n_v = json_array_size(vlog);
+    for (size_t i = 0; i < json_array_size(h->messages); i++) {
+        json_t *c = json_object_get(json_array_get(h->messages, i),
+                                    "content");
+        size_t j = cursor;
+        while (j < n_v &&
+               json_object_get(json_array_get(vlog, j), "content") != c)
+            j++;
+        if (j == n_v) {
+            h->origin[i] = bound;
+            continue;
+        }
+        cursor = j + 1;
+        h->origin[i] = j < n_pre ? base : base + (j - n_pre);
+        if (j >= n_pre) bound = h->origin[i] + 1;
+    }
 }
 
-/* Loads the session (an empty one without a store) and builds the
- * working history; a repair message for a toolUse a crash left
+/* Loads the session (an empty one without a store), restores the
+ * conversation manager's state from the agent object and builds the
+ * working history from [its summary] + log[removed..], with each
+ * message's log origin; a repair message for a toolUse a crash left
  * unanswered joins the turn's log messages. */
 static strands_status turn_load(agent_run *run, const strands_session_key *key,
                                 turn *t, strands_error *err)
@@ -334,15 +483,37 @@ static strands_status turn_load(agent_run *run, const strands_session_key *key,
         if (!t->rec.messages || !t->rec.agent)
             return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
-    /* A store may return messages the conversation manager removed. */
-    size_t removed = removed_count(t->rec.agent), skip = 0;
-    if (removed > t->rec.first) skip = removed - t->rec.first;
-    json_t *repair = NULL;
-    t->added = json_array();
-    if (!t->added ||
-        conversation_restore(t->rec.messages, skip, &t->working, &repair) !=
-            STRANDS_OK)
+    /* The manager's state says where the history starts (a store may
+     * return the messages it removed) and what goes before (a summary). */
+    if (cm_state_init(&t->cm, &run->agent->cm,
+                      json_object_get(t->rec.agent,
+                                      "conversation_manager_state"),
+                      t->rec.count) != STRANDS_OK)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    size_t skip = 0, n_log = json_array_size(t->rec.messages);
+    if (t->cm.removed > t->rec.first) skip = t->cm.removed - t->rec.first;
+    if (skip > n_log) skip = n_log;
+    json_t *repair = NULL, *working = NULL;
+    json_t *vlog = cm_state_prepend(&t->cm);
+    size_t n_pre = json_array_size(vlog);
+    for (size_t i = skip; vlog && i < n_log; i++)
+        if (json_array_append(vlog, json_array_get(t->rec.messages, i))) {
+            json_decref(vlog);
+            vlog = NULL;
+        }
+    t->added = json_array();
+    if (!vlog || !t->added ||
+        conversation_restore(vlog, 0, &working, &repair) != STRANDS_OK ||
+        cm_history_init(&t->hist, working, t->rec.first + skip) !=
+            STRANDS_OK) {
+        json_decref(vlog);
+        json_decref(working);
+        json_decref(repair);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    }
+    json_decref(working);
+    set_origins(&t->hist, vlog, n_pre, t->rec.first + skip);
+    json_decref(vlog);
     run->state = agent_state_new(json_object_get(t->rec.agent, "state"));
     if (!run->state || (repair && json_array_append(t->added, repair))) {
         json_decref(repair);
@@ -365,8 +536,14 @@ static strands_status turn_prompt(agent_run *run, turn *t,
                                   content)
                       : NULL;
     json_decref(content);
-    strands_status st = msg ? conversation_add_prompt(t->working, prompt)
-                            : STRANDS_E_NOMEM;
+    size_t n = json_array_size(t->hist.messages);
+    strands_status st =
+        msg ? cm_history_reserve(&t->hist, n + 1) : STRANDS_E_NOMEM;
+    if (st == STRANDS_OK) st = conversation_add_prompt(t->hist.messages, prompt);
+    /* A new message comes from the prompt's log index; one joined to a
+     * trailing user message keeps that message's. */
+    if (st == STRANDS_OK && json_array_size(t->hist.messages) > n)
+        t->hist.origin[n] = next_index(t);
     if (st == STRANDS_OK && json_array_append(t->added, msg))
         st = STRANDS_E_NOMEM;
     if (st == STRANDS_OK) emit_message(run, msg);
@@ -385,6 +562,9 @@ static strands_status turn_store(agent_run *run,
 {
     strands_session_store *store = run->agent->sessions;
     if (state && json_object_set(t->rec.agent, "state", state))
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    if (json_object_set_new(t->rec.agent, "conversation_manager_state",
+                            cm_state_save(&t->cm)))
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     strands_status st = keep_claim(store, key, cs, err);
     if (st != STRANDS_OK) return st;
@@ -424,9 +604,15 @@ strands_status strands_agent_invoke(strands_agent *a,
 
     turn t;
     memset(&t, 0, sizeof t);
+    t.run = &run;
+    t.out = out;
     strands_status st = turn_load(&run, &key, &t, err);
     if (st == STRANDS_OK) st = turn_prompt(&run, &t, inv->prompt, err);
     if (st == STRANDS_OK) st = run_cycles(&run, &t, &key, &cs, out, err);
+    /* The window applies after the invocation too (the turn's messages
+     * are still all appended to the log). */
+    if (st == STRANDS_OK && t.cm.vtab->after_invocation)
+        st = manage(&t, err);
     /* The state is final now: a tool call still running (abandoned) can
      * no longer change it. */
     json_t *state = NULL;
@@ -438,7 +624,8 @@ strands_status strands_agent_invoke(strands_agent *a,
     json_decref(state);
     agent_state_unref(run.state);
     run.state = NULL;
-    json_decref(t.working);
+    cm_history_clear(&t.hist);
+    cm_state_clear(&t.cm);
     json_decref(t.added);
     strands_session_record_clear(&t.rec);
     if (store) {

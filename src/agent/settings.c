@@ -1,10 +1,24 @@
 /* The agent loop's settings rows (read by the runtime into
  * strands_runtime_config and passed on in strands_agent_config).       */
+#include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "runtime/builtins.h"
 
 #define OFF(f) offsetof(strands_runtime_config, f)
+
+/* SUMMARY_RATIO: a decimal number > 0 (the agent clamps it to 0.1..0.8,
+ * as Strands does). */
+static strands_status check_ratio(const char *value, strands_error *err)
+{
+    char *end = NULL;
+    double r = strtod(value, &end);
+    if (end == value || *end || !isfinite(r) || r <= 0 || r > 1)
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "'%s' is not a number in (0, 1]", value);
+    return STRANDS_OK;
+}
 
 static const strands_setting rows[] = {
     {.name = "MAX_TOKENS", .type = STRANDS_SETTING_INT, .def = "4096",
@@ -35,6 +49,25 @@ static const strands_setting rows[] = {
      .help = "largest stored conversation per session, as JSON, in every "
              "session store (a turn that would grow it past this fails "
              "with SessionHistoryTooLarge)"},
+    {.name = "CONVERSATION_MANAGER", .type = STRANDS_SETTING_CHOICE,
+     .def = "sliding_window", .choices = "sliding_window,summarizing,none",
+     .offset = OFF(conversation_manager),
+     .help = "how a long conversation is kept within WINDOW_SIZE and the "
+             "model's context: drop the oldest messages, replace them by a "
+             "model-written summary, or keep everything"},
+    {.name = "WINDOW_SIZE", .type = STRANDS_SETTING_INT, .def = "40",
+     .min = 1, .max = 1000000, .offset = OFF(window_size),
+     .help = "messages the model sees at most (sliding_window), or past "
+             "which the oldest are summarised (summarizing); the stored "
+             "log keeps every message"},
+    {.name = "SUMMARY_RATIO", .type = STRANDS_SETTING_STRING, .def = "0.3",
+     .offset = OFF(summary_ratio), .check = check_ratio,
+     .help = "summarizing: share of the oldest messages one summary "
+             "replaces (clamped to 0.1..0.8)"},
+    {.name = "SUMMARY_PRESERVE_RECENT", .type = STRANDS_SETTING_INT,
+     .def = "10", .min = 0, .max = 1000000,
+     .offset = OFF(summary_preserve_recent),
+     .help = "summarizing: newest messages never summarised"},
 };
 
 const strands_settings_group agent_settings = {

@@ -175,6 +175,14 @@ static strands_status bedrock_converse(strands_model *self,
      * error type for the client (504 ModelTimeout / SSE error event). */
     if (st == STRANDS_E_TIMEOUT && err)
         snprintf(err->code, sizeof err->code, "ModelTimeout");
+    /* The input does not fit the model's context window (an HTTP 400 or
+     * an in-stream exception): one code the agent recovers from. */
+    if (st != STRANDS_OK && err &&
+        strands_model_overflow_message(err->message)) {
+        st = err->status = STRANDS_E_INVALID;
+        snprintf(err->code, sizeof err->code, "%s",
+                 STRANDS_ERROR_CONTEXT_OVERFLOW);
+    }
     return st;
 }
 

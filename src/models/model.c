@@ -1,5 +1,6 @@
 /* Model-interface helpers shared by every provider: freeing, response
- * cleanup and the names of the provider-neutral stop reasons.          */
+ * cleanup, the names of the provider-neutral stop reasons and the
+ * recognition of context-window overflow messages.                     */
 #include <string.h>
 
 #include "strands/model.h"
@@ -33,4 +34,19 @@ const char *strands_stop_reason_label(strands_stop_reason r)
 #undef X
     }
     return "end_turn";
+}
+
+int strands_model_overflow_message(const char *msg)
+{
+    /* Bedrock's wordings (the Strands SDKs recognise the same four). */
+    static const char *const known[] = {
+        "Input is too long for requested model",
+        "input length and `max_tokens` exceed context limit",
+        "too many total text bytes",
+        "prompt is too long",
+    };
+    if (!msg) return 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strstr(msg, known[i])) return 1;
+    return 0;
 }

@@ -3,6 +3,7 @@
  * SESSION_STORE entry and the agent over them; and their teardown in
  * reverse order (the server, which borrows the agent, is stopped first
  * by the caller).                                                      */
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/internal.h"
@@ -103,6 +104,14 @@ static int build_store(runtime_parts *p, strands_error *err)
     return 0;
 }
 
+/* CONVERSATION_MANAGER (already checked against its choices). */
+static strands_conversation_manager_kind cm_kind(const char *name)
+{
+    if (name && !strcmp(name, "summarizing")) return STRANDS_CM_SUMMARIZING;
+    if (name && !strcmp(name, "none")) return STRANDS_CM_NONE;
+    return STRANDS_CM_SLIDING_WINDOW;
+}
+
 int runtime_parts_build(runtime_parts *p, const strands_settings *s,
                         strands_error *err)
 {
@@ -124,7 +133,16 @@ int runtime_parts_build(runtime_parts *p, const strands_settings *s,
                                .tool_result_max_bytes =
                                    cfg->tool_result_max_bytes,
                                .tool_timeout_ms =
-                                   (int64_t)cfg->tool_timeout_seconds * 1000};
+                                   (int64_t)cfg->tool_timeout_seconds * 1000,
+                               .conversation_manager = cm_kind(
+                                   cfg->conversation_manager),
+                               .window_size = cfg->window_size,
+                               .summary_ratio =
+                                   cfg->summary_ratio
+                                       ? strtod(cfg->summary_ratio, NULL)
+                                       : 0,
+                               .summary_preserve_recent =
+                                   cfg->summary_preserve_recent};
     p->agent = strands_agent_new(&ac, err);
     return p->agent ? 0 : 1;
 }

@@ -905,6 +905,11 @@ class FakeBedrock(_FakeBase):
       {"error": "ThrottlingException", "status"?: 429, "message"?: "...",
        "error_fields"?: {...}}                 Bedrock error (status from the
                                                code when not given)
+      {"if_body_over": N, ...}                 this step only for a request
+                                               body over N bytes; a smaller
+                                               request skips it (e.g. an
+                                               overflow error for a history
+                                               that is still too long)
       {"latency_ms": N}                        delay before answering
       {"drop_connection": true}                close without answering
       stream only: {"stream_exception": "throttlingException",
@@ -1036,6 +1041,9 @@ class FakeBedrock(_FakeBase):
             self._send_error(handler, entry, "ValidationException", problem)
             return
         step = self._next_step()
+        while step is not None and step.get("if_body_over") is not None \
+                and len(body or b"") <= step["if_body_over"]:
+            step = self._next_step()
         started = time.monotonic()
         if step is None:
             step = {"latency_ms": self.latency_ms}

@@ -1,7 +1,9 @@
 /* A scripted fake model provider for agent unit tests: each call answers
- * the next step of a script ({"stop": label, "content": [...]}), streams
- * it as typed events when asked, and keeps a copy of every request's
- * messages. Include in one test file; fake_init, then use &m.base.    */
+ * the next step of a script ({"stop": label, "content": [...]}, or
+ * {"error": code, "message": text}: the call fails with E_INVALID and
+ * that code), streams it as typed events when asked, and keeps a copy of
+ * every request's messages (and, in seen_calls, {"system": ...|null,
+ * "tools": n}). Include in one test file; fake_init, then use &m.base. */
 #ifndef STRANDS_TEST_FAKE_MODEL_H
 #define STRANDS_TEST_FAKE_MODEL_H
 
@@ -17,6 +19,7 @@ typedef struct fake_model {
     const char **script;      /* JSON of each response: {"stop","content"} */
     size_t n, next;
     json_t *seen;             /* copies of each request's messages */
+    json_t *seen_calls;       /* {"system","tools"} of each request */
     strands_status fail_with; /* non-OK: every call fails */
     pthread_mutex_t lock;
 } fake_model;
@@ -91,6 +94,10 @@ static strands_status fake_converse(strands_model *self,
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->lock);
     json_array_append_new(m->seen, json_deep_copy(req->messages));
+    json_array_append_new(m->seen_calls,
+                          json_pack("{s:O?, s:I}", "system", req->system,
+                                    "tools",
+                                    (json_int_t)json_array_size(req->tools)));
     size_t i = m->next++;
     pthread_mutex_unlock(&m->lock);
     if (m->fail_with != STRANDS_OK)
@@ -100,6 +107,17 @@ static strands_status fake_converse(strands_model *self,
         return strands_error_set(err, STRANDS_E_INTERNAL, NULL,
                                  "script exhausted");
     json_t *step = json_loads(m->script[i], 0, NULL);
+    if (!step)   /* out of memory (allocation-failure sweeps) */
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    if (json_object_get(step, "error")) {
+        const char *msg =
+            json_string_value(json_object_get(step, "message"));
+        strands_error_set(err, STRANDS_E_INVALID,
+                          json_string_value(json_object_get(step, "error")),
+                          "%s", msg ? msg : "scripted error");
+        json_decref(step);
+        return STRANDS_E_INVALID;
+    }
     if (req->on_stream && req->stream) fake_stream(req, json_object_get(step, "content"));
     out->message = json_pack("{s:s, s:O}", "role", "assistant", "content",
                              json_object_get(step, "content"));
@@ -115,6 +133,7 @@ static void fake_destroy(strands_model *self)
 {
     fake_model *m = (fake_model *)self;
     json_decref(m->seen);
+    json_decref(m->seen_calls);
     pthread_mutex_destroy(&m->lock);
 }
 
@@ -129,6 +148,7 @@ static void fake_init(fake_model *m, const char **script, size_t n)
     m->script = script;
     m->n = n;
     m->seen = json_array();
+    m->seen_calls = json_array();
     pthread_mutex_init(&m->lock, NULL);
 }
 

@@ -581,12 +581,14 @@ static void test_claim_lost(void)
     env_cleanup(&e);
 }
 
-/* A history over SESSION_MAX_HISTORY_BYTES: a clear error, and the stored
+/* A history over SESSION_MAX_HISTORY_BYTES (320: the first turn and its
+ * agent object with the conversation-manager state fit, the second turn
+ * does not): a clear error, and the stored
  * history stays as it was.                                              */
 static void test_history_cap_through_agent(void)
 {
     strands_memory_store_config scfg = {.max_sessions = 8,
-                                        .max_history_bytes = 200};
+                                        .max_history_bytes = 320};
     env e;
     env_init(&e, (strands_agent_config){0}, &scfg);
     fake_add(&e.model, "{\"stop\":\"end_turn\",\"content\":[{\"text\":"
