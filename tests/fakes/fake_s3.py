@@ -164,6 +164,7 @@ class FakeS3:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *a):
                 pass
@@ -179,6 +180,7 @@ class FakeS3:
         class Server(http.server.ThreadingHTTPServer):
             daemon_threads = True
             allow_reuse_address = True
+            request_queue_size = 128   # racing clients connect at once
 
         self._httpd = Server(("127.0.0.1", port), Handler)
         self.port = self._httpd.server_address[1]
