@@ -200,6 +200,11 @@ class FakeS3:
 
     # ---- helpers -------------------------------------------------------
     def _send(self, h, status, body=b"", headers=None, head=False):
+        entry = getattr(h, "_s3_entry", None)
+        if entry is not None:       # logged before the client can see it
+            entry["status"] = status
+            h._s3_entry = None
+            self._log(entry)
         h.send_response(status)
         hdrs = {"x-amz-request-id": "FAKE0001",
                 "Date": formatdate(usegmt=True)}
@@ -330,6 +335,7 @@ class FakeS3:
         except ValueError:
             self._error(h, 400, "EntityTooLarge", "too large")
             return
+        h._s3_entry = None
         if raw_path.startswith("/__fake/"):
             return self._control(h, raw_path, query, body)
         head = h.command == "HEAD"
@@ -340,10 +346,8 @@ class FakeS3:
                  "query": split.query, "bucket": bucket, "key": key,
                  "headers": {k.lower(): v for k, v in h.headers.items()
                              if k.lower() != "authorization"}}
-        status = self._handle_s3(h, raw_path, split, query, body, bucket, key,
-                                 head)
-        entry["status"] = status
-        self._log(entry)
+        h._s3_entry = entry
+        self._handle_s3(h, raw_path, split, query, body, bucket, key, head)
 
     def _handle_s3(self, h, raw_path, split, query, body, bucket, key, head):
         headers = list(h.headers.items())

@@ -289,7 +289,7 @@ static void test_config_provider_and_store(void)
     CHECK_INT(load(&err, VARS("SESSION_STORE=file:/tmp/x")),
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "SESSION_STORE: unknown session store "
-                           "'file:/tmp/x' (registered: memory)");
+                           "'file:/tmp/x' (registered: memory,s3)");
 }
 
 /* Values of provider/store/source rows are read through the table. */

@@ -200,7 +200,7 @@ static void test_builtins_come_first(void)
     CHECK_STR(names, "bedrock");
     strands_registry_names(STRANDS_REGISTRY_SESSION_STORE, names,
                            sizeof names);
-    CHECK_STR(names, "memory");
+    CHECK_STR(names, "memory,s3");
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
     CHECK_STR(names, "builtin");
     strands_registry_names((strands_registry_kind)7, names, sizeof names);
