@@ -12,6 +12,7 @@
 #include "strands/registry.h"
 #include "strands/server.h"
 #include "strands/session.h"
+#include "strands/session_s3.h"
 #include "strands/settings.h"
 #include "strands/status.h"
 #include "strands/tool.h"
