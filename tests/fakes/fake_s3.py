@@ -15,8 +15,11 @@ Control endpoints (no signature, under /__fake/):
                                    status, headers}] (newest last)
   POST /__fake/reset               empty the store, the log, the faults
   POST /__fake/fail  {"count": N, "status": 503, "code": "SlowDown",
-                      "methods": ["PUT"], "key_contains": "..."}
+                      "methods": ["PUT"], "key_contains": "...",
+                      "apply": false}
                                    the next N matching requests fail so
+                                   (apply: a PUT is carried out first and
+                                   only its answer is the error)
   GET  /__fake/objects             {"bucket/key": {"etag", "size"}}
   GET  /__fake/object?key=b/k      the object's body (404 when absent)
   POST /__fake/put   {"key": "b/k", "body": "..."}  writes an object
@@ -360,6 +363,10 @@ class FakeS3:
         if bad:
             return self._error(h, bad[0], bad[1], bad[2], raw_path, head)
         fault = self._take_fault(h.command, key)
+        h._fail_after = None
+        if fault and fault.get("apply") and h.command == "PUT":
+            h._fail_after = fault     # write it, then answer the error
+            fault = None
         if fault:
             return self._error(h, fault["status"], fault["code"],
                                fault.get("message", "Please reduce your "
@@ -421,6 +428,11 @@ class FakeS3:
             if result == 404:
                 return self._error(h, 404, "NoSuchKey",
                                    "The specified key does not exist.",
+                                   raw_path)
+            if h._fail_after:         # applied, but the answer is lost
+                f = h._fail_after
+                return self._error(h, f["status"], f["code"],
+                                   "Please reduce your request rate.",
                                    raw_path)
             self._send(h, 200, b"", {"ETag": etag})
             return 200

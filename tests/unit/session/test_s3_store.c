@@ -413,6 +413,45 @@ static void retries_recover(void)
     strands_session_store_free(s);
 }
 
+/* A PUT that S3 carried out but whose answer was a 503: the retry meets
+ * its own object (412 on If-None-Match / If-Match) and recognises it by
+ * its MD5 ETag instead of reporting a conflict.                         */
+static void lost_answer_is_ours(void)
+{
+    strands_session_store *s = fresh(3);
+    if (!s) { CHECK(0); return; }
+    strands_error err;
+    CHECK_INT(put_one(s, "la", NULL, 0, "first", &err), STRANDS_OK);
+    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s], s:b}",
+                                       "count", 1, "status", 503, "code",
+                                       "SlowDown", "key_contains",
+                                       "message_1.json", "methods", "PUT",
+                                       "apply", 1));
+    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s], s:b}",
+                                       "count", 1, "status", 503, "code",
+                                       "SlowDown", "key_contains",
+                                       "agent.json", "methods", "PUT",
+                                       "apply", 1));
+    CHECK_INT(put_one(s, "la", NULL, 1, "second", &err), STRANDS_OK);
+    CHECK_INT(count_of(s, "la"), 2);
+    /* Someone else's object in the same place is still a conflict. */
+    char mkey[1200];
+    snprintf(mkey, sizeof mkey, "bkt/%s",
+             key_in("session_la/agents/agent_default/messages/"
+                    "message_2.json"));
+    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s]}",
+                                       "count", 1, "status", 503, "code",
+                                       "SlowDown", "key_contains",
+                                       "message_2.json", "methods", "PUT"));
+    ctl_json("/__fake/hook", json_pack("{s:s, s:s, s:s, s:s}", "method",
+                                       "PUT", "key_contains",
+                                       "message_2.json", "put_key", mkey,
+                                       "put_body", "{\"theirs\": 2}"));
+    CHECK_INT(put_one(s, "la", NULL, 2, "third", &err), STRANDS_E_BUSY);
+    CHECK_STR(err.code, "SessionConflict");
+    strands_session_store_free(s);
+}
+
 static void access_denied(void)
 {
     free(ctl("POST", "/__fake/reset", "{}"));
@@ -593,6 +632,7 @@ int main(void)
     RUN(unavailable_after_retries);
     RUN(failure_mid_turn);
     RUN(retries_recover);
+    RUN(lost_answer_is_ours);
     RUN(access_denied);
     RUN(python_written_session);
     strands_credentials_provider_free(creds);
