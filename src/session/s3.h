@@ -116,8 +116,8 @@ strands_status s3_get(s3_client *c, const char *key, s3_object *out,
 
 /** PutObject of len bytes under cond (etag: for S3_COND_MATCH). OK with
  * out->etag set to the new ETag (out may be NULL); E_BUSY code
- * "PreconditionFailed" when the condition did not hold (412, or 404 for
- * If-Match on a missing object). A 412 after a retried attempt whose
+ * "PreconditionFailed" when the condition did not hold (412, 404 for
+ * If-Match on a missing object, 409 ConditionalRequestConflict). A 412 after a retried attempt whose
  * answer was lost is recognised as our own write when the object's ETag
  * is the MD5 of body.                                                   */
 strands_status s3_put(s3_client *c, const char *key, const char *body,

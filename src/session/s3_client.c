@@ -387,8 +387,13 @@ strands_status s3_put(s3_client *c, const char *key, const char *body,
     if (!(r.path = object_path(c, key))) return nomem(err);
     strands_status st = s3_run(&r, err);
     free(r.path);
-    int failed_cond = st == STRANDS_E_UPSTREAM &&
+    /* 412: the condition failed; 404: If-Match on a missing object; 409
+     * ConditionalRequestConflict: another conditional write of this key
+     * is in flight (S3 lets at most one of them succeed).              */
+    int failed_cond = st == STRANDS_E_UPSTREAM && cond != S3_COND_NONE &&
                       (err->http_status == 412 ||
+                       (err->http_status == 409 &&
+                        !strcmp(err->code, "ConditionalRequestConflict")) ||
                        (cond == S3_COND_MATCH && err->http_status == 404));
     if (failed_cond && r.lost_answer) {
         /* An earlier attempt may have been applied and its answer lost:
