@@ -15,7 +15,7 @@
 
 /* ---- timestamps --------------------------------------------------------- */
 
-void file_iso_now(char *out, size_t outsz)
+void fstore_iso_now(char *out, size_t outsz)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -94,7 +94,7 @@ static int encode_block(json_t *block)
     return 0;
 }
 
-json_t *file_bytes_encode(const json_t *msg)
+json_t *fstore_bytes_encode(const json_t *msg)
 {
     json_t *copy = json_deep_copy(msg);
     if (!copy) return NULL;
@@ -173,14 +173,14 @@ oom:
     return NULL;
 }
 
-json_t *file_bytes_decode(const json_t *v, strands_error *err)
+json_t *fstore_bytes_decode(const json_t *v, strands_error *err)
 {
     return decode_rec(v, 0, err);
 }
 
 /* ---- serialization ------------------------------------------------------ */
 
-char *file_json_text(const json_t *v, size_t *len)
+char *fstore_json_text(const json_t *v, size_t *len)
 {
     /* Measure first: jansson may drop a member when an allocation fails
      * inside a dump and still return text (see memory.c).               */
@@ -197,16 +197,16 @@ char *file_json_text(const json_t *v, size_t *len)
     return text;
 }
 
-char *file_message_record(const json_t *msg, size_t id, const char *now,
-                          size_t *len)
+char *fstore_message_record(const json_t *msg, size_t id, const char *now,
+                            size_t *len)
 {
-    json_t *enc = file_bytes_encode(msg);
+    json_t *enc = fstore_bytes_encode(msg);
     if (!enc) return NULL;
     json_t *rec = json_pack("{s:o,s:I,s:n,s:s,s:s}", "message", enc,
                             "message_id", (json_int_t)id, "redact_message",
                             "created_at", now, "updated_at", now);
     if (!rec) return NULL; /* json_pack's "o" consumed enc */
-    char *text = file_json_text(rec, len);
+    char *text = fstore_json_text(rec, len);
     json_decref(rec);
     return text;
 }
@@ -219,9 +219,9 @@ static int is_message(const json_t *m)
            json_is_array(json_object_get(m, "content"));
 }
 
-strands_status file_message_parse(const char *text, size_t len,
-                                  size_t expect_id, const char *name,
-                                  json_t **msg_out, strands_error *err)
+strands_status fstore_message_parse(const char *text, size_t len,
+                                    size_t expect_id, const char *name,
+                                    json_t **msg_out, strands_error *err)
 {
     *msg_out = NULL;
     json_error_t jerr;
@@ -252,7 +252,7 @@ strands_status file_message_parse(const char *text, size_t len,
                                  "session store: %s: %s", name, why);
     }
     strands_error e;
-    json_t *out = file_bytes_decode(json_is_object(red) ? red : msg, &e);
+    json_t *out = fstore_bytes_decode(json_is_object(red) ? red : msg, &e);
     json_decref(root);
     if (!out) {
         if (e.status == STRANDS_E_NOMEM)
@@ -272,10 +272,10 @@ static int is_envelope_key(const char *k)
            strcmp(k, "updated_at") == 0 || strcmp(k, FILE_PRIVATE_KEY) == 0;
 }
 
-strands_status file_agent_parse(const char *text, size_t len,
-                                const char *name, json_t **agent_out,
-                                json_t **created_out, long long *committed,
-                                strands_error *err)
+strands_status fstore_agent_parse(const char *text, size_t len,
+                                  const char *name, json_t **agent_out,
+                                  json_t **created_out, long long *committed,
+                                  strands_error *err)
 {
     *agent_out = NULL;
     *created_out = NULL;
@@ -307,7 +307,8 @@ strands_status file_agent_parse(const char *text, size_t len,
         size_t i;
         json_t *d;
         json_array_foreach(json_object_get(priv, "defaults"), i, d) {
-            if (json_is_string(d)) json_object_del(agent, json_string_value(d));
+            if (json_is_string(d))
+                json_object_del(agent, json_string_value(d));
         }
     }
     json_t *created = json_object_get(root, "created_at");
@@ -349,9 +350,9 @@ static json_t *def_internal(void)
                      "model_state");
 }
 
-json_t *file_agent_doc(const json_t *agent, const char *agent_id,
-                       const char *created, const char *now,
-                       size_t committed)
+json_t *fstore_agent_doc(const json_t *agent, const char *agent_id,
+                         const char *created, const char *now,
+                         size_t committed)
 {
     json_t *doc = json_object();
     json_t *priv = json_pack("{s:I,s:[]}", "message_count",
@@ -394,15 +395,15 @@ fail:
     return NULL;
 }
 
-json_t *file_session_doc(const char *session_id, const char *created,
-                         const char *now)
+json_t *fstore_session_doc(const char *session_id, const char *created,
+                           const char *now)
 {
     return json_pack("{s:s,s:s,s:s,s:s}", "session_id", session_id,
                      "session_type", "AGENT", "created_at",
                      created ? created : now, "updated_at", now);
 }
 
-size_t file_removed_count(const json_t *agent, size_t limit)
+size_t fstore_removed_count(const json_t *agent, size_t limit)
 {
     json_t *cms = json_object_get(agent, "conversation_manager_state");
     json_t *r = json_object_get(cms, "removed_message_count");
@@ -412,7 +413,7 @@ size_t file_removed_count(const json_t *agent, size_t limit)
     return (size_t)n;
 }
 
-int file_message_name(const char *name, size_t *n)
+int fstore_message_name(const char *name, size_t *n)
 {
     static const char pre[] = "message_", suf[] = ".json";
     size_t len = strlen(name), lp = sizeof pre - 1, ls = sizeof suf - 1;

@@ -140,7 +140,7 @@ static strands_status read_agent(s3_store *s, const s3_keys *k,
     a->exists = 1;
     a->len = o.len;
     snprintf(a->etag, sizeof a->etag, "%s", o.etag);
-    st = file_agent_parse(o.body, o.len, k->agent, &a->agent, &a->created,
+    st = fstore_agent_parse(o.body, o.len, k->agent, &a->agent, &a->created,
                           &a->committed, err);
     s3_object_clear(&o);
     return st;
@@ -172,7 +172,7 @@ static strands_status list_messages(s3_store *s, const s3_keys *k,
     for (size_t i = 0; i < m->page.n_keys; i++) {
         const char *name = m->page.keys[i];
         if (strncmp(name, k->messages, plen) != 0) continue;
-        if (file_message_name(name + plen, &idx) == 1 && idx + 1 > top)
+        if (fstore_message_name(name + plen, &idx) == 1 && idx + 1 > top)
             top = idx + 1;
     }
     if (top && !(m->slot = calloc(top, sizeof *m->slot))) {
@@ -183,7 +183,7 @@ static strands_status list_messages(s3_store *s, const s3_keys *k,
     for (size_t i = 0; i < m->page.n_keys; i++) {
         const char *name = m->page.keys[i];
         if (strncmp(name, k->messages, plen) != 0) continue;
-        if (file_message_name(name + plen, &idx) == 1) m->slot[idx] = i + 1;
+        if (fstore_message_name(name + plen, &idx) == 1) m->slot[idx] = i + 1;
     }
     while (m->contiguous < top && m->slot[m->contiguous]) m->contiguous++;
     return STRANDS_OK;
@@ -214,7 +214,7 @@ static strands_status s3_load(strands_session_store *self,
     json_t *msgs = json_array();
     if (!msgs && st == STRANDS_OK) st = oom(err);
     size_t count = a.exists ? (size_t)a.committed : 0;
-    size_t first = a.exists ? file_removed_count(a.agent, count) : 0;
+    size_t first = a.exists ? fstore_removed_count(a.agent, count) : 0;
     size_t total = a.len;
     char mkey[S3_KEY_MAX + 40];
     for (size_t i = first; st == STRANDS_OK && i < count; i++) {
@@ -233,7 +233,7 @@ static strands_status s3_load(strands_session_store *self,
                                         s->max_history_bytes);
         json_t *msg = NULL;
         if (st == STRANDS_OK)
-            st = file_message_parse(o.body, o.len, i, mkey, &msg, err);
+            st = fstore_message_parse(o.body, o.len, i, mkey, &msg, err);
         s3_object_clear(&o);
         if (st == STRANDS_OK && json_array_append_new(msgs, msg) != 0)
             st = oom(err);
@@ -288,7 +288,7 @@ static strands_status turn_prepare(turn *t, const json_t *messages,
         return oom(err);
     }
     for (size_t i = 0; i < n; i++) {
-        t->texts[i] = file_message_record(json_array_get(messages, i),
+        t->texts[i] = fstore_message_record(json_array_get(messages, i),
                                           base + i, now, &t->lens[i]);
         t->n = i + 1;
         if (!t->texts[i]) {
@@ -352,16 +352,16 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     char *atext = NULL;
     size_t alen = 0;
     if (st == STRANDS_OK) {
-        json_t *doc = file_agent_doc(agent, aid,
+        json_t *doc = fstore_agent_doc(agent, aid,
                                      json_string_value(a.created), now,
                                      base + t->n);
-        atext = doc ? file_json_text(doc, &alen) : NULL;
+        atext = doc ? fstore_json_text(doc, &alen) : NULL;
         json_decref(doc);
         if (!atext) st = oom(err);
     }
     /* The cap: what load will return after this turn, agent included. */
     if (st == STRANDS_OK) {
-        size_t first = file_removed_count(agent, base + t->n), total = alen;
+        size_t first = fstore_removed_count(agent, base + t->n), total = alen;
         for (size_t i = first; i < base; i++)
             if (i < m.n_slots && m.slot[i])
                 total += m.page.sizes[m.slot[i] - 1];
@@ -372,9 +372,9 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     }
     /* A new session gets its session.json (kept when it exists). */
     if (st == STRANDS_OK && !a.exists) {
-        json_t *sdoc = file_session_doc(sid, NULL, now);
+        json_t *sdoc = fstore_session_doc(sid, NULL, now);
         size_t slen;
-        char *stext = sdoc ? file_json_text(sdoc, &slen) : NULL;
+        char *stext = sdoc ? fstore_json_text(sdoc, &slen) : NULL;
         json_decref(sdoc);
         if (!stext) st = oom(err);
         else st = s3_put(&s->client, k->session, stext, slen, S3_COND_NEW,
@@ -456,12 +456,12 @@ static strands_status s3_append(strands_session_store *self,
                                  "append: the log would hold more than %d "
                                  "messages", S3_MAX_MESSAGES);
     char now[48];
-    file_iso_now(now, sizeof now);
+    fstore_iso_now(now, sizeof now);
     turn t;
     st = turn_prepare(&t, messages, base, now, err);
     if (st != STRANDS_OK) return st;
     /* The cap on what this turn alone adds, before any request. */
-    size_t first = file_removed_count(agent, base + t.n);
+    size_t first = fstore_removed_count(agent, base + t.n);
     size_t total = json_dumpb(agent, NULL, 0, JSON_COMPACT);
     for (i = 0; i < t.n; i++)
         if (base + i >= first) total += t.lens[i];
