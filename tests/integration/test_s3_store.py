@@ -4,8 +4,11 @@ check) reached through AWS_ENDPOINT_URL_S3: a conversation survives a
 restart, its objects carry Strands' S3SessionManager keys and shapes, a
 concurrent writer that commits first is detected (409 SessionConflict)
 and not overwritten, S3 503s after the retries answer 503
-SessionStoreUnavailable and the runtime recovers by itself, and a bad
-bucket stops the start naming SESSION_STORE."""
+SessionStoreUnavailable and the runtime recovers by itself, two runtime
+processes on one bucket never run one session at once (409 SessionBusy)
+and serve its turns alternately, a session written in Strands Python's
+layout is continued, and a bad bucket stops the start naming
+SESSION_STORE."""
 
 import json
 import os
@@ -160,3 +163,77 @@ def test_bad_store_spec_stops_start(fake, s3, spec):
     with pytest.raises(RuntimeError) as e:
         Runtime({"SESSION_STORE": spec, "AWS_ENDPOINT_URL_S3": s3.url}, fake)
     assert "SESSION_STORE" in str(e.value) or "s3 store" in str(e.value)
+
+
+def test_two_runtimes_one_session(start_runtime, fake, s3):
+    """Two runtime processes on one bucket: while one runs a turn of a
+    session (its lease object held), the other answers 409 SessionBusy;
+    afterwards they serve alternating turns of it, each continuing what
+    the other stored."""
+    import threading
+    a = start_runtime(**env_for(s3))
+    b = start_runtime(**env_for(s3))
+    fake.script([{"text": "slow", "latency_ms": 1500}])
+    out = {}
+    t = threading.Thread(target=lambda: out.update(
+        r=a.invoke({"prompt": "p1", "session_id": "shared"})))
+    t.start()
+    # Wait until a holds the lease, then b must not run the session.
+    for _ in range(200):
+        if "bkt/%s/session_shared/.claim" % PREFIX in control(
+                s3, "/__fake/objects"):
+            break
+        threading.Event().wait(0.01)
+    status, _, doc = b.invoke({"prompt": "p2", "session_id": "shared"})
+    assert status == 409 and doc["error_type"] == "SessionBusy", doc
+    t.join(20)
+    assert out["r"][0] == 200, out
+    fake.script([{"text": "from b"}])
+    assert b.invoke({"prompt": "p3", "session_id": "shared"})[0] == 200
+    fake.script([{"text": "from a"}])
+    assert a.invoke({"prompt": "p4", "session_id": "shared"})[0] == 200
+    assert texts(converse_messages(fake)) == ["p1", "slow", "p3", "from b",
+                                              "p4"]
+
+
+def test_session_written_by_strands_python_is_continued(start_runtime,
+                                                        fake, s3):
+    """A session as Strands Python's S3SessionManager writes it (no
+    _strands_c in agent.json, every message object is the log), put there
+    by another S3 client, is continued and keeps its layout."""
+    base = "bkt/%s/session_py/" % PREFIX
+    ts = "2026-05-15T10:00:00.000000+00:00"
+    def put(key, doc):
+        control(s3, "/__fake/put", {"key": key,
+                                    "body": json.dumps(doc, indent=2)})
+    put(base + "session.json",
+        {"session_id": "py", "session_type": "AGENT", "created_at": ts,
+         "updated_at": ts})
+    put(base + AGENT + "/agent.json",
+        {"agent_id": "default", "state": {"city": "Paris"},
+         "conversation_manager_state": {
+             "__name__": "SlidingWindowConversationManager",
+             "removed_message_count": 0},
+         "_internal_state": {"interrupt_state": {
+             "interrupts": {}, "context": {}, "activated": False},
+             "model_state": {}},
+         "created_at": ts, "updated_at": ts})
+    for i, (role, text) in enumerate([("user", "hi from python"),
+                                      ("assistant", "hello python")]):
+        put(base + AGENT + "/messages/message_%d.json" % i,
+            {"message": {"role": role, "content": [{"text": text}]},
+             "message_id": i, "redact_message": None, "created_at": ts,
+             "updated_at": ts})
+    fake.script([{"text": "continued"}])
+    rt = start_runtime(**env_for(s3))
+    status, _, doc = rt.invoke({"prompt": "and now?", "session_id": "py"})
+    assert status == 200, doc
+    assert texts(converse_messages(fake)) == ["hi from python",
+                                              "hello python", "and now?"]
+    agent = json.loads(obj(s3, (base + AGENT + "/agent.json")[4:]))
+    assert agent["state"] == {"city": "Paris"}
+    assert agent["created_at"] == ts
+    assert agent["_strands_c"]["message_count"] == 4
+    m3 = json.loads(obj(s3, (base + AGENT + "/messages/message_3.json")[4:]))
+    assert m3["message_id"] == 3
+    assert m3["message"]["content"] == [{"text": "continued"}]
