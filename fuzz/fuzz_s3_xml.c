@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *xml = (const char *)data;
     s3_list_page p;
     strands_error err;
-    strands_status st = s3_xml_list_parse(xml, size, &p, &err);
+    strands_status st = session_s3_xml_list_parse(xml, size, &p, &err);
     if (st == STRANDS_OK) {
         if (p.n_keys > S3_LIST_PAGE_MAX) abort();
         for (size_t i = 0; i < p.n_keys; i++) {
@@ -27,13 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (p.truncated && (!p.next_token || !p.next_token[0])) abort();
         if (p.next_token && strlen(p.next_token) > S3_TOKEN_MAX) abort();
-        s3_list_page_free(&p);
+        session_s3_list_page_free(&p);
     } else {
         if (st != STRANDS_E_PARSE && st != STRANDS_E_NOMEM) abort();
         if (p.keys || p.next_token || p.n_keys) abort();
     }
     char code[32], msg[64];
-    s3_xml_error(xml, size, code, sizeof code, msg, sizeof msg);
+    session_s3_xml_error(xml, size, code, sizeof code, msg, sizeof msg);
     if (strnlen(code, sizeof code) >= sizeof code ||
         strnlen(msg, sizeof msg) >= sizeof msg)
         abort();

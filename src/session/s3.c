@@ -37,14 +37,14 @@ static strands_status oom(strands_error *err)
     return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys --------------------------------------------------------------- */
 
 /* Keys of one agent of one session. */
 typedef struct s3_keys {
-    char session[S3_KEY_MAX + 1];   /* .../session_<sid>/session.json */
-    char claim[S3_KEY_MAX + 1];     /* .../session_<sid>/.claim */
-    char agent[S3_KEY_MAX + 1];     /* .../agent_<aid>/agent.json */
-    char messages[S3_KEY_MAX + 1];  /* .../agent_<aid>/messages/ */
+    char session[S3_KEY_MAX + 1];  /* .../session_<sid>/session.json */
+    char claim[S3_KEY_MAX + 1];    /* .../session_<sid>/.claim */
+    char agent[S3_KEY_MAX + 1];    /* .../agent_<aid>/agent.json */
+    char messages[S3_KEY_MAX + 1]; /* .../agent_<aid>/messages/ */
 } s3_keys;
 
 /* An id used in a key: the session-id rules and no '/' (Strands refuses
@@ -55,8 +55,8 @@ static strands_status id_check(const char *id, const char *what,
 {
     if (strchr(id, '/'))
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                 "s3 store: the %s '%.64s' contains '/'",
-                                 what, id);
+                                 "s3 store: the %s '%.64s' contains '/'", what,
+                                 id);
     return STRANDS_OK;
 }
 
@@ -74,17 +74,18 @@ static strands_status keys_for(const s3_store *s,
     char rest[S3_KEY_MAX + 1];
     int bad = 0;
     snprintf(rest, sizeof rest, "session_%s/session.json", sid);
-    bad |= s3_key(k->session, sizeof k->session, s->prefix, rest);
+    bad |= session_s3_key(k->session, sizeof k->session, s->prefix, rest);
     snprintf(rest, sizeof rest, "session_%s/.claim", sid);
-    bad |= s3_key(k->claim, sizeof k->claim, s->prefix, rest);
-    snprintf(rest, sizeof rest, "session_%s/agents/agent_%s/agent.json",
-             sid, aid);
-    bad |= s3_key(k->agent, sizeof k->agent, s->prefix, rest);
+    bad |= session_s3_key(k->claim, sizeof k->claim, s->prefix, rest);
+    snprintf(rest, sizeof rest, "session_%s/agents/agent_%s/agent.json", sid,
+             aid);
+    bad |= session_s3_key(k->agent, sizeof k->agent, s->prefix, rest);
     /* room for "message_<7 digits>.json" after it */
     int n = snprintf(rest, sizeof rest, "session_%s/agents/agent_%s/messages/",
                      sid, aid);
-    bad |= n < 0 || (size_t)n + 20 >= sizeof rest ||
-           s3_key(k->messages, sizeof k->messages - 20, s->prefix, rest);
+    bad |=
+        n < 0 || (size_t)n + 20 >= sizeof rest ||
+        session_s3_key(k->messages, sizeof k->messages - 20, s->prefix, rest);
     if (bad)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "s3 store: the session or agent id makes "
@@ -98,7 +99,7 @@ static void message_key(const s3_keys *k, size_t i, char *out, size_t outsz)
     snprintf(out, outsz, "%smessage_%zu.json", k->messages, i);
 }
 
-/* ---- reading ------------------------------------------------------------------ */
+/* ---- reading ------------------------------------------------------------ */
 
 /* agent.json as read: absent (exists 0), or its agent object, created_at,
  * the committed length (-1: not recorded, written by Strands Python) and
@@ -119,20 +120,20 @@ static void agent_read_clear(agent_read *a)
     memset(a, 0, sizeof *a);
 }
 
-static strands_status read_agent(s3_store *s, const s3_keys *k,
-                                 agent_read *a, strands_error *err)
+static strands_status read_agent(s3_store *s, const s3_keys *k, agent_read *a,
+                                 strands_error *err)
 {
     memset(a, 0, sizeof *a);
     a->committed = -1;
     s3_object o;
-    strands_status st = s3_get(&s->client, k->agent, &o, err);
+    strands_status st = session_s3_get(&s->client, k->agent, &o, err);
     if (st == STRANDS_E_NOT_FOUND) {
         a->committed = 0;
         return STRANDS_OK;
     }
     if (st != STRANDS_OK) return st;
     if (o.len > S3_MAX_META_BYTES) {
-        s3_object_clear(&o);
+        session_s3_object_clear(&o);
         return strands_error_set(err, STRANDS_E_TOO_LARGE,
                                  "SessionHistoryTooLarge",
                                  "s3 store: %.300s is too large", k->agent);
@@ -141,8 +142,8 @@ static strands_status read_agent(s3_store *s, const s3_keys *k,
     a->len = o.len;
     snprintf(a->etag, sizeof a->etag, "%s", o.etag);
     st = fstore_agent_parse(o.body, o.len, k->agent, &a->agent, &a->created,
-                          &a->committed, err);
-    s3_object_clear(&o);
+                            &a->committed, err);
+    session_s3_object_clear(&o);
     return st;
 }
 
@@ -150,14 +151,14 @@ static strands_status read_agent(s3_store *s, const s3_keys *k,
  * and the length of the run message_0..n-1 without a gap.              */
 typedef struct msg_index {
     s3_list_page page;
-    size_t *slot;      /* slot[i] = 1 + the page entry of message_i, or 0 */
+    size_t *slot; /* slot[i] = 1 + the page entry of message_i, or 0 */
     size_t n_slots;
     size_t contiguous;
 } msg_index;
 
 static void msg_index_free(msg_index *m)
 {
-    s3_list_page_free(&m->page);
+    session_s3_list_page_free(&m->page);
     free(m->slot);
     memset(m, 0, sizeof *m);
 }
@@ -166,7 +167,8 @@ static strands_status list_messages(s3_store *s, const s3_keys *k,
                                     msg_index *m, strands_error *err)
 {
     memset(m, 0, sizeof *m);
-    strands_status st = s3_list(&s->client, k->messages, &m->page, err);
+    strands_status st =
+        session_s3_list(&s->client, k->messages, &m->page, err);
     if (st != STRANDS_OK) return st;
     size_t plen = strlen(k->messages), top = 0, idx;
     for (size_t i = 0; i < m->page.n_keys; i++) {
@@ -191,8 +193,7 @@ static strands_status list_messages(s3_store *s, const s3_keys *k,
 
 static strands_status s3_load(strands_session_store *self,
                               const strands_session_key *key,
-                              strands_session_record *out,
-                              strands_error *err)
+                              strands_session_record *out, strands_error *err)
 {
     s3_store *s = (s3_store *)self;
     if (!out)
@@ -220,11 +221,12 @@ static strands_status s3_load(strands_session_store *self,
     for (size_t i = first; st == STRANDS_OK && i < count; i++) {
         message_key(&k, i, mkey, sizeof mkey);
         s3_object o;
-        st = s3_get(&s->client, mkey, &o, err);
+        st = session_s3_get(&s->client, mkey, &o, err);
         if (st == STRANDS_E_NOT_FOUND) {
             st = strands_error_set(err, STRANDS_E_PARSE, "SessionCorrupt",
                                    "s3 store: %.300s is missing (agent.json "
-                                   "records %zu messages)", mkey, count);
+                                   "records %zu messages)",
+                                   mkey, count);
             break;
         }
         if (st != STRANDS_OK) break;
@@ -234,7 +236,7 @@ static strands_status s3_load(strands_session_store *self,
         json_t *msg = NULL;
         if (st == STRANDS_OK)
             st = fstore_message_parse(o.body, o.len, i, mkey, &msg, err);
-        s3_object_clear(&o);
+        session_s3_object_clear(&o);
         if (st == STRANDS_OK && json_array_append_new(msgs, msg) != 0)
             st = oom(err);
     }
@@ -254,13 +256,13 @@ static strands_status s3_load(strands_session_store *self,
     return STRANDS_OK;
 }
 
-/* ---- append --------------------------------------------------------------------- */
+/* ---- append ------------------------------------------------------------- */
 
 /* The message_<base+i>.json texts of one turn. */
 typedef struct turn {
     char **texts;
     size_t *lens;
-    char (*etags)[132];   /* what each PUT answered */
+    char (*etags)[132]; /* what each PUT answered */
     size_t n;
 } turn;
 
@@ -289,7 +291,7 @@ static strands_status turn_prepare(turn *t, const json_t *messages,
     }
     for (size_t i = 0; i < n; i++) {
         t->texts[i] = fstore_message_record(json_array_get(messages, i),
-                                          base + i, now, &t->lens[i]);
+                                            base + i, now, &t->lens[i]);
         t->n = i + 1;
         if (!t->texts[i]) {
             turn_free(t);
@@ -307,7 +309,8 @@ static strands_status orphan_conflict(strands_error *err, const char *sid,
                              "committed log (a turn of another writer in "
                              "flight, or one that never committed; an "
                              "invocation holding the session's claim "
-                             "replaces it)", sid, i);
+                             "replaces it)",
+                             sid, i);
 }
 
 /* Removes the message objects this append wrote, each only while it is
@@ -320,7 +323,7 @@ static void undo_messages(s3_store *s, const s3_keys *k, size_t base,
     for (size_t i = 0; i < written; i++) {
         strands_error ignored;
         message_key(k, base + i, mkey, sizeof mkey);
-        (void)s3_delete(&s->client, mkey, t->etags[i], &ignored);
+        (void)session_s3_delete(&s->client, mkey, t->etags[i], &ignored);
     }
 }
 
@@ -335,7 +338,8 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     const char *aid = key->agent_id ? key->agent_id : "default";
     strands_status st;
     if (claim) {
-        st = s3_claim_check(&s->client, k->claim, sid, claim, NULL, err);
+        st = session_s3_claim_check(&s->client, k->claim, sid, claim, NULL,
+                                    err);
         if (st != STRANDS_OK) return st;
     }
     agent_read a;
@@ -352,9 +356,8 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     char *atext = NULL;
     size_t alen = 0;
     if (st == STRANDS_OK) {
-        json_t *doc = fstore_agent_doc(agent, aid,
-                                     json_string_value(a.created), now,
-                                     base + t->n);
+        json_t *doc = fstore_agent_doc(
+            agent, aid, json_string_value(a.created), now, base + t->n);
         atext = doc ? fstore_json_text(doc, &alen) : NULL;
         json_decref(doc);
         if (!atext) st = oom(err);
@@ -367,8 +370,7 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
                 total += m.page.sizes[m.slot[i] - 1];
         for (size_t i = 0; i < t->n; i++)
             if (base + i >= first) total += t->lens[i];
-        st = session_check_history_size(err, sid, total,
-                                        s->max_history_bytes);
+        st = session_check_history_size(err, sid, total, s->max_history_bytes);
     }
     /* A new session gets its session.json (kept when it exists). */
     if (st == STRANDS_OK && !a.exists) {
@@ -376,9 +378,11 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
         size_t slen;
         char *stext = sdoc ? fstore_json_text(sdoc, &slen) : NULL;
         json_decref(sdoc);
-        if (!stext) st = oom(err);
-        else st = s3_put(&s->client, k->session, stext, slen, S3_COND_NEW,
-                         NULL, NULL, err);
+        if (!stext)
+            st = oom(err);
+        else
+            st = session_s3_put(&s->client, k->session, stext, slen,
+                                S3_COND_NEW, NULL, NULL, err);
         free(stext);
         if (st == STRANDS_E_BUSY) st = STRANDS_OK; /* already there */
     }
@@ -397,8 +401,9 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
             }
         }
         s3_object put;
-        st = s3_put(&s->client, mkey, t->texts[written], t->lens[written],
-                    orphan ? S3_COND_MATCH : S3_COND_NEW, orphan, &put, err);
+        st = session_s3_put(
+            &s->client, mkey, t->texts[written], t->lens[written],
+            orphan ? S3_COND_MATCH : S3_COND_NEW, orphan, &put, err);
         if (st == STRANDS_E_BUSY) {
             st = session_conflict(err, sid, base, base + 1);
             break;
@@ -411,14 +416,15 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     }
     /* The commit point. */
     if (st == STRANDS_OK) {
-        st = s3_put(&s->client, k->agent, atext, alen,
-                    a.exists ? S3_COND_MATCH : S3_COND_NEW,
-                    a.exists ? a.etag : NULL, NULL, err);
+        st = session_s3_put(&s->client, k->agent, atext, alen,
+                            a.exists ? S3_COND_MATCH : S3_COND_NEW,
+                            a.exists ? a.etag : NULL, NULL, err);
         if (st == STRANDS_E_BUSY)
             st = strands_error_set(err, STRANDS_E_BUSY, "SessionConflict",
                                    "session %s: agent.json changed since "
                                    "this turn read it (another writer "
-                                   "committed)", sid);
+                                   "committed)",
+                                   sid);
     }
     if (st != STRANDS_OK && st != STRANDS_E_BUSY && written)
         undo_messages(s, k, base, t, written);
@@ -442,19 +448,22 @@ static strands_status s3_append(strands_session_store *self,
     if (st != STRANDS_OK) return st;
     size_t i;
     json_t *msg;
-    json_array_foreach(messages, i, msg) {
+    json_array_foreach(messages, i, msg)
+    {
         if (!json_is_string(json_object_get(msg, "role")) ||
             !json_is_array(json_object_get(msg, "content")))
             return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                      "append: message %zu has no role and "
-                                     "content", i);
+                                     "content",
+                                     i);
     }
     if (base > S3_MAX_MESSAGES ||
         json_array_size(messages) > S3_MAX_MESSAGES - base)
         return strands_error_set(err, STRANDS_E_TOO_LARGE,
                                  "SessionHistoryTooLarge",
                                  "append: the log would hold more than %d "
-                                 "messages", S3_MAX_MESSAGES);
+                                 "messages",
+                                 S3_MAX_MESSAGES);
     char now[48];
     fstore_iso_now(now, sizeof now);
     turn t;
@@ -473,12 +482,11 @@ static strands_status s3_append(strands_session_store *self,
     return st;
 }
 
-/* ---- claims ------------------------------------------------------------------------ */
+/* ---- claims ------------------------------------------------------------- */
 
 static strands_status s3_claim(strands_session_store *self,
                                const strands_session_key *key,
-                               strands_session_claim *out,
-                               strands_error *err)
+                               strands_session_claim *out, strands_error *err)
 {
     s3_store *s = (s3_store *)self;
     if (!out)
@@ -487,8 +495,8 @@ static strands_status s3_claim(strands_session_store *self,
     s3_keys k;
     strands_status st = keys_for(s, key, &k, err);
     if (st != STRANDS_OK) return st;
-    return s3_claim_take(&s->client, k.claim, key->session_id, s->lease_ms,
-                         out, err);
+    return session_s3_claim_take(&s->client, k.claim, key->session_id,
+                                 s->lease_ms, out, err);
 }
 
 static strands_status s3_renew(strands_session_store *self,
@@ -503,8 +511,8 @@ static strands_status s3_renew(strands_session_store *self,
     s3_keys k;
     strands_status st = keys_for(s, key, &k, err);
     if (st != STRANDS_OK) return st;
-    return s3_claim_renew(&s->client, k.claim, key->session_id, s->lease_ms,
-                          claim, err);
+    return session_s3_claim_renew(&s->client, k.claim, key->session_id,
+                                  s->lease_ms, claim, err);
 }
 
 static strands_status s3_release(strands_session_store *self,
@@ -519,14 +527,14 @@ static strands_status s3_release(strands_session_store *self,
     s3_keys k;
     strands_status st = keys_for(s, key, &k, err);
     if (st != STRANDS_OK) return st;
-    return s3_claim_release(&s->client, k.claim, key->session_id, claim,
-                            err);
+    return session_s3_claim_release(&s->client, k.claim, key->session_id,
+                                    claim, err);
 }
 
 static void s3_destroy(strands_session_store *self)
 {
     s3_store *s = (s3_store *)self;
-    s3_client_cleanup(&s->client);
+    session_s3_client_cleanup(&s->client);
     free(s);
 }
 
@@ -549,8 +557,7 @@ strands_session_store *strands_s3_store_new(const strands_s3_store_config *cfg,
                           "s3 store: no configuration");
         return NULL;
     }
-    if (cfg->lease_ms < 0 || cfg->max_attempts < 0 ||
-        cfg->max_attempts > 20) {
+    if (cfg->lease_ms < 0 || cfg->max_attempts < 0 || cfg->max_attempts > 20) {
         strands_error_set(err, STRANDS_E_INVALID, NULL,
                           "s3 store: lease or attempts out of range");
         return NULL;
@@ -565,10 +572,10 @@ strands_session_store *strands_s3_store_new(const strands_s3_store_config *cfg,
                                ? cfg->max_history_bytes
                                : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
     s->lease_ms = cfg->lease_ms ? cfg->lease_ms : 30000;
-    if (s3_prefix_normalize(cfg->prefix, s->prefix, sizeof s->prefix, err) !=
-            STRANDS_OK ||
-        s3_client_init(&s->client, cfg, err) != STRANDS_OK) {
-        s3_client_cleanup(&s->client);
+    if (session_s3_prefix_normalize(cfg->prefix, s->prefix, sizeof s->prefix,
+                                    err) != STRANDS_OK ||
+        session_s3_client_init(&s->client, cfg, err) != STRANDS_OK) {
+        session_s3_client_cleanup(&s->client);
         free(s);
         return NULL;
     }
@@ -576,8 +583,7 @@ strands_session_store *strands_s3_store_new(const strands_s3_store_config *cfg,
 }
 
 strands_status strands_s3_store_parse_url(const char *arg, char *bucket_out,
-                                          size_t bucket_size,
-                                          char *prefix_out,
+                                          size_t bucket_size, char *prefix_out,
                                           size_t prefix_size,
                                           strands_error *err)
 {
@@ -590,11 +596,12 @@ strands_status strands_s3_store_parse_url(const char *arg, char *bucket_out,
     if (blen == 0 || blen >= bucket_size || blen > 63)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "SESSION_STORE: 's3:%.80s' has no valid "
-                                 "bucket name", arg);
+                                 "bucket name",
+                                 arg);
     memcpy(bucket_out, b, blen);
     bucket_out[blen] = '\0';
-    strands_status st = s3_bucket_check(bucket_out, err);
+    strands_status st = session_s3_bucket_check(bucket_out, err);
     if (st != STRANDS_OK) return st;
-    return s3_prefix_normalize(slash ? slash + 1 : "", prefix_out,
-                               prefix_size, err);
+    return session_s3_prefix_normalize(slash ? slash + 1 : "", prefix_out,
+                                       prefix_size, err);
 }

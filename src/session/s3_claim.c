@@ -39,13 +39,13 @@ static strands_status lease_read(s3_client *c, const char *key, lease *l,
 {
     memset(l, 0, sizeof *l);
     s3_object o;
-    strands_status st = s3_get(c, key, &o, err);
+    strands_status st = session_s3_get(c, key, &o, err);
     if (st == STRANDS_E_NOT_FOUND) return STRANDS_OK;
     if (st != STRANDS_OK) return st;
     l->exists = 1;
     snprintf(l->etag, sizeof l->etag, "%s", o.etag);
     json_t *doc = json_loadb(o.body, o.len, 0, NULL);
-    s3_object_clear(&o);
+    session_s3_object_clear(&o);
     const char *tok = json_string_value(json_object_get(doc, "token"));
     json_t *exp = json_object_get(doc, "expires_at_ms");
     if (tok && strlen(tok) < sizeof l->token && json_is_integer(exp)) {
@@ -70,9 +70,9 @@ static strands_status lease_write(s3_client *c, const char *key,
     int n = snprintf(body, sizeof body,
                      "{\n  \"token\": \"%s\",\n  \"expires_at_ms\": %lld\n}",
                      token, (long long)expires_at_ms);
-    return s3_put(c, key, body, (size_t)n,
-                  l->exists ? S3_COND_MATCH : S3_COND_NEW,
-                  l->exists ? l->etag : NULL, NULL, err);
+    return session_s3_put(c, key, body, (size_t)n,
+                          l->exists ? S3_COND_MATCH : S3_COND_NEW,
+                          l->exists ? l->etag : NULL, NULL, err);
 }
 
 static strands_status busy(strands_error *err, const char *sid)
@@ -82,9 +82,10 @@ static strands_status busy(strands_error *err, const char *sid)
                              sid);
 }
 
-strands_status s3_claim_take(s3_client *c, const char *claim_key,
-                             const char *sid, int64_t lease_ms,
-                             strands_session_claim *out, strands_error *err)
+strands_status session_s3_claim_take(s3_client *c, const char *claim_key,
+                                     const char *sid, int64_t lease_ms,
+                                     strands_session_claim *out,
+                                     strands_error *err)
 {
     lease l;
     strands_status st = lease_read(c, claim_key, &l, err);
@@ -103,9 +104,8 @@ strands_status s3_claim_take(s3_client *c, const char *claim_key,
 
 /* Reads the lease and checks it is claim's and live. */
 static strands_status held(s3_client *c, const char *claim_key,
-                           const char *sid,
-                           const strands_session_claim *claim, lease *l,
-                           strands_error *err)
+                           const char *sid, const strands_session_claim *claim,
+                           lease *l, strands_error *err)
 {
     strands_status st = lease_read(c, claim_key, l, err);
     if (st != STRANDS_OK) return st;
@@ -115,10 +115,10 @@ static strands_status held(s3_client *c, const char *claim_key,
     return STRANDS_OK;
 }
 
-strands_status s3_claim_check(s3_client *c, const char *claim_key,
-                              const char *sid,
-                              const strands_session_claim *claim,
-                              char *etag_out, strands_error *err)
+strands_status session_s3_claim_check(s3_client *c, const char *claim_key,
+                                      const char *sid,
+                                      const strands_session_claim *claim,
+                                      char *etag_out, strands_error *err)
 {
     lease l;
     strands_status st = held(c, claim_key, sid, claim, &l, err);
@@ -126,26 +126,26 @@ strands_status s3_claim_check(s3_client *c, const char *claim_key,
     return st;
 }
 
-strands_status s3_claim_renew(s3_client *c, const char *claim_key,
-                              const char *sid, int64_t lease_ms,
-                              strands_session_claim *claim,
-                              strands_error *err)
+strands_status session_s3_claim_renew(s3_client *c, const char *claim_key,
+                                      const char *sid, int64_t lease_ms,
+                                      strands_session_claim *claim,
+                                      strands_error *err)
 {
     lease l;
     strands_status st = held(c, claim_key, sid, claim, &l, err);
     if (st != STRANDS_OK) return st;
     int64_t mono = strands_clock_mono_ms();
-    st = lease_write(c, claim_key, &l, claim->token, wall_ms() + lease_ms,
-                     err);
+    st =
+        lease_write(c, claim_key, &l, claim->token, wall_ms() + lease_ms, err);
     if (st == STRANDS_E_BUSY) return session_claim_lost(err, sid);
     if (st == STRANDS_OK) claim->expires_ms = mono + lease_ms;
     return st;
 }
 
-strands_status s3_claim_release(s3_client *c, const char *claim_key,
-                                const char *sid,
-                                const strands_session_claim *claim,
-                                strands_error *err)
+strands_status session_s3_claim_release(s3_client *c, const char *claim_key,
+                                        const char *sid,
+                                        const strands_session_claim *claim,
+                                        strands_error *err)
 {
     lease l;
     strands_status st = held(c, claim_key, sid, claim, &l, err);

@@ -13,9 +13,9 @@
 
 #include "session/s3.h"
 
-/* ---- names ---------------------------------------------------------------- */
+/* ---- names -------------------------------------------------------------- */
 
-strands_status s3_bucket_check(const char *b, strands_error *err)
+strands_status session_s3_bucket_check(const char *b, strands_error *err)
 {
     size_t n = b ? strlen(b) : 0;
     int ok = n >= 3 && n <= 63 && isalnum((unsigned char)b[0]) &&
@@ -28,11 +28,12 @@ strands_status s3_bucket_check(const char *b, strands_error *err)
     if (ok) return STRANDS_OK;
     return strands_error_set(err, STRANDS_E_INVALID, NULL,
                              "s3 store: '%.80s' is not a valid bucket name "
-                             "(3 to 63 of a-z, 0-9, '.', '-')", b ? b : "");
+                             "(3 to 63 of a-z, 0-9, '.', '-')",
+                             b ? b : "");
 }
 
-strands_status s3_prefix_normalize(const char *prefix, char *out,
-                                   size_t outsz, strands_error *err)
+strands_status session_s3_prefix_normalize(const char *prefix, char *out,
+                                           size_t outsz, strands_error *err)
 {
     const char *p = prefix ? prefix : "";
     while (*p == '/') p++;
@@ -41,7 +42,8 @@ strands_status s3_prefix_normalize(const char *prefix, char *out,
     if (n > S3_PREFIX_MAX || n >= outsz)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "s3 store: the key prefix is longer than "
-                                 "%d bytes", S3_PREFIX_MAX);
+                                 "%d bytes",
+                                 S3_PREFIX_MAX);
     size_t seg = 0;
     for (size_t i = 0; i <= n; i++) {
         unsigned char ch = i < n ? (unsigned char)p[i] : '/';
@@ -64,12 +66,12 @@ strands_status s3_prefix_normalize(const char *prefix, char *out,
     return STRANDS_OK;
 }
 
-int s3_key(char *out, size_t outsz, const char *prefix, const char *rest)
+int session_s3_key(char *out, size_t outsz, const char *prefix,
+                   const char *rest)
 {
     size_t cap = outsz < S3_KEY_MAX + 1 ? outsz : S3_KEY_MAX + 1;
-    int n = prefix && prefix[0]
-                ? snprintf(out, cap, "%s/%s", prefix, rest)
-                : snprintf(out, cap, "%s", rest);
+    int n = prefix && prefix[0] ? snprintf(out, cap, "%s/%s", prefix, rest)
+                                : snprintf(out, cap, "%s", rest);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
@@ -105,18 +107,18 @@ static char *object_path(const s3_client *c, const char *key)
     return out;
 }
 
-/* ---- set-up ----------------------------------------------------------------- */
+/* ---- set-up ------------------------------------------------------------- */
 
-strands_status s3_client_init(s3_client *c,
-                              const strands_s3_store_config *cfg,
-                              strands_error *err)
+strands_status session_s3_client_init(s3_client *c,
+                                      const strands_s3_store_config *cfg,
+                                      strands_error *err)
 {
     memset(c, 0, sizeof *c);
-    strands_status st = s3_bucket_check(cfg->bucket, err);
+    strands_status st = session_s3_bucket_check(cfg->bucket, err);
     if (st != STRANDS_OK) return st;
     snprintf(c->bucket, sizeof c->bucket, "%s", cfg->bucket);
-    const char *region = cfg->region && cfg->region[0] ? cfg->region
-                                                       : "us-east-1";
+    const char *region =
+        cfg->region && cfg->region[0] ? cfg->region : "us-east-1";
     if (strlen(region) >= sizeof c->region ||
         strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
             strlen(region))
@@ -133,14 +135,14 @@ strands_status s3_client_init(s3_client *c,
     } else {
         /* AWS: virtual-hosted, except for bucket names with a '.', which
          * the *.s3 wildcard certificate does not cover.               */
-        const char *dns = strncmp(region, "cn-", 3) ? "amazonaws.com"
-                                                    : "amazonaws.com.cn";
+        const char *dns =
+            strncmp(region, "cn-", 3) ? "amazonaws.com" : "amazonaws.com.cn";
         c->path_style = strchr(c->bucket, '.') != NULL;
         if (c->path_style)
             snprintf(url, sizeof url, "https://s3.%s.%s", region, dns);
         else
-            snprintf(url, sizeof url, "https://%s.s3.%s.%s", c->bucket,
-                     region, dns);
+            snprintf(url, sizeof url, "https://%s.s3.%s.%s", c->bucket, region,
+                     dns);
     }
     st = aws_endpoint_parse(url, &c->endpoint, err);
     if (st != STRANDS_OK) return st;
@@ -150,39 +152,38 @@ strands_status s3_client_init(s3_client *c,
     st = aws_retry_policy_init(&c->retry, cfg->retry_mode, attempts, err);
     if (st != STRANDS_OK) return st;
     c->credentials = cfg->credentials;
-    c->connect_timeout_ms = cfg->connect_timeout_ms > 0
-                                ? cfg->connect_timeout_ms : 3000;
-    c->read_timeout_ms = cfg->read_timeout_ms > 0 ? cfg->read_timeout_ms
-                                                  : 10000;
-    size_t cap = cfg->max_history_bytes ? cfg->max_history_bytes
-                                        : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
-    c->max_object = (cap > S3_MAX_META_BYTES ? cap : S3_MAX_META_BYTES) +
-                    4096;
+    c->connect_timeout_ms =
+        cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000;
+    c->read_timeout_ms =
+        cfg->read_timeout_ms > 0 ? cfg->read_timeout_ms : 10000;
+    size_t cap = cfg->max_history_bytes
+                     ? cfg->max_history_bytes
+                     : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
+    c->max_object = (cap > S3_MAX_META_BYTES ? cap : S3_MAX_META_BYTES) + 4096;
     if (!(c->http = http_client_new(16)))
-        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                                 "out of memory");
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
     return STRANDS_OK;
 }
 
-void s3_client_cleanup(s3_client *c)
+void session_s3_client_cleanup(s3_client *c)
 {
     http_client_free(c->http);
     c->http = NULL;
 }
 
-void s3_object_clear(s3_object *o)
+void session_s3_object_clear(s3_object *o)
 {
     if (!o) return;
     free(o->body);
     memset(o, 0, sizeof *o);
 }
 
-/* ---- one request ------------------------------------------------------------ */
+/* ---- one request -------------------------------------------------------- */
 
 typedef struct s3_req {
     s3_client *c;
     const char *method;
-    const char *key;          /* for messages */
+    const char *key; /* for messages */
     char *path;
     const char *query;
     const aws_header *extra;
@@ -190,9 +191,9 @@ typedef struct s3_req {
     const char *body;
     size_t len;
     size_t max_response;
-    http_response resp;       /* the last answer (kept on success) */
+    http_response resp; /* the last answer (kept on success) */
     int attempts;
-    int lost_answer;          /* an earlier attempt may have been applied */
+    int lost_answer; /* an earlier attempt may have been applied */
 } s3_req;
 
 /* One attempt: sends, keeps a 2xx answer in r->resp, turns the rest into
@@ -206,13 +207,14 @@ static strands_status s3_attempt(void *user, long *http_status,
     http_response_cleanup(&r->resp);
     memset(&r->resp, 0, sizeof r->resp);
     strands_credentials creds;
-    strands_status st = c->credentials
-        ? strands_credentials_resolve(c->credentials, &creds, err)
-        : strands_error_set(err, STRANDS_E_NO_CREDENTIALS,
-                            "NoCredentialsError",
-                            "s3 store: no AWS credentials provider");
+    strands_status st =
+        c->credentials
+            ? strands_credentials_resolve(c->credentials, &creds, err)
+            : strands_error_set(err, STRANDS_E_NO_CREDENTIALS,
+                                "NoCredentialsError",
+                                "s3 store: no AWS credentials provider");
     if (st != STRANDS_OK) {
-        *http_status = -1;     /* not an S3 answer: not retried here */
+        *http_status = -1; /* not an S3 answer: not retried here */
         return st;
     }
     aws_call call = {.endpoint = &c->endpoint,
@@ -242,13 +244,15 @@ static strands_status s3_attempt(void *user, long *http_status,
     *http_status = status;
     if (status >= 200 && status < 300) return STRANDS_OK;
     char code[STRANDS_ERROR_CODE_MAX], msg[256];
-    s3_xml_error(dynbuf_str(&r->resp.body), r->resp.body.len, code,
-                 sizeof code, msg, sizeof msg);
+    session_s3_xml_error(dynbuf_str(&r->resp.body), r->resp.body.len, code,
+                         sizeof code, msg, sizeof msg);
     if (!code[0]) {
-        if (status == 404) snprintf(code, sizeof code, "NoSuchKey");
+        if (status == 404)
+            snprintf(code, sizeof code, "NoSuchKey");
         else if (status == 412)
             snprintf(code, sizeof code, "PreconditionFailed");
-        else snprintf(code, sizeof code, "HttpError%ld", status);
+        else
+            snprintf(code, sizeof code, "HttpError%ld", status);
     }
     if (status >= 500) r->lost_answer = 1;
     strands_error_set(err, STRANDS_E_UPSTREAM, code, "S3 error %ld %s: %s",
@@ -295,7 +299,8 @@ static strands_status s3_failure(s3_client *c, strands_status st,
     return strands_error_set(err, STRANDS_E_UNAVAILABLE,
                              "SessionStoreUnavailable",
                              "s3 store: %s s3://%s/%.300s failed after "
-                             "retries: %s", what, c->bucket, key, detail);
+                             "retries: %s",
+                             what, c->bucket, key, detail);
 }
 
 /* Runs r under the retry policy; on a failure the answer is freed. */
@@ -316,12 +321,12 @@ static strands_status nomem(strands_error *err)
     return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
 }
 
-strands_status s3_get(s3_client *c, const char *key, s3_object *out,
-                      strands_error *err)
+strands_status session_s3_get(s3_client *c, const char *key, s3_object *out,
+                              strands_error *err)
 {
     memset(out, 0, sizeof *out);
-    s3_req r = {.c = c, .method = "GET", .key = key,
-                .max_response = c->max_object};
+    s3_req r = {
+        .c = c, .method = "GET", .key = key, .max_response = c->max_object};
     if (!(r.path = object_path(c, key))) return nomem(err);
     strands_status st = s3_run(&r, err);
     free(r.path);
@@ -334,7 +339,8 @@ strands_status s3_get(s3_client *c, const char *key, s3_object *out,
         return strands_error_set(err, STRANDS_E_TOO_LARGE,
                                  "SessionHistoryTooLarge",
                                  "s3 store: s3://%s/%.300s is larger than "
-                                 "%zu bytes", c->bucket, key, c->max_object);
+                                 "%zu bytes",
+                                 c->bucket, key, c->max_object);
     if (st != STRANDS_OK) return s3_failure(c, st, "reading", key, err);
     snprintf(out->etag, sizeof out->etag, "%s", r.resp.etag);
     size_t len = r.resp.body.len;
@@ -351,8 +357,7 @@ static void md5_etag(const char *data, size_t len, char out[40])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     out[0] = '\0';
-    if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) != 1 || n != 16)
-        return;
+    if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) != 1 || n != 16) return;
     static const char hex[] = "0123456789abcdef";
     out[0] = '"';
     for (unsigned i = 0; i < 16; i++) {
@@ -371,18 +376,24 @@ static strands_status precondition_failed(s3_client *c, const char *key,
                              c->bucket, key);
 }
 
-strands_status s3_put(s3_client *c, const char *key, const char *body,
-                      size_t len, s3_cond cond, const char *etag,
-                      s3_object *out, strands_error *err)
+strands_status session_s3_put(s3_client *c, const char *key, const char *body,
+                              size_t len, s3_cond cond, const char *etag,
+                              s3_object *out, strands_error *err)
 {
     if (out) memset(out, 0, sizeof *out);
     aws_header h[1];
     size_t nh = 0;
-    if (cond == S3_COND_NEW) h[nh++] = (aws_header){"if-none-match", "*"};
+    if (cond == S3_COND_NEW)
+        h[nh++] = (aws_header){"if-none-match", "*"};
     else if (cond == S3_COND_MATCH)
         h[nh++] = (aws_header){"if-match", etag ? etag : "\"\""};
-    s3_req r = {.c = c, .method = "PUT", .key = key, .extra = h,
-                .n_extra = nh, .body = body, .len = len,
+    s3_req r = {.c = c,
+                .method = "PUT",
+                .key = key,
+                .extra = h,
+                .n_extra = nh,
+                .body = body,
+                .len = len,
                 .max_response = 1 << 20};
     if (!(r.path = object_path(c, key))) return nomem(err);
     strands_status st = s3_run(&r, err);
@@ -402,11 +413,11 @@ strands_status s3_put(s3_client *c, const char *key, const char *body,
         md5_etag(body, len, mine);
         s3_object cur;
         strands_error e2;
-        if (mine[0] && s3_get(c, key, &cur, &e2) == STRANDS_OK) {
+        if (mine[0] && session_s3_get(c, key, &cur, &e2) == STRANDS_OK) {
             int same = !strcmp(cur.etag, mine);
-            if (same && out) snprintf(out->etag, sizeof out->etag, "%s",
-                                      cur.etag);
-            s3_object_clear(&cur);
+            if (same && out)
+                snprintf(out->etag, sizeof out->etag, "%s", cur.etag);
+            session_s3_object_clear(&cur);
             if (same) return STRANDS_OK;
         }
     }
@@ -417,12 +428,16 @@ strands_status s3_put(s3_client *c, const char *key, const char *body,
     return STRANDS_OK;
 }
 
-strands_status s3_delete(s3_client *c, const char *key, const char *etag,
-                         strands_error *err)
+strands_status session_s3_delete(s3_client *c, const char *key,
+                                 const char *etag, strands_error *err)
 {
     aws_header h[1] = {{"if-match", etag}};
-    s3_req r = {.c = c, .method = "DELETE", .key = key, .extra = h,
-                .n_extra = etag ? 1 : 0, .max_response = 1 << 20};
+    s3_req r = {.c = c,
+                .method = "DELETE",
+                .key = key,
+                .extra = h,
+                .n_extra = etag ? 1 : 0,
+                .max_response = 1 << 20};
     if (!(r.path = object_path(c, key))) return nomem(err);
     strands_status st = s3_run(&r, err);
     free(r.path);
@@ -479,8 +494,8 @@ static strands_status merge_page(s3_list_page *all, size_t *cap,
     return STRANDS_OK;
 }
 
-strands_status s3_list(s3_client *c, const char *prefix, s3_list_page *out,
-                       strands_error *err)
+strands_status session_s3_list(s3_client *c, const char *prefix,
+                               s3_list_page *out, strands_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t cap = 0;
@@ -492,8 +507,8 @@ strands_status s3_list(s3_client *c, const char *prefix, s3_list_page *out,
         if (pages == S3_LIST_PAGES_MAX) {
             st = strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
                                    "s3 store: more than %d pages of keys "
-                                   "under s3://%s/%.300s", S3_LIST_PAGES_MAX,
-                                   c->bucket, prefix);
+                                   "under s3://%s/%.300s",
+                                   S3_LIST_PAGES_MAX, c->bucket, prefix);
             break;
         }
         /* The query in canonical order (the signer re-sorts anyway). */
@@ -511,8 +526,12 @@ strands_status s3_list(s3_client *c, const char *prefix, s3_list_page *out,
             st = nomem(err);
             break;
         }
-        s3_req r = {.c = c, .method = "GET", .key = prefix, .path = path,
-                    .query = dynbuf_str(&q), .max_response = S3_MAX_XML_BYTES};
+        s3_req r = {.c = c,
+                    .method = "GET",
+                    .key = prefix,
+                    .path = path,
+                    .query = dynbuf_str(&q),
+                    .max_response = S3_MAX_XML_BYTES};
         st = s3_run(&r, err);
         dynbuf_cleanup(&q);
         if (st != STRANDS_OK) {
@@ -520,8 +539,8 @@ strands_status s3_list(s3_client *c, const char *prefix, s3_list_page *out,
             break;
         }
         s3_list_page page;
-        st = s3_xml_list_parse(dynbuf_str(&r.resp.body), r.resp.body.len,
-                               &page, err);
+        st = session_s3_xml_list_parse(dynbuf_str(&r.resp.body),
+                                       r.resp.body.len, &page, err);
         http_response_cleanup(&r.resp);
         if (st != STRANDS_OK) break;
         st = merge_page(out, &cap, &page, err);
@@ -529,10 +548,10 @@ strands_status s3_list(s3_client *c, const char *prefix, s3_list_page *out,
         token = page.next_token;
         page.next_token = NULL;
         int more = page.truncated;
-        s3_list_page_free(&page);
+        session_s3_list_page_free(&page);
         if (st != STRANDS_OK || !more) break;
     }
     free(token);
-    if (st != STRANDS_OK) s3_list_page_free(out);
+    if (st != STRANDS_OK) session_s3_list_page_free(out);
     return st;
 }

@@ -23,8 +23,7 @@ static const char *find(const char *p, const char *end, const char *needle)
  * at most 4 bytes). 0, or -1 for a code point XML does not allow.       */
 static int put_utf8(char *out, size_t *n, unsigned long cp)
 {
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        return -1;
+    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return -1;
     if (cp < 0x80) {
         out[(*n)++] = (char)cp;
     } else if (cp < 0x800) {
@@ -52,8 +51,11 @@ static long decode_text(const char *p, const char *end, char *out,
     static const struct {
         const char *name;
         char c;
-    } ents[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'},
-                {"quot;", '"'}, {"apos;", '\''}};
+    } ents[] = {{"amp;", '&'},
+                {"lt;", '<'},
+                {"gt;", '>'},
+                {"quot;", '"'},
+                {"apos;", '\''}};
     size_t n = 0;
     while (p < end) {
         if (outsz - n < 5) {
@@ -68,8 +70,8 @@ static long decode_text(const char *p, const char *end, char *out,
             continue;
         }
         p++;
-        const char *semi = memchr(p, ';', (size_t)(end - p) < 12
-                                              ? (size_t)(end - p) : 12);
+        const char *semi =
+            memchr(p, ';', (size_t)(end - p) < 12 ? (size_t)(end - p) : 12);
         if (!semi) return -1;
         if (*p == '#') {
             int hex = p + 1 < semi && (p[1] == 'x' || p[1] == 'X');
@@ -78,10 +80,14 @@ static long decode_text(const char *p, const char *end, char *out,
             unsigned long cp = 0;
             for (; d < semi; d++) {
                 int v;
-                if (*d >= '0' && *d <= '9') v = *d - '0';
-                else if (hex && *d >= 'a' && *d <= 'f') v = *d - 'a' + 10;
-                else if (hex && *d >= 'A' && *d <= 'F') v = *d - 'A' + 10;
-                else return -1;
+                if (*d >= '0' && *d <= '9')
+                    v = *d - '0';
+                else if (hex && *d >= 'a' && *d <= 'f')
+                    v = *d - 'a' + 10;
+                else if (hex && *d >= 'A' && *d <= 'F')
+                    v = *d - 'A' + 10;
+                else
+                    return -1;
                 cp = cp * (hex ? 16 : 10) + (unsigned long)v;
                 if (cp > 0x10FFFF) return -1;
             }
@@ -122,7 +128,8 @@ static strands_status bad(strands_error *err, const char *what)
 {
     return strands_error_set(err, STRANDS_E_PARSE, "InvalidResponse",
                              "S3 answered a ListObjectsV2 page that cannot "
-                             "be read: %s", what);
+                             "be read: %s",
+                             what);
 }
 
 static strands_status nomem(strands_error *err)
@@ -130,7 +137,7 @@ static strands_status nomem(strands_error *err)
     return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
 }
 
-void s3_list_page_free(s3_list_page *p)
+void session_s3_list_page_free(s3_list_page *p)
 {
     if (!p) return;
     for (size_t i = 0; i < p->n_keys; i++) {
@@ -169,8 +176,8 @@ static strands_status add_contents(const char *p, const char *end,
     int r = element(p, end, "Key", &t, &e);
     if (r != 1) return bad(err, "a Contents element without a Key");
     size_t i = out->n_keys;
-    strands_status st = dup_text(t, e, S3_KEY_MAX, &out->keys[i], "a Key",
-                                 err);
+    strands_status st =
+        dup_text(t, e, S3_KEY_MAX, &out->keys[i], "a Key", err);
     if (st != STRANDS_OK) return st;
     out->etags[i] = NULL;
     out->sizes[i] = 0;
@@ -195,8 +202,8 @@ static strands_status add_contents(const char *p, const char *end,
     return STRANDS_OK;
 }
 
-strands_status s3_xml_list_parse(const char *xml, size_t len,
-                                 s3_list_page *out, strands_error *err)
+strands_status session_s3_xml_list_parse(const char *xml, size_t len,
+                                         s3_list_page *out, strands_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!xml || len > S3_MAX_XML_BYTES) return bad(err, "too large");
@@ -209,7 +216,7 @@ strands_status s3_xml_list_parse(const char *xml, size_t len,
     out->etags = calloc(S3_LIST_PAGE_MAX, sizeof *out->etags);
     out->sizes = calloc(S3_LIST_PAGE_MAX, sizeof *out->sizes);
     if (!out->keys || !out->etags || !out->sizes) {
-        s3_list_page_free(out);
+        session_s3_list_page_free(out);
         return nomem(err);
     }
     strands_status st = STRANDS_OK;
@@ -235,7 +242,8 @@ strands_status s3_xml_list_parse(const char *xml, size_t len,
     const char *t, *e;
     if (st == STRANDS_OK) {
         int r = element(root, rend, "IsTruncated", &t, &e);
-        if (r < 0) st = bad(err, "an unterminated IsTruncated");
+        if (r < 0)
+            st = bad(err, "an unterminated IsTruncated");
         else if (r == 1)
             out->truncated = (e - t == 4 && !memcmp(t, "true", 4));
     }
@@ -250,12 +258,12 @@ strands_status s3_xml_list_parse(const char *xml, size_t len,
     if (st == STRANDS_OK && out->truncated &&
         (!out->next_token || !out->next_token[0]))
         st = bad(err, "a truncated page without a continuation token");
-    if (st != STRANDS_OK) s3_list_page_free(out);
+    if (st != STRANDS_OK) session_s3_list_page_free(out);
     return st;
 }
 
-void s3_xml_error(const char *xml, size_t len, char *code, size_t codesz,
-                  char *msg, size_t msgsz)
+void session_s3_xml_error(const char *xml, size_t len, char *code,
+                          size_t codesz, char *msg, size_t msgsz)
 {
     if (codesz) code[0] = '\0';
     if (msgsz) msg[0] = '\0';

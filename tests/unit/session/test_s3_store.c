@@ -78,9 +78,12 @@ static char *ctl(const char *method, const char *path, const char *body)
 {
     char url[256];
     snprintf(url, sizeof url, "%s%s", endpoint, path);
-    http_request rq = {.method = method, .url = url, .body = body,
+    http_request rq = {.method = method,
+                       .url = url,
+                       .body = body,
                        .body_len = body ? strlen(body) : 0,
-                       .total_timeout_ms = 10000, .no_proxy = 1};
+                       .total_timeout_ms = 10000,
+                       .no_proxy = 1};
     http_response resp;
     strands_error err;
     if (http_client_send(ctl_http, &rq, &resp, &err) != STRANDS_OK) {
@@ -125,11 +128,15 @@ static size_t requests_logged(void)
 static strands_session_store *make_with(const char *prefix, int attempts,
                                         int64_t lease_ms)
 {
-    strands_s3_store_config cfg = {
-        .bucket = "bkt", .prefix = prefix, .region = "us-east-1",
-        .endpoint = endpoint, .credentials = creds,
-        .max_history_bytes = SESSION_CONFORMANCE_MAX_HISTORY_BYTES,
-        .lease_ms = lease_ms, .max_attempts = attempts};
+    strands_s3_store_config cfg = {.bucket = "bkt",
+                                   .prefix = prefix,
+                                   .region = "us-east-1",
+                                   .endpoint = endpoint,
+                                   .credentials = creds,
+                                   .max_history_bytes =
+                                       SESSION_CONFORMANCE_MAX_HISTORY_BYTES,
+                                   .lease_ms = lease_ms,
+                                   .max_attempts = attempts};
     strands_error err;
     strands_session_store *s = strands_s3_store_new(&cfg, &err);
     if (!s) fprintf(stderr, "  s3 store: %s\n", err.message);
@@ -151,14 +158,16 @@ static void debug_cleanup(void *user)
     json_t *j = b ? json_loads(b, 0, NULL) : NULL;
     size_t i;
     json_t *e;
-    json_array_foreach(j, i, e)
-        fprintf(stderr, "    %s %s %s %lld inm=%s im=%s\n",
-                json_string_value(json_object_get(e, "method")),
-                json_string_value(json_object_get(e, "key")),
-                json_string_value(json_object_get(e, "query")),
-                json_integer_value(json_object_get(e, "status")),
-                json_string_value(json_object_get(json_object_get(e, "headers"), "if-none-match")),
-                json_string_value(json_object_get(json_object_get(e, "headers"), "if-match")));
+    json_array_foreach(j, i, e) fprintf(
+        stderr, "    %s %s %s %lld inm=%s im=%s\n",
+        json_string_value(json_object_get(e, "method")),
+        json_string_value(json_object_get(e, "key")),
+        json_string_value(json_object_get(e, "query")),
+        json_integer_value(json_object_get(e, "status")),
+        json_string_value(
+            json_object_get(json_object_get(e, "headers"), "if-none-match")),
+        json_string_value(
+            json_object_get(json_object_get(e, "headers"), "if-match")));
     json_decref(j);
     free(b);
     free(ctl("POST", "/__fake/reset", "{}"));
@@ -184,9 +193,8 @@ static json_t *one(const char *role, const char *text)
 }
 
 static strands_status put_one(strands_session_store *s, const char *id,
-                              const strands_session_claim *claim,
-                              size_t base, const char *text,
-                              strands_error *err)
+                              const strands_session_claim *claim, size_t base,
+                              const char *text, strands_error *err)
 {
     strands_session_key k = key_of(id);
     json_t *m = one(base % 2 ? "assistant" : "user", text);
@@ -216,7 +224,7 @@ static char *key_in(const char *rest)
     return buf;
 }
 
-/* ---- cases ------------------------------------------------------------------ */
+/* ---- cases -------------------------------------------------------------- */
 
 static void strands_layout(void)
 {
@@ -227,21 +235,21 @@ static void strands_layout(void)
     CHECK_INT(put_one(s, "s1", NULL, 0, "hello", &err), STRANDS_OK);
     json_t *sj = object_json(key_in("session_s1/session.json"));
     CHECK_STR(json_string_value(json_object_get(sj, "session_id")), "s1");
-    CHECK_STR(json_string_value(json_object_get(sj, "session_type")),
-              "AGENT");
+    CHECK_STR(json_string_value(json_object_get(sj, "session_type")), "AGENT");
     json_t *aj = object_json(key_in("session_s1/agents/agent_default/"
                                     "agent.json"));
     CHECK_STR(json_string_value(json_object_get(aj, "agent_id")), "default");
     CHECK(json_is_object(json_object_get(aj, "conversation_manager_state")));
     CHECK_INT(json_integer_value(json_object_get(
-                  json_object_get(aj, "_strands_c"), "message_count")), 1);
+                  json_object_get(aj, "_strands_c"), "message_count")),
+              1);
     json_t *mj = object_json(key_in("session_s1/agents/agent_default/"
                                     "messages/message_0.json"));
     CHECK_INT(json_integer_value(json_object_get(mj, "message_id")), 0);
     CHECK(json_is_null(json_object_get(mj, "redact_message")));
-    CHECK_STR(json_string_value(json_object_get(json_object_get(mj,
-                                                                "message"),
-                                                "role")), "user");
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(mj, "message"), "role")),
+              "user");
     /* Indent 2, as Python's json.dump(indent=2). */
     char path[1200];
     snprintf(path, sizeof path, "/__fake/object?key=bkt/%s",
@@ -269,7 +277,10 @@ static void strands_layout(void)
 static void conflict_on_agent_json(void)
 {
     strands_session_store *s = fresh(3);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
     CHECK_INT(put_one(s, "c1", NULL, 0, "first", &err), STRANDS_OK);
     char akey[1200];
@@ -278,14 +289,15 @@ static void conflict_on_agent_json(void)
     const char *theirs = "{\"agent_id\": \"default\", \"state\": "
                          "{\"by\": \"them\"}, \"_strands_c\": "
                          "{\"message_count\": 1}}";
-    ctl_json("/__fake/hook", json_pack("{s:s, s:s, s:s, s:s}", "method",
-                                       "PUT", "key_contains", "agent.json",
-                                       "put_key", akey, "put_body", theirs));
+    ctl_json("/__fake/hook",
+             json_pack("{s:s, s:s, s:s, s:s}", "method", "PUT", "key_contains",
+                       "agent.json", "put_key", akey, "put_body", theirs));
     CHECK_INT(put_one(s, "c1", NULL, 1, "ours", &err), STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionConflict");
     json_t *aj = object_json(akey + 4);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(aj, "state"),
-                                                "by")), "them");
+    CHECK_STR(
+        json_string_value(json_object_get(json_object_get(aj, "state"), "by")),
+        "them");
     json_decref(aj);
     CHECK_INT(count_of(s, "c1"), 1);
     strands_session_store_free(s);
@@ -295,17 +307,20 @@ static void conflict_on_agent_json(void)
 static void conflict_on_message(void)
 {
     strands_session_store *s = fresh(3);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
     CHECK_INT(put_one(s, "c2", NULL, 0, "first", &err), STRANDS_OK);
     char mkey[1200];
     snprintf(mkey, sizeof mkey, "bkt/%s",
              key_in("session_c2/agents/agent_default/messages/"
                     "message_1.json"));
-    ctl_json("/__fake/hook", json_pack("{s:s, s:s, s:s, s:s}", "method",
-                                       "PUT", "key_contains",
-                                       "message_1.json", "put_key", mkey,
-                                       "put_body", "{\"theirs\": true}"));
+    ctl_json("/__fake/hook",
+             json_pack("{s:s, s:s, s:s, s:s}", "method", "PUT", "key_contains",
+                       "message_1.json", "put_key", mkey, "put_body",
+                       "{\"theirs\": true}"));
     CHECK_INT(put_one(s, "c2", NULL, 1, "ours", &err), STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionConflict");
     json_t *mj = object_json(mkey + 4);
@@ -319,15 +334,18 @@ static void conflict_on_message(void)
 static void orphans(void)
 {
     strands_session_store *s = fresh(3);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
     CHECK_INT(put_one(s, "o1", NULL, 0, "first", &err), STRANDS_OK);
     char mkey[1200];
     snprintf(mkey, sizeof mkey, "bkt/%s",
              key_in("session_o1/agents/agent_default/messages/"
                     "message_1.json"));
-    ctl_json("/__fake/put", json_pack("{s:s, s:s}", "key", mkey, "body",
-                                      "{\"orphan\": 1}"));
+    ctl_json("/__fake/put",
+             json_pack("{s:s, s:s}", "key", mkey, "body", "{\"orphan\": 1}"));
     CHECK_INT(count_of(s, "o1"), 1);
     CHECK_INT(put_one(s, "o1", NULL, 1, "unfenced", &err), STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionConflict");
@@ -339,9 +357,13 @@ static void orphans(void)
     strands_session_record rec;
     CHECK_INT(s->vtab->load(s, &k, &rec, &err), STRANDS_OK);
     CHECK_INT(rec.count, 2);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(
-                  json_object_get(json_array_get(rec.messages, 1), "content"),
-                  0), "text")), "claimed");
+    CHECK_STR(
+        json_string_value(json_object_get(
+            json_array_get(
+                json_object_get(json_array_get(rec.messages, 1), "content"),
+                0),
+            "text")),
+        "claimed");
     strands_session_record_clear(&rec);
     strands_session_store_free(s);
 }
@@ -351,7 +373,10 @@ static void orphans(void)
 static void unavailable_after_retries(void)
 {
     strands_session_store *s = fresh(2);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
     CHECK_INT(put_one(s, "u1", NULL, 0, "first", &err), STRANDS_OK);
     size_t before = requests_logged();
@@ -362,7 +387,7 @@ static void unavailable_after_retries(void)
     CHECK_INT(s->vtab->load(s, &k, &rec, &err), STRANDS_E_UNAVAILABLE);
     CHECK_STR(err.code, "SessionStoreUnavailable");
     CHECK(strstr(err.message, "SlowDown") != NULL);
-    CHECK_INT(requests_logged() - before, 2);   /* AWS_MAX_ATTEMPTS = 2 */
+    CHECK_INT(requests_logged() - before, 2); /* AWS_MAX_ATTEMPTS = 2 */
     free(ctl("POST", "/__fake/reset", "{}"));
     strands_session_store_free(s);
 }
@@ -372,13 +397,16 @@ static void unavailable_after_retries(void)
 static void failure_mid_turn(void)
 {
     strands_session_store *s = fresh(1);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
     CHECK_INT(put_one(s, "m1", NULL, 0, "first", &err), STRANDS_OK);
-    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s]}",
-                                       "count", 1, "status", 503, "code",
-                                       "ServiceUnavailable", "key_contains",
-                                       "message_2.json", "methods", "PUT"));
+    ctl_json("/__fake/fail",
+             json_pack("{s:i, s:i, s:s, s:s, s:[s]}", "count", 1, "status",
+                       503, "code", "ServiceUnavailable", "key_contains",
+                       "message_2.json", "methods", "PUT"));
     strands_session_key k = key_of("m1");
     json_t *turn = json_pack("[{s:s,s:[{s:s}]},{s:s,s:[{s:s}]}]", "role",
                              "assistant", "content", "text", "a", "role",
@@ -390,10 +418,9 @@ static void failure_mid_turn(void)
     CHECK_INT(count_of(s, "m1"), 1);
     json_t *orphan = object_json(key_in("session_m1/agents/agent_default/"
                                         "messages/message_1.json"));
-    CHECK(orphan == NULL);                  /* undone */
+    CHECK(orphan == NULL); /* undone */
     json_decref(orphan);
-    CHECK_INT(s->vtab->append(s, &k, NULL, 1, turn, agent, &err),
-              STRANDS_OK);
+    CHECK_INT(s->vtab->append(s, &k, NULL, 1, turn, agent, &err), STRANDS_OK);
     CHECK_INT(count_of(s, "m1"), 3);
     json_decref(agent);
     json_decref(turn);
@@ -404,10 +431,13 @@ static void failure_mid_turn(void)
 static void retries_recover(void)
 {
     strands_session_store *s = fresh(3);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
-    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s}", "count", 2,
-                                       "status", 503, "code", "SlowDown"));
+    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s}", "count", 2, "status",
+                                       503, "code", "SlowDown"));
     CHECK_INT(put_one(s, "r1", NULL, 0, "hello", &err), STRANDS_OK);
     CHECK_INT(count_of(s, "r1"), 1);
     strands_session_store_free(s);
@@ -419,19 +449,20 @@ static void retries_recover(void)
 static void lost_answer_is_ours(void)
 {
     strands_session_store *s = fresh(3);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     strands_error err;
     CHECK_INT(put_one(s, "la", NULL, 0, "first", &err), STRANDS_OK);
-    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s], s:b}",
-                                       "count", 1, "status", 503, "code",
-                                       "SlowDown", "key_contains",
-                                       "message_1.json", "methods", "PUT",
-                                       "apply", 1));
-    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s], s:b}",
-                                       "count", 1, "status", 503, "code",
-                                       "SlowDown", "key_contains",
-                                       "agent.json", "methods", "PUT",
-                                       "apply", 1));
+    ctl_json("/__fake/fail",
+             json_pack("{s:i, s:i, s:s, s:s, s:[s], s:b}", "count", 1,
+                       "status", 503, "code", "SlowDown", "key_contains",
+                       "message_1.json", "methods", "PUT", "apply", 1));
+    ctl_json("/__fake/fail",
+             json_pack("{s:i, s:i, s:s, s:s, s:[s], s:b}", "count", 1,
+                       "status", 503, "code", "SlowDown", "key_contains",
+                       "agent.json", "methods", "PUT", "apply", 1));
     CHECK_INT(put_one(s, "la", NULL, 1, "second", &err), STRANDS_OK);
     CHECK_INT(count_of(s, "la"), 2);
     /* Someone else's object in the same place is still a conflict. */
@@ -439,14 +470,14 @@ static void lost_answer_is_ours(void)
     snprintf(mkey, sizeof mkey, "bkt/%s",
              key_in("session_la/agents/agent_default/messages/"
                     "message_2.json"));
-    ctl_json("/__fake/fail", json_pack("{s:i, s:i, s:s, s:s, s:[s]}",
-                                       "count", 1, "status", 503, "code",
-                                       "SlowDown", "key_contains",
-                                       "message_2.json", "methods", "PUT"));
-    ctl_json("/__fake/hook", json_pack("{s:s, s:s, s:s, s:s}", "method",
-                                       "PUT", "key_contains",
-                                       "message_2.json", "put_key", mkey,
-                                       "put_body", "{\"theirs\": 2}"));
+    ctl_json("/__fake/fail",
+             json_pack("{s:i, s:i, s:s, s:s, s:[s]}", "count", 1, "status",
+                       503, "code", "SlowDown", "key_contains",
+                       "message_2.json", "methods", "PUT"));
+    ctl_json("/__fake/hook",
+             json_pack("{s:s, s:s, s:s, s:s}", "method", "PUT", "key_contains",
+                       "message_2.json", "put_key", mkey, "put_body",
+                       "{\"theirs\": 2}"));
     CHECK_INT(put_one(s, "la", NULL, 2, "third", &err), STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionConflict");
     strands_session_store_free(s);
@@ -458,9 +489,11 @@ static void access_denied(void)
     strands_error err;
     strands_credentials_provider *bad =
         strands_credentials_static_new(AK, "wrong-secret", TOK, &err);
-    strands_s3_store_config cfg = {.bucket = "bkt", .prefix = "x",
+    strands_s3_store_config cfg = {.bucket = "bkt",
+                                   .prefix = "x",
                                    .region = "us-east-1",
-                                   .endpoint = endpoint, .credentials = bad,
+                                   .endpoint = endpoint,
+                                   .credentials = bad,
                                    .max_attempts = 1};
     strands_session_store *s = strands_s3_store_new(&cfg, &err);
     CHECK(s != NULL);
@@ -481,16 +514,21 @@ static void access_denied(void)
 static void python_written_session(void)
 {
     strands_session_store *s = fresh(3);
-    if (!s) { CHECK(0); return; }
+    if (!s) {
+        CHECK(0);
+        return;
+    }
     char key[1200];
     snprintf(key, sizeof key, "bkt/%s",
              key_in("session_py/agents/agent_default/agent.json"));
-    ctl_json("/__fake/put", json_pack(
-        "{s:s, s:s}", "key", key, "body",
-        "{\"agent_id\": \"default\", \"state\": {\"k\": 1}, "
-        "\"conversation_manager_state\": {\"__name__\": "
-        "\"SlidingWindowConversationManager\", \"removed_message_count\": 0},"
-        " \"created_at\": \"2026-05-15T10:00:00.000000+00:00\"}"));
+    ctl_json(
+        "/__fake/put",
+        json_pack("{s:s, s:s}", "key", key, "body",
+                  "{\"agent_id\": \"default\", \"state\": {\"k\": 1}, "
+                  "\"conversation_manager_state\": {\"__name__\": "
+                  "\"SlidingWindowConversationManager\", "
+                  "\"removed_message_count\": 0},"
+                  " \"created_at\": \"2026-05-15T10:00:00.000000+00:00\"}"));
     for (int i = 0; i < 3; i++) {
         char body[400];
         snprintf(body, sizeof body,
@@ -502,16 +540,17 @@ static void python_written_session(void)
                  "session_py/agents/agent_default/messages/message_%d.json",
                  i);
         snprintf(key, sizeof key, "bkt/%s", key_in(rest));
-        ctl_json("/__fake/put", json_pack("{s:s, s:s}", "key", key, "body",
-                                          body));
+        ctl_json("/__fake/put",
+                 json_pack("{s:s, s:s}", "key", key, "body", body));
     }
     strands_session_key k = key_of("py");
     strands_session_record rec;
     strands_error err;
     CHECK_INT(s->vtab->load(s, &k, &rec, &err), STRANDS_OK);
     CHECK_INT(rec.count, 3);
-    CHECK_INT(json_integer_value(json_object_get(
-                  json_object_get(rec.agent, "state"), "k")), 1);
+    CHECK_INT(json_integer_value(
+                  json_object_get(json_object_get(rec.agent, "state"), "k")),
+              1);
     strands_session_record_clear(&rec);
     /* Continued here: the next turn goes at 3 and is committed. */
     CHECK_INT(put_one(s, "py", NULL, 3, "c4", &err), STRANDS_OK);
@@ -527,34 +566,38 @@ static void python_written_session(void)
 static void bad_config(void)
 {
     strands_error err;
-    const char *buckets[] = {"", "ab", "Upper", "a..b", "-ab", "has space",
-                             "x/y"};
+    const char *buckets[] = {"",    "ab",        "Upper", "a..b",
+                             "-ab", "has space", "x/y"};
     for (size_t i = 0; i < sizeof buckets / sizeof buckets[0]; i++) {
-        strands_s3_store_config cfg = {.bucket = buckets[i],
-                                       .endpoint = endpoint,
-                                       .credentials = creds};
+        strands_s3_store_config cfg = {
+            .bucket = buckets[i], .endpoint = endpoint, .credentials = creds};
         CHECK(strands_s3_store_new(&cfg, &err) == NULL);
         CHECK_INT(err.status, STRANDS_E_INVALID);
     }
     const char *prefixes[] = {"a//b", "a/../b", "./a", "a/.", "x\ny"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        strands_s3_store_config cfg = {.bucket = "bkt", .prefix = prefixes[i],
+        strands_s3_store_config cfg = {.bucket = "bkt",
+                                       .prefix = prefixes[i],
                                        .endpoint = endpoint,
                                        .credentials = creds};
         CHECK(strands_s3_store_new(&cfg, &err) == NULL);
     }
     char b[64], p[1025];
     CHECK_INT(strands_s3_store_parse_url("//bkt/a/b/", b, sizeof b, p,
-                                         sizeof p, &err), STRANDS_OK);
+                                         sizeof p, &err),
+              STRANDS_OK);
     CHECK_STR(b, "bkt");
     CHECK_STR(p, "a/b");
-    CHECK_INT(strands_s3_store_parse_url("//bkt", b, sizeof b, p, sizeof p,
-                                         &err), STRANDS_OK);
+    CHECK_INT(
+        strands_s3_store_parse_url("//bkt", b, sizeof b, p, sizeof p, &err),
+        STRANDS_OK);
     CHECK_STR(p, "");
-    CHECK_INT(strands_s3_store_parse_url("bkt", b, sizeof b, p, sizeof p,
-                                         &err), STRANDS_E_INVALID);
-    CHECK_INT(strands_s3_store_parse_url("///x", b, sizeof b, p, sizeof p,
-                                         &err), STRANDS_E_INVALID);
+    CHECK_INT(
+        strands_s3_store_parse_url("bkt", b, sizeof b, p, sizeof p, &err),
+        STRANDS_E_INVALID);
+    CHECK_INT(
+        strands_s3_store_parse_url("///x", b, sizeof b, p, sizeof p, &err),
+        STRANDS_E_INVALID);
     /* An http endpoint that is not loopback is refused. */
     strands_s3_store_config cfg = {.bucket = "bkt",
                                    .endpoint = "http://example.com",
@@ -574,7 +617,8 @@ static void xml_extractor(void)
         "</ListBucketResult>";
     s3_list_page p;
     strands_error err;
-    CHECK_INT(s3_xml_list_parse(page, strlen(page), &p, &err), STRANDS_OK);
+    CHECK_INT(session_s3_xml_list_parse(page, strlen(page), &p, &err),
+              STRANDS_OK);
     CHECK_INT(p.n_keys, 2);
     CHECK_STR(p.keys[0], "a<bA\xc3\xa9");
     CHECK_STR(p.etags[0], "\"e1\"");
@@ -583,9 +627,11 @@ static void xml_extractor(void)
     CHECK(p.etags[1] == NULL);
     CHECK_INT(p.truncated, 1);
     CHECK_STR(p.next_token, "t&1");
-    s3_list_page_free(&p);
+    session_s3_list_page_free(&p);
     const char *bad[] = {
-        "", "<Error/>", "<ListBucketResult>",
+        "",
+        "<Error/>",
+        "<ListBucketResult>",
         "<ListBucketResult><Contents><Key>x</ListBucketResult>",
         "<ListBucketResult><Contents><Key>a&bogus;</Key></Contents>"
         "</ListBucketResult>",
@@ -596,17 +642,18 @@ static void xml_extractor(void)
         "<ListBucketResult><Contents><Size>1</Size></Contents>"
         "</ListBucketResult>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CHECK_INT(s3_xml_list_parse(bad[i], strlen(bad[i]), &p, &err),
+        CHECK_INT(session_s3_xml_list_parse(bad[i], strlen(bad[i]), &p, &err),
                   STRANDS_E_PARSE);
         CHECK(p.keys == NULL);
     }
     char code[64], msg[16];
     const char *e = "<Error><Code>SlowDown</Code><Message>Please reduce "
                     "your request rate &amp; more</Message></Error>";
-    s3_xml_error(e, strlen(e), code, sizeof code, msg, sizeof msg);
+    session_s3_xml_error(e, strlen(e), code, sizeof code, msg, sizeof msg);
     CHECK_STR(code, "SlowDown");
     CHECK(!strncmp(msg, "Please red", 10) && strlen(msg) < sizeof msg);
-    s3_xml_error("<Error><Code>x", 14, code, sizeof code, msg, sizeof msg);
+    session_s3_xml_error("<Error><Code>x", 14, code, sizeof code, msg,
+                         sizeof msg);
     CHECK_STR(code, "");
 }
 

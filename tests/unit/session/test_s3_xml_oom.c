@@ -19,17 +19,19 @@ static void test_list_page_sweep(void)
         "<Contents><Key>p/message_1.json</Key><ETag>&quot;b&quot;</ETag>"
         "<Size>4</Size></Contents></ListBucketResult>";
     long n, clean = 0;
-    FAILALLOC_SWEEP(n, 100) {
+    FAILALLOC_SWEEP(n, 100)
+    {
         s3_list_page p;
         strands_error err;
-        strands_status st = s3_xml_list_parse(xml, strlen(xml), &p, &err);
+        strands_status st =
+            session_s3_xml_list_parse(xml, strlen(xml), &p, &err);
         if (st == STRANDS_OK) {
             CHECK_INT(p.n_keys, 2);
             CHECK_STR(p.keys[1], "p/message_1.json");
             CHECK_STR(p.etags[0], "\"a\"");
             CHECK_STR(p.next_token, "tok&en");
             clean++;
-            s3_list_page_free(&p);
+            session_s3_list_page_free(&p);
         } else {
             CHECK_INT(st, STRANDS_E_NOMEM);
             CHECK(p.keys == NULL && p.next_token == NULL && p.n_keys == 0);
