@@ -13,6 +13,7 @@
 #include "strands/server.h"
 #include "strands/session.h"
 #include "strands/session_file.h"
+#include "strands/session_s3.h"
 #include "strands/settings.h"
 #include "strands/status.h"
 #include "strands/tool.h"

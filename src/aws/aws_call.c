@@ -34,8 +34,10 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
         sh[n++] = (sigv4_header){call->extra[i].name, call->extra[i].value};
 
     char url[2048];
-    int ulen = snprintf(url, sizeof url, "%s%s%s", call->endpoint->base,
-                        call->endpoint->prefix, call->path);
+    int has_q = call->query && call->query[0];
+    int ulen = snprintf(url, sizeof url, "%s%s%s%s%s", call->endpoint->base,
+                        call->endpoint->prefix, call->path, has_q ? "?" : "",
+                        has_q ? call->query : "");
     if (ulen < 0 || (size_t)ulen >= sizeof url)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "request URL too long");
@@ -61,7 +63,7 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
          * list handed to the signer. */
         if (token) sh[n++] = (sigv4_header){"x-amz-security-token", token};
         n_signed = n;
-        sigv4_request rq = {call->method, call->path, NULL, sh, n,
+        sigv4_request rq = {call->method, call->path, call->query, sh, n,
                             call->body, call->body_len};
         char full_path[1024];
         if (call->endpoint->prefix[0]) {
@@ -76,8 +78,9 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
             .region = call->region,
             .service = call->service,
             .unix_time = strands_clock_wall(),
-            .normalize_path = 1,
-            .double_encode_path = 1,
+            .normalize_path = !call->s3,
+            .double_encode_path = !call->s3,
+            .sign_body_hash = call->s3,
         };
         strands_status st = sigv4_sign(&rq, &sp, &sig, err);
         if (st != STRANDS_OK) return st;
@@ -86,7 +89,7 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
     }
 
     /* Wire headers: the signed ones, x-amz-date, authorization. */
-    char *lines[MAX_HEADERS + 6] = {0};
+    char *lines[MAX_HEADERS + 7] = {0};
     size_t nl = 0;
     strands_status st = STRANDS_OK;
     for (size_t i = 0; i < n_signed && st == STRANDS_OK; i++)
@@ -94,6 +97,10 @@ strands_status aws_call_send(http_client *c, const aws_call *call,
             st = STRANDS_E_NOMEM;
     if (st == STRANDS_OK && !call->bearer_token &&
         !(lines[nl++] = header_line("x-amz-date", sig.amz_date)))
+        st = STRANDS_E_NOMEM;
+    if (st == STRANDS_OK && !call->bearer_token && call->s3 &&
+        !(lines[nl++] = header_line("x-amz-content-sha256",
+                                    sig.payload_hash)))
         st = STRANDS_E_NOMEM;
     if (st == STRANDS_OK &&
         !(lines[nl++] = header_line("authorization", auth_value)))

@@ -26,6 +26,11 @@ typedef struct aws_call {
     const char *method;
     const char *path;                  /* as sent, percent-encoded, without
                                           the endpoint prefix */
+    const char *query;                 /* raw query without '?' (already
+                                          percent-encoded), or NULL */
+    int s3;                            /* S3 signing rules: path neither
+                                          normalized nor double-encoded,
+                                          x-amz-content-sha256 signed */
     const char *content_type;
     const aws_header *extra;           /* more signed headers */
     size_t n_extra;

@@ -154,6 +154,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
         const char *sp = memchr(p, ' ', len);
         r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         r->error_type[0] = r->request_id[0] = r->content_type[0] = '\0';
+        r->etag[0] = '\0';
         r->retry_after_s = -1;
         return len;
     }
@@ -176,6 +177,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
     }
     header_value(p, len, "content-type", r->content_type,
                  sizeof r->content_type);
+    header_value(p, len, "etag", r->etag, sizeof r->etag);
     return len;
 }
 

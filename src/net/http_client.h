@@ -63,6 +63,8 @@ typedef struct http_response {
     char error_type[128];  /* x-amzn-ErrorType header, "" when absent */
     char request_id[128];  /* x-amzn-RequestId (or fallbacks) */
     char content_type[128];
+    char etag[132];        /* ETag header as sent (quotes kept), "" when
+                              absent (S3 conditional writes)       */
     long retry_after_s;    /* Retry-After in seconds (delta-seconds form
                               only, capped at 3600); -1 when absent */
 } http_response;
