@@ -33,6 +33,8 @@ static void register_all(void)
          &err);
     keep(strands_session_store_provider_register(&session_memory_provider,
                                                  &err), &err);
+    keep(strands_session_store_provider_register(
+             &session_agentcore_memory_provider, &err), &err);
     keep(strands_tool_source_provider_register(&tools_builtin_source, &err),
          &err);
     registering = 0;

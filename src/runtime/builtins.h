@@ -21,6 +21,8 @@ extern const strands_model_provider models_bedrock_provider;
                                              /* models/bedrock_provider.c */
 extern const strands_session_store_provider session_memory_provider;
                                              /* session/memory_provider.c */
+extern const strands_session_store_provider session_agentcore_memory_provider;
+                                   /* session/agentcore_memory_provider.c */
 extern const strands_tool_source_provider tools_builtin_source;
                                              /* tools/builtin/source.c */
 extern const strands_tool_source_provider mcp_tool_source;

@@ -1,0 +1,296 @@
+/* The AgentCore Memory codec: messages, the agent object and the session
+ * record to and from event payloads, byte for byte as the Strands
+ * integration (AgentCoreMemoryConverter, AgentCoreMemorySessionManager)
+ * writes them with Python's json.dumps, and the id patterns the service
+ * enforces. Pure functions; nothing here does I/O.                     */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "session/agentcore_memory.h"
+
+/* ---- ids ---------------------------------------------------------------- */
+
+static int alnum(int c) { return isascii(c) && isalnum(c); }
+
+int acm_memory_id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    /* [a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10} */
+    if (n < 12 || n > 111 || !isascii((unsigned char)id[0]) ||
+        !isalpha((unsigned char)id[0]))
+        return 0;
+    for (size_t i = n - 10; i < n; i++)
+        if (!alnum((unsigned char)id[i])) return 0;
+    if (id[n - 11] != '-') return 0;
+    for (size_t i = 1; i < n - 11; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!alnum(c) && c != '-' && c != '_') return 0;
+    }
+    return 1;
+}
+
+int acm_actor_id_ok(const char *id)
+{
+    /* [a-zA-Z0-9][a-zA-Z0-9-_/]*(?::[a-zA-Z0-9-_/]+)*[a-zA-Z0-9-_/]*:
+     * ':' only between non-empty runs of the other characters.         */
+    size_t n = id ? strlen(id) : 0;
+    if (n < 1 || n > 255 || !alnum((unsigned char)id[0])) return 0;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c == ':') {
+            if (id[i - 1] == ':' || i + 1 == n) return 0;
+        } else if (!alnum(c) && c != '-' && c != '_' && c != '/') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int acm_session_id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n < 1 || n > 100 || !alnum((unsigned char)id[0])) return 0;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!alnum(c) && c != '-' && c != '_') return 0;
+    }
+    return 1;
+}
+
+/* ---- json.dumps ----------------------------------------------------------- */
+
+char *acm_dumps(const json_t *v)
+{
+    /* jansson without JSON_COMPACT already separates with ", " and ": ";
+     * ENSURE_ASCII escapes what Python escapes except DEL, and writes
+     * \u escapes in upper case where Python uses lower case.            */
+    char *s = json_dumps(v, JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    if (!s) return NULL;
+    size_t dels = 0, n = 0;
+    for (; s[n]; n++) dels += s[n] == 0x7f;
+    char *out = malloc(n + dels * 5 + 1);
+    if (!out) {
+        free(s);
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == 0x7f) {
+            memcpy(out + o, "\\u007f", 6);
+            o += 6;
+        } else if (s[i] == '\\' && s[i + 1] == 'u') {
+            out[o++] = s[i++];
+            out[o++] = s[i];
+            for (int k = 0; k < 4 && s[i + 1]; k++)
+                out[o++] = (char)tolower((unsigned char)s[++i]);
+        } else if (s[i] == '\\') {
+            out[o++] = s[i++];      /* a two-character escape: keep both */
+            out[o++] = s[i];
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    free(s);
+    return out;
+}
+
+void acm_iso_now(char *out, size_t outsz)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    long us = ts.tv_nsec / 1000;
+    if (us) snprintf(out, outsz, "%s.%06ld+00:00", base, us);
+    else snprintf(out, outsz, "%s+00:00", base);
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr(" \t\n\r\f\v", *s)) return 0;
+    return 1;
+}
+
+/* The message with blank text blocks dropped (Strands' _filter_empty_text);
+ * a new reference; the message itself (a new reference) when that would
+ * leave no content or there is nothing to drop.                        */
+static json_t *filter_blank_text(const json_t *message)
+{
+    json_t *content = json_object_get(message, "content");
+    if (!json_is_array(content)) return json_incref((json_t *)message);
+    json_t *kept = json_array();
+    if (!kept) return NULL;
+    size_t i;
+    json_t *block;
+    int dropped = 0;
+    json_array_foreach(content, i, block) {
+        json_t *text = json_object_get(block, "text");
+        if (json_is_string(text) && blank(json_string_value(text))) {
+            dropped = 1;
+            continue;
+        }
+        if (json_array_append(kept, block) != 0) {
+            json_decref(kept);
+            return NULL;
+        }
+    }
+    if (!dropped || json_array_size(kept) == 0) {
+        json_decref(kept);
+        return json_incref((json_t *)message);
+    }
+    json_t *out = json_copy((json_t *)message);   /* shallow: same order */
+    if (!out || json_object_set_new(out, "content", kept) != 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+json_t *acm_message_payload(const json_t *message, const char *created_at,
+                            strands_error *err)
+{
+    const char *role = json_string_value(json_object_get(message, "role"));
+    const char *upper = NULL;
+    if (role && !strcmp(role, "user")) upper = "USER";
+    else if (role && !strcmp(role, "assistant")) upper = "ASSISTANT";
+    if (!upper) {
+        strands_error_set(err, STRANDS_E_INVALID, NULL,
+                          "a stored message needs role user or assistant");
+        return NULL;
+    }
+    json_t *filtered = filter_blank_text(message);
+    json_t *doc = filtered ? json_object() : NULL;
+    char *text = NULL;
+    if (doc && json_object_set_new(doc, "message", filtered) == 0) {
+        filtered = NULL;
+        if (json_object_set_new(doc, "message_id", json_integer(0)) == 0 &&
+            json_object_set_new(doc, "redact_message", json_null()) == 0 &&
+            json_object_set_new(doc, "created_at",
+                                json_string(created_at)) == 0 &&
+            json_object_set_new(doc, "updated_at",
+                                json_string(created_at)) == 0)
+            text = acm_dumps(doc);
+    }
+    json_decref(filtered);
+    json_decref(doc);
+    if (!text) {
+        strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                          "out of memory encoding a message");
+        return NULL;
+    }
+    json_t *item = NULL;
+    if (strlen(text) + strlen(role) >= ACM_CONVERSATIONAL_MAX) {
+        /* json.dumps((text, role)): a JSON array as the blob's string. */
+        json_t *pair = json_pack("[s,s]", text, role);
+        char *blob = pair ? acm_dumps(pair) : NULL;
+        json_decref(pair);
+        if (blob) item = json_pack("{s:s}", "blob", blob);
+        free(blob);
+    } else {
+        item = json_pack("{s:{s:{s:s}, s:s}}", "conversational", "content",
+                         "text", text, "role", upper);
+    }
+    free(text);
+    if (!item)
+        strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                          "out of memory encoding a message");
+    return item;
+}
+
+/* The message of a serialized SessionMessage (redact_message when set,
+ * as SessionMessage.to_message does), blank text dropped; NULL if none. */
+static json_t *session_message(const char *text)
+{
+    json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
+    json_t *m = json_object_get(doc, "redact_message");
+    if (!json_is_object(m)) m = json_object_get(doc, "message");
+    json_t *out = NULL;
+    if (json_is_object(m) &&
+        json_is_string(json_object_get(m, "role")) &&
+        json_is_array(json_object_get(m, "content")))
+        out = filter_blank_text(m);
+    json_decref(doc);
+    return out;
+}
+
+json_t *acm_payload_message(const json_t *item)
+{
+    json_t *conv = json_object_get(item, "conversational");
+    if (conv) {
+        const char *text = json_string_value(
+            json_object_get(json_object_get(conv, "content"), "text"));
+        return text ? session_message(text) : NULL;
+    }
+    const char *blob = json_string_value(json_object_get(item, "blob"));
+    if (!blob) return NULL;
+    json_t *pair = json_loads(blob, JSON_DECODE_ANY, NULL);
+    json_t *out = NULL;
+    if (json_is_array(pair) && json_array_size(pair) == 2 &&
+        json_is_string(json_array_get(pair, 0)))
+        out = session_message(json_string_value(json_array_get(pair, 0)));
+    json_decref(pair);
+    return out;
+}
+
+/* ---- agent and session ------------------------------------------------------ */
+
+json_t *acm_agent_from_blob(const json_t *blob, char **created_at_out)
+{
+    if (created_at_out) *created_at_out = NULL;
+    json_t *doc = json_is_string(blob)
+                      ? json_loads(json_string_value(blob), 0, NULL)
+                      : json_deep_copy(blob);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    const char *created = json_string_value(json_object_get(doc,
+                                                             "created_at"));
+    if (created && created_at_out) *created_at_out = strdup(created);
+    json_object_del(doc, "agent_id");
+    json_object_del(doc, "created_at");
+    json_object_del(doc, "updated_at");
+    return doc;
+}
+
+char *acm_agent_blob(const char *agent_id, const json_t *agent,
+                     const char *created_at, const char *updated_at)
+{
+    json_t *doc = json_pack("{s:s}", "agent_id", agent_id);
+    const char *k;
+    json_t *v;
+    int ok = doc != NULL;
+    json_object_foreach((json_t *)agent, k, v) {
+        if (!ok) break;
+        if (!strcmp(k, "agent_id") || !strcmp(k, "created_at") ||
+            !strcmp(k, "updated_at"))
+            continue;
+        ok = json_object_set(doc, k, v) == 0;
+    }
+    ok = ok && json_object_set_new(doc, "created_at",
+                                   json_string(created_at)) == 0 &&
+         json_object_set_new(doc, "updated_at",
+                             json_string(updated_at)) == 0;
+    char *out = ok ? acm_dumps(doc) : NULL;
+    json_decref(doc);
+    return out;
+}
+
+char *acm_session_blob(const char *session_id, const char *now)
+{
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "session_id", session_id,
+                            "session_type", "AGENT", "created_at", now,
+                            "updated_at", now);
+    char *out = doc ? acm_dumps(doc) : NULL;
+    json_decref(doc);
+    return out;
+}
