@@ -335,7 +335,8 @@ static strands_status replay(const json_t *events, const char *agent_id,
             }
             char *created = NULL;
             json_t *agent = acm_agent_from_blob(
-                json_object_get(payload, "blob"), &created);
+                json_object_get(payload, "blob"),
+                turn ? md_str(ev, ACM_MD_FILLED) : NULL, &created);
             if (!agent) continue;
             for (size_t k = 0; msgs && k < json_array_size(msgs); k++) {
                 json_t *m = json_array_get(msgs, k);
@@ -594,16 +595,22 @@ static strands_status write_turn(acm_store *s, const strands_session_key *key,
     char sbase[24], scount[24];
     snprintf(sbase, sizeof sbase, "%zu", base);
     snprintf(scount, sizeof scount, "%zu", n);
+    char filled[64];
     char *blob = acm_agent_blob(agent_id_of(key), agent,
                                 state->agent_created ? state->agent_created
                                                      : now,
-                                now);
+                                now, filled, sizeof filled);
     json_t *item = blob ? json_pack("{s:s}", "blob", blob) : NULL;
     json_t *md = json_pack("{s:o, s:o, s:o, s:o, s:o}", "stateType",
                            md_value("AGENT"), "agentId",
                            md_value(agent_id_of(key)), ACM_MD_TURN,
                            md_value(turn.token), ACM_MD_BASE,
                            md_value(sbase), ACM_MD_COUNT, md_value(scount));
+    if (md && filled[0] &&
+        json_object_set_new(md, ACM_MD_FILLED, md_value(filled)) != 0) {
+        json_decref(md);
+        md = NULL;
+    }
     snprintf(ctoken, sizeof ctoken, "%s-agent", turn.token);
     st = item && md ? create_event(s, actor, sid, ts, item, md, ctoken, err)
                     : strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");

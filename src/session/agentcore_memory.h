@@ -27,6 +27,7 @@
 #define ACM_MD_TURN "strands-c.turn"
 #define ACM_MD_BASE "strands-c.base"
 #define ACM_MD_COUNT "strands-c.count"
+#define ACM_MD_FILLED "strands-c.filled"  /* agent keys we added */
 
 typedef struct acm_config {
     const char *memory_id;        /* required; AgentCore's id pattern */
@@ -88,16 +89,23 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
 json_t *acm_payload_message(const json_t *item);
 
 /** The agent object a Strands SessionAgent blob holds: the blob (a JSON
- * string, or an object) parsed, without agent_id/created_at/updated_at.
- * New reference, or NULL when it is not an object. *created_at_out (may
- * be NULL) gets a malloc'd copy of its created_at, or NULL.            */
-json_t *acm_agent_from_blob(const json_t *blob, char **created_at_out);
+ * string, or an object) parsed, without agent_id/created_at/updated_at
+ * nor the keys named in `filled` (comma-separated, NULL = none: what
+ * acm_agent_blob added). New reference, or NULL when it is not an object.
+ * *created_at_out (may be NULL) gets a malloc'd copy of its created_at,
+ * or NULL.                                                             */
+json_t *acm_agent_from_blob(const json_t *blob, const char *filled,
+                            char **created_at_out);
 
 /** The blob text of a SessionAgent for `agent` (Strands' field order:
- * agent_id, the agent object's keys, created_at, updated_at). malloc'd,
- * NULL on OOM.                                                         */
+ * agent_id, the agent object's keys, created_at, updated_at). Strands
+ * needs "state" and "conversation_manager_state": when the agent object
+ * lacks them they are added ({} and Strands' default sliding-window
+ * state) and named in `filled` (comma-separated; "" when none; NULL
+ * allowed). malloc'd, NULL on OOM.                                     */
 char *acm_agent_blob(const char *agent_id, const json_t *agent,
-                     const char *created_at, const char *updated_at);
+                     const char *created_at, const char *updated_at,
+                     char *filled, size_t filledsz);
 
 /** The blob text of a Strands Session ({"session_id", "session_type":
  * "AGENT", "created_at", "updated_at"}). malloc'd, NULL on OOM.        */

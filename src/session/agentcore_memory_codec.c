@@ -243,7 +243,21 @@ json_t *acm_payload_message(const json_t *item)
 
 /* ---- agent and session ------------------------------------------------------ */
 
-json_t *acm_agent_from_blob(const json_t *blob, char **created_at_out)
+/* 1 when key is an item of the comma-separated list (NULL: none). */
+static int listed(const char *list, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !strncmp(p, key, n)) return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+json_t *acm_agent_from_blob(const json_t *blob, const char *filled,
+                            char **created_at_out)
 {
     if (created_at_out) *created_at_out = NULL;
     json_t *doc = json_is_string(blob)
@@ -259,22 +273,46 @@ json_t *acm_agent_from_blob(const json_t *blob, char **created_at_out)
     json_object_del(doc, "agent_id");
     json_object_del(doc, "created_at");
     json_object_del(doc, "updated_at");
+    if (listed(filled, "state")) json_object_del(doc, "state");
+    if (listed(filled, "conversation_manager_state"))
+        json_object_del(doc, "conversation_manager_state");
     return doc;
 }
 
 char *acm_agent_blob(const char *agent_id, const json_t *agent,
-                     const char *created_at, const char *updated_at)
+                     const char *created_at, const char *updated_at,
+                     char *filled, size_t filledsz)
 {
     json_t *doc = json_pack("{s:s}", "agent_id", agent_id);
     const char *k;
     json_t *v;
     int ok = doc != NULL;
+    if (filled && filledsz) filled[0] = '\0';
     json_object_foreach((json_t *)agent, k, v) {
         if (!ok) break;
         if (!strcmp(k, "agent_id") || !strcmp(k, "created_at") ||
             !strcmp(k, "updated_at"))
             continue;
         ok = json_object_set(doc, k, v) == 0;
+    }
+    /* SessionAgent.from_dict needs both; restore_from_session needs the
+     * manager's __name__ (Strands' default manager).                    */
+    if (ok && !json_object_get(doc, "state")) {
+        ok = json_object_set_new(doc, "state", json_object()) == 0;
+        if (filled) snprintf(filled, filledsz, "state");
+    }
+    if (ok && !json_object_get(doc, "conversation_manager_state")) {
+        ok = json_object_set_new(
+                 doc, "conversation_manager_state",
+                 json_pack("{s:s, s:i, s:i}", "__name__",
+                           "SlidingWindowConversationManager",
+                           "removed_message_count", 0, "model_call_count",
+                           0)) == 0;
+        if (filled) {
+            size_t used = strlen(filled);
+            snprintf(filled + used, filledsz - used, "%sconversation_manager_state",
+                     used ? "," : "");
+        }
     }
     ok = ok && json_object_set_new(doc, "created_at",
                                    json_string(created_at)) == 0 &&

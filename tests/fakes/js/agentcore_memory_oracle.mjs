@@ -7,7 +7,7 @@
 //   node agentcore_memory_oracle.mjs check --endpoint URL --akid ID
 //        --secret KEY --memory ID
 //   node agentcore_memory_oracle.mjs list --endpoint URL --akid ID
-//        --secret KEY --memory ID --actor ID --session ID
+//        --secret KEY [--token TOKEN] --memory ID --actor ID --session ID
 //     (every event of one session through the SDK paginator, oldest first)
 
 import {
@@ -35,7 +35,8 @@ function client(args, secret, maxAttempts) {
     return new BedrockAgentCoreClient({
         region: "us-east-1",
         endpoint: args.endpoint,
-        credentials: { accessKeyId: args.akid, secretAccessKey: secret },
+        credentials: { accessKeyId: args.akid, secretAccessKey: secret,
+            sessionToken: args.token },
         maxAttempts: maxAttempts ?? 1,
     });
 }
