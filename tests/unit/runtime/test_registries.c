@@ -200,7 +200,9 @@ static void test_builtins_come_first(void)
     CHECK_STR(names, "bedrock");
     strands_registry_names(STRANDS_REGISTRY_SESSION_STORE, names,
                            sizeof names);
-    CHECK_STR(names, "memory");
+    /* memory first, then the other shipped stores */
+    CHECK(!strncmp(names, "memory,", 7));
+    CHECK(strstr(names, ",agentcore-memory") != NULL);
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
     CHECK_STR(names, "builtin");
     strands_registry_names((strands_registry_kind)7, names, sizeof names);
