@@ -118,7 +118,8 @@ static strands_status attempt(void *user, long *http_status,
  * "SessionStoreUnavailable" naming the AWS error.                      */
 static strands_status send_json(acm_store *s, const char *path,
                                 json_t *body, long want, json_t **answer,
-                                const char *what, strands_error *err)
+                                size_t *answer_len, const char *what,
+                                strands_error *err)
 {
     *answer = NULL;
     /* eventTimestamp is epoch seconds with milliseconds: 13 digits. */
@@ -133,6 +134,7 @@ static strands_status send_json(acm_store *s, const char *path,
     strands_status st = aws_retry_run(&s->retry, attempt, &c, NULL, &e);
     free(text);
     if (st == STRANDS_OK) {
+        if (answer_len) *answer_len = strlen(c.answer);
         *answer = json_loads(c.answer, 0, NULL);
         free(c.answer);
         if (json_is_object(*answer)) return STRANDS_OK;
@@ -161,11 +163,24 @@ static strands_status send_json(acm_store *s, const char *path,
 
 /* ---- ListEvents ---------------------------------------------------------- */
 
+/* The string value of an event's metadata entry `key`, or NULL. */
+static const char *md_str(const json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(
+        json_object_get(json_object_get(ev, "metadata"), key),
+        "stringValue"));
+}
+
+
 /* Every event of (actor, session), payloads included, into *out (a new
- * array). E_TOO_LARGE past max_events or the byte bound.               */
+ * array), except the payloads of agent_id's agent-state events older
+ * than the ACM_AGENT_PAYLOADS_KEPT newest (one is written per turn; only
+ * the latest committed one is read). E_TOO_LARGE past max_events or
+ * when the answers add up to more than ACM_LIST_BYTES_FACTOR times the
+ * history cap (plus 64 MiB).                                          */
 static strands_status list_all(acm_store *s, const char *actor,
-                               const char *sid, json_t **out,
-                               strands_error *err)
+                               const char *sid, const char *agent_id,
+                               json_t **out, strands_error *err)
 {
     *out = NULL;
     char *ea = sigv4_uri_encode(actor, strlen(actor));
@@ -187,6 +202,9 @@ static strands_status list_all(acm_store *s, const char *actor,
     char *next = NULL;
     strands_status st = STRANDS_OK;
     size_t pages = 0, max_pages = s->max_events / ACM_PAGE_SIZE + 2;
+    size_t bytes = 0, agents = 0;
+    size_t max_bytes = s->max_history_bytes * ACM_LIST_BYTES_FACTOR +
+                       ((size_t)64 << 20);
     do {
         json_t *body = json_pack("{s:b, s:i}", "includePayloads", 1,
                                  "maxResults", ACM_PAGE_SIZE);
@@ -199,9 +217,11 @@ static strands_status list_all(acm_store *s, const char *actor,
             break;
         }
         json_t *answer;
-        st = send_json(s, path, body, 200, &answer, "ListEvents", err);
+        size_t got = 0;
+        st = send_json(s, path, body, 200, &answer, &got, "ListEvents", err);
         json_decref(body);
         if (st != STRANDS_OK) break;
+        bytes += got;
         json_t *page = json_object_get(answer, "events");
         if (!json_is_array(page)) {
             json_decref(answer);
@@ -210,6 +230,15 @@ static strands_status list_all(acm_store *s, const char *actor,
                                    "array in the answer");
             break;
         }
+        size_t i;
+        json_t *ev;
+        json_array_foreach(page, i, ev) {   /* newest first */
+            const char *type = md_str(ev, "stateType");
+            const char *aid = md_str(ev, "agentId");
+            if (type && !strcmp(type, "AGENT") && aid &&
+                !strcmp(aid, agent_id) && ++agents > ACM_AGENT_PAYLOADS_KEPT)
+                json_object_set_new(ev, "payload", json_array());
+        }
         json_array_extend(events, page);
         const char *tok = json_string_value(json_object_get(answer,
                                                             "nextToken"));
@@ -217,7 +246,13 @@ static strands_status list_all(acm_store *s, const char *actor,
             st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
         json_decref(answer);
         if (st != STRANDS_OK) break;
-        if (json_array_size(events) > s->max_events || ++pages > max_pages)
+        if (bytes > max_bytes)
+            st = strands_error_set(
+                err, STRANDS_E_TOO_LARGE, "SessionHistoryTooLarge",
+                "session '%s' holds more than %zu bytes of events in "
+                "AgentCore Memory", sid, max_bytes);
+        else if (json_array_size(events) > s->max_events ||
+                 ++pages > max_pages)
             st = strands_error_set(
                 err, STRANDS_E_TOO_LARGE, "SessionHistoryTooLarge",
                 "session '%s' has more than %zu events in AgentCore Memory",
@@ -268,13 +303,6 @@ static int ev_cmp(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static const char *md_str(const json_t *ev, const char *key)
-{
-    return json_string_value(json_object_get(
-        json_object_get(json_object_get(ev, "metadata"), key),
-        "stringValue"));
-}
-
 static size_t compact_size(const json_t *v)
 {
     return json_dumpb(v, NULL, 0, JSON_COMPACT);
@@ -312,6 +340,7 @@ static strands_status replay(const json_t *events, const char *agent_id,
     }
     qsort(refs, n, sizeof *refs, ev_cmp);
     strands_status st = STRANDS_OK;
+    json_t *final_agent = NULL;   /* the agent event that holds */
     for (size_t i = 0; i < n && st == STRANDS_OK; i++) {
         json_t *ev = refs[i].ev;
         if (refs[i].ts > out->max_ts) out->max_ts = refs[i].ts;
@@ -333,11 +362,6 @@ static strands_status replay(const json_t *events, const char *agent_id,
                     cnt < 0 || (size_t)cnt != have)
                     continue;   /* a lost race or an incomplete turn */
             }
-            char *created = NULL;
-            json_t *agent = acm_agent_from_blob(
-                json_object_get(payload, "blob"),
-                turn ? md_str(ev, ACM_MD_FILLED) : NULL, &created);
-            if (!agent) continue;
             for (size_t k = 0; msgs && k < json_array_size(msgs); k++) {
                 json_t *m = json_array_get(msgs, k);
                 out->log_bytes += compact_size(m);
@@ -345,11 +369,7 @@ static strands_status replay(const json_t *events, const char *agent_id,
                     st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
             }
             if (turn) json_object_del(pending, turn);
-            json_decref(out->agent);
-            free(out->agent_created);
-            out->agent = agent;
-            out->agent_created = created;
-            out->agent_bytes = compact_size(agent);
+            final_agent = ev;   /* parsed once, after the replay */
         } else if (payload) {
             json_t *m = acm_payload_message(payload);
             if (!m) continue;      /* not a Strands message */
@@ -372,6 +392,27 @@ static strands_status replay(const json_t *events, const char *agent_id,
     }
     free(refs);
     json_decref(pending);
+    if (st == STRANDS_OK && final_agent) {
+        json_t *payload = json_array_get(
+            json_object_get(final_agent, "payload"), 0);
+        if (!payload) {
+            st = strands_error_set(
+                err, STRANDS_E_UNAVAILABLE, UNAVAILABLE,
+                "the agent state of this session is older than the %d "
+                "newest agent-state events", ACM_AGENT_PAYLOADS_KEPT);
+        } else {
+            const char *filled = md_str(final_agent, ACM_MD_TURN)
+                                     ? md_str(final_agent, ACM_MD_FILLED)
+                                     : NULL;
+            out->agent = acm_agent_from_blob(json_object_get(payload, "blob"),
+                                             filled, &out->agent_created);
+            if (!out->agent) out->agent = json_object(); /* not an object */
+            if (!out->agent)
+                st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+            else
+                out->agent_bytes = compact_size(out->agent);
+        }
+    }
     if (st != STRANDS_OK) state_clear(out);
     return st;
 }
@@ -422,7 +463,7 @@ static strands_status acm_load(strands_session_store *self,
     strands_status st = check_key(s, key, &actor, err);
     if (st != STRANDS_OK) return st;
     json_t *events;
-    st = list_all(s, actor, key->session_id, &events, err);
+    st = list_all(s, actor, key->session_id, agent_id_of(key), &events, err);
     if (st != STRANDS_OK) return st;
     acm_state state;
     st = replay(events, agent_id_of(key), &state, err);
@@ -516,8 +557,8 @@ static strands_status create_event(acm_store *s, const char *actor,
                              "metadata", md, "clientToken", client_token);
     if (!body) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     json_t *answer;
-    strands_status st = send_json(s, path, body, 201, &answer, "CreateEvent",
-                                  err);
+    strands_status st = send_json(s, path, body, 201, &answer, NULL,
+                                  "CreateEvent", err);
     json_decref(body);
     json_decref(answer);
     return st;
@@ -656,7 +697,7 @@ static strands_status acm_append(strands_session_store *self,
     json_t *events = NULL;
     acm_state state;
     memset(&state, 0, sizeof state);
-    st = list_all(s, actor, sid, &events, err);
+    st = list_all(s, actor, sid, agent_id_of(key), &events, err);
     if (st == STRANDS_OK) st = replay(events, agent_id_of(key), &state, err);
     json_decref(events);
     size_t have = state.log ? json_array_size(state.log) : 0;

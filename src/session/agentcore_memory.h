@@ -23,6 +23,11 @@
  * pages hold at most 100, so at most 100 pages.                         */
 #define ACM_DEFAULT_MAX_EVENTS 10000
 #define ACM_PAGE_SIZE 100
+/* Agent-state events (one per turn) whose payloads a listing keeps, the
+ * newest first; older ones are dropped as they arrive.                  */
+#define ACM_AGENT_PAYLOADS_KEPT 16
+/* A listing reads at most this many times the history cap, plus 64 MiB. */
+#define ACM_LIST_BYTES_FACTOR 8
 /* Our event metadata keys (Strands reserves stateType and agentId). */
 #define ACM_MD_TURN "strands-c.turn"
 #define ACM_MD_BASE "strands-c.base"

@@ -472,6 +472,76 @@ static void test_many_events_paginate(void)
     strands_session_store_free(s);
 }
 
+static void test_many_turns_latest_agent(void)
+{
+    /* One agent-state event per turn; a listing keeps only the newest
+     * payloads, and the latest committed one is what loads.            */
+    const char *mem = "turns-a1b2c3d4e5";
+    strands_session_store *s = store_with(mem, 3, 0);
+    CHECK(s != NULL);
+    if (!s) return;
+    strands_session_key k = sc_key("turns");
+    strands_error err;
+    json_t *none = json_array();
+    for (int i = 0; i < ACM_AGENT_PAYLOADS_KEPT + 5; i++) {
+        json_t *agent = json_pack("{s:{s:i}}", "state", "n", i);
+        json_t *msgs = i % 3 ? none : sc_one("user", "turn");
+        CHECK_INT(s->vtab->append(s, &k, NULL, (size_t)((i + 2) / 3), msgs,
+                                  agent, &err),
+                  STRANDS_OK);
+        if (msgs != none) json_decref(msgs);
+        json_decref(agent);
+    }
+    strands_session_record rec;
+    CHECK_INT(s->vtab->load(s, &k, &rec, &err), STRANDS_OK);
+    CHECK_INT(rec.count, (ACM_AGENT_PAYLOADS_KEPT + 5 + 2) / 3);
+    CHECK_INT(json_integer_value(json_object_get(
+                  json_object_get(rec.agent, "state"), "n")),
+              ACM_AGENT_PAYLOADS_KEPT + 4);
+    strands_session_record_clear(&rec);
+    json_decref(none);
+    strands_session_store_free(s);
+}
+
+static void test_second_process_stale_turn_refused(void)
+{
+    /* Two stores = two runtime processes sharing a memory: the base check
+     * reads the service, so the one that appends second is refused.    */
+    const char *mem = "twoproc-a1b2c3d4e5";
+    strands_session_store *a = store_with(mem, 3, 0);
+    strands_session_store *b = store_with(mem, 3, 0);
+    CHECK(a && b);
+    if (!a || !b) {
+        strands_session_store_free(a);
+        strands_session_store_free(b);
+        return;
+    }
+    strands_session_key k = sc_key("shared");
+    strands_error err;
+    json_t *agent = json_object();
+    json_t *one = sc_one("user", "first");
+    CHECK_INT(a->vtab->append(a, &k, NULL, 0, one, agent, &err), STRANDS_OK);
+    json_t *ta = sc_one("assistant", "from a");
+    json_t *tb = sc_one("assistant", "from b");
+    CHECK_INT(a->vtab->append(a, &k, NULL, 1, ta, agent, &err), STRANDS_OK);
+    strands_error_clear(&err);
+    CHECK_INT(b->vtab->append(b, &k, NULL, 1, tb, agent, &err),
+              STRANDS_E_BUSY);
+    CHECK_STR(err.code, "SessionConflict");
+    CHECK_INT(sc_count(b, "shared"), 2);
+    SC_CHECK_TEXT(b, "shared", 1, "from a");
+    /* Claims are per process: b can claim what a holds (documented). */
+    strands_session_claim ca, cb;
+    CHECK_INT(a->vtab->claim(a, &k, &ca, &err), STRANDS_OK);
+    CHECK_INT(b->vtab->claim(b, &k, &cb, &err), STRANDS_OK);
+    json_decref(tb);
+    json_decref(ta);
+    json_decref(one);
+    json_decref(agent);
+    strands_session_store_free(a);
+    strands_session_store_free(b);
+}
+
 static void test_failure_midway_leaves_session_as_it_was(void)
 {
     const char *mem = "midway-a1b2c3d4e5";
@@ -638,6 +708,8 @@ int main(void)
         RUN(test_actor_ids);
         RUN(test_events_as_strands_writes_them);
         RUN(test_many_events_paginate);
+        RUN(test_many_turns_latest_agent);
+        RUN(test_second_process_stale_turn_refused);
         RUN(test_failure_midway_leaves_session_as_it_was);
         RUN(test_throttling_is_unavailable_then_recovers);
         RUN(test_unknown_memory_and_bad_config);
