@@ -123,7 +123,7 @@ static strands_status send_json(acm_store *s, const char *path,
 {
     *answer = NULL;
     /* eventTimestamp is epoch seconds with milliseconds: 13 digits. */
-    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(13));
+    char *text = acm_dump(body, JSON_COMPACT | JSON_REAL_PRECISION(13));
     if (!text)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory building %s", what);
@@ -371,7 +371,15 @@ static strands_status replay(const json_t *events, const char *agent_id,
             if (turn) json_object_del(pending, turn);
             final_agent = ev;   /* parsed once, after the replay */
         } else if (payload) {
-            json_t *m = acm_payload_message(payload);
+            json_t *m;
+            if (acm_payload_message(payload, &m) != STRANDS_OK) {
+                st = strands_error_set(
+                    err, STRANDS_E_NOMEM, NULL,
+                    "cannot decode stored message %s (out of memory, or "
+                    "an event that is not valid JSON)",
+                    json_string_value(json_object_get(ev, "eventId")));
+                break;
+            }
             if (!m) continue;      /* not a Strands message */
             if (turn) {
                 json_t *list = json_object_get(pending, turn);
@@ -404,10 +412,10 @@ static strands_status replay(const json_t *events, const char *agent_id,
             const char *filled = md_str(final_agent, ACM_MD_TURN)
                                      ? md_str(final_agent, ACM_MD_FILLED)
                                      : NULL;
-            out->agent = acm_agent_from_blob(json_object_get(payload, "blob"),
-                                             filled, &out->agent_created);
-            if (!out->agent) out->agent = json_object(); /* not an object */
-            if (!out->agent)
+            if (acm_agent_from_blob(json_object_get(payload, "blob"), filled,
+                                    &out->agent, &out->agent_created) !=
+                    STRANDS_OK ||
+                (!out->agent && !(out->agent = json_object())))
                 st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
             else
                 out->agent_bytes = compact_size(out->agent);

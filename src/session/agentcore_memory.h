@@ -67,6 +67,10 @@ int acm_actor_id_ok(const char *id);
  * [a-zA-Z0-9][a-zA-Z0-9-_]*).                                          */
 int acm_session_id_ok(const char *id);
 
+/** Serializes v with jansson `flags` (JSON_ENCODE_ANY added); malloc'd,
+ * NULL when any write failed (never a partial or corrupt text).       */
+char *acm_dump(const json_t *v, size_t flags);
+
 /** Serializes v as Python's json.dumps(v) does with its defaults
  * (", " and ": " separators, ASCII only, lowercase \u escapes, key order
  * kept). malloc'd; NULL on OOM or a value jansson cannot dump.         */
@@ -89,18 +93,22 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
                             strands_error *err);
 
 /** The message a payload item holds (conversational, or a blob holding
- * a [text, role] pair), as a new reference; NULL when the item is not a
- * Strands message (e.g. a session or agent blob) or does not parse.     */
-json_t *acm_payload_message(const json_t *item);
+ * a [text, role] pair) into *out as a new reference: OK with *out NULL
+ * when the item is not a Strands message (a session or agent blob, text
+ * that is not a JSON object); E_NOMEM (nothing in *out) on OOM or when
+ * JSON that should be one does not parse (jansson reports most
+ * allocation failures as syntax errors).                               */
+strands_status acm_payload_message(const json_t *item, json_t **out);
 
-/** The agent object a Strands SessionAgent blob holds: the blob (a JSON
- * string, or an object) parsed, without agent_id/created_at/updated_at
- * nor the keys named in `filled` (comma-separated, NULL = none: what
- * acm_agent_blob added). New reference, or NULL when it is not an object.
- * *created_at_out (may be NULL) gets a malloc'd copy of its created_at,
- * or NULL.                                                             */
-json_t *acm_agent_from_blob(const json_t *blob, const char *filled,
-                            char **created_at_out);
+/** The agent object a Strands SessionAgent blob holds, into *out (new
+ * reference): the blob (a JSON string, or an object) parsed, without
+ * agent_id/created_at/updated_at nor the keys named in `filled`
+ * (comma-separated, NULL = none: what acm_agent_blob added); OK with
+ * *out NULL when it is not an object. *created_at_out (may be NULL) gets
+ * a malloc'd copy of its created_at, or NULL. E_NOMEM on OOM (nothing
+ * to free).                                                            */
+strands_status acm_agent_from_blob(const json_t *blob, const char *filled,
+                                  json_t **out, char **created_at_out);
 
 /** The blob text of a SessionAgent for `agent` (Strands' field order:
  * agent_id, the agent object's keys, created_at, updated_at). Strands

@@ -4,11 +4,13 @@
  * writes them with Python's json.dumps, and the id patterns the service
  * enforces. Pure functions; nothing here does I/O.                     */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "session/agentcore_memory.h"
 
 /* ---- ids ---------------------------------------------------------------- */
@@ -62,12 +64,43 @@ int acm_session_id_ok(const char *id)
 
 /* ---- json.dumps ----------------------------------------------------------- */
 
+/* Collects jansson's output, remembering any failed write: jansson
+ * 2.14 ignores some callback failures (an object key it could not
+ * write is skipped and the dump goes on), so the result is trusted
+ * only when every write succeeded.                                     */
+typedef struct dump_ctx {
+    dynbuf buf;
+    int failed;
+} dump_ctx;
+
+static int dump_cb(const char *p, size_t n, void *user)
+{
+    dump_ctx *d = user;
+    if (!d->failed && dynbuf_append(&d->buf, p, n) != STRANDS_OK)
+        d->failed = 1;
+    return d->failed ? -1 : 0;
+}
+
+char *acm_dump(const json_t *v, size_t flags)
+{
+    dump_ctx d = {.failed = 0};
+    dynbuf_init(&d.buf, SIZE_MAX);   /* bounded by the value dumped */
+    if (json_dump_callback(v, dump_cb, &d, flags | JSON_ENCODE_ANY) != 0 ||
+        d.failed) {
+        dynbuf_cleanup(&d.buf);
+        return NULL;
+    }
+    char *out = dynbuf_take(&d.buf, NULL);
+    dynbuf_cleanup(&d.buf);
+    return out;
+}
+
 char *acm_dumps(const json_t *v)
 {
     /* jansson without JSON_COMPACT already separates with ", " and ": ";
      * ENSURE_ASCII escapes what Python escapes except DEL, and writes
      * \u escapes in upper case where Python uses lower case.            */
-    char *s = json_dumps(v, JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    char *s = acm_dump(v, JSON_ENSURE_ASCII);
     if (!s) return NULL;
     size_t dels = 0, n = 0;
     for (; s[n]; n++) dels += s[n] == 0x7f;
@@ -170,8 +203,10 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
     json_t *filtered = filter_blank_text(message);
     json_t *doc = filtered ? json_object() : NULL;
     char *text = NULL;
-    if (doc && json_object_set_new(doc, "message", filtered) == 0) {
-        filtered = NULL;
+    /* set_new takes the reference even when it fails. */
+    int set = doc && json_object_set_new(doc, "message", filtered) == 0;
+    if (doc) filtered = NULL;
+    if (set) {
         if (json_object_set_new(doc, "message_id", json_integer(0)) == 0 &&
             json_object_set_new(doc, "redact_message", json_null()) == 0 &&
             json_object_set_new(doc, "created_at",
@@ -206,39 +241,62 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
     return item;
 }
 
-/* The message of a serialized SessionMessage (redact_message when set,
- * as SessionMessage.to_message does), blank text dropped; NULL if none. */
-static json_t *session_message(const char *text)
+/* Parses text, which should hold a JSON value opening with `open` ('{' or
+ * '['), into *out: OK with NULL when it does not open so (not ours to
+ * read: a plain-text event, a session or agent blob where a message pair
+ * would be); E_NOMEM when it does but does not parse. jansson reports
+ * most allocation failures as syntax errors, so a value that should
+ * parse and does not is an error, never silently "not a message".      */
+static strands_status parse(const char *text, char open, json_t **out)
 {
-    json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
-    json_t *m = json_object_get(doc, "redact_message");
-    if (!json_is_object(m)) m = json_object_get(doc, "message");
-    json_t *out = NULL;
-    if (json_is_object(m) &&
-        json_is_string(json_object_get(m, "role")) &&
-        json_is_array(json_object_get(m, "content")))
-        out = filter_blank_text(m);
-    json_decref(doc);
-    return out;
+    *out = NULL;
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+        text++;
+    if (*text != open) return STRANDS_OK;
+    *out = json_loads(text, 0, NULL);
+    return *out ? STRANDS_OK : STRANDS_E_NOMEM;
 }
 
-json_t *acm_payload_message(const json_t *item)
+/* The message of a serialized SessionMessage (redact_message when set,
+ * as SessionMessage.to_message does), blank text dropped, into *out
+ * (NULL when it is not one).                                           */
+static strands_status session_message(const char *text, json_t **out)
 {
+    json_t *doc;
+    *out = NULL;
+    if (parse(text, '{', &doc) != STRANDS_OK) return STRANDS_E_NOMEM;
+    json_t *m = json_object_get(doc, "redact_message");
+    if (!json_is_object(m)) m = json_object_get(doc, "message");
+    strands_status st = STRANDS_OK;
+    if (json_is_object(m) &&
+        json_is_string(json_object_get(m, "role")) &&
+        json_is_array(json_object_get(m, "content")) &&
+        !(*out = filter_blank_text(m)))
+        st = STRANDS_E_NOMEM;
+    json_decref(doc);
+    return st;
+}
+
+strands_status acm_payload_message(const json_t *item, json_t **out)
+{
+    *out = NULL;
     json_t *conv = json_object_get(item, "conversational");
     if (conv) {
         const char *text = json_string_value(
             json_object_get(json_object_get(conv, "content"), "text"));
-        return text ? session_message(text) : NULL;
+        return text ? session_message(text, out) : STRANDS_OK;
     }
     const char *blob = json_string_value(json_object_get(item, "blob"));
-    if (!blob) return NULL;
-    json_t *pair = json_loads(blob, JSON_DECODE_ANY, NULL);
-    json_t *out = NULL;
+    if (!blob) return STRANDS_OK;
+    json_t *pair;
+    if (parse(blob, '[', &pair) != STRANDS_OK) return STRANDS_E_NOMEM;
+    strands_status st = STRANDS_OK;
     if (json_is_array(pair) && json_array_size(pair) == 2 &&
         json_is_string(json_array_get(pair, 0)))
-        out = session_message(json_string_value(json_array_get(pair, 0)));
+        st = session_message(json_string_value(json_array_get(pair, 0)),
+                             out);
     json_decref(pair);
-    return out;
+    return st;
 }
 
 /* ---- agent and session ------------------------------------------------------ */
@@ -256,27 +314,36 @@ static int listed(const char *list, const char *key)
     return 0;
 }
 
-json_t *acm_agent_from_blob(const json_t *blob, const char *filled,
-                            char **created_at_out)
+strands_status acm_agent_from_blob(const json_t *blob, const char *filled,
+                                  json_t **out, char **created_at_out)
 {
+    *out = NULL;
     if (created_at_out) *created_at_out = NULL;
-    json_t *doc = json_is_string(blob)
-                      ? json_loads(json_string_value(blob), 0, NULL)
-                      : json_deep_copy(blob);
+    json_t *doc = NULL;
+    if (json_is_string(blob)) {
+        if (parse(json_string_value(blob), '{', &doc) != STRANDS_OK)
+            return STRANDS_E_NOMEM;
+    } else if (json_is_object(blob) && !(doc = json_deep_copy(blob))) {
+        return STRANDS_E_NOMEM;
+    }
     if (!json_is_object(doc)) {
         json_decref(doc);
-        return NULL;
+        return STRANDS_OK;
     }
     const char *created = json_string_value(json_object_get(doc,
                                                              "created_at"));
-    if (created && created_at_out) *created_at_out = strdup(created);
+    if (created && created_at_out && !(*created_at_out = strdup(created))) {
+        json_decref(doc);
+        return STRANDS_E_NOMEM;
+    }
     json_object_del(doc, "agent_id");
     json_object_del(doc, "created_at");
     json_object_del(doc, "updated_at");
     if (listed(filled, "state")) json_object_del(doc, "state");
     if (listed(filled, "conversation_manager_state"))
         json_object_del(doc, "conversation_manager_state");
-    return doc;
+    *out = doc;
+    return STRANDS_OK;
 }
 
 char *acm_agent_blob(const char *agent_id, const json_t *agent,

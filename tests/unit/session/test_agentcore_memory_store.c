@@ -164,7 +164,8 @@ static void test_message_payload_conversational(void)
               "\"hi\"}]}, \"message_id\": 0, \"redact_message\": null, "
               "\"created_at\": \"2026-12-07T22:10:00.123456+00:00\", "
               "\"updated_at\": \"2026-12-07T22:10:00.123456+00:00\"}");
-    json_t *back = acm_payload_message(item);
+    json_t *back;
+    CHECK_INT(acm_payload_message(item, &back), STRANDS_OK);
     json_t *want = json_loads("{\"role\":\"user\",\"content\":[{\"text\":"
                               "\"hi\"}]}", 0, NULL);
     CHECK(json_equal(back, want));
@@ -222,7 +223,8 @@ static void test_message_payload_blob_threshold(void)
                       "assistant");
             CHECK(blob && !strncmp(blob, "[\"{\\\"message\\\": ", 16));
             CHECK(blob && strstr(blob, "\", \"assistant\"]") != NULL);
-            json_t *back = acm_payload_message(item);
+            json_t *back;
+            CHECK_INT(acm_payload_message(item, &back), STRANDS_OK);
             CHECK(json_equal(back, probe));
             json_decref(back);
             json_decref(pair);
