@@ -73,7 +73,7 @@ static json_t *model_view(const json_t *msg, int *nomem)
     const char *role = role_of(msg);
     json_t *content = json_object_get(msg, "content");
     if (!role || (strcmp(role, "user") && strcmp(role, "assistant")) ||
-        !json_is_array(content))
+        !json_array_size(content))
         return NULL;
     json_t *m = json_pack("{s:s, s:O}", "role", role, "content", content);
     if (!m) *nomem = 1;
@@ -93,6 +93,24 @@ static int only_tool_results(const json_t *msg)
     return 1;
 }
 
+static const char *result_id(const json_t *block)
+{
+    return json_string_value(
+        json_object_get(json_object_get(block, "toolResult"), "toolUseId"));
+}
+
+/* True when `uses` holds a toolUse with this id. */
+static int uses_have(const json_t *uses, const char *id)
+{
+    size_t i;
+    json_t *tu;
+    json_array_foreach(uses, i, tu) {
+        const char *uid = json_string_value(json_object_get(tu, "toolUseId"));
+        if (id && uid && !strcmp(id, uid)) return 1;
+    }
+    return 0;
+}
+
 /* The toolUse blocks of `uses` that no toolResult of `reply` (may be
  * NULL) answers, as a new array; NULL on OOM.                          */
 static json_t *unanswered(const json_t *uses, const json_t *reply)
@@ -105,8 +123,7 @@ static json_t *unanswered(const json_t *uses, const json_t *reply)
         int found = 0;
         json_array_foreach(reply ? json_object_get(reply, "content") : NULL,
                            j, block) {
-            const char *rid = json_string_value(json_object_get(
-                json_object_get(block, "toolResult"), "toolUseId"));
+            const char *rid = result_id(block);
             if (id && rid && !strcmp(id, rid)) found = 1;
         }
         if (!found && out && json_array_append(out, tu)) {
@@ -117,15 +134,79 @@ static json_t *unanswered(const json_t *uses, const json_t *reply)
     return out;
 }
 
-strands_status conversation_restore(const json_t *log, size_t from,
-                                    json_t **working_out, json_t **repair_out)
+/* The content of message m (role `role`) without the blocks its place
+ * forbids: toolResult blocks in an assistant message, and its toolUse
+ * blocks without a string toolUseId or repeating one; toolUse blocks in
+ * a user message, and its toolResults that answer no toolUse of `uses`
+ * (the previous assistant message's, may be NULL) or repeat an answer.
+ * A new reference to the content itself when nothing goes; NULL on OOM
+ * (*nomem set). The result may be empty.                               */
+static json_t *allowed_content(const json_t *m, const char *role,
+                               const json_t *uses, int *nomem)
 {
-    *working_out = NULL;
-    *repair_out = NULL;
+    json_t *content = json_object_get(m, "content");
+    json_t *keep = json_array();
+    int user = !strcmp(role, "user"), dropped = 0;
+    size_t i, j;
+    json_t *block;
+    json_array_foreach(content, i, block) {
+        int ok;
+        if (!user && json_object_get(block, "toolUse")) {
+            /* Answerable: a string id, not repeated in this message. */
+            const char *id = json_string_value(json_object_get(
+                json_object_get(block, "toolUse"), "toolUseId"));
+            ok = id != NULL;
+            for (j = 0; ok && j < i; j++) {
+                const char *prev = json_string_value(json_object_get(
+                    json_object_get(json_array_get(content, j), "toolUse"),
+                    "toolUseId"));
+                if (prev && !strcmp(prev, id)) ok = 0;
+            }
+        } else if (!user) {
+            ok = !json_object_get(block, "toolResult");
+        } else if (json_object_get(block, "toolUse")) {
+            ok = 0;
+        } else if (json_object_get(block, "toolResult")) {
+            const char *id = result_id(block);
+            ok = uses_have(uses, id);
+            for (j = 0; ok && j < i; j++) {
+                const char *prev = result_id(json_array_get(content, j));
+                if (prev && !strcmp(prev, id)) ok = 0;   /* a repeat */
+            }
+        } else {
+            ok = 1;
+        }
+        if (!ok) dropped = 1;
+        else if (keep && json_array_append(keep, block)) {
+            json_decref(keep);
+            keep = NULL;
+        }
+    }
+    if (!keep) {
+        *nomem = 1;
+        return NULL;
+    }
+    if (!dropped) {
+        json_decref(keep);
+        return json_incref(content);
+    }
+    return keep;
+}
+
+/* Replaces w[i] with {role, content} (content stolen); 0, or -1 on OOM. */
+static int set_content(json_t *w, size_t i, const char *role, json_t *content)
+{
+    json_t *m = json_pack("{s:s, s:o}", "role", role, "content", content);
+    return m ? json_array_set_new(w, i, m) : -1;
+}
+
+/* Pass 1: the model's view of log[from..]: malformed and empty messages
+ * skipped, leading assistant and orphan-result messages dropped,
+ * consecutive user messages joined. NULL on OOM.                        */
+static json_t *restore_view(const json_t *log, size_t from)
+{
     json_t *w = json_array();
     int nomem = !w;
-    /* Pass 1: the model's view of each message, leading assistant and
-     * orphan-result messages dropped, consecutive user messages joined. */
     for (size_t i = from; !nomem && i < json_array_size(log); i++) {
         json_t *m = model_view(json_array_get(log, i), &nomem);
         if (!m) continue;
@@ -138,22 +219,99 @@ strands_status conversation_restore(const json_t *log, size_t from,
             continue;
         }
         if (last && !strcmp(role, "user") && !strcmp(role_of(last), "user")) {
-            json_t *joined = user_message(json_object_get(last, "content"),
-                                          json_object_get(m, "content"));
+            json_t *content = json_array();
+            if (!content ||
+                json_array_extend(content, json_object_get(last, "content")) ||
+                json_array_extend(content, json_object_get(m, "content")) ||
+                set_content(w, n - 1, role, json_incref(content)))
+                nomem = 1;
+            json_decref(content);
             json_decref(m);
-            if (!joined) nomem = 1;
-            else json_array_set_new(w, n - 1, joined);
             continue;
         }
         if (json_array_append_new(w, m)) nomem = 1;
     }
-    /* Pass 2: every toolUse gets an answer. */
+    if (nomem) {
+        json_decref(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Joins w[i+1] into w[i] (same role assumed); 0, or -1 on OOM. */
+static int join_next(json_t *w, size_t i)
+{
+    json_t *a = json_array_get(w, i), *b = json_array_get(w, i + 1);
+    json_t *joined = json_array();
+    int rc = !joined ||
+             json_array_extend(joined, json_object_get(a, "content")) ||
+             json_array_extend(joined, json_object_get(b, "content")) ||
+             set_content(w, i, role_of(a), json_incref(joined))
+                 ? -1
+                 : 0;
+    json_decref(joined);
+    if (rc == 0) json_array_remove(w, i + 1);
+    return rc;
+}
+
+strands_status conversation_restore(const json_t *log, size_t from,
+                                    json_t **working_out, json_t **repair_out)
+{
+    *working_out = NULL;
+    *repair_out = NULL;
+    json_t *w = restore_view(log, from);
+    int nomem = !w;
+    /* Pass 2, in order: each message keeps only the blocks its place
+     * allows (a message left empty goes, and its neighbours join), and
+     * every toolUse gets an answer in the next message. */
     for (size_t i = 0; !nomem && i < json_array_size(w); i++) {
         json_t *m = json_array_get(w, i);
-        if (strcmp(role_of(m), "assistant")) continue;
+        const char *role = role_of(m);
+        json_t *prev = i ? json_array_get(w, i - 1) : NULL;
+        json_t *prev_uses = prev && !strcmp(role_of(prev), "assistant")
+                                ? conversation_tool_uses(prev)
+                                : json_array();
+        json_t *content = prev_uses ? allowed_content(m, role, prev_uses,
+                                                      &nomem)
+                                    : NULL;
+        json_decref(prev_uses);
+        if (!content) {
+            nomem = 1;
+            break;
+        }
+        /* A message left empty goes; so does an assistant message that
+         * would now open the history. */
+        if (!json_array_size(content) || (!prev && strcmp(role, "user"))) {
+            json_decref(content);
+            json_array_remove(w, i);
+            json_t *next = json_array_get(w, i);
+            if (prev && next && !strcmp(role_of(prev), role_of(next))) {
+                if (join_next(w, i - 1)) nomem = 1;
+                i -= 2;          /* look at the joined message again */
+            } else {
+                i -= 1;
+            }
+            continue;
+        }
+        if (content != json_object_get(m, "content")) {
+            if (set_content(w, i, role, content)) nomem = 1;
+            m = json_array_get(w, i);
+            role = role_of(m);   /* the old message (and string) is gone */
+        } else {
+            json_decref(content);
+        }
+        if (nomem || strcmp(role, "assistant")) continue;
         json_t *next = json_array_get(w, i + 1);
         int next_user = next && !strcmp(role_of(next), "user");
         json_t *uses = conversation_tool_uses(m);
+        if (uses && !json_array_size(uses) && next && !next_user) {
+            /* Two assistant messages in a row, the first asking nothing:
+             * one message. */
+            json_decref(uses);
+            if (join_next(w, i)) nomem = 1;
+            i -= 1;
+            continue;
+        }
         json_t *missing = uses ? unanswered(uses, next_user ? next : NULL)
                                : NULL;
         json_t *answers = missing ? interrupted_results(missing) : NULL;

@@ -16,18 +16,21 @@
 strands_status conversation_add_prompt(json_t *messages, const json_t *prompt);
 
 /** Builds the working history (what the model sees) from the stored log
- * messages log[from..] (borrowed): each message reduced to role and
- * content (fields such as "metadata" stay in the log only); malformed
- * messages (no user/assistant role, no content array) skipped; leading
- * messages that are assistant messages or user messages holding only
- * toolResult blocks dropped (a history starts with a question); consecutive user
- * messages joined; a toolUse answered by no toolResult in the next
- * message gets an error result "Tool was interrupted." (added to the next
- * user message, or in a new user message before the next assistant one).
- * When the LAST message has unanswered toolUse blocks, that new user
- * message is also returned in *repair_out (a new reference, else NULL):
- * the log must gain it. *working_out: a new array. E_NOMEM: nothing
- * returned.                                                             */
+ * messages log[from..] (borrowed, only read), valid whatever the log
+ * holds (conversation_validate passes): each message reduced to role and
+ * content (fields such as "metadata" stay in the log only); malformed or
+ * empty messages skipped; leading assistant messages and user messages
+ * holding only toolResults dropped (a history starts with a question);
+ * blocks out of place dropped (toolUse in a user message, toolResult in
+ * an assistant message, a toolResult answering no toolUse of the
+ * previous message or answering one twice), a message left empty with
+ * them; consecutive messages of one role joined; a toolUse answered by
+ * no toolResult in the next message gets an error result "Tool was
+ * interrupted." (added to the next user message, or in a new user
+ * message before the next assistant one). When the LAST message has
+ * unanswered toolUse blocks, that new user message is also returned in
+ * *repair_out (a new reference, else NULL): the log must gain it.
+ * *working_out: a new array. E_NOMEM: nothing returned.                 */
 strands_status conversation_restore(const json_t *log, size_t from,
                                     json_t **working_out, json_t **repair_out);
 

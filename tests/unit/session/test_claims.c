@@ -87,23 +87,23 @@ static void test_vtab_and_tokens(void)
 
 static void test_lease_expiry_and_renew(void)
 {
-    strands_memory_store_config cfg = {.max_sessions = 8, .lease_ms = 200};
+    strands_memory_store_config cfg = {.max_sessions = 8, .lease_ms = 500};
     strands_session_store *s = strands_memory_store_new_with(&cfg);
     strands_session_claim a, b;
     strands_error err;
     int64_t t0 = strands_clock_mono_ms();
     CHECK_INT(s->vtab->claim(s, KEY("x"), &a, &err), STRANDS_OK);
-    CHECK(a.expires_ms >= t0 + 200 && a.expires_ms <= t0 + 200 + 1000);
+    CHECK(a.expires_ms >= t0 + 500 && a.expires_ms <= t0 + 500 + 1000);
     CHECK_INT(s->vtab->claim(s, KEY("x"), &b, &err), STRANDS_E_BUSY);
     /* Renewing keeps the claim alive past the first lease. */
-    sleep_ms(120);
+    sleep_ms(300);
     int64_t before = a.expires_ms;
     CHECK_INT(s->vtab->renew(s, KEY("x"), &a, &err), STRANDS_OK);
     CHECK(a.expires_ms > before);
-    sleep_ms(120);                         /* past the first lease */
+    sleep_ms(300);                         /* past the first lease */
     CHECK_INT(s->vtab->claim(s, KEY("x"), &b, &err), STRANDS_E_BUSY);
     /* Unrenewed, the lease lapses and a new claim takes over. */
-    sleep_ms(250);
+    sleep_ms(650);
     CHECK_INT(s->vtab->claim(s, KEY("x"), &b, &err), STRANDS_OK);
     CHECK(strcmp(a.token, b.token) != 0);
     /* The old holder learns it lost the claim: renew, append, release. */
@@ -123,7 +123,7 @@ static void test_lease_expiry_and_renew(void)
     CHECK_INT(s->vtab->release(s, KEY("x"), &b, &err), STRANDS_OK);
     /* A lapsed claim nobody took over may still be renewed (memory). */
     CHECK_INT(s->vtab->claim(s, KEY("y"), &a, &err), STRANDS_OK);
-    sleep_ms(250);
+    sleep_ms(650);
     CHECK_INT(s->vtab->renew(s, KEY("y"), &a, &err), STRANDS_OK);
     CHECK_INT(s->vtab->claim(s, KEY("y"), &b, &err), STRANDS_E_BUSY);
     CHECK_INT(s->vtab->release(s, KEY("y"), &a, &err), STRANDS_OK);
