@@ -592,7 +592,9 @@ static int64_t next_timestamps(acm_store *s, int64_t seen_max, size_t n)
 }
 
 /* Writes the turn's events (session record first for a new session, each
- * message, then the commit). Returns the first failure.                */
+ * message, then the commit). Everything is encoded before the first
+ * CreateEvent, so a message Strands cannot store (a role other than user
+ * or assistant) or an OOM writes nothing. Returns the first failure.   */
 static strands_status write_turn(acm_store *s, const strands_session_key *key,
                                  const char *actor, const acm_state *state,
                                  size_t base, const json_t *messages,
@@ -605,67 +607,75 @@ static strands_status write_turn(acm_store *s, const strands_session_key *key,
     acm_iso_now(now, sizeof now);
     size_t n = json_array_size(messages);
     int need_session = !state->has_session;
-    pthread_mutex_lock(&s->lock);
-    int64_t ts = next_timestamps(s, state->max_ts, n + 1 + need_session);
-    pthread_mutex_unlock(&s->lock);
-    char ctoken[STRANDS_SESSION_CLAIM_TOKEN_MAX + 24];
     strands_status st = STRANDS_OK;
-    if (need_session) {
-        /* What Strands' create_session writes, so Strands sees a session. */
-        char *blob = acm_session_blob(sid, now);
-        json_t *item = blob ? json_pack("{s:s}", "blob", blob) : NULL;
-        json_t *md = json_pack("{s:o}", "stateType", md_value("SESSION"));
-        snprintf(ctoken, sizeof ctoken, "%s-session", turn.token);
-        st = item && md ? create_event(s, actor, sid, ts++, item, md, ctoken,
-                                       err)
-                        : strands_error_set(err, STRANDS_E_NOMEM, NULL,
-                                            "OOM");
-        free(blob);
-        json_decref(item);
-        json_decref(md);
-    }
-    json_t *md_turn = json_pack("{s:o}", ACM_MD_TURN, md_value(turn.token));
-    if (!md_turn && st == STRANDS_OK)
-        st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
-    for (size_t i = 0; i < n && st == STRANDS_OK; i++) {
+
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n && st == STRANDS_OK; i++) {
         json_t *item = acm_message_payload(json_array_get(messages, i), now,
                                            err);
-        if (!item) {
-            st = err ? err->status : STRANDS_E_NOMEM;
-            break;
-        }
-        snprintf(ctoken, sizeof ctoken, "%s-m%zu", turn.token, i);
-        st = create_event(s, actor, sid, ts++, item, md_turn, ctoken, err);
-        json_decref(item);
+        if (!item) st = err ? err->status : STRANDS_E_NOMEM;
+        else if (json_array_append_new(items, item) != 0)
+            st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
-    json_decref(md_turn);
-    if (st != STRANDS_OK) return st;
-    /* The commit: the agent object as Strands stores it, tagged. */
-    char sbase[24], scount[24];
+    char sbase[24], scount[24], filled[64];
     snprintf(sbase, sizeof sbase, "%zu", base);
     snprintf(scount, sizeof scount, "%zu", n);
-    char filled[64];
-    char *blob = acm_agent_blob(agent_id_of(key), agent,
-                                state->agent_created ? state->agent_created
-                                                     : now,
-                                now, filled, sizeof filled);
-    json_t *item = blob ? json_pack("{s:s}", "blob", blob) : NULL;
-    json_t *md = json_pack("{s:o, s:o, s:o, s:o, s:o}", "stateType",
-                           md_value("AGENT"), "agentId",
-                           md_value(agent_id_of(key)), ACM_MD_TURN,
-                           md_value(turn.token), ACM_MD_BASE,
-                           md_value(sbase), ACM_MD_COUNT, md_value(scount));
-    if (md && filled[0] &&
-        json_object_set_new(md, ACM_MD_FILLED, md_value(filled)) != 0) {
-        json_decref(md);
-        md = NULL;
+    char *ablob = acm_agent_blob(agent_id_of(key), agent,
+                                 state->agent_created ? state->agent_created
+                                                      : now,
+                                 now, filled, sizeof filled);
+    json_t *aitem = ablob ? json_pack("{s:s}", "blob", ablob) : NULL;
+    free(ablob);
+    json_t *amd = json_pack("{s:o, s:o, s:o, s:o, s:o}", "stateType",
+                            md_value("AGENT"), "agentId",
+                            md_value(agent_id_of(key)), ACM_MD_TURN,
+                            md_value(turn.token), ACM_MD_BASE,
+                            md_value(sbase), ACM_MD_COUNT, md_value(scount));
+    if (amd && filled[0] &&
+        json_object_set_new(amd, ACM_MD_FILLED, md_value(filled)) != 0) {
+        json_decref(amd);
+        amd = NULL;
     }
-    snprintf(ctoken, sizeof ctoken, "%s-agent", turn.token);
-    st = item && md ? create_event(s, actor, sid, ts, item, md, ctoken, err)
-                    : strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
-    free(blob);
-    json_decref(item);
-    json_decref(md);
+    json_t *md_turn = json_pack("{s:o}", ACM_MD_TURN, md_value(turn.token));
+    char *sblob = need_session ? acm_session_blob(sid, now) : NULL;
+    json_t *sitem = sblob ? json_pack("{s:s}", "blob", sblob) : NULL;
+    free(sblob);
+    json_t *smd = need_session
+                      ? json_pack("{s:o}", "stateType", md_value("SESSION"))
+                      : NULL;
+    if (st == STRANDS_OK &&
+        (!items || !aitem || !amd || !md_turn ||
+         (need_session && (!sitem || !smd))))
+        st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+
+    char ctoken[STRANDS_SESSION_CLAIM_TOKEN_MAX + 24];
+    if (st == STRANDS_OK) {
+        pthread_mutex_lock(&s->lock);
+        int64_t ts = next_timestamps(s, state->max_ts, n + 1 + need_session);
+        pthread_mutex_unlock(&s->lock);
+        if (need_session) {
+            /* What Strands' create_session writes, so Strands sees a
+             * session (it ignores the messages of one it does not see). */
+            snprintf(ctoken, sizeof ctoken, "%s-session", turn.token);
+            st = create_event(s, actor, sid, ts++, sitem, smd, ctoken, err);
+        }
+        for (size_t i = 0; i < n && st == STRANDS_OK; i++) {
+            snprintf(ctoken, sizeof ctoken, "%s-m%zu", turn.token, i);
+            st = create_event(s, actor, sid, ts++, json_array_get(items, i),
+                              md_turn, ctoken, err);
+        }
+        /* The commit: the agent object as Strands stores it, tagged. */
+        if (st == STRANDS_OK) {
+            snprintf(ctoken, sizeof ctoken, "%s-agent", turn.token);
+            st = create_event(s, actor, sid, ts, aitem, amd, ctoken, err);
+        }
+    }
+    json_decref(items);
+    json_decref(aitem);
+    json_decref(amd);
+    json_decref(md_turn);
+    json_decref(sitem);
+    json_decref(smd);
     return st;
 }
 

@@ -474,6 +474,31 @@ static void test_many_events_paginate(void)
     strands_session_store_free(s);
 }
 
+static void test_unstorable_message_writes_nothing(void)
+{
+    const char *mem = "norole-a1b2c3d4e5";
+    strands_session_store *s = store_with(mem, 3, 0);
+    CHECK(s != NULL);
+    if (!s) return;
+    strands_session_key k = sc_key("norole");
+    json_t *turn = json_array();
+    json_array_append_new(turn, sc_msg("user", "fine"));
+    json_array_append_new(turn, sc_msg("system", "Strands stores only "
+                                                 "user and assistant"));
+    json_t *agent = json_object();
+    strands_error err;
+    strands_error_clear(&err);
+    CHECK_INT(s->vtab->append(s, &k, NULL, 0, turn, agent, &err),
+              STRANDS_E_INVALID);
+    CHECK(strstr(err.message, "role") != NULL);
+    json_t *evs = fake_events(mem);
+    CHECK_INT(json_array_size(evs), 0);     /* not even the first one */
+    json_decref(evs);
+    json_decref(agent);
+    json_decref(turn);
+    strands_session_store_free(s);
+}
+
 static void test_many_turns_latest_agent(void)
 {
     /* One agent-state event per turn; a listing keeps only the newest
@@ -710,6 +735,7 @@ int main(void)
         RUN(test_actor_ids);
         RUN(test_events_as_strands_writes_them);
         RUN(test_many_events_paginate);
+        RUN(test_unstorable_message_writes_nothing);
         RUN(test_many_turns_latest_agent);
         RUN(test_second_process_stale_turn_refused);
         RUN(test_failure_midway_leaves_session_as_it_was);
