@@ -48,6 +48,7 @@ typedef struct acm_store {
     char *default_actor;
     aws_endpoint endpoint;
     strands_credentials_provider *credentials;
+    int own_credentials;
     http_client *http;
     aws_retry_policy retry;
     size_t max_history_bytes;
@@ -836,6 +837,7 @@ static void acm_destroy(strands_session_store *self)
         free(e);
     }
     http_client_free(s->http);
+    if (s->own_credentials) strands_credentials_provider_free(s->credentials);
     free(s->memory_id);
     free(s->memory_enc);
     free(s->region);
@@ -856,8 +858,21 @@ static const strands_session_store_vtab acm_vtab = {
     .destroy = acm_destroy,
 };
 
+static strands_session_store *store_new(const acm_config *cfg,
+                                        strands_error *err);
+
 strands_session_store *acm_store_new(const acm_config *cfg,
                                      strands_error *err)
+{
+    strands_session_store *s = store_new(cfg, err);
+    if (!s && cfg && cfg->own_credentials)
+        strands_credentials_provider_free(cfg->credentials);
+    return s;
+}
+
+/* acm_store_new without the hand-over of owned credentials on failure. */
+static strands_session_store *store_new(const acm_config *cfg,
+                                        strands_error *err)
 {
     if (!cfg || !acm_memory_id_ok(cfg->memory_id)) {
         strands_error_set(err, STRANDS_E_INVALID, NULL,
@@ -924,7 +939,6 @@ strands_session_store *acm_store_new(const acm_config *cfg,
         acm_destroy(&s->base);
         return NULL;
     }
-    s->credentials = cfg->credentials;
     s->max_history_bytes = cfg->max_history_bytes
                                ? cfg->max_history_bytes
                                : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES;
@@ -934,5 +948,7 @@ strands_session_store *acm_store_new(const acm_config *cfg,
     s->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
                                                     : 10000;
     s->read_timeout_ms = cfg->read_timeout_ms ? cfg->read_timeout_ms : 30000;
+    s->credentials = cfg->credentials;       /* last: failures above leave */
+    s->own_credentials = cfg->own_credentials; /* it to acm_store_new     */
     return &s->base;
 }

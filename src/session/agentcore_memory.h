@@ -39,8 +39,11 @@ typedef struct acm_config {
     const char *region;           /* required */
     const char *endpoint;         /* NULL: https://bedrock-agentcore.<region>
                                      .amazonaws.com */
-    strands_credentials_provider *credentials; /* borrowed; outlives the
-                                                  store; required */
+    strands_credentials_provider *credentials; /* required; borrowed (it
+                                                  outlives the store) unless
+                                                  own_credentials */
+    int own_credentials;          /* 1: the store frees `credentials` (on
+                                     destroy, and when acm_store_new fails) */
     const char *default_actor_id; /* MEMORY_ACTOR_ID; NULL: "default" */
     int max_attempts;             /* AWS_MAX_ATTEMPTS; 0: 3 */
     const char *retry_mode;       /* AWS_RETRY_MODE; NULL: standard */

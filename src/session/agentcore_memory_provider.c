@@ -51,11 +51,23 @@ static strands_session_store *create(const strands_session_store_context *ctx,
                           "credentials");
         return NULL;
     }
+    /* With BEDROCK_CREDENTIALS_SECRET the runtime's provider holds the
+     * keys for Bedrock only; AgentCore Memory is called with the default
+     * chain (the execution role on AgentCore).                          */
+    strands_credentials_provider *own = NULL;
+    if (ctx->config->bedrock_secret) {
+        strands_aws_options ao = {.region = ctx->region,
+                                  .retry_mode = ctx->config->retry_mode,
+                                  .max_attempts = ctx->config->max_attempts};
+        own = strands_credentials_default_chain_new(&ao, err);
+        if (!own) return NULL;
+    }
     acm_config cfg = {
         .memory_id = id,
         .region = ctx->region,
         .endpoint = as->endpoint,
-        .credentials = ctx->credentials,
+        .credentials = own ? own : ctx->credentials,
+        .own_credentials = own != NULL,
         .default_actor_id = as->actor_id,
         .max_attempts = ctx->config->max_attempts,
         .retry_mode = ctx->config->retry_mode,

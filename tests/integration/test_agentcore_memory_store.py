@@ -251,3 +251,33 @@ def test_bad_memory_id_stops_start(tmp_path):
     with pytest.raises(RuntimeError) as exc:
         Runtime({"SESSION_STORE": "agentcore-memory://mem-123"})
     assert "memory id" in str(exc.value)
+
+
+def test_bedrock_secret_keys_are_not_used_for_memory(start_runtime, memory):
+    """With BEDROCK_CREDENTIALS_SECRET the secret's keys sign Bedrock calls
+    only; AgentCore Memory is signed with the default chain (here the
+    environment keys; the execution role on AgentCore)."""
+    import fake_aws
+    bedrock_akid, bedrock_secret = "AKIDFROMSECRETACM0001", "acm/Secret+KEY0001"
+    sm = fake_aws.start_fake_secrets_manager(
+        credentials={ACCESS_KEY: (SECRET_KEY, SESSION_TOKEN)},
+        secrets={"acm/bedrock": json.dumps({
+            "AWS_ACCESS_KEY_ID": bedrock_akid,
+            "AWS_SECRET_ACCESS_KEY": bedrock_secret})})
+    bedrock = fake_aws.start_fake_bedrock(
+        credentials={bedrock_akid: bedrock_secret})
+    try:
+        bedrock.script([{"text": "signed apart"}])
+        rt = start(start_runtime, memory, fake_server=bedrock,
+                   BEDROCK_CREDENTIALS_SECRET="acm/bedrock",
+                   AWS_ENDPOINT_URL_SECRETS_MANAGER=sm.url)
+        status, _, doc = rt.invoke({"prompt": "x", "session_id": "sec"})
+        assert status == 200 and doc["response"] == "signed apart", doc
+        reqs = memory.requests()
+        assert reqs and all(r["signature_valid"] for r in reqs)
+        assert all("Credential=%s/" % ACCESS_KEY in
+                   r["headers"]["authorization"] for r in reqs)
+        rt.stop()
+    finally:
+        bedrock.stop()
+        sm.stop()
