@@ -17,12 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void roundtrip(const json_t *item)
 {
     json_t *m = NULL;
-    if (acm_payload_message(item, &m) != STRANDS_OK || !m) return;
+    if (session_acm_payload_message(item, &m) != STRANDS_OK || !m) return;
     strands_error err;
-    json_t *again = acm_message_payload(m, "2026-01-01T00:00:00+00:00", &err);
+    json_t *again = session_acm_message_payload(
+        m, "2026-01-01T00:00:00+00:00", &err);
     if (again) {
         json_t *back = NULL;
-        if (acm_payload_message(again, &back) != STRANDS_OK || !back ||
+        if (session_acm_payload_message(again, &back) != STRANDS_OK || !back ||
             !json_equal(back, m))
             abort();
         json_decref(back);
@@ -52,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *agent = NULL;
         char *created = NULL;
         if (blob &&
-            acm_agent_from_blob(json_object_get(blob, "blob"),
+            session_acm_agent_from_blob(json_object_get(blob, "blob"),
                                 "state,conversation_manager_state", &agent,
                                 &created) == STRANDS_OK &&
             agent && !json_is_object(agent))

@@ -63,7 +63,7 @@ typedef struct acm_store {
     int64_t last_ts_ms;        /* newest eventTimestamp this process sent */
 } acm_store;
 
-/* ---- one signed call ------------------------------------------------------ */
+/* ---- one signed call --------------------------------------------------- */
 
 typedef struct acm_call {
     acm_store *s;
@@ -124,7 +124,7 @@ static strands_status send_json(acm_store *s, const char *path,
 {
     *answer = NULL;
     /* eventTimestamp is epoch seconds with milliseconds: 13 digits. */
-    char *text = acm_dump(body, JSON_COMPACT | JSON_REAL_PRECISION(13));
+    char *text = session_acm_dump(body, JSON_COMPACT | JSON_REAL_PRECISION(13));
     if (!text)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "out of memory building %s", what);
@@ -162,7 +162,7 @@ static strands_status send_json(acm_store *s, const char *path,
     return out;
 }
 
-/* ---- ListEvents ---------------------------------------------------------- */
+/* ---- ListEvents -------------------------------------------------------- */
 
 /* The string value of an event's metadata entry `key`, or NULL. */
 static const char *md_str(const json_t *ev, const char *key)
@@ -268,7 +268,7 @@ static strands_status list_all(acm_store *s, const char *actor,
     return STRANDS_OK;
 }
 
-/* ---- replay: events -> the committed log and agent object ----------------- */
+/* ---- replay: events -> the committed log and agent object -------------- */
 
 typedef struct acm_state {
     json_t *log;           /* committed messages, oldest first */
@@ -373,7 +373,7 @@ static strands_status replay(const json_t *events, const char *agent_id,
             final_agent = ev;   /* parsed once, after the replay */
         } else if (payload) {
             json_t *m;
-            if (acm_payload_message(payload, &m) != STRANDS_OK) {
+            if (session_acm_payload_message(payload, &m) != STRANDS_OK) {
                 st = strands_error_set(
                     err, STRANDS_E_NOMEM, NULL,
                     "cannot decode stored message %s (out of memory, or "
@@ -413,9 +413,9 @@ static strands_status replay(const json_t *events, const char *agent_id,
             const char *filled = md_str(final_agent, ACM_MD_TURN)
                                      ? md_str(final_agent, ACM_MD_FILLED)
                                      : NULL;
-            if (acm_agent_from_blob(json_object_get(payload, "blob"), filled,
-                                    &out->agent, &out->agent_created) !=
-                    STRANDS_OK ||
+            if (session_acm_agent_from_blob(
+                    json_object_get(payload, "blob"), filled, &out->agent,
+                    &out->agent_created) != STRANDS_OK ||
                 (!out->agent && !(out->agent = json_object())))
                 st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
             else
@@ -426,7 +426,7 @@ static strands_status replay(const json_t *events, const char *agent_id,
     return st;
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys -------------------------------------------------------------- */
 
 static strands_status check_key(const acm_store *s,
                                 const strands_session_key *key,
@@ -434,7 +434,7 @@ static strands_status check_key(const acm_store *s,
 {
     strands_status st = session_key_check(key, NULL, err);
     if (st != STRANDS_OK) return st;
-    if (!acm_session_id_ok(key->session_id))
+    if (!session_acm_session_id_ok(key->session_id))
         return strands_error_set(
             err, STRANDS_E_INVALID, NULL,
             "session id '%.64s' is not usable with AgentCore Memory (1-100 "
@@ -442,7 +442,7 @@ static strands_status check_key(const acm_store *s,
             "or digit)", key->session_id);
     const char *a = key->actor_id && *key->actor_id ? key->actor_id
                                                     : s->default_actor;
-    if (!acm_actor_id_ok(a))
+    if (!session_acm_actor_id_ok(a))
         return strands_error_set(
             err, STRANDS_E_INVALID, NULL,
             "actor id '%.64s' is not usable with AgentCore Memory (1-255 "
@@ -456,7 +456,7 @@ static const char *agent_id_of(const strands_session_key *key)
     return key->agent_id && *key->agent_id ? key->agent_id : "default";
 }
 
-/* ---- load ------------------------------------------------------------------ */
+/* ---- load -------------------------------------------------------------- */
 
 static strands_status acm_load(strands_session_store *self,
                                const strands_session_key *key,
@@ -498,7 +498,7 @@ static strands_status acm_load(strands_session_store *self,
     return STRANDS_OK;
 }
 
-/* ---- entries (claims and the one-append-at-a-time slot) -------------------- */
+/* ---- entries (claims and the one-append-at-a-time slot) ---------------- */
 
 static acm_entry *find_entry(acm_store *s, const char *sid)
 {
@@ -549,7 +549,7 @@ static int64_t lease_end(const acm_store *s)
     return s->lease_ms ? strands_clock_mono_ms() + s->lease_ms : 0;
 }
 
-/* ---- append ---------------------------------------------------------------- */
+/* ---- append ------------------------------------------------------------ */
 
 /* CreateEvent for one payload item with metadata md (borrowed). */
 static strands_status create_event(acm_store *s, const char *actor,
@@ -605,15 +605,15 @@ static strands_status write_turn(acm_store *s, const strands_session_key *key,
     strands_session_claim turn;
     session_claim_token(&turn);
     char now[40];
-    acm_iso_now(now, sizeof now);
+    session_acm_iso_now(now, sizeof now);
     size_t n = json_array_size(messages);
     int need_session = !state->has_session;
     strands_status st = STRANDS_OK;
 
     json_t *items = json_array();
     for (size_t i = 0; items && i < n && st == STRANDS_OK; i++) {
-        json_t *item = acm_message_payload(json_array_get(messages, i), now,
-                                           err);
+        json_t *item = session_acm_message_payload(
+            json_array_get(messages, i), now, err);
         if (!item) st = err ? err->status : STRANDS_E_NOMEM;
         else if (json_array_append_new(items, item) != 0)
             st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
@@ -621,7 +621,7 @@ static strands_status write_turn(acm_store *s, const strands_session_key *key,
     char sbase[24], scount[24], filled[64];
     snprintf(sbase, sizeof sbase, "%zu", base);
     snprintf(scount, sizeof scount, "%zu", n);
-    char *ablob = acm_agent_blob(agent_id_of(key), agent,
+    char *ablob = session_acm_agent_blob(agent_id_of(key), agent,
                                  state->agent_created ? state->agent_created
                                                       : now,
                                  now, filled, sizeof filled);
@@ -638,7 +638,7 @@ static strands_status write_turn(acm_store *s, const strands_session_key *key,
         amd = NULL;
     }
     json_t *md_turn = json_pack("{s:o}", ACM_MD_TURN, md_value(turn.token));
-    char *sblob = need_session ? acm_session_blob(sid, now) : NULL;
+    char *sblob = need_session ? session_acm_session_blob(sid, now) : NULL;
     json_t *sitem = sblob ? json_pack("{s:s}", "blob", sblob) : NULL;
     free(sblob);
     json_t *smd = need_session
@@ -740,7 +740,7 @@ static strands_status acm_append(strands_session_store *self,
     return st;
 }
 
-/* ---- claims (this process only) --------------------------------------------- */
+/* ---- claims (this process only) ---------------------------------------- */
 
 static strands_status acm_claim(strands_session_store *self,
                                 const strands_session_key *key,
@@ -825,7 +825,7 @@ static strands_status acm_release(strands_session_store *self,
     return st;
 }
 
-/* ---- lifecycle --------------------------------------------------------------- */
+/* ---- lifecycle --------------------------------------------------------- */
 
 static void acm_destroy(strands_session_store *self)
 {
@@ -858,10 +858,10 @@ static const strands_session_store_vtab acm_vtab = {
     .destroy = acm_destroy,
 };
 
-static strands_session_store *store_new(const acm_config *cfg,
+static strands_session_store *store_new(const session_acm_config *cfg,
                                         strands_error *err);
 
-strands_session_store *acm_store_new(const acm_config *cfg,
+strands_session_store *session_acm_store_new(const session_acm_config *cfg,
                                      strands_error *err)
 {
     strands_session_store *s = store_new(cfg, err);
@@ -870,11 +870,12 @@ strands_session_store *acm_store_new(const acm_config *cfg,
     return s;
 }
 
-/* acm_store_new without the hand-over of owned credentials on failure. */
-static strands_session_store *store_new(const acm_config *cfg,
+/* session_acm_store_new without the hand-over of owned credentials on
+ * failure.                                                              */
+static strands_session_store *store_new(const session_acm_config *cfg,
                                         strands_error *err)
 {
-    if (!cfg || !acm_memory_id_ok(cfg->memory_id)) {
+    if (!cfg || !session_acm_memory_id_ok(cfg->memory_id)) {
         strands_error_set(err, STRANDS_E_INVALID, NULL,
                           "SESSION_STORE: agentcore-memory needs a memory id "
                           "like 'name-a1B2c3D4e5' (got '%.120s')",
@@ -889,7 +890,7 @@ static strands_session_store *store_new(const acm_config *cfg,
     const char *actor = cfg->default_actor_id && *cfg->default_actor_id
                             ? cfg->default_actor_id
                             : "default";
-    if (!acm_actor_id_ok(actor)) {
+    if (!session_acm_actor_id_ok(actor)) {
         strands_error_set(err, STRANDS_E_INVALID, NULL,
                           "MEMORY_ACTOR_ID '%.64s' is not a valid AgentCore "
                           "actor id (letters, digits, '-', '_', '/', ':')",
@@ -948,7 +949,8 @@ static strands_session_store *store_new(const acm_config *cfg,
     s->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
                                                     : 10000;
     s->read_timeout_ms = cfg->read_timeout_ms ? cfg->read_timeout_ms : 30000;
-    s->credentials = cfg->credentials;       /* last: failures above leave */
-    s->own_credentials = cfg->own_credentials; /* it to acm_store_new     */
+    /* Last: a failure above leaves the credentials to the caller. */
+    s->credentials = cfg->credentials;
+    s->own_credentials = cfg->own_credentials;
     return &s->base;
 }

@@ -34,7 +34,7 @@
 #define ACM_MD_COUNT "strands-c.count"
 #define ACM_MD_FILLED "strands-c.filled"  /* agent keys we added */
 
-typedef struct acm_config {
+typedef struct session_acm_config {
     const char *memory_id;        /* required; AgentCore's id pattern */
     const char *region;           /* required */
     const char *endpoint;         /* NULL: https://bedrock-agentcore.<region>
@@ -43,7 +43,8 @@ typedef struct acm_config {
                                                   outlives the store) unless
                                                   own_credentials */
     int own_credentials;          /* 1: the store frees `credentials` (on
-                                     destroy, and when acm_store_new fails) */
+                                     destroy, and when
+                                     session_acm_store_new fails) */
     const char *default_actor_id; /* MEMORY_ACTOR_ID; NULL: "default" */
     int max_attempts;             /* AWS_MAX_ATTEMPTS; 0: 3 */
     const char *retry_mode;       /* AWS_RETRY_MODE; NULL: standard */
@@ -53,36 +54,36 @@ typedef struct acm_config {
                                      lapses */
     long connect_timeout_ms;      /* 0: 10 s */
     long read_timeout_ms;         /* 0: 30 s */
-} acm_config;
+} session_acm_config;
 
 /** Creates the store (every string copied). NULL + err (E_INVALID naming
  * what is wrong, E_NOMEM) on failure. Freed with
  * strands_session_store_free.                                          */
-strands_session_store *acm_store_new(const acm_config *cfg,
+strands_session_store *session_acm_store_new(const session_acm_config *cfg,
                                      strands_error *err);
 
 /** 1 when id matches AgentCore's memory id pattern
  * ([a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}), else 0.                */
-int acm_memory_id_ok(const char *id);
+int session_acm_memory_id_ok(const char *id);
 /** 1 when id is a usable actor id (1..255, AgentCore's actorId pattern). */
-int acm_actor_id_ok(const char *id);
+int session_acm_actor_id_ok(const char *id);
 /** 1 when id is a usable AgentCore session id (1..100,
  * [a-zA-Z0-9][a-zA-Z0-9-_]*).                                          */
-int acm_session_id_ok(const char *id);
+int session_acm_session_id_ok(const char *id);
 
 /** Serializes v with jansson `flags` (JSON_ENCODE_ANY added); malloc'd,
  * NULL when any write failed (never a partial or corrupt text).       */
-char *acm_dump(const json_t *v, size_t flags);
+char *session_acm_dump(const json_t *v, size_t flags);
 
 /** Serializes v as Python's json.dumps(v) does with its defaults
  * (", " and ": " separators, ASCII only, lowercase \u escapes, key order
  * kept). malloc'd; NULL on OOM or a value jansson cannot dump.         */
-char *acm_dumps(const json_t *v);
+char *session_acm_dumps(const json_t *v);
 
 /** The current UTC time as Python's datetime.isoformat() writes it
  * ("2026-12-07T22:10:00.123456+00:00"; no fraction when it is 0) into
  * out (>= 40 bytes).                                                   */
-void acm_iso_now(char *out, size_t outsz);
+void session_acm_iso_now(char *out, size_t outsz);
 
 /** The payload item for one message, as Strands' AgentCoreMemoryConverter
  * makes it: text = json.dumps of {"message", "message_id": 0,
@@ -92,8 +93,9 @@ void acm_iso_now(char *out, size_t outsz);
  * when len(text) + len(role) >= ACM_CONVERSATIONAL_MAX,
  * {"blob": json.dumps([text, role])}. New reference (caller decrefs), or
  * NULL with E_INVALID (no role user/assistant) / E_NOMEM in err.      */
-json_t *acm_message_payload(const json_t *message, const char *created_at,
-                            strands_error *err);
+json_t *session_acm_message_payload(const json_t *message,
+                                    const char *created_at,
+                                    strands_error *err);
 
 /** The message a payload item holds (conversational, or a blob holding
  * a [text, role] pair) into *out as a new reference: OK with *out NULL
@@ -101,17 +103,18 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
  * that is not a JSON object); E_NOMEM (nothing in *out) on OOM or when
  * JSON that should be one does not parse (jansson reports most
  * allocation failures as syntax errors).                               */
-strands_status acm_payload_message(const json_t *item, json_t **out);
+strands_status session_acm_payload_message(const json_t *item, json_t **out);
 
 /** The agent object a Strands SessionAgent blob holds, into *out (new
  * reference): the blob (a JSON string, or an object) parsed, without
  * agent_id/created_at/updated_at nor the keys named in `filled`
- * (comma-separated, NULL = none: what acm_agent_blob added); OK with
+ * (comma-separated, NULL = none: what session_acm_agent_blob added); OK with
  * *out NULL when it is not an object. *created_at_out (may be NULL) gets
  * a malloc'd copy of its created_at, or NULL. E_NOMEM on OOM (nothing
  * to free).                                                            */
-strands_status acm_agent_from_blob(const json_t *blob, const char *filled,
-                                  json_t **out, char **created_at_out);
+strands_status session_acm_agent_from_blob(const json_t *blob,
+                                          const char *filled, json_t **out,
+                                          char **created_at_out);
 
 /** The blob text of a SessionAgent for `agent` (Strands' field order:
  * agent_id, the agent object's keys, created_at, updated_at). Strands
@@ -119,12 +122,12 @@ strands_status acm_agent_from_blob(const json_t *blob, const char *filled,
  * lacks them they are added ({} and Strands' default sliding-window
  * state) and named in `filled` (comma-separated; "" when none; NULL
  * allowed). malloc'd, NULL on OOM.                                     */
-char *acm_agent_blob(const char *agent_id, const json_t *agent,
+char *session_acm_agent_blob(const char *agent_id, const json_t *agent,
                      const char *created_at, const char *updated_at,
                      char *filled, size_t filledsz);
 
 /** The blob text of a Strands Session ({"session_id", "session_type":
  * "AGENT", "created_at", "updated_at"}). malloc'd, NULL on OOM.        */
-char *acm_session_blob(const char *session_id, const char *now);
+char *session_acm_session_blob(const char *session_id, const char *now);
 
 #endif

@@ -13,11 +13,11 @@
 #include "core/buf.h"
 #include "session/agentcore_memory.h"
 
-/* ---- ids ---------------------------------------------------------------- */
+/* ---- ids --------------------------------------------------------------- */
 
 static int alnum(int c) { return isascii(c) && isalnum(c); }
 
-int acm_memory_id_ok(const char *id)
+int session_acm_memory_id_ok(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     /* [a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10} */
@@ -34,7 +34,7 @@ int acm_memory_id_ok(const char *id)
     return 1;
 }
 
-int acm_actor_id_ok(const char *id)
+int session_acm_actor_id_ok(const char *id)
 {
     /* [a-zA-Z0-9][a-zA-Z0-9-_/]*(?::[a-zA-Z0-9-_/]+)*[a-zA-Z0-9-_/]*:
      * ':' only between non-empty runs of the other characters.         */
@@ -51,7 +51,7 @@ int acm_actor_id_ok(const char *id)
     return 1;
 }
 
-int acm_session_id_ok(const char *id)
+int session_acm_session_id_ok(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     if (n < 1 || n > 100 || !alnum((unsigned char)id[0])) return 0;
@@ -62,7 +62,7 @@ int acm_session_id_ok(const char *id)
     return 1;
 }
 
-/* ---- json.dumps ----------------------------------------------------------- */
+/* ---- json.dumps -------------------------------------------------------- */
 
 /* Collects jansson's output, remembering any failed write: jansson
  * 2.14 ignores some callback failures (an object key it could not
@@ -81,7 +81,7 @@ static int dump_cb(const char *p, size_t n, void *user)
     return d->failed ? -1 : 0;
 }
 
-char *acm_dump(const json_t *v, size_t flags)
+char *session_acm_dump(const json_t *v, size_t flags)
 {
     dump_ctx d = {.failed = 0};
     dynbuf_init(&d.buf, SIZE_MAX);   /* bounded by the value dumped */
@@ -95,12 +95,12 @@ char *acm_dump(const json_t *v, size_t flags)
     return out;
 }
 
-char *acm_dumps(const json_t *v)
+char *session_acm_dumps(const json_t *v)
 {
     /* jansson without JSON_COMPACT already separates with ", " and ": ";
      * ENSURE_ASCII escapes what Python escapes except DEL, and writes
      * \u escapes in upper case where Python uses lower case.            */
-    char *s = acm_dump(v, JSON_ENSURE_ASCII);
+    char *s = session_acm_dump(v, JSON_ENSURE_ASCII);
     if (!s) return NULL;
     size_t dels = 0, n = 0;
     for (; s[n]; n++) dels += s[n] == 0x7f;
@@ -131,7 +131,7 @@ char *acm_dumps(const json_t *v)
     return out;
 }
 
-void acm_iso_now(char *out, size_t outsz)
+void session_acm_iso_now(char *out, size_t outsz)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -144,7 +144,7 @@ void acm_iso_now(char *out, size_t outsz)
     else snprintf(out, outsz, "%s+00:00", base);
 }
 
-/* ---- messages ------------------------------------------------------------- */
+/* ---- messages ---------------------------------------------------------- */
 
 static int blank(const char *s)
 {
@@ -188,8 +188,9 @@ static json_t *filter_blank_text(const json_t *message)
     return out;
 }
 
-json_t *acm_message_payload(const json_t *message, const char *created_at,
-                            strands_error *err)
+json_t *session_acm_message_payload(const json_t *message,
+                                    const char *created_at,
+                                    strands_error *err)
 {
     const char *role = json_string_value(json_object_get(message, "role"));
     const char *upper = NULL;
@@ -213,7 +214,7 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
                                 json_string(created_at)) == 0 &&
             json_object_set_new(doc, "updated_at",
                                 json_string(created_at)) == 0)
-            text = acm_dumps(doc);
+            text = session_acm_dumps(doc);
     }
     json_decref(filtered);
     json_decref(doc);
@@ -226,7 +227,7 @@ json_t *acm_message_payload(const json_t *message, const char *created_at,
     if (strlen(text) + strlen(role) >= ACM_CONVERSATIONAL_MAX) {
         /* json.dumps((text, role)): a JSON array as the blob's string. */
         json_t *pair = json_pack("[s,s]", text, role);
-        char *blob = pair ? acm_dumps(pair) : NULL;
+        char *blob = pair ? session_acm_dumps(pair) : NULL;
         json_decref(pair);
         if (blob) item = json_pack("{s:s}", "blob", blob);
         free(blob);
@@ -277,7 +278,7 @@ static strands_status session_message(const char *text, json_t **out)
     return st;
 }
 
-strands_status acm_payload_message(const json_t *item, json_t **out)
+strands_status session_acm_payload_message(const json_t *item, json_t **out)
 {
     *out = NULL;
     json_t *conv = json_object_get(item, "conversational");
@@ -299,7 +300,7 @@ strands_status acm_payload_message(const json_t *item, json_t **out)
     return st;
 }
 
-/* ---- agent and session ------------------------------------------------------ */
+/* ---- agent and session ------------------------------------------------- */
 
 /* 1 when key is an item of the comma-separated list (NULL: none). */
 static int listed(const char *list, const char *key)
@@ -314,8 +315,9 @@ static int listed(const char *list, const char *key)
     return 0;
 }
 
-strands_status acm_agent_from_blob(const json_t *blob, const char *filled,
-                                  json_t **out, char **created_at_out)
+strands_status session_acm_agent_from_blob(const json_t *blob,
+                                          const char *filled, json_t **out,
+                                          char **created_at_out)
 {
     *out = NULL;
     if (created_at_out) *created_at_out = NULL;
@@ -346,7 +348,7 @@ strands_status acm_agent_from_blob(const json_t *blob, const char *filled,
     return STRANDS_OK;
 }
 
-char *acm_agent_blob(const char *agent_id, const json_t *agent,
+char *session_acm_agent_blob(const char *agent_id, const json_t *agent,
                      const char *created_at, const char *updated_at,
                      char *filled, size_t filledsz)
 {
@@ -377,25 +379,25 @@ char *acm_agent_blob(const char *agent_id, const json_t *agent,
                            0)) == 0;
         if (filled) {
             size_t used = strlen(filled);
-            snprintf(filled + used, filledsz - used, "%sconversation_manager_state",
-                     used ? "," : "");
+            snprintf(filled + used, filledsz - used,
+                     "%sconversation_manager_state", used ? "," : "");
         }
     }
     ok = ok && json_object_set_new(doc, "created_at",
                                    json_string(created_at)) == 0 &&
          json_object_set_new(doc, "updated_at",
                              json_string(updated_at)) == 0;
-    char *out = ok ? acm_dumps(doc) : NULL;
+    char *out = ok ? session_acm_dumps(doc) : NULL;
     json_decref(doc);
     return out;
 }
 
-char *acm_session_blob(const char *session_id, const char *now)
+char *session_acm_session_blob(const char *session_id, const char *now)
 {
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "session_id", session_id,
                             "session_type", "AGENT", "created_at", now,
                             "updated_at", now);
-    char *out = doc ? acm_dumps(doc) : NULL;
+    char *out = doc ? session_acm_dumps(doc) : NULL;
     json_decref(doc);
     return out;
 }

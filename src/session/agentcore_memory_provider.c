@@ -62,7 +62,7 @@ static strands_session_store *create(const strands_session_store_context *ctx,
         own = strands_credentials_default_chain_new(&ao, err);
         if (!own) return NULL;
     }
-    acm_config cfg = {
+    session_acm_config cfg = {
         .memory_id = id,
         .region = ctx->region,
         .endpoint = as->endpoint,
@@ -73,7 +73,7 @@ static strands_session_store *create(const strands_session_store_context *ctx,
         .retry_mode = ctx->config->retry_mode,
         .max_history_bytes = ctx->config->max_history_bytes,
     };
-    return acm_store_new(&cfg, err);
+    return session_acm_store_new(&cfg, err);
 }
 
 const strands_session_store_provider session_agentcore_memory_provider = {

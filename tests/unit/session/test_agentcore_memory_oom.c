@@ -32,17 +32,17 @@ static void sweep_message(const json_t *msg)
 {
     const char *at = "2026-12-07T22:10:00.123456+00:00";
     strands_error err;
-    json_t *want = acm_message_payload(msg, at, &err);
+    json_t *want = session_acm_message_payload(msg, at, &err);
     CHECK(want != NULL);
     json_t *back = NULL;
-    CHECK_INT(acm_payload_message(want, &back), STRANDS_OK);
+    CHECK_INT(session_acm_payload_message(want, &back), STRANDS_OK);
     CHECK(json_equal(back, msg));
     json_decref(back);
     long n, clean = 0;
     FAILALLOC_SWEEP(n, MAX_N) {
         strands_error_clear(&err);
-        json_t *item = acm_message_payload(msg, at, &err);
-        char *body = item ? acm_dump(item, JSON_COMPACT) : NULL;
+        json_t *item = session_acm_message_payload(msg, at, &err);
+        char *body = item ? session_acm_dump(item, JSON_COMPACT) : NULL;
         int fired = failalloc_disarm();
         if (!item) {
             CHECK_INT(err.status, STRANDS_E_NOMEM);
@@ -86,13 +86,14 @@ static void test_agent_sweep(void)
 {
     json_t *agent = J("{\"state\":{\"k\":[1,\"v\"]},\"other\":true}");
     char filled[64];
-    char *want = acm_agent_blob("default", agent, "c", "u", filled,
+    char *want = session_acm_agent_blob("default", agent, "c", "u", filled,
                                 sizeof filled);
     CHECK(want != NULL);
     CHECK_STR(filled, "conversation_manager_state");
     json_t *b = json_string(want), *back = NULL;
     char *created = NULL;
-    CHECK_INT(acm_agent_from_blob(b, filled, &back, &created), STRANDS_OK);
+    CHECK_INT(session_acm_agent_from_blob(b, filled, &back, &created),
+              STRANDS_OK);
     CHECK(json_equal(back, agent));
     CHECK_STR(created, "c");
     free(created);
@@ -101,7 +102,7 @@ static void test_agent_sweep(void)
     long n, clean = 0;
     FAILALLOC_SWEEP(n, MAX_N) {
         char f2[64];
-        char *blob = acm_agent_blob("default", agent, "c", "u", f2,
+        char *blob = session_acm_agent_blob("default", agent, "c", "u", f2,
                                     sizeof f2);
         int fired = failalloc_disarm();
         if (blob) {
@@ -126,17 +127,17 @@ static void test_unparsable_json_is_an_error(void)
                              "content", "text", "{\"message\": {\"ro",
                              "role", "USER");
     json_t *m = NULL;
-    CHECK_INT(acm_payload_message(item, &m), STRANDS_E_NOMEM);
+    CHECK_INT(session_acm_payload_message(item, &m), STRANDS_E_NOMEM);
     CHECK(m == NULL);
     json_decref(item);
     /* Plain text and non-pair blobs are simply not messages. */
     item = json_pack("{s:{s:{s:s}, s:s}}", "conversational", "content",
                      "text", "just words", "role", "USER");
-    CHECK_INT(acm_payload_message(item, &m), STRANDS_OK);
+    CHECK_INT(session_acm_payload_message(item, &m), STRANDS_OK);
     CHECK(m == NULL);
     json_decref(item);
     item = json_pack("{s:s}", "blob", "{\"session_id\": \"s\"}");
-    CHECK_INT(acm_payload_message(item, &m), STRANDS_OK);
+    CHECK_INT(session_acm_payload_message(item, &m), STRANDS_OK);
     CHECK(m == NULL);
     json_decref(item);
 }

@@ -28,7 +28,7 @@ static strands_credentials_provider *creds;
 static http_client *ctl_http;
 static int conf_counter;
 
-/* ---- the fake --------------------------------------------------------- */
+/* ---- the fake ---------------------------------------------------------- */
 
 static int start_fake(void)
 {
@@ -96,15 +96,15 @@ static void ctl_do(const char *path, const char *body)
 static strands_session_store *store_with(const char *memory_id,
                                          int max_attempts, int64_t lease)
 {
-    acm_config cfg = {.memory_id = memory_id, .region = "us-east-1",
+    session_acm_config cfg = {.memory_id = memory_id, .region = "us-east-1",
                       .endpoint = fake_url, .credentials = creds,
                       .max_attempts = max_attempts,
                       .max_history_bytes =
                           SESSION_CONFORMANCE_MAX_HISTORY_BYTES,
                       .lease_ms = lease};
     strands_error err;
-    strands_session_store *s = acm_store_new(&cfg, &err);
-    if (!s) fprintf(stderr, "  acm_store_new: %s\n", err.message);
+    strands_session_store *s = session_acm_store_new(&cfg, &err);
+    if (!s) fprintf(stderr, "  session_acm_store_new: %s\n", err.message);
     return s;
 }
 
@@ -124,7 +124,7 @@ static json_t *fake_events(const char *memory_id)
     return out;
 }
 
-/* ---- codec ---------------------------------------------------------------- */
+/* ---- codec ------------------------------------------------------------- */
 
 static void test_dumps_like_python(void)
 {
@@ -135,13 +135,13 @@ static void test_dumps_like_python(void)
     json_t *v = json_loads("{\"a\":[1,\"\xc3\xa9\xf0\x9f\x8e\x89\x7f\\n\\\"/\"]"
                            ",\"b\":{},\"c\":null,\"d\":true}", 0, NULL);
     CHECK(v != NULL);
-    char *s = acm_dumps(v);
+    char *s = session_acm_dumps(v);
     CHECK_STR(s, want);
     free(s);
     json_decref(v);
     /* An escaped backslash followed by 'u' is not an escape to rewrite. */
     v = json_string("\\uABCD");
-    s = acm_dumps(v);
+    s = session_acm_dumps(v);
     CHECK_STR(s, "\"\\\\uABCD\"");
     free(s);
     json_decref(v);
@@ -152,8 +152,8 @@ static void test_message_payload_conversational(void)
     json_t *m = json_loads("{\"role\":\"user\",\"content\":[{\"text\":\"hi\"},"
                            "{\"text\":\"  \"}]}", 0, NULL);
     strands_error err;
-    json_t *item = acm_message_payload(m, "2026-12-07T22:10:00.123456+00:00",
-                                       &err);
+    json_t *item = session_acm_message_payload(
+        m, "2026-12-07T22:10:00.123456+00:00", &err);
     CHECK(item != NULL);
     json_t *conv = json_object_get(item, "conversational");
     CHECK_STR(json_string_value(json_object_get(conv, "role")), "USER");
@@ -165,7 +165,7 @@ static void test_message_payload_conversational(void)
               "\"created_at\": \"2026-12-07T22:10:00.123456+00:00\", "
               "\"updated_at\": \"2026-12-07T22:10:00.123456+00:00\"}");
     json_t *back;
-    CHECK_INT(acm_payload_message(item, &back), STRANDS_OK);
+    CHECK_INT(session_acm_payload_message(item, &back), STRANDS_OK);
     json_t *want = json_loads("{\"role\":\"user\",\"content\":[{\"text\":"
                               "\"hi\"}]}", 0, NULL);
     CHECK(json_equal(back, want));
@@ -176,7 +176,7 @@ static void test_message_payload_conversational(void)
     /* A role Strands cannot store. */
     m = json_pack("{s:s, s:[]}", "role", "system", "content");
     strands_error_clear(&err);
-    CHECK(acm_message_payload(m, "t", &err) == NULL);
+    CHECK(session_acm_message_payload(m, "t", &err) == NULL);
     CHECK_INT(err.status, STRANDS_E_INVALID);
     json_decref(m);
 }
@@ -192,7 +192,7 @@ static void test_message_payload_blob_threshold(void)
     /* Probe overhead with a one-character text. */
     json_object_set_new(json_array_get(json_object_get(probe, "content"), 0),
                         "text", json_string("x"));
-    json_t *it = acm_message_payload(probe, at, &err);
+    json_t *it = session_acm_message_payload(probe, at, &err);
     size_t overhead = strlen(json_string_value(json_object_get(
                           json_object_get(json_object_get(it,
                                                           "conversational"),
@@ -208,7 +208,7 @@ static void test_message_payload_blob_threshold(void)
         json_object_set_new(
             json_array_get(json_object_get(probe, "content"), 0), "text",
             json_string(text));
-        json_t *item = acm_message_payload(probe, at, &err);
+        json_t *item = session_acm_message_payload(probe, at, &err);
         CHECK(item != NULL);
         if (extra < 0) {
             CHECK(json_object_get(item, "conversational") != NULL);
@@ -224,7 +224,7 @@ static void test_message_payload_blob_threshold(void)
             CHECK(blob && !strncmp(blob, "[\"{\\\"message\\\": ", 16));
             CHECK(blob && strstr(blob, "\", \"assistant\"]") != NULL);
             json_t *back;
-            CHECK_INT(acm_payload_message(item, &back), STRANDS_OK);
+            CHECK_INT(session_acm_payload_message(item, &back), STRANDS_OK);
             CHECK(json_equal(back, probe));
             json_decref(back);
             json_decref(pair);
@@ -237,25 +237,25 @@ static void test_message_payload_blob_threshold(void)
 
 static void test_ids(void)
 {
-    CHECK(acm_memory_id_ok("mem-123-a1b2c3d4e5"));
-    CHECK(acm_memory_id_ok("MyMemory_x-AbCdEfGhIj"));
-    CHECK(!acm_memory_id_ok("mem-123"));
-    CHECK(!acm_memory_id_ok("1mem-a1b2c3d4e5"));
-    CHECK(!acm_memory_id_ok("mem-a1b2c3d4e5/x"));
-    CHECK(acm_actor_id_ok("default"));
-    CHECK(acm_actor_id_ok("tenant:user/42"));
-    CHECK(!acm_actor_id_ok("user@corp"));
-    CHECK(!acm_actor_id_ok("a::b"));
-    CHECK(!acm_actor_id_ok("-x"));
-    CHECK(acm_session_id_ok("s-1_a"));
-    CHECK(!acm_session_id_ok("s.1"));
+    CHECK(session_acm_memory_id_ok("mem-123-a1b2c3d4e5"));
+    CHECK(session_acm_memory_id_ok("MyMemory_x-AbCdEfGhIj"));
+    CHECK(!session_acm_memory_id_ok("mem-123"));
+    CHECK(!session_acm_memory_id_ok("1mem-a1b2c3d4e5"));
+    CHECK(!session_acm_memory_id_ok("mem-a1b2c3d4e5/x"));
+    CHECK(session_acm_actor_id_ok("default"));
+    CHECK(session_acm_actor_id_ok("tenant:user/42"));
+    CHECK(!session_acm_actor_id_ok("user@corp"));
+    CHECK(!session_acm_actor_id_ok("a::b"));
+    CHECK(!session_acm_actor_id_ok("-x"));
+    CHECK(session_acm_session_id_ok("s-1_a"));
+    CHECK(!session_acm_session_id_ok("s.1"));
     char long_id[102];
     memset(long_id, 's', 101);
     long_id[101] = '\0';
-    CHECK(!acm_session_id_ok(long_id));
+    CHECK(!session_acm_session_id_ok(long_id));
 }
 
-/* ---- conformance ------------------------------------------------------------ */
+/* ---- conformance ------------------------------------------------------- */
 
 static strands_session_store *make(void *user)
 {
@@ -320,7 +320,7 @@ static void run_conformance(void)
         sc_run_case(cases[i].name, cases[i].fn, make, NULL, NULL);
 }
 
-/* ---- store behaviour ----------------------------------------------------------- */
+/* ---- store behaviour --------------------------------------------------- */
 
 static void test_actor_ids(void)
 {
@@ -683,13 +683,13 @@ static void test_unknown_memory_and_bad_config(void)
     strands_session_store_free(s);
     ctl_do("/__fake/memories", "[]");
     /* Bad memory ids and actor defaults are refused at creation. */
-    acm_config cfg = {.memory_id = "mem-123", .region = "us-east-1",
+    session_acm_config cfg = {.memory_id = "mem-123", .region = "us-east-1",
                       .endpoint = fake_url, .credentials = creds};
-    CHECK(acm_store_new(&cfg, &err) == NULL);
+    CHECK(session_acm_store_new(&cfg, &err) == NULL);
     CHECK_INT(err.status, STRANDS_E_INVALID);
     cfg.memory_id = "good-a1b2c3d4e5";
     cfg.default_actor_id = "a b";
-    CHECK(acm_store_new(&cfg, &err) == NULL);
+    CHECK(session_acm_store_new(&cfg, &err) == NULL);
     CHECK(strstr(err.message, "MEMORY_ACTOR_ID") != NULL);
 }
 
@@ -698,10 +698,10 @@ static void test_wrong_signature_is_unavailable(void)
     strands_error err;
     strands_credentials_provider *wrong = strands_credentials_static_new(
         AKID, "not-the-secret-key-at-all-00000000000000", NULL, &err);
-    acm_config cfg = {.memory_id = "sig-a1b2c3d4e5", .region = "us-east-1",
-                      .endpoint = fake_url, .credentials = wrong,
-                      .max_attempts = 1};
-    strands_session_store *s = acm_store_new(&cfg, &err);
+    session_acm_config cfg = {.memory_id = "sig-a1b2c3d4e5",
+                              .region = "us-east-1", .endpoint = fake_url,
+                              .credentials = wrong, .max_attempts = 1};
+    strands_session_store *s = session_acm_store_new(&cfg, &err);
     CHECK(s != NULL);
     if (s) {
         strands_session_key k = sc_key("sig");
