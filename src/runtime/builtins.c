@@ -41,6 +41,8 @@ static void register_all(void)
                                                  &err), &err);
     keep(strands_session_store_provider_register(&session_s3_provider, &err),
          &err);
+    keep(strands_session_store_provider_register(
+             &session_agentcore_memory_provider, &err), &err);
     keep(strands_tool_source_provider_register(&tools_builtin_source, &err),
          &err);
     keep(strands_tool_source_provider_register(&mcp_tool_source, &err), &err);

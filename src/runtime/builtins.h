@@ -28,6 +28,8 @@ extern const strands_session_store_provider session_rediss_provider;
                                              /* session/redis_provider.c */
 extern const strands_session_store_provider session_s3_provider;
                                              /* session/s3_provider.c */
+extern const strands_session_store_provider session_agentcore_memory_provider;
+                                   /* session/agentcore_memory_provider.c */
 extern const strands_tool_source_provider tools_builtin_source;
                                              /* tools/builtin/source.c */
 extern const strands_tool_source_provider mcp_tool_source;

@@ -430,8 +430,9 @@ def test_unknown_provider_or_store_lists_registered_names():
     p = subprocess.run([RUNTIME], env={"SESSION_STORE": "nope"},
                        capture_output=True, timeout=10, text=True)
     assert p.returncode == 2
+    # memory first, then every other shipped store
     assert "SESSION_STORE: unknown session store 'nope' " \
-        "(registered: memory,file,redis,rediss,s3)" in p.stderr
+        "(registered: memory,file,redis,rediss,s3,agentcore-memory)" in p.stderr
     # a known store with an argument it does not take fails at start-up
     p = subprocess.run([RUNTIME], env={"SESSION_STORE": "memory:/x",
                                        "AWS_EC2_METADATA_DISABLED": "true",

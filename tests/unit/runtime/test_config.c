@@ -290,7 +290,7 @@ static void test_config_provider_and_store(void)
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "SESSION_STORE: unknown session store "
                            "'nope:/tmp/x' (registered: memory,file,redis,"
-                           "rediss,s3)");
+                           "rediss,s3,agentcore-memory)");
     CHECK_INT(load(&err, VARS("SESSION_STORE=file:/tmp/x")), STRANDS_OK);
     unload();
 }

@@ -200,7 +200,7 @@ static void test_builtins_come_first(void)
     CHECK_STR(names, "bedrock");
     strands_registry_names(STRANDS_REGISTRY_SESSION_STORE, names,
                            sizeof names);
-    CHECK_STR(names, "memory,file,redis,rediss,s3");
+    CHECK_STR(names, "memory,file,redis,rediss,s3,agentcore-memory");
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
     CHECK_STR(names, "builtin,mcp");
     strands_registry_names((strands_registry_kind)7, names, sizeof names);
