@@ -328,46 +328,6 @@ static strands_status file_load(strands_session_store *self,
 
 /* ---- append ------------------------------------------------------------- */
 
-/* What one append writes, prepared before any lock is taken. */
-typedef struct turn {
-    char **texts;   /* message_<base + i>.json contents */
-    size_t *lens;
-    size_t n;
-} turn;
-
-static void turn_free(turn *t)
-{
-    for (size_t i = 0; i < t->n; i++) free(t->texts[i]);
-    free(t->texts);
-    free(t->lens);
-    memset(t, 0, sizeof *t);
-}
-
-static strands_status turn_prepare(turn *t, const json_t *messages,
-                                   size_t base, const char *now,
-                                   strands_error *err)
-{
-    memset(t, 0, sizeof *t);
-    size_t k = json_array_size(messages);
-    if (k == 0) return STRANDS_OK;
-    t->texts = calloc(k, sizeof *t->texts);
-    t->lens = calloc(k, sizeof *t->lens);
-    if (!t->texts || !t->lens) {
-        turn_free(t);
-        return oom(err);
-    }
-    for (size_t i = 0; i < k; i++) {
-        t->texts[i] = fstore_message_record(json_array_get(messages, i),
-                                            base + i, now, &t->lens[i]);
-        t->n = i + 1;
-        if (!t->texts[i]) {
-            turn_free(t);
-            return oom(err);
-        }
-    }
-    return STRANDS_OK;
-}
-
 static strands_status write_doc(fstore *fs, int dirfd, const char *name,
                                 const char *rel, json_t *doc,
                                 strands_error *err)
@@ -503,7 +463,7 @@ static strands_status append_locked(fstore *fs, agent_dirs *d,
                                     const strands_session_key *key,
                                     const char *aid,
                                     const strands_session_claim *claim,
-                                    size_t base, const turn *t,
+                                    size_t base, const fstore_turn *t,
                                     const json_t *agent, const char *now,
                                     strands_error *err)
 {
@@ -621,7 +581,7 @@ static strands_status append_locked(fstore *fs, agent_dirs *d,
  * alone adds (a new session's turn over the cap leaves no trace).     */
 static strands_status precheck_size(fstore *fs,
                                     const strands_session_key *key,
-                                    const turn *t, size_t base,
+                                    const fstore_turn *t, size_t base,
                                     const json_t *agent, strands_error *err)
 {
     size_t first = fstore_removed_count(agent, base + t->n);
@@ -678,11 +638,11 @@ static strands_status file_append(strands_session_store *self,
     }
     char now[48];
     fstore_iso_now(now, sizeof now);
-    turn t;
-    st = turn_prepare(&t, messages, base, now, err);
+    fstore_turn t;
+    st = fstore_turn_prepare(&t, messages, base, now, err);
     if (st == STRANDS_OK) st = precheck_size(fs, key, &t, base, agent, err);
     if (st != STRANDS_OK) {
-        turn_free(&t);
+        fstore_turn_free(&t);
         return st;
     }
 
@@ -705,7 +665,7 @@ static strands_status file_append(strands_session_store *self,
                            err);
     if (lockfd >= 0) close(lockfd); /* unlocks */
     dirs_close(&d);
-    turn_free(&t);
+    fstore_turn_free(&t);
     return st;
 }
 

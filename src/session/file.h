@@ -112,6 +112,23 @@ char *fstore_json_text(const json_t *v, size_t *len);
 char *fstore_message_record(const json_t *msg, size_t id, const char *now,
                             size_t *len);
 
+/* The message records of one append, rendered before any lock is taken
+ * (shared by the file and S3 stores). */
+typedef struct fstore_turn {
+    char **texts;   /* message_<base + i>.json contents */
+    size_t *lens;
+    size_t n;
+} fstore_turn;
+
+/** Renders messages[i] as the record of message base + i, stamped `now`,
+ * into *t (caller storage; release with fstore_turn_free, also after an
+ * error). E_NOMEM naming nothing else.                                  */
+strands_status fstore_turn_prepare(fstore_turn *t, const json_t *messages,
+                                   size_t base, const char *now,
+                                   strands_error *err);
+/** Frees what *t holds and zeroes it. */
+void fstore_turn_free(fstore_turn *t);
+
 /** Parses the text of a message_<id>.json (the fuzzed parser): an object
  * with a "message" object (role string, content array), an integer
  * "message_id" equal to expect_id and "redact_message" null/absent or a

@@ -432,3 +432,36 @@ int fstore_message_name(const char *name, size_t *n)
     *n = v;
     return 1;
 }
+
+/* ---- the records of one append ------------------------------------------ */
+
+void fstore_turn_free(fstore_turn *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->texts[i]);
+    free(t->texts);
+    free(t->lens);
+    memset(t, 0, sizeof *t);
+}
+
+strands_status fstore_turn_prepare(fstore_turn *t, const json_t *messages,
+                                   size_t base, const char *now,
+                                   strands_error *err)
+{
+    memset(t, 0, sizeof *t);
+    size_t k = json_array_size(messages);
+    if (k == 0) return STRANDS_OK;
+    t->texts = calloc(k, sizeof *t->texts);
+    t->lens = calloc(k, sizeof *t->lens);
+    for (size_t i = 0; t->texts && t->lens && i < k; i++) {
+        t->texts[i] = fstore_message_record(json_array_get(messages, i),
+                                            base + i, now, &t->lens[i]);
+        t->n = i + 1;
+        if (!t->texts[i]) break;
+    }
+    if (!t->texts || !t->lens || !t->n || !t->texts[t->n - 1]) {
+        fstore_turn_free(t);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory rendering the turn");
+    }
+    return STRANDS_OK;
+}

@@ -259,44 +259,29 @@ static strands_status s3_load(strands_session_store *self,
 /* ---- append ------------------------------------------------------------- */
 
 /* The message_<base+i>.json texts of one turn. */
+/* The records of one append plus what each PUT answered. */
 typedef struct turn {
-    char **texts;
-    size_t *lens;
-    char (*etags)[132]; /* what each PUT answered */
-    size_t n;
+    fstore_turn r;
+    char (*etags)[132];
 } turn;
 
 static void turn_free(turn *t)
 {
-    for (size_t i = 0; i < t->n; i++) free(t->texts[i]);
-    free(t->texts);
-    free(t->lens);
+    fstore_turn_free(&t->r);
     free(t->etags);
-    memset(t, 0, sizeof *t);
+    t->etags = NULL;
 }
 
 static strands_status turn_prepare(turn *t, const json_t *messages,
                                    size_t base, const char *now,
                                    strands_error *err)
 {
-    memset(t, 0, sizeof *t);
-    size_t n = json_array_size(messages);
-    if (!n) return STRANDS_OK;
-    t->texts = calloc(n, sizeof *t->texts);
-    t->lens = calloc(n, sizeof *t->lens);
-    t->etags = calloc(n, sizeof *t->etags);
-    if (!t->texts || !t->lens || !t->etags) {
+    t->etags = NULL;
+    strands_status st = fstore_turn_prepare(&t->r, messages, base, now, err);
+    if (st != STRANDS_OK) return st;
+    if (t->r.n && !(t->etags = calloc(t->r.n, sizeof *t->etags))) {
         turn_free(t);
         return oom(err);
-    }
-    for (size_t i = 0; i < n; i++) {
-        t->texts[i] = fstore_message_record(json_array_get(messages, i),
-                                            base + i, now, &t->lens[i]);
-        t->n = i + 1;
-        if (!t->texts[i]) {
-            turn_free(t);
-            return oom(err);
-        }
     }
     return STRANDS_OK;
 }
@@ -357,19 +342,19 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     size_t alen = 0;
     if (st == STRANDS_OK) {
         json_t *doc = fstore_agent_doc(
-            agent, aid, json_string_value(a.created), now, base + t->n);
+            agent, aid, json_string_value(a.created), now, base + t->r.n);
         atext = doc ? fstore_json_text(doc, &alen) : NULL;
         json_decref(doc);
         if (!atext) st = oom(err);
     }
     /* The cap: what load will return after this turn, agent included. */
     if (st == STRANDS_OK) {
-        size_t first = fstore_removed_count(agent, base + t->n), total = alen;
+        size_t first = fstore_removed_count(agent, base + t->r.n), total = alen;
         for (size_t i = first; i < base; i++)
             if (i < m.n_slots && m.slot[i])
                 total += m.page.sizes[m.slot[i] - 1];
-        for (size_t i = 0; i < t->n; i++)
-            if (base + i >= first) total += t->lens[i];
+        for (size_t i = 0; i < t->r.n; i++)
+            if (base + i >= first) total += t->r.lens[i];
         st = session_check_history_size(err, sid, total, s->max_history_bytes);
     }
     /* A new session gets its session.json (kept when it exists). */
@@ -389,7 +374,7 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
     /* The messages: new objects, or (claimed) over an orphan. */
     size_t written = 0;
     char mkey[S3_KEY_MAX + 40];
-    for (; st == STRANDS_OK && written < t->n; written++) {
+    for (; st == STRANDS_OK && written < t->r.n; written++) {
         size_t i = base + written;
         message_key(k, i, mkey, sizeof mkey);
         const char *orphan = NULL;
@@ -402,7 +387,7 @@ static strands_status append_turn(s3_store *s, const s3_keys *k,
         }
         s3_object put;
         st = session_s3_put(
-            &s->client, mkey, t->texts[written], t->lens[written],
+            &s->client, mkey, t->r.texts[written], t->r.lens[written],
             orphan ? S3_COND_MATCH : S3_COND_NEW, orphan, &put, err);
         if (st == STRANDS_E_BUSY) {
             st = session_conflict(err, sid, base, base + 1);
@@ -470,10 +455,10 @@ static strands_status s3_append(strands_session_store *self,
     st = turn_prepare(&t, messages, base, now, err);
     if (st != STRANDS_OK) return st;
     /* The cap on what this turn alone adds, before any request. */
-    size_t first = fstore_removed_count(agent, base + t.n);
+    size_t first = fstore_removed_count(agent, base + t.r.n);
     size_t total = json_dumpb(agent, NULL, 0, JSON_COMPACT);
-    for (i = 0; i < t.n; i++)
-        if (base + i >= first) total += t.lens[i];
+    for (i = 0; i < t.r.n; i++)
+        if (base + i >= first) total += t.r.lens[i];
     st = session_check_history_size(err, key->session_id, total,
                                     s->max_history_bytes);
     if (st == STRANDS_OK)
