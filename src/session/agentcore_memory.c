@@ -468,7 +468,7 @@ static strands_status acm_load(strands_session_store *self,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "load needs an output record");
     memset(out, 0, sizeof *out);
-    const char *actor;
+    const char *actor = NULL;
     strands_status st = check_key(s, key, &actor, err);
     if (st != STRANDS_OK) return st;
     json_t *events;
@@ -687,7 +687,7 @@ static strands_status acm_append(strands_session_store *self,
                                  const json_t *agent, strands_error *err)
 {
     acm_store *s = (acm_store *)self;
-    const char *actor;
+    const char *actor = NULL;
     strands_status st = check_key(s, key, &actor, err);
     if (st != STRANDS_OK) return st;
     st = session_check_turn(err, key->session_id, messages, agent);
