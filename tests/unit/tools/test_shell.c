@@ -198,6 +198,10 @@ static void test_cancel_kills_group(void)
 
 static void test_missing_workspace(void)
 {
+#ifdef STRANDS_TEST_EMULATED
+    SKIP("under qemu-user the emulator forks for posix_spawn, so a failed "
+         "chdir is not reported to the parent (checked natively)");
+#endif
     fixture f;
     fx_init(&f);
     char gone_dir[PATH_MAX * 2];
