@@ -71,6 +71,15 @@ SSL_CTX *redis_tls_ctx_new(const char *ca_file, int insecure,
                               why);
         return NULL;
     }
+    /* The CA certificates loaded now are shared by every handshake: their
+     * extension caches are filled here, on one thread, rather than
+     * lazily by concurrent handshakes. */
+    STACK_OF(X509_OBJECT) *objs =
+        X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x) X509_check_purpose(x, -1, 0);
+    }
     return ctx;
 }
 
