@@ -1,7 +1,8 @@
 /* The Redis store's connection pool: at most pool_size connections,
  * each a hiredis context (redis://) or a TLS connection (rediss://,
- * session/redis_tls.h) behind the same send/close calls below; idle ones on a stack under one mutex; a caller that finds none idle and
- * the cap reached waits (bounded by the command timeout). Connecting,
+ * session/redis_tls.h) behind the same send/close calls below; idle
+ * ones on a stack under one mutex; a caller that finds none idle and the
+ * cap reached waits (bounded by the command timeout). Connecting,
  * AUTH and SELECT happen outside the lock. A context that fails is freed
  * and the pool's generation bumped so older idle contexts are dropped
  * too; a command that failed on a reused context because the server

@@ -181,8 +181,8 @@ static inline int test_redis_start(test_redis *r)
                                 "--daemonize", "no", "--bind", "127.0.0.1"};
         int n = 13;
         if (r->tls_dir[0]) {
-            const char *more[] = {"127.0.0.2", "--tls-port", tls_port, "--tls-cert-file",
-                                  cert, "--tls-key-file", key,
+            const char *more[] = {"127.0.0.2", "--tls-port", tls_port,
+                                  "--tls-cert-file", cert, "--tls-key-file", key,
                                   "--tls-ca-cert-file", ca,
                                   "--tls-auth-clients", "no"};
             for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
