@@ -134,6 +134,8 @@ static inline int test_redis_tls_certs(test_redis *r)
              "-CAcreateserial -days 2 -extfile san.ext -out server.crt"
              ") >/dev/null 2>&1", dir);
     if (system(cmd) != 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) {}
         r->tls_dir[0] = '\0';
         return -1;
     }
