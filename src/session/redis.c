@@ -606,16 +606,6 @@ strands_session_store *session_redis_store_new(const session_redis_config *cfg,
                           "session store: a bad Redis configuration");
         return NULL;
     }
-    if (cfg->tls) {
-        strands_error_set(err, STRANDS_E_INVALID, NULL,
-                          "SESSION_STORE: rediss:// (TLS) is not available: "
-                          "this build's hiredis (%d.%d) has no TLS support "
-                          "(hiredis_ssl, hiredis 1.0 and later); use "
-                          "redis:// on a private network, or a local TLS "
-                          "tunnel (e.g. stunnel) to the server",
-                          HIREDIS_MAJOR, HIREDIS_MINOR);
-        return NULL;
-    }
     const char *prefix = cfg->key_prefix ? cfg->key_prefix : DEFAULT_PREFIX;
     strands_error pe;
     if (session_redis_prefix_check(prefix, &pe) != STRANDS_OK) {
@@ -625,9 +615,11 @@ strands_session_store *session_redis_store_new(const session_redis_config *cfg,
     }
     pthread_once(&scripts_once, scripts_init);
     redis_store *rs = calloc(1, sizeof *rs);
+    strands_error pe2;
+    pe2.status = STRANDS_E_NOMEM;
     if (rs) {
         rs->prefix = strdup(prefix);
-        rs->pool = redis_pool_new(cfg);
+        if (rs->prefix) rs->pool = redis_pool_new(cfg, &pe2);
     }
     if (!rs || !rs->prefix || !rs->pool) {
         if (rs) {
@@ -635,7 +627,10 @@ strands_session_store *session_redis_store_new(const session_redis_config *cfg,
             free(rs->prefix);
             free(rs);
         }
-        strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+        if (pe2.status == STRANDS_E_NOMEM)
+            strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+        else
+            *err = pe2;
         return NULL;
     }
     rs->base.vtab = &redis_vtab;

@@ -38,7 +38,10 @@ typedef struct session_redis_config {
     char *user;             /* ACL user name (AUTH user pass); NULL: none */
     char *password;         /* NULL: no AUTH. A secret: never logged */
     int db;                 /* SELECT index, 0 = none sent */
-    int tls;                /* rediss:// (refused by this build) */
+    int tls;                /* rediss://: TLS (session/redis_tls.h) */
+    const char *tls_ca_file; /* borrowed; PEM CAs to trust instead of the
+                                system's; NULL: the system store */
+    int tls_insecure;       /* 1: no certificate check (testing only) */
     const char *key_prefix; /* borrowed; NULL: "strands:session" */
     int64_t ttl_s;          /* idle TTL of a session's keys; 0 = none */
     int64_t lease_ms;       /* claim lease (> 0) */
@@ -72,8 +75,8 @@ strands_status session_redis_prefix_check(const char *prefix,
 
 /** Creates the store (copies what it needs from cfg; nothing connects
  * yet: the first call does, and every later call reconnects as needed).
- * Thread-safe. NULL with E_INVALID for a bad config (tls set: this build
- * has no TLS for Redis) or E_NOMEM. Free with strands_session_store_free. */
+ * Thread-safe. NULL with E_INVALID for a bad config (or a TLS CA file
+ * that cannot be loaded) or E_NOMEM. Free with strands_session_store_free. */
 strands_session_store *session_redis_store_new(const session_redis_config *cfg,
                                                strands_error *err);
 

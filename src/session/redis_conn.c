@@ -1,6 +1,8 @@
-/* The Redis store's connection pool: at most pool_size hiredis contexts,
- * idle ones on a stack under one mutex; a caller that finds none idle and
- * the cap reached waits (bounded by the command timeout). Connecting,
+/* The Redis store's connection pool: at most pool_size connections,
+ * each a hiredis context (redis://) or a TLS connection (rediss://,
+ * session/redis_tls.h) behind the same send/close calls below; idle
+ * ones on a stack under one mutex; a caller that finds none idle and the
+ * cap reached waits (bounded by the command timeout). Connecting,
  * AUTH and SELECT happen outside the lock. A context that fails is freed
  * and the pool's generation bumped so older idle contexts are dropped
  * too; a command that failed on a reused context because the server
@@ -18,15 +20,27 @@
 
 #include "core/abstime.h"
 #include "session/redis_conn.h"
+#include "session/redis_tls.h"
 #include "strands/clock.h"
 
 #define UNAVAILABLE "SessionStoreUnavailable"
 #define MAX_ARGS 100000 /* arguments of one command (a turn's messages) */
 
+/* One connection: exactly one of c (plain) and t (TLS) is set. */
 typedef struct pooled {
     redisContext *c;
+    redis_tls_conn *t;
     unsigned gen;      /* the pool generation it was opened in */
 } pooled;
+
+/* Why a command got no reply. */
+typedef struct link_fail {
+    int closed;        /* the server had closed the connection */
+    int timeout;       /* no answer in time */
+    int too_big;       /* the reply passed the cap (TLS) */
+    int nomem;
+    char detail[192];
+} link_fail;
 
 struct redis_pool {
     char *host;
@@ -37,6 +51,8 @@ struct redis_pool {
     int connect_timeout_ms;
     int command_timeout_ms;
     size_t cap;
+    SSL_CTX *tls;      /* rediss://: the TLS context, else NULL */
+    size_t max_reply;  /* TLS: bytes of one reply at most */
 
     pthread_mutex_t lock;  /* guards what follows */
     pthread_cond_t freed;  /* an idle context or an open slot appeared */
@@ -113,30 +129,70 @@ static void sigpipe_unblock(sigpipe_guard *g)
 
 /* ---- one connection ---------------------------------------------------- */
 
-/* Sends a command on c; NULL with c->err set on an I/O error. */
-static redisReply *send_argv(redisContext *c, int argc, const char **argv,
-                             const size_t *lens, int *errno_out)
+/* 1 when a failure on a plain context means the server had closed it
+ * before our command (EOF, reset, broken pipe): not a timeout.         */
+static int closed_by_server(const redisContext *c, int e)
 {
+    if (c->err == REDIS_ERR_EOF) return 1;
+    return c->err == REDIS_ERR_IO &&
+           (e == ECONNRESET || e == EPIPE || e == ENOTCONN);
+}
+
+/* Sends a command on l and waits for its reply; NULL with *f set on a
+ * failure (the connection is then unusable).                         */
+static redisReply *send_argv(pooled *l, int argc, const char **argv,
+                             const size_t *lens, link_fail *f)
+{
+    memset(f, 0, sizeof *f);
     sigpipe_guard g;
     sigpipe_block(&g);
-    errno = 0;
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    *errno_out = errno;
+    redisReply *r = NULL;
+    if (l->t) {
+        redis_tls_fail tf = redis_tls_command(l->t, argc, argv, lens, &r,
+                                              f->detail, sizeof f->detail);
+        f->closed = tf == REDIS_TLS_CLOSED;
+        f->timeout = tf == REDIS_TLS_TIMEOUT;
+        f->too_big = tf == REDIS_TLS_TOO_BIG;
+        f->nomem = tf == REDIS_TLS_NOMEM;
+    } else {
+        errno = 0;
+        r = redisCommandArgv(l->c, argc, argv, lens);
+        int e = errno;
+        if (!r) {
+            f->closed = closed_by_server(l->c, e);
+            f->timeout = l->c->err == REDIS_ERR_IO &&
+                         (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT);
+            snprintf(f->detail, sizeof f->detail, "%s", l->c->errstr);
+        }
+    }
     sigpipe_unblock(&g);
     return r;
 }
 
+static void link_close(pooled *l)
+{
+    if (l->c) redisFree(l->c);
+    redis_tls_free(l->t);
+    l->c = NULL;
+    l->t = NULL;
+}
+
+static int link_broken(const pooled *l)
+{
+    return l->t ? redis_tls_broken(l->t) : l->c->err != 0;
+}
+
 /* Runs a setup command (AUTH, SELECT) on a fresh context. */
-static strands_status setup_command(redis_pool *p, redisContext *c,
+static strands_status setup_command(redis_pool *p, pooled *c,
                                     const char *what, int argc,
                                     const char **argv, strands_error *err)
 {
     size_t lens[3];
     for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
-    int e;
-    redisReply *r = send_argv(c, argc, argv, lens, &e);
+    link_fail f;
+    redisReply *r = send_argv(c, argc, argv, lens, &f);
     if (!r) return unavailable(err, p, "failed during connection set-up",
-                               c->errstr);
+                               f.detail);
     strands_status st = STRANDS_OK;
     if (r->type == REDIS_REPLY_ERROR) {
         /* Redis's own message (e.g. "WRONGPASS invalid username-password
@@ -149,10 +205,29 @@ static strands_status setup_command(redis_pool *p, redisContext *c,
     return st;
 }
 
-static strands_status conn_open(redis_pool *p, redisContext **out,
-                                strands_error *err)
+/* A TLS connection (rediss://) into *l. */
+static strands_status tls_open(redis_pool *p, pooled *l, strands_error *err)
 {
-    *out = NULL;
+    char detail[256];
+    strands_status st = redis_tls_connect(p->tls, p->host, p->port,
+                                          p->connect_timeout_ms,
+                                          p->command_timeout_ms,
+                                          p->max_reply, &l->t, detail,
+                                          sizeof detail);
+    if (st == STRANDS_E_NOMEM)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                 "out of memory connecting to Redis");
+    if (st != STRANDS_OK)
+        return unavailable(err, p, strstr(detail, "verification")
+                                       ? "failed TLS verification"
+                                       : "is unreachable (TLS)", detail);
+    return STRANDS_OK;
+}
+
+/* A plain hiredis context (redis://) into *l. */
+static strands_status plain_open(redis_pool *p, pooled *l,
+                                 strands_error *err)
+{
     redisContext *c = redisConnectWithTimeout(p->host, p->port,
                                               tv_ms(p->connect_timeout_ms));
     if (!c)
@@ -163,10 +238,23 @@ static strands_status conn_open(redis_pool *p, redisContext **out,
         redisFree(c);
         return st;
     }
-    strands_status st = STRANDS_OK;
-    if (redisSetTimeout(c, tv_ms(p->command_timeout_ms)) != REDIS_OK)
-        st = unavailable(err, p, "is unreachable", "cannot set a timeout");
+    l->c = c;
+    if (redisSetTimeout(c, tv_ms(p->command_timeout_ms)) != REDIS_OK) {
+        link_close(l);
+        return unavailable(err, p, "is unreachable", "cannot set a timeout");
+    }
     redisEnableKeepAlive(c);
+    return STRANDS_OK;
+}
+
+static strands_status conn_open(redis_pool *p, pooled *c,
+                                strands_error *err)
+{
+    c->c = NULL;
+    c->t = NULL;
+    strands_status st = p->tls ? tls_open(p, c, err)
+                               : plain_open(p, c, err);
+    if (st != STRANDS_OK) return st;
     if (st == STRANDS_OK && p->password) {
         const char *argv[3] = {"AUTH", p->user ? p->user : p->password,
                                p->password};
@@ -178,20 +266,31 @@ static strands_status conn_open(redis_pool *p, redisContext **out,
         const char *argv[2] = {"SELECT", db};
         st = setup_command(p, c, "SELECT", 2, argv, err);
     }
-    if (st != STRANDS_OK) {
-        redisFree(c);
-        return st;
-    }
-    *out = c;
-    return STRANDS_OK;
+    if (st != STRANDS_OK) link_close(c);
+    return st;
 }
 
 /* ---- the pool ------------------------------------------------------------ */
 
-redis_pool *redis_pool_new(const session_redis_config *cfg)
+redis_pool *redis_pool_new(const session_redis_config *cfg,
+                           strands_error *err)
 {
+    SSL_CTX *tls = NULL;
+    if (cfg->tls) {
+        tls = redis_tls_ctx_new(cfg->tls_ca_file, cfg->tls_insecure, err);
+        if (!tls) return NULL;
+    }
     redis_pool *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
+    if (!p) {
+        SSL_CTX_free(tls);
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    p->tls = tls;
+    p->max_reply = (cfg->max_history_bytes
+                        ? cfg->max_history_bytes
+                        : STRANDS_SESSION_DEFAULT_MAX_HISTORY_BYTES) +
+                   REDIS_TLS_REPLY_SLACK;
     p->cap = cfg->pool_size ? cfg->pool_size : 1;
     p->port = cfg->port;
     p->db = cfg->db;
@@ -223,7 +322,9 @@ redis_pool *redis_pool_new(const session_redis_config *cfg)
         if (p->password) explicit_bzero(p->password, strlen(p->password));
         free(p->password);
         free(p->idle);
+        SSL_CTX_free(p->tls);
         free(p);
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
         return NULL;
     }
     return p;
@@ -232,7 +333,7 @@ redis_pool *redis_pool_new(const session_redis_config *cfg)
 void redis_pool_free(redis_pool *p)
 {
     if (!p) return;
-    for (size_t i = 0; i < p->n_idle; i++) redisFree(p->idle[i].c);
+    for (size_t i = 0; i < p->n_idle; i++) link_close(&p->idle[i]);
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->lock);
     free(p->host);
@@ -240,6 +341,7 @@ void redis_pool_free(redis_pool *p)
     if (p->password) explicit_bzero(p->password, strlen(p->password));
     free(p->password);
     free(p->idle);
+    SSL_CTX_free(p->tls);
     free(p);
 }
 
@@ -262,7 +364,7 @@ static strands_status pool_get(redis_pool *p, pooled *out, int *reused,
             }
             p->n_open--; /* stale: opened before a failure */
             pthread_mutex_unlock(&p->lock);
-            redisFree(c.c);
+            link_close(&c);
             pthread_mutex_lock(&p->lock);
         }
         if (p->n_open < p->cap) break;
@@ -278,7 +380,7 @@ static strands_status pool_get(redis_pool *p, pooled *out, int *reused,
     p->n_open++; /* the slot is ours while we connect */
     unsigned gen = p->gen;
     pthread_mutex_unlock(&p->lock);
-    redisContext *c = NULL;
+    pooled c;
     strands_status st = conn_open(p, &c, err);
     if (st != STRANDS_OK) {
         pthread_mutex_lock(&p->lock);
@@ -287,7 +389,7 @@ static strands_status pool_get(redis_pool *p, pooled *out, int *reused,
         pthread_mutex_unlock(&p->lock);
         return st;
     }
-    out->c = c;
+    *out = c;
     out->gen = gen;
     *reused = 0;
     return STRANDS_OK;
@@ -298,26 +400,17 @@ static strands_status pool_get(redis_pool *p, pooled *out, int *reused,
 static void pool_put(redis_pool *p, pooled *c, int broken)
 {
     pthread_mutex_lock(&p->lock);
-    if (broken || c->c->err || c->gen != p->gen) {
+    if (broken || link_broken(c) || c->gen != p->gen) {
         if (broken && c->gen == p->gen) p->gen++;
         p->n_open--;
         pthread_mutex_unlock(&p->lock);
-        redisFree(c->c);
+        link_close(c);
         pthread_mutex_lock(&p->lock);
     } else {
         p->idle[p->n_idle++] = *c;
     }
     pthread_cond_signal(&p->freed);
     pthread_mutex_unlock(&p->lock);
-}
-
-/* 1 when a failure on a reused context means the server had closed it
- * before our command (EOF, reset, broken pipe): not a timeout.         */
-static int closed_by_server(const redisContext *c, int e)
-{
-    if (c->err == REDIS_ERR_EOF) return 1;
-    return c->err == REDIS_ERR_IO &&
-           (e == ECONNRESET || e == EPIPE || e == ENOTCONN);
 }
 
 static strands_status run(redis_pool *p, unsigned flags, int argc,
@@ -330,23 +423,24 @@ static strands_status run(redis_pool *p, unsigned flags, int argc,
         int reused = 0;
         strands_status st = pool_get(p, &c, &reused, err);
         if (st != STRANDS_OK) return st;
-        int e = 0;
-        redisReply *r = send_argv(c.c, argc, argv, lens, &e);
+        link_fail f;
+        redisReply *r = send_argv(&c, argc, argv, lens, &f);
         if (r) {
             pool_put(p, &c, 0);
             *out = r;
             return STRANDS_OK;
         }
         int again = reused && attempt == 0 &&
-                    (flags & REDIS_CMD_IDEMPOTENT) && closed_by_server(c.c, e);
-        char detail[128];
-        snprintf(detail, sizeof detail, "%s", c.c->errstr);
-        int timeout = c.c->err == REDIS_ERR_IO &&
-                      (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT);
+                    (flags & REDIS_CMD_IDEMPOTENT) && f.closed;
         pool_put(p, &c, 1);
+        if (f.nomem)
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                     "out of memory talking to Redis: %s",
+                                     f.detail);
         if (!again)
-            return unavailable(err, p, timeout ? "did not answer in time"
-                                               : "failed", detail);
+            return unavailable(err, p, f.timeout ? "did not answer in time"
+                                       : f.too_big ? "answered too much"
+                                                   : "failed", f.detail);
     }
 }
 

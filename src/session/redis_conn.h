@@ -1,5 +1,5 @@
-/* Connections of the Redis store: a bounded pool of hiredis contexts
- * (thread-safe), each connected with a timeout, authenticated (AUTH) and
+/* Connections of the Redis store: a bounded pool of connections
+ * (thread-safe), plain hiredis contexts or TLS (rediss://), each connected with a timeout, authenticated (AUTH) and
  * on its database (SELECT), with a timeout on every command; a context
  * that fails is dropped (and the idle ones with it, as they likely share
  * its fate), so the next command reconnects: the store recovers by
@@ -34,8 +34,11 @@ typedef struct redis_script {
 void redis_script_init(redis_script *s);
 
 /** A pool for cfg's server (host, port, user, password, db, pool_size,
- * timeouts are copied). NULL on OOM. Free with redis_pool_free.        */
-redis_pool *redis_pool_new(const session_redis_config *cfg);
+ * timeouts and, for rediss://, the TLS settings are copied; a TLS pool
+ * loads its CA certificates now). NULL with E_INVALID (a CA file that
+ * cannot be loaded) or E_NOMEM. Free with redis_pool_free.             */
+redis_pool *redis_pool_new(const session_redis_config *cfg,
+                           strands_error *err);
 
 /** Closes every connection and frees the pool (NULL ok). No command may
  * be running.                                                            */

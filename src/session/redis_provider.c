@@ -1,7 +1,6 @@
 /* The Redis session store as registered stores: "redis" (SESSION_STORE=
- * redis://[user:password@]host[:port][/db]), with its settings rows, and
- * "rediss" (the TLS scheme, recognised so that it is refused with a clear
- * message: this build's hiredis has no TLS).                           */
+ * redis://[user:password@]host[:port][/db]) and "rediss" (the same over
+ * TLS, session/redis_tls.h), sharing one group of settings rows.      */
 #include <stddef.h>
 #include <string.h>
 
@@ -18,6 +17,8 @@ typedef struct redis_settings {
     int command_timeout_ms; /* REDIS_COMMAND_TIMEOUT_MS */
     char *key_prefix;       /* REDIS_KEY_PREFIX */
     char *password;         /* REDIS_PASSWORD (secret) */
+    char *tls_ca_file;      /* REDIS_TLS_CA_FILE */
+    char *tls_insecure;     /* REDIS_TLS_INSECURE: "true" or "false" */
 } redis_settings;
 
 #define OFF(f) offsetof(redis_settings, f)
@@ -60,6 +61,14 @@ static const strands_setting rows[] = {
     {.name = "REDIS_PASSWORD", .type = STRANDS_SETTING_OPTIONAL,
      .flags = STRANDS_SETTING_SECRET, .offset = OFF(password),
      .help = "redis store: password (AUTH) when the URL carries none"},
+    {.name = "REDIS_TLS_CA_FILE", .type = STRANDS_SETTING_OPTIONAL,
+     .offset = OFF(tls_ca_file),
+     .help = "rediss://: PEM file of the CA certificates to trust instead "
+             "of the system's (a private CA, self-signed test servers)"},
+    {.name = "REDIS_TLS_INSECURE", .type = STRANDS_SETTING_CHOICE,
+     .def = "false", .choices = "false,true", .offset = OFF(tls_insecure),
+     .help = "rediss://: true skips the server certificate check "
+             "(testing only: anyone on the path can read the sessions)"},
 };
 
 static const strands_settings_group group = {
@@ -94,6 +103,8 @@ static strands_session_store *create(const strands_session_store_context *ctx,
     cfg.connect_timeout_ms = rs->connect_timeout_ms;
     cfg.command_timeout_ms = rs->command_timeout_ms;
     cfg.max_history_bytes = ctx->config->max_history_bytes;
+    cfg.tls_ca_file = rs->tls_ca_file;
+    cfg.tls_insecure = rs->tls_insecure && !strcmp(rs->tls_insecure, "true");
     strands_session_store *s = session_redis_store_new(&cfg, err);
     session_redis_config_cleanup(&cfg);
     return s;
@@ -108,26 +119,12 @@ const strands_session_store_provider session_redis_provider = {
     .create = create,
 };
 
-/* rediss://: the URL is checked, then refused (no TLS in hiredis 0.14). */
-static strands_session_store *create_tls(
-    const strands_session_store_context *ctx, strands_error *err)
-{
-    session_redis_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    if (session_redis_url_parse(ctx->spec, &cfg, err) != STRANDS_OK)
-        return NULL;
-    cfg.lease_ms = SESSION_REDIS_DEFAULT_LEASE_MS;
-    cfg.pool_size = 1;
-    strands_session_store *s = session_redis_store_new(&cfg, err);
-    session_redis_config_cleanup(&cfg);
-    return s;
-}
-
 const strands_session_store_provider session_rediss_provider = {
     .version = STRANDS_SESSION_STORE_PROVIDER_VERSION,
     .name = "rediss",
-    .description = "Redis over TLS: refused, this build's hiredis has no "
-                   "TLS (use redis:// on a private network or a TLS "
-                   "tunnel)",
-    .create = create_tls,
+    .description = "conversations in Redis over TLS, the server's "
+                   "certificate verified (rediss://[user:password@]host"
+                   "[:port][/db]; REDIS_TLS_CA_FILE)",
+    .settings = &group,
+    .create = create,
 };

@@ -3,7 +3,12 @@
  * service; stopped, frozen (SIGSTOP) and restarted on the same port by
  * the tests that need Redis to go away; it dies with the test process
  * (PR_SET_PDEATHSIG), however that ends. Tests skip when redis-server is
- * not installed (REDIS_SERVER names another binary). Header-only.      */
+ * not installed (REDIS_SERVER names another binary). A TLS server: call
+ * test_redis_tls_certs first (a throwaway CA and a server certificate for
+ * localhost and 127.0.0.1, made with the openssl command), then start: it
+ * listens for TLS on tls_port (bound to 127.0.0.1 and 127.0.0.2; only
+ * 127.0.0.1 is in the certificate) and keeps a plain port on 127.0.0.1
+ * for the test's own set-up commands (PING, FLUSHALL). Header-only.   */
 #ifndef STRANDS_TEST_REDIS_SERVER_H
 #define STRANDS_TEST_REDIS_SERVER_H
 
@@ -28,6 +33,8 @@ typedef struct test_redis {
     int port;
     char binary[256];
     char password[64];     /* --requirepass when not empty */
+    int tls_port;          /* TLS port when tls_dir is set (0: pick one) */
+    char tls_dir[128];     /* ca.crt, server.crt/.key, other-ca.crt */
 } test_redis;
 
 /* The redis-server binary: $REDIS_SERVER, else the first in PATH or
@@ -100,6 +107,51 @@ static inline void test_redis_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* Makes a throwaway CA (ca.crt), a server certificate it signed for
+ * DNS:localhost and IP:127.0.0.1 (server.crt, server.key) and another,
+ * unrelated CA (other-ca.crt) in a fresh directory, r->tls_dir. 0 on
+ * success; -1 when the openssl command is missing or fails.            */
+static inline int test_redis_tls_certs(test_redis *r)
+{
+    char dir[] = "/tmp/strands-redis-tls-XXXXXX";
+    if (!mkdtemp(dir)) return -1;
+    snprintf(r->tls_dir, sizeof r->tls_dir, "%s", dir);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "(cd %s && "
+             "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+             "basicConstraints=CA:FALSE\n' > san.ext && "
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt "
+             "-days 2 -subj /CN=strands-test-ca && "
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout other-ca.key "
+             "-out other-ca.crt -days 2 -subj /CN=strands-other-ca && "
+             "openssl req -new -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout server.key "
+             "-out server.csr -subj /CN=localhost && "
+             "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+             "-CAcreateserial -days 2 -extfile san.ext -out server.crt"
+             ") >/dev/null 2>&1", dir);
+    if (system(cmd) != 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) {}
+        r->tls_dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes r->tls_dir and what test_redis_tls_certs put there. */
+static inline void test_redis_tls_cleanup(test_redis *r)
+{
+    if (!r->tls_dir[0]) return;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->tls_dir);
+    if (system(cmd) != 0) {}
+    r->tls_dir[0] = '\0';
+}
+
 /* Starts the server on r->port (a fresh free port when r->port is 0) and
  * waits up to 5 s for it to answer PING. 0 on success.                  */
 static inline int test_redis_start(test_redis *r)
@@ -107,8 +159,14 @@ static inline int test_redis_start(test_redis *r)
     if (!r->binary[0] && !test_redis_find(r)) return -1;
     if (!r->port) r->port = test_redis_free_port();
     if (r->port <= 0) return -1;
-    char port[16];
+    if (r->tls_dir[0] && !r->tls_port) r->tls_port = test_redis_free_port();
+    if (r->tls_dir[0] && r->tls_port <= 0) return -1;
+    char port[16], tls_port[16], cert[200], key[200], ca[200];
     snprintf(port, sizeof port, "%d", r->port);
+    snprintf(tls_port, sizeof tls_port, "%d", r->tls_port);
+    snprintf(cert, sizeof cert, "%s/server.crt", r->tls_dir);
+    snprintf(key, sizeof key, "%s/server.key", r->tls_dir);
+    snprintf(ca, sizeof ca, "%s/ca.crt", r->tls_dir);
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -120,10 +178,18 @@ static inline int test_redis_start(test_redis *r)
             dup2(nul, 1);
             dup2(nul, 2);
         }
-        const char *argv[16] = {r->binary, "--port", port, "--bind",
-                                "127.0.0.1", "--save", "", "--appendonly",
-                                "no", "--dir", "/tmp", "--daemonize", "no"};
+        const char *argv[32] = {r->binary, "--port", port, "--save", "",
+                                "--appendonly", "no", "--dir", "/tmp",
+                                "--daemonize", "no", "--bind", "127.0.0.1"};
         int n = 13;
+        if (r->tls_dir[0]) {
+            const char *more[] = {"127.0.0.2", "--tls-port", tls_port,
+                                  "--tls-cert-file", cert, "--tls-key-file", key,
+                                  "--tls-ca-cert-file", ca,
+                                  "--tls-auth-clients", "no"};
+            for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+                argv[n++] = more[i];
+        }
         if (r->password[0]) {
             argv[n++] = "--requirepass";
             argv[n++] = r->password;

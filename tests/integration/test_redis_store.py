@@ -6,8 +6,11 @@ turns of one session; conflicting concurrent turns never interleave (409
 SessionBusy, or a wait with SESSION_LOCK_WAIT_MS); Redis stopped mid-run or
 frozen mid-turn gives 503 SessionStoreUnavailable (nothing of the turn
 stored) and the runtime recovers by itself when Redis is back; the password
-never reaches the log; rediss:// and bad URLs are refused at start-up with
-a clear message."""
+never reaches the log; bad URLs are refused at start-up with a clear
+message. rediss:// (TLS) against a TLS redis-server with a throwaway CA:
+turns over TLS with REDIS_TLS_CA_FILE, an untrusted certificate gives 503
+naming TLS verification (accepted with REDIS_TLS_INSECURE=true), a CA
+file that cannot be read is refused at start-up."""
 
 import ctypes
 import os
@@ -57,9 +60,11 @@ def _die_with_parent():
 class RedisServer:
     """A redis-server process of our own, with a tiny RESP client."""
 
-    def __init__(self, password=None):
+    def __init__(self, password=None, tls_dir=None):
         self.port = free_port()
         self.password = password
+        self.tls_dir = tls_dir
+        self.tls_port = free_port() if tls_dir else None
         self.dir = tempfile.mkdtemp(prefix="strands-redis-")
         self.proc = None
         self.start()
@@ -70,6 +75,15 @@ class RedisServer:
                 self.dir, "--daemonize", "no"]
         if self.password:
             args += ["--requirepass", self.password]
+        if self.tls_dir:
+            # TLS on tls_port; the plain port stays for cmd() (set-up and
+            # checks by the test only).
+            d = self.tls_dir
+            args += ["--tls-port", str(self.tls_port),
+                     "--tls-cert-file", os.path.join(d, "server.crt"),
+                     "--tls-key-file", os.path.join(d, "server.key"),
+                     "--tls-ca-cert-file", os.path.join(d, "ca.crt"),
+                     "--tls-auth-clients", "no"]
         deadline = time.monotonic() + 10
         while True:
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
@@ -336,7 +350,6 @@ def test_password_never_logged(start_runtime, fake):
 
 
 @pytest.mark.parametrize("spec,words", [
-    ("rediss://:pw-not-shown@127.0.0.1:6390", ["rediss://", "TLS"]),
     ("redis://:pw-not-shown@127.0.0.1:6390/db7", ["database number"]),
     ("redis://:pw-not-shown@127.0.0.1:0", ["bad port"]),
 ])
@@ -353,4 +366,125 @@ def test_bad_redis_url_refused_at_start(spec, words):
     assert "SESSION_STORE" in err
     for w in words:
         assert w in err, err
+    assert "pw-not-shown" not in err + p.stdout.decode()
+
+
+# ---- rediss:// ---------------------------------------------------------------
+
+def make_tls_certs(d):
+    """A throwaway CA (ca.crt), a server certificate for localhost and
+    127.0.0.1 it signed, and an unrelated CA (other-ca.crt), in d; False
+    when the openssl command is missing or fails."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        return False
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes"]
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "basicConstraints=CA:FALSE\n")
+    steps = [
+        ["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.crt",
+                                 "-days", "2", "-subj", "/CN=test-ca"],
+        ["req", "-x509"] + ec + ["-keyout", "other-ca.key", "-out",
+                                 "other-ca.crt", "-days", "2", "-subj",
+                                 "/CN=other-ca"],
+        ["req", "-new"] + ec + ["-keyout", "server.key", "-out",
+                                "server.csr", "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey",
+         "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
+         "-out", "server.crt"],
+    ]
+    for step in steps:
+        if subprocess.run([openssl] + step, cwd=d, capture_output=True,
+                          timeout=60).returncode != 0:
+            return False
+    return True
+
+
+@pytest.fixture
+def tls_redis():
+    d = tempfile.mkdtemp(prefix="strands-redis-tls-")
+    try:
+        if not make_tls_certs(d):
+            pytest.skip("the openssl command is missing or failed: no "
+                        "test certificates for rediss://")
+        try:
+            r = RedisServer(tls_dir=d)
+        except RuntimeError:
+            pytest.skip("redis-server did not start with TLS options (built "
+                        "without TLS?): rediss:// tests skipped")
+        yield r
+        r.stop()
+        shutil.rmtree(r.dir, ignore_errors=True)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rediss_turns_over_tls(start_runtime, fake, tls_redis):
+    ca = os.path.join(tls_redis.tls_dir, "ca.crt")
+    rt = start_runtime(
+        SESSION_STORE="rediss://localhost:%d" % tls_redis.tls_port,
+        REDIS_TLS_CA_FILE=ca)
+    fake.script([{"text": "first answer"}])
+    status, _, doc = rt.invoke({"prompt": "first question",
+                                "session_id": "tls-1"})
+    assert status == 200, doc
+    fake.script([{"text": "second answer"}])
+    status, _, doc = rt.invoke({"prompt": "second question",
+                                "session_id": "tls-1"})
+    assert status == 200, doc
+    sent = converse_requests(fake)[-1]["body"]["messages"]
+    assert texts(sent) == [("user", "first question"),
+                           ("assistant", "first answer"),
+                           ("user", "second question")]
+    # Stored on the server (read back through its plain port).
+    assert stored_texts(tls_redis, "tls-1") == [
+        ("user", "first question"), ("assistant", "first answer"),
+        ("user", "second question"), ("assistant", "second answer")]
+
+    # A second runtime process continues the same session over TLS.
+    other = start_runtime(
+        SESSION_STORE="rediss://127.0.0.1:%d" % tls_redis.tls_port,
+        REDIS_TLS_CA_FILE=ca)
+    fake.script([{"text": "third answer"}])
+    status, _, doc = other.invoke({"prompt": "third question",
+                                   "session_id": "tls-1"})
+    assert status == 200, doc
+    assert len(tls_redis.cmd("LRANGE", log_key("tls-1"), 0, -1)) == 6
+
+
+def test_rediss_untrusted_certificate_503(start_runtime, fake, tls_redis):
+    other_ca = os.path.join(tls_redis.tls_dir, "other-ca.crt")
+    spec = "rediss://localhost:%d" % tls_redis.tls_port
+    rt = start_runtime(SESSION_STORE=spec, REDIS_TLS_CA_FILE=other_ca)
+    fake.script([{"text": "never"}])
+    status, _, doc = rt.invoke({"prompt": "x", "session_id": "tls-2"})
+    assert status == 503, doc
+    assert doc["error_type"] == "SessionStoreUnavailable"
+    assert "TLS verification" in doc["error"], doc
+    assert tls_redis.cmd("EXISTS", log_key("tls-2")) == 0
+
+    # Testing only: REDIS_TLS_INSECURE=true skips the check.
+    insecure = start_runtime(SESSION_STORE=spec, REDIS_TLS_CA_FILE=other_ca,
+                             REDIS_TLS_INSECURE="true")
+    fake.script([{"text": "fine"}])
+    status, _, doc = insecure.invoke({"prompt": "x", "session_id": "tls-2"})
+    assert status == 200, doc
+    assert tls_redis.cmd("LLEN", log_key("tls-2")) == 2
+
+
+def test_rediss_bad_ca_file_refused_at_start():
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+           "PORT": str(free_port()), "BIND_ADDRESS": "127.0.0.1",
+           "AWS_EC2_METADATA_DISABLED": "true",
+           "SESSION_STORE": "rediss://:pw-not-shown@127.0.0.1:6390",
+           "REDIS_TLS_CA_FILE": "/nonexistent/ca.pem"}
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    p = subprocess.run([RUNTIME], env=env, capture_output=True, timeout=30)
+    err = p.stderr.decode()
+    assert p.returncode == 2, err
+    assert "REDIS_TLS_CA_FILE" in err, err
     assert "pw-not-shown" not in err + p.stdout.decode()
