@@ -1,15 +1,19 @@
-/* Allocation-failure sweep over the Redis store (against a private
- * redis-server; skipped without one): creating it, load, claim, append,
- * renew, release and free, with every allocation of our code and of
- * jansson failing in turn, give OK or a clean E_NOMEM, never a crash,
- * a leak (ASan) or a half-built record. hiredis's own allocations are
- * inside its shared library and are not swept.                         */
+/* Allocation-failure sweeps over the Redis store, plain (redis://) and
+ * over TLS (rediss://, a TLS redis-server with a throwaway CA), each
+ * against a private redis-server (skipped without one): creating it,
+ * load, claim, append, renew, release and free, with every allocation of
+ * our code (the TLS connection included) and of jansson failing in turn,
+ * give OK or a clean E_NOMEM, never a crash, a leak (ASan) or a
+ * half-built record. hiredis's and OpenSSL's own allocations are inside
+ * their shared libraries and are not swept.                            */
 #include "failalloc.h"
 #include "session/redis.h"
 #include "test.h"
 #include "redis_server.h"
 
 static test_redis server;
+static int use_tls;        /* the sweep running: rediss:// */
+static char ca_path[256];  /* its CA file */
 static strands_error last; /* the error of the last failed run */
 
 #define MAX_ALLOCS 400
@@ -20,6 +24,12 @@ static strands_status one_run(long n, int *steps)
         .host = "127.0.0.1", .port = server.port, .ttl_s = 60,
         .lease_ms = 5000, .pool_size = 2, .connect_timeout_ms = 2000,
         .command_timeout_ms = 5000};
+    if (use_tls) {
+        cfg.host = "localhost";
+        cfg.port = server.tls_port;
+        cfg.tls = 1;
+        cfg.tls_ca_file = ca_path;
+    }
     strands_error err;
     char id[32];
     snprintf(id, sizeof id, "oom-%ld", n); /* a failed run may hold a lock */
@@ -64,11 +74,9 @@ static strands_status one_run(long n, int *steps)
     return st;
 }
 
-static void test_redis_store_sweep(void)
+/* Sweeps one_run over every allocation of a run. */
+static void sweep(void)
 {
-    if (test_redis_start(&server) != 0)
-        SKIP("redis-server is not installed (apt-get install "
-             "redis-server, or set REDIS_SERVER)");
     long n, clean = 0;
     int steps = 0;
     FAILALLOC_SWEEP(n, MAX_ALLOCS) {
@@ -81,12 +89,38 @@ static void test_redis_store_sweep(void)
     CHECK(n == MAX_ALLOCS + 2);
     CHECK(clean >= 1);
     CHECK(steps > 10); /* failures reached every stage */
+}
+
+static void test_redis_store_sweep(void)
+{
+    memset(&server, 0, sizeof server);
+    use_tls = 0;
+    if (test_redis_start(&server) != 0)
+        SKIP("redis-server is not installed (apt-get install "
+             "redis-server, or set REDIS_SERVER)");
+    sweep();
     test_redis_kill(&server);
+}
+
+static void test_rediss_store_sweep(void)
+{
+    memset(&server, 0, sizeof server);
+    use_tls = 1;
+    if (test_redis_tls_certs(&server) != 0 || test_redis_start(&server)) {
+        test_redis_tls_cleanup(&server);
+        SKIP("no TLS Redis: redis-server is missing or built without TLS, "
+             "or the openssl command is missing");
+    }
+    snprintf(ca_path, sizeof ca_path, "%s/ca.crt", server.tls_dir);
+    sweep();
+    test_redis_kill(&server);
+    test_redis_tls_cleanup(&server);
 }
 
 int main(void)
 {
     failalloc_init();
     RUN(test_redis_store_sweep);
+    RUN(test_rediss_store_sweep);
     return test_report();
 }
