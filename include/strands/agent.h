@@ -89,6 +89,22 @@ typedef struct strands_invocation {
                                     X-Amzn-Bedrock-AgentCore-Runtime-User-Id)
                                     for stores that partition by user;
                                     NULL = unknown */
+    const strands_request_context *request; /* the caller's headers, passed
+                                    to every tool call; NULL = none */
+    const json_t *output_schema; /* structured output: a JSON Schema (an
+                                    object); the agent ends with a forced
+                                    tool call whose input matches it and
+                                    returns it as result.structured_output;
+                                    NULL = none */
+    const json_t *client_tools;  /* front-end (client) tools: an array of
+                                    {"name","description","inputSchema":
+                                    {"json":{...}}} offered to the model
+                                    with the registry's tools; when the
+                                    model calls one the invocation ends
+                                    with stop reason TOOL_USE and the calls
+                                    in result.client_tool_calls, for the
+                                    client to answer (toolResult blocks in
+                                    the next prompt); NULL = none */
 } strands_invocation;
 
 /* The outcome; owned by the caller, freed with strands_agent_result_cleanup. */
@@ -97,7 +113,17 @@ typedef struct strands_agent_result {
     strands_stop_reason stop_reason;
     strands_usage usage;             /* summed over every model call */
     int iterations;                  /* model calls made */
+    json_t *structured_output;       /* output_schema: the validated value
+                                        (owned), else NULL */
+    json_t *client_tool_calls;       /* client_tools: array of the toolUse
+                                        objects {"toolUseId","name","input"}
+                                        the client must answer (owned), else
+                                        NULL */
 } strands_agent_result;
+
+/* err->code of an invocation whose structured output failed validation
+ * twice (the server answers 422).                                       */
+#define STRANDS_ERROR_STRUCTURED_OUTPUT "StructuredOutputInvalid"
 
 /** Runs one invocation. The session is claimed for its duration (E_BUSY
  * "SessionBusy" if another invocation holds it), the claim's lease renewed
@@ -115,7 +141,8 @@ typedef struct strands_agent_result {
 STRANDS_EXTERN strands_status strands_agent_invoke(
     strands_agent *agent, const strands_invocation *inv,
     strands_agent_result *out, strands_error *err);
-/** Frees the result's text and zeroes it. */
+/** Frees the result's text, structured output and client tool calls, and
+ * zeroes it. */
 STRANDS_EXTERN void strands_agent_result_cleanup(strands_agent_result *r);
 
 #endif

@@ -20,16 +20,30 @@ typedef struct strands_runtime_config {
     /* runtime (src/runtime/settings.c) */
     char *model_provider;    /* MODEL_PROVIDER: a registered model provider */
     char *model_id;          /* MODEL_ID: the provider's model id */
+    char *model_params;      /* MODEL_PARAMS: a JSON object of inference
+                                parameters (checked at start), or NULL */
     char *session_store;     /* SESSION_STORE: a registered store's name,
                                 optionally followed by ":<argument>" */
     int log_level;           /* LOG_LEVEL as strands_log_level */
     int shutdown_grace_s;    /* SHUTDOWN_GRACE_SECONDS */
     /* HTTP server (src/server/settings.c) */
-    int port;                /* PORT */
+    char *server_protocol;   /* SERVER_PROTOCOL: HTTP, MCP, A2A or AGUI */
+    int port;                /* PORT; 0: the protocol's own port
+                                (strands_server_protocol_port) */
     char *bind_address;      /* BIND_ADDRESS */
     size_t max_body_bytes;   /* MAX_BODY_BYTES */
     size_t max_inflight_body_bytes; /* MAX_INFLIGHT_BODY_BYTES */
     int sse_keepalive_s;     /* SSE_KEEPALIVE_SECONDS */
+    size_t ws_max_message_bytes; /* WS_MAX_MESSAGE_BYTES */
+    char *mcp_serve_tools;   /* MCP_SERVE_TOOLS: "true" or "false" */
+    char *agent_name;        /* AGENT_NAME */
+    char *agent_description; /* AGENT_DESCRIPTION */
+    char *runtime_url;       /* AGENTCORE_RUNTIME_URL, NULL when unset */
+    int a2a_max_tasks;       /* A2A_MAX_TASKS */
+    int a2a_task_ttl_s;      /* A2A_TASK_TTL_SECONDS */
+    int async_max_s;         /* ASYNC_MAX_SECONDS */
+    int async_result_ttl_s;  /* ASYNC_RESULT_TTL_SECONDS */
+    int async_max;           /* ASYNC_MAX_INVOCATIONS */
     /* agent (src/agent/settings.c) */
     int max_tokens;          /* MAX_TOKENS */
     int max_iterations;      /* MAX_ITERATIONS */

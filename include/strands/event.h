@@ -16,6 +16,10 @@ typedef struct strands_usage {
     int64_t input_tokens;
     int64_t output_tokens;
     int64_t total_tokens;
+    /* Prompt caching (Bedrock cachePoint, Anthropic cache_control, OpenAI
+     * cached prompt tokens); 0 when the provider reports none.          */
+    int64_t cache_read_input_tokens;
+    int64_t cache_write_input_tokens;
 } strands_usage;
 
 typedef enum strands_event_type {

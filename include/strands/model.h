@@ -89,6 +89,12 @@ typedef struct strands_model_request {
     size_t system_json_len;
     const char *tools_json;
     size_t tools_json_len;
+    /* NULL: the model chooses whether to call a tool. Otherwise the name
+     * of a tool in `tools` the model must call in this turn (Bedrock
+     * toolChoice {"tool":{"name"}}, OpenAI tool_choice {"type":"function",
+     * "function":{"name"}}, Anthropic tool_choice {"type":"tool","name"});
+     * used for structured output.                                       */
+    const char *tool_choice;
 } strands_model_request;
 
 /* What a successful call returns; owned by the caller, freed with

@@ -1,5 +1,6 @@
-/* The AgentCore HTTP server: GET /ping and POST /invocations on top of an
- * agent, with JSON errors, a request log and graceful shutdown.          */
+/* The AgentCore server: GET /ping and the endpoints of one protocol
+ * (HTTP /invocations and /ws, MCP, A2A or AG-UI) on top of an agent, with
+ * JSON errors, a request log and graceful shutdown.                     */
 #ifndef STRANDS_SERVER_H
 #define STRANDS_SERVER_H
 
@@ -8,8 +9,27 @@
 #include "strands/agent.h"
 #include "strands/status.h"
 #include "strands/telemetry.h"
+#include "strands/tool.h"
+
+/* The protocol a server speaks (AgentCore's serverProtocol); /ping is
+ * served in every one.                                                  */
+typedef enum strands_server_protocol {
+    STRANDS_PROTOCOL_HTTP = 0, /* POST /invocations (JSON, SSE), /ws */
+    STRANDS_PROTOCOL_MCP = 1,  /* POST /mcp: an MCP server */
+    STRANDS_PROTOCOL_A2A = 2,  /* POST / (JSON-RPC), the agent card */
+    STRANDS_PROTOCOL_AGUI = 3  /* POST /invocations and /ws: AG-UI */
+} strands_server_protocol;
+
+/** Parses "HTTP", "MCP", "A2A" or "AGUI" (as SERVER_PROTOCOL spells them)
+ * into *out; returns 0, or -1 for anything else.                        */
+STRANDS_EXTERN int strands_server_protocol_parse(const char *name,
+                                                 strands_server_protocol *out);
+/** The protocol's AgentCore port: 8080 (HTTP, AGUI), 8000 (MCP), 9000
+ * (A2A).                                                                */
+STRANDS_EXTERN int strands_server_protocol_port(strands_server_protocol p);
 
 typedef struct strands_server_config {
+    strands_server_protocol protocol; /* what is served besides /ping */
     const char *bind_address;  /* IPv4 address, e.g. "0.0.0.0" */
     int port;                  /* 0: an ephemeral port */
     size_t max_body_bytes;     /* larger bodies get 413 */
@@ -19,6 +39,19 @@ typedef struct strands_server_config {
     strands_agent *agent;      /* borrowed; must outlive the server */
     strands_tracer *tracer;    /* borrowed; NULL = no tracing */
     const char *model_id;      /* for spans (gen_ai.request.model) */
+    strands_tool_registry *tools; /* the agent's tools (borrowed), for MCP
+                                  tools/list and A2A skills; may be NULL */
+    size_t ws_max_message_bytes; /* /ws: larger messages close the
+                                  connection with 1009; 0: 1 MiB */
+    int mcp_serve_tools;       /* MCP: offer the registry's tools too */
+    const char *agent_name;    /* A2A card, MCP serverInfo; NULL: a default */
+    const char *agent_description; /* A2A card; may be NULL */
+    const char *runtime_url;   /* A2A card URL; NULL: from the request */
+    int a2a_max_tasks;         /* A2A tasks kept; 0: 1000 */
+    int a2a_task_ttl_s;        /* finished A2A tasks kept; 0: 3600 */
+    int async_max_s;           /* async invocation run limit; 0: 28800 */
+    int async_result_ttl_s;    /* finished async results kept; 0: 3600 */
+    int async_max;             /* async invocations kept; 0: 1000 */
 } strands_server_config;
 
 typedef struct strands_server strands_server;

@@ -22,6 +22,33 @@ typedef struct strands_tool_state strands_tool_state;
 
 /* What a running tool may know about its call. All pointers are borrowed
  * and valid for the duration of the run call.                            */
+/* One header of the caller's request that tools may see. */
+typedef struct strands_request_header {
+    const char *name;   /* as the client sent it, e.g. "Authorization" */
+    const char *value;
+} strands_request_header;
+
+/* What the runtime passes on from the caller's request to tools: the
+ * AgentCore identity headers (X-Amzn-Bedrock-AgentCore-Runtime-User-Id,
+ * WorkloadAccessToken, OAuth2CallbackUrl, Authorization) and every
+ * X-Amzn-Bedrock-AgentCore-Runtime-Custom-* header. The values are
+ * secrets: never log them. Borrowed for the duration of the call.       */
+typedef struct strands_request_context {
+    const strands_request_header *headers;
+    size_t n_headers;
+} strands_request_context;
+
+/* Headers a request context keeps at most, and the longest value kept
+ * (longer headers are left out). AgentCore forwards at most 20 custom
+ * headers of at most 4 KiB each.                                        */
+#define STRANDS_REQUEST_HEADERS_MAX 32
+#define STRANDS_REQUEST_HEADER_VALUE_MAX 8192
+
+/** The value of header `name` (case-insensitive) in the request context,
+ * or NULL (no context, or no such header). Borrowed from rc.            */
+STRANDS_EXTERN const char *strands_request_header_get(
+    const strands_request_context *rc, const char *name);
+
 typedef struct strands_tool_context {
     const char *tool_use_id;     /* the model's toolUseId */
     const char *session_id;      /* conversation the call belongs to */
@@ -33,6 +60,8 @@ typedef struct strands_tool_context {
                                     should be over; 0 = no deadline */
     strands_tool_state *state;   /* the session's agent state, or NULL when
                                     the call runs outside an agent */
+    const strands_request_context *request; /* the caller's headers (see
+                                    strands_request_context), or NULL */
 } strands_tool_context;
 
 /* Largest agent state (compact JSON bytes) strands_tool_state_set keeps. */

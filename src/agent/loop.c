@@ -113,6 +113,8 @@ void strands_agent_free(strands_agent *a)
 void strands_agent_result_cleanup(strands_agent_result *r)
 {
     free(r->text);
+    json_decref(r->structured_output);
+    json_decref(r->client_tool_calls);
     memset(r, 0, sizeof *r);
 }
 
@@ -121,6 +123,8 @@ static void add_usage(strands_usage *sum, const strands_usage *u)
     sum->input_tokens += u->input_tokens;
     sum->output_tokens += u->output_tokens;
     sum->total_tokens += u->total_tokens;
+    sum->cache_read_input_tokens += u->cache_read_input_tokens;
+    sum->cache_write_input_tokens += u->cache_write_input_tokens;
 }
 
 static void emit_message(agent_run *run, const json_t *msg)

@@ -35,6 +35,7 @@ typedef struct tool_job {
     json_t *input;           /* deep copy of the toolUse input */
     char *id, *session;
     strands_tool_state *state; /* a reference, or NULL */
+    strands_request_context *request; /* a copy (owned), or NULL */
     atomic_int cancelled;    /* this call's own cancel flag */
     int64_t deadline;        /* mono ms; 0 = none */
     int64_t timeout_ms;      /* the tool's own or the agent's; 0 = none */
@@ -183,6 +184,7 @@ static void job_unref(tool_job *j)
     free(j->id);
     free(j->session);
     agent_state_unref(j->state);
+    tools_request_context_free(j->request);
     hub_unref(j->hub);
     free(j);
 }
@@ -192,8 +194,8 @@ static void job_unref(tool_job *j)
 static void *worker(void *arg)
 {
     tool_job *j = arg;
-    strands_tool_context ctx = {j->id, j->session, &j->cancelled,
-                                j->deadline, j->state};
+    strands_tool_context ctx = {j->id,       j->session, &j->cancelled,
+                                j->deadline, j->state,   j->request};
     json_t *content = NULL;
     strands_error err;
     strands_error_clear(&err);
@@ -288,9 +290,12 @@ static int start_slot(agent_run *run, tool_hub *hub, tool_slot *s)
         j->id = strdup(id);
         j->session = strdup(run->inv->session_id ? run->inv->session_id
                                                  : "");
+        j->request = tools_request_context_dup(run->inv->request);
     }
-    if (!j || !j->input || !j->id || !j->session) {
+    if (!j || !j->input || !j->id || !j->session ||
+        (run->inv->request && !j->request)) {
         if (j) {
+            tools_request_context_free(j->request);
             json_decref(j->input);
             free(j->id);
             free(j->session);

@@ -23,14 +23,22 @@ static strands_settings *load_settings(void)
     return s;
 }
 
+/* PORT, or the port of SERVER_PROTOCOL when PORT is 0 (unset). */
+static int runtime_port(const strands_runtime_config *cfg)
+{
+    strands_server_protocol p = STRANDS_PROTOCOL_HTTP;
+    strands_server_protocol_parse(cfg->server_protocol, &p);
+    return cfg->port ? cfg->port : strands_server_protocol_port(p);
+}
+
 /* --healthcheck: exit 0 when /ping on the configured PORT says Healthy. */
 static int healthcheck(void)
 {
     strands_settings *s = load_settings();
     if (!s) return 2;
     char why[128];
-    int rc = strands_healthcheck(strands_settings_config(s)->port, 3000, why,
-                                 sizeof why);
+    int rc = strands_healthcheck(runtime_port(strands_settings_config(s)),
+                                 3000, why, sizeof why);
     strands_settings_free(s);
     fprintf(rc ? stderr : stdout, "%s\n", why);
     return rc;
@@ -109,15 +117,34 @@ static int run(const strands_settings *settings)
     if (rc) fprintf(stderr, "strands-runtime: %s\n", err.message);
     strands_server *server = NULL;
     if (!rc) {
-        strands_server_config sc = {.bind_address = cfg->bind_address,
-                                    .port = cfg->port,
+        strands_server_protocol proto = STRANDS_PROTOCOL_HTTP;
+        strands_server_protocol_parse(cfg->server_protocol, &proto);
+        strands_server_config sc = {.protocol = proto,
+                                    .bind_address = cfg->bind_address,
+                                    .port = runtime_port(cfg),
                                     .max_body_bytes = cfg->max_body_bytes,
                                     .max_inflight_body_bytes =
                                         cfg->max_inflight_body_bytes,
                                     .sse_keepalive_s = cfg->sse_keepalive_s,
                                     .tracer = tracer,
                                     .model_id = cfg->model_id,
-                                    .agent = parts.agent};
+                                    .agent = parts.agent,
+                                    .tools = parts.tools,
+                                    .ws_max_message_bytes =
+                                        cfg->ws_max_message_bytes,
+                                    .mcp_serve_tools =
+                                        cfg->mcp_serve_tools &&
+                                        !strcmp(cfg->mcp_serve_tools, "true"),
+                                    .agent_name = cfg->agent_name,
+                                    .agent_description =
+                                        cfg->agent_description,
+                                    .runtime_url = cfg->runtime_url,
+                                    .a2a_max_tasks = cfg->a2a_max_tasks,
+                                    .a2a_task_ttl_s = cfg->a2a_task_ttl_s,
+                                    .async_max_s = cfg->async_max_s,
+                                    .async_result_ttl_s =
+                                        cfg->async_result_ttl_s,
+                                    .async_max = cfg->async_max};
         server = strands_server_start(&sc, &err);
         if (!server) {
             fprintf(stderr, "strands-runtime: %s\n", err.message);

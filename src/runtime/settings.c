@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "runtime/builtins.h"
 #include "runtime/internal.h"
 
@@ -29,6 +31,19 @@ static strands_status check_store(const char *v, strands_error *err)
                              "%s)", v, names);
 }
 
+/* MODEL_PARAMS must be a JSON object (each provider reads its keys). */
+static strands_status check_params(const char *v, strands_error *err)
+{
+    json_error_t je;
+    json_t *j = json_loads(v, 0, &je);
+    int ok = json_is_object(j);
+    json_decref(j);
+    if (ok) return STRANDS_OK;
+    return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                             "not a JSON object%s%s", j ? "" : ": ",
+                             j ? "" : je.text);
+}
+
 #define OFF(f) offsetof(strands_runtime_config, f)
 
 static const strands_setting rows[] = {
@@ -40,6 +55,11 @@ static const strands_setting rows[] = {
      .offset = OFF(model_id),
      .help = "model id for the provider (Bedrock: model id, inference "
              "profile id or ARN)"},
+    {.name = "MODEL_PARAMS", .type = STRANDS_SETTING_OPTIONAL,
+     .offset = OFF(model_params), .check = check_params,
+     .help = "inference parameters, a JSON object: temperature, top_p, "
+             "stop_sequences, and provider-specific keys passed through "
+             "(e.g. Bedrock additionalModelRequestFields)"},
     {.name = "MODEL_CONNECT_TIMEOUT_SECONDS", .type = STRANDS_SETTING_INT,
      .def = "10", .min = 1, .max = 300,
      .offset = OFF(model_connect_timeout_s),

@@ -41,6 +41,13 @@ typedef struct server_limits {
     int sse_keepalive_s;           /* > 0 */
 } server_limits;
 
+/* Per-protocol state, each owned by its module (created by its part's
+ * init in server.c's parts table; NULL when that part is not in use). */
+struct ws_hub;
+struct mcp_server_state;
+struct a2a_state;
+struct async_table;
+
 struct strands_server {
     struct MHD_Daemon *daemon;
     strands_server_config cfg;
@@ -50,7 +57,24 @@ struct strands_server {
     atomic_size_t body_bytes;/* request-body bytes held right now */
     runner_set *runners;     /* every invocation in flight */
     ping_state ping;
+    struct ws_hub *ws;             /* ws.c */
+    struct mcp_server_state *mcp;  /* mcp_server.c */
+    struct a2a_state *a2a;         /* a2a.c */
+    struct async_table *async;     /* async.c */
 };
+
+/* A part of the server with state of its own (a protocol's tables, the
+ * async invocations...): one row in server.c's parts table. init runs at
+ * start (in table order; an error stops the start), drain when the
+ * server quiesces (stop taking new work, cancel what must not outlive the
+ * grace period) and cleanup at stop, after the daemon has stopped (every
+ * handler done) and before the runner set is freed. Each may be NULL.  */
+typedef struct server_part {
+    const char *name;
+    strands_status (*init)(strands_server *s, strands_error *err);
+    void (*drain)(strands_server *s);
+    void (*cleanup)(strands_server *s);
+} server_part;
 
 /* One HTTP request, from the first handler call to completion. */
 typedef struct request_ctx {
@@ -70,6 +94,7 @@ typedef struct request_ctx {
 /* What a route handler gets: the request, and only the parts of the
  * server it may use. Borrowed for the duration of the handler call.     */
 typedef struct handler_ctx {
+    strands_server *srv;           /* config (srv->cfg) and protocol state */
     struct MHD_Connection *conn;   /* to answer and read headers */
     request_ctx *req;              /* ids, body, status */
     int fd;                        /* the client's socket, -1 if unknown */
@@ -80,6 +105,13 @@ typedef struct handler_ctx {
 
 typedef enum MHD_Result route_fn(handler_ctx *h);
 
+/* Protocol masks of a routing-table row. */
+#define ROUTE_HTTP (1u << STRANDS_PROTOCOL_HTTP)
+#define ROUTE_MCP (1u << STRANDS_PROTOCOL_MCP)
+#define ROUTE_A2A (1u << STRANDS_PROTOCOL_A2A)
+#define ROUTE_AGUI (1u << STRANDS_PROTOCOL_AGUI)
+#define ROUTE_ALL (ROUTE_HTTP | ROUTE_MCP | ROUTE_A2A | ROUTE_AGUI)
+
 /* One row of the routing table (routes.c). */
 typedef struct route {
     const char *method;      /* "GET", "POST"... */
@@ -87,6 +119,7 @@ typedef struct route {
     route_fn *fn;
     int invocation;          /* refused with 503 while draining; 413 when
                                 the body was too large */
+    unsigned protocols;      /* ROUTE_* mask: the modes serving it */
 } route;
 
 /** The routing table, terminated by a row with path NULL. */
@@ -97,6 +130,14 @@ extern const route server_routes[];
  * budget, and 413 for a body over the cap.                              */
 enum MHD_Result server_dispatch(handler_ctx *h, const char *method,
                                 const char *path, int draining);
+
+/** The caller's request context for tools (strands_request_context): the
+ * identity and custom headers of the request (request_context.c). Fills
+ * hdrs (room for STRANDS_REQUEST_HEADERS_MAX) with values borrowed from
+ * the connection; headers over STRANDS_REQUEST_HEADER_VALUE_MAX bytes or
+ * past the cap are left out. Returns the count.                         */
+size_t server_request_context(const handler_ctx *h,
+                              strands_request_header *hdrs);
 
 /** A request header's value (borrowed from the connection), or NULL. */
 const char *server_header(const handler_ctx *h, const char *name);

@@ -73,6 +73,8 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     /* A retry right after a dropped stream: let the abandoned invocation
      * give the session back instead of answering 409. */
     runner_set_wait_abandoned(h->runners, ctx->session_id, ABANDONED_WAIT_MS);
+    strands_request_header hdrs[STRANDS_REQUEST_HEADERS_MAX];
+    strands_request_context rc = {hdrs, server_request_context(h, hdrs)};
     runner_request rq = {
         .session_id = ctx->session_id,
         .request_id = ctx->request_id,
@@ -81,6 +83,7 @@ enum MHD_Result invocations_handle(handler_ctx *h)
         .traceparent = server_header(h, "traceparent"),
         .xray = server_header(h, "X-Amzn-Trace-Id"),
         .actor_id = actor,
+        .request = rc.n_headers ? &rc : NULL,
     };
     strands_error err;
     strands_error_clear(&err);

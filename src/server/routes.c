@@ -1,16 +1,18 @@
-/* The routing table: {method, path, handler} rows, and the dispatch that
- * answers 404 for an unknown path and 405 (with Allow) for a known path
- * with another method. A new endpoint or protocol encoder is one row.   */
+/* The routing table: {method, path, handler, protocols} rows, and the
+ * dispatch that answers 404 for an unknown path and 405 (with Allow) for
+ * a known path with another method, among the rows of the server's
+ * protocol (SERVER_PROTOCOL). A new endpoint or protocol encoder is one
+ * row.                                                                 */
 #include <stdio.h>
 #include <string.h>
 
 #include "server/internal.h"
 
 const route server_routes[] = {
-    {"GET", "/ping", ping_handle, 0},
-    {"HEAD", "/ping", ping_handle, 0},
-    {"POST", "/invocations", invocations_handle, 1},
-    {NULL, NULL, NULL, 0},
+    {"GET", "/ping", ping_handle, 0, ROUTE_ALL},
+    {"HEAD", "/ping", ping_handle, 0, ROUTE_ALL},
+    {"POST", "/invocations", invocations_handle, 1, ROUTE_HTTP},
+    {NULL, NULL, NULL, 0, 0},
 };
 
 const char *server_header(const handler_ctx *h, const char *name)
@@ -19,12 +21,12 @@ const char *server_header(const handler_ctx *h, const char *name)
 }
 
 /* The row for (method, path), or NULL; *path_known tells a 405 apart. */
-static const route *find(const char *method, const char *path,
+static const route *find(unsigned mode, const char *method, const char *path,
                          int *path_known)
 {
     *path_known = 0;
     for (const route *r = server_routes; r->path; r++) {
-        if (strcmp(r->path, path)) continue;
+        if (!(r->protocols & mode) || strcmp(r->path, path)) continue;
         *path_known = 1;
         if (!strcmp(r->method, method)) return r;
     }
@@ -32,12 +34,13 @@ static const route *find(const char *method, const char *path,
 }
 
 /* 405 naming the methods the path accepts. */
-static enum MHD_Result not_allowed(handler_ctx *h, const char *path)
+static enum MHD_Result not_allowed(handler_ctx *h, unsigned mode,
+                                   const char *path)
 {
     char allow[64] = "", msg[96];
     const char *first = NULL;
     for (const route *r = server_routes; r->path; r++) {
-        if (strcmp(r->path, path)) continue;
+        if (!(r->protocols & mode) || strcmp(r->path, path)) continue;
         if (!first) first = r->method;
         size_t n = strlen(allow);
         snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "",
@@ -56,12 +59,21 @@ enum MHD_Result server_dispatch(handler_ctx *h, const char *method,
                                 const char *path, int draining)
 {
     int known;
-    const route *r = find(method, path, &known);
-    if (!r && !known)
-        return server_send_error(h->conn, h->req, 404, "NotFound",
-                                 "no such path; use GET /ping or POST "
-                                 "/invocations");
-    if (!r) return not_allowed(h, path);
+    unsigned mode = 1u << h->srv->cfg.protocol;
+    const route *r = find(mode, method, path, &known);
+    if (!r && !known) {
+        /* Name what this mode serves. */
+        char msg[256] = "no such path; use GET /ping";
+        for (const route *o = server_routes; o->path; o++) {
+            if (!(o->protocols & mode) || !strcmp(o->path, "/ping") ||
+                !strcmp(o->method, "HEAD"))
+                continue;
+            size_t n = strlen(msg);
+            snprintf(msg + n, sizeof msg - n, ", %s %s", o->method, o->path);
+        }
+        return server_send_error(h->conn, h->req, 404, "NotFound", msg);
+    }
+    if (!r) return not_allowed(h, mode, path);
     if (r->invocation) {
         if (draining)
             return server_send_error(h->conn, h->req, 503,

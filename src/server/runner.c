@@ -20,6 +20,7 @@
 #include "core/abstime.h"
 #include "server/internal.h"
 #include "server/runner.h"
+#include "tools/registry.h"
 #include "strands/aws.h"
 #include "strands/clock.h"
 #include "strands/log.h"
@@ -58,6 +59,9 @@ struct runner {
     atomic_int cancel;
     runner_outcome outcome;       /* written before finished = 1 */
     json_t *prompt;
+    json_t *output_schema;        /* or NULL */
+    json_t *client_tools;         /* or NULL */
+    strands_request_context *request; /* a copy, or NULL */
     strands_invocation_trace *trace;
     invocation_metrics metrics;
     char session_id[RUNNER_SESSION_MAX + 1];
@@ -252,6 +256,9 @@ static void run(runner *r)
         .cancelled = &r->cancel,
         .stream = r->queue_events,
         .actor_id = r->actor_id[0] ? r->actor_id : NULL,
+        .request = r->request,
+        .output_schema = r->output_schema,
+        .client_tools = r->client_tools,
     };
     strands_agent_result result;
     strands_error err;
@@ -479,6 +486,12 @@ static runner *runner_new(runner_set *s, const runner_request *rq,
     r->set = s;
     r->queue_events = rq->stream;
     r->prompt = json_incref(rq->prompt);
+    r->output_schema = json_incref(rq->output_schema);
+    r->client_tools = json_incref(rq->client_tools);
+    if (rq->request && !(r->request = tools_request_context_dup(rq->request))) {
+        strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
     snprintf(r->session_id, sizeof r->session_id, "%s", rq->session_id);
     snprintf(r->request_id, sizeof r->request_id, "%s", rq->request_id);
     if (rq->actor_id)
@@ -526,6 +539,9 @@ static runner *runner_new(runner_set *s, const runner_request *rq,
     return r;
 fail:
     json_decref(r->prompt);
+    json_decref(r->output_schema);
+    json_decref(r->client_tools);
+    tools_request_context_free(r->request);
     if (r->wake_fd >= 0) close(r->wake_fd);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
@@ -688,6 +704,9 @@ void runner_release(runner *r)
     if (r->outcome.status == STRANDS_OK)
         strands_agent_result_cleanup(&r->outcome.result);
     json_decref(r->prompt);
+    json_decref(r->output_schema);
+    json_decref(r->client_tools);
+    tools_request_context_free(r->request);
     if (r->wake_fd >= 0) close(r->wake_fd);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);

@@ -68,6 +68,12 @@ typedef struct runner_request {
     const char *xray;
     const char *actor_id;     /* the end user, already validated (at most
                                  RUNNER_ACTOR_ID_MAX bytes), or NULL */
+    const strands_request_context *request; /* the caller's headers for
+                                 tools (copied), or NULL */
+    json_t *output_schema;    /* structured output schema (a reference is
+                                 taken), or NULL */
+    json_t *client_tools;     /* front-end tools (a reference is taken),
+                                 or NULL */
 } runner_request;
 
 /* Longest actor (end-user) id a runner keeps. */

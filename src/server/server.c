@@ -21,6 +21,33 @@
 /* Default budget for request bodies held at once (all connections). */
 #define DEFAULT_INFLIGHT_BODY_BYTES ((size_t)256 << 20)
 
+/* The parts with state of their own (see server_part): a new protocol
+ * or feature with state is one row here.                                */
+static const server_part *const parts[] = {
+    NULL, /* keeps the table non-empty; rows follow */
+};
+#define N_PARTS (sizeof parts / sizeof parts[0])
+
+int strands_server_protocol_parse(const char *name, strands_server_protocol *out)
+{
+    static const char *const names[] = {"HTTP", "MCP", "A2A", "AGUI"};
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, names[i])) {
+            *out = (strands_server_protocol)i;
+            return 0;
+        }
+    return -1;
+}
+
+int strands_server_protocol_port(strands_server_protocol p)
+{
+    switch (p) {
+    case STRANDS_PROTOCOL_MCP: return 8000;
+    case STRANDS_PROTOCOL_A2A: return 9000;
+    default: return 8080;
+    }
+}
+
 static request_ctx *new_ctx(strands_server *s, struct MHD_Connection *c,
                             const char *url, const char *method)
 {
@@ -127,7 +154,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    handler_ctx h = {.conn = c,
+    handler_ctx h = {.srv = s,
+                     .conn = c,
                      .req = ctx,
                      .fd = ci ? ci->connect_fd : -1,
                      .runners = s->runners,
@@ -206,6 +234,11 @@ strands_server *strands_server_start(const strands_server_config *cfg,
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
         return NULL;
     }
+    for (size_t i = 0; i < N_PARTS; i++)
+        if (parts[i] && parts[i]->init && parts[i]->init(s, err) != STRANDS_OK) {
+            strands_server_stop(s);
+            return NULL;
+        }
     s->daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
             MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
@@ -242,6 +275,8 @@ void strands_server_quiesce(strands_server *s)
     if (atomic_exchange(&s->draining, 1)) return;
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET) close(fd);
+    for (size_t i = 0; i < N_PARTS; i++)
+        if (parts[i] && parts[i]->drain) parts[i]->drain(s);
 }
 
 int strands_server_wait_idle(strands_server *s, long timeout_ms)
@@ -260,6 +295,8 @@ void strands_server_stop(strands_server *s)
 {
     if (!s) return;
     if (s->daemon) MHD_stop_daemon(s->daemon);
+    for (size_t i = N_PARTS; i-- > 0;)
+        if (parts[i] && parts[i]->cleanup) parts[i]->cleanup(s);
     runner_set_free(s->runners);
     ping_state_cleanup(&s->ping);
     free(s);

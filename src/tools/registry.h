@@ -1,6 +1,7 @@
 /* Private interface of the tool registry: how the "builtin" source finds
  * its own state in a registry, and how the agent reads a tool's schema to
- * validate inputs. No allocation.                                       */
+ * validate inputs, and the copy of the caller's request context a tool
+ * call keeps.                                       */
 #ifndef STRANDS_TOOLS_REGISTRY_H
 #define STRANDS_TOOLS_REGISTRY_H
 
@@ -27,5 +28,12 @@ strands_tool *tools_tool_ref(const strands_tool *tool);
 
 /** Drops a reference taken with tools_tool_ref; NULL is a no-op. */
 void tools_tool_unref(strands_tool *tool);
+
+/** A deep copy of rc in one allocation (NULL for NULL rc or on OOM);
+ * free with tools_request_context_free.                                 */
+strands_request_context *tools_request_context_dup(
+    const strands_request_context *rc);
+/** Wipes (the values are secrets) and frees a copy; NULL is a no-op. */
+void tools_request_context_free(strands_request_context *rc);
 
 #endif

@@ -124,7 +124,7 @@ static strands_status fake_converse(strands_model *self,
     const char *stop = json_string_value(json_object_get(step, "stop"));
     snprintf(out->stop_reason, sizeof out->stop_reason, "%s", stop);
     out->stop = fake_stop(stop);
-    out->usage = (strands_usage){10, 5, 15};
+    out->usage = (strands_usage){10, 5, 15, 0, 0};
     json_decref(step);
     return STRANDS_OK;
 }

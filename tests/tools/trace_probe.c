@@ -106,7 +106,8 @@ int main(int argc, char **argv)
                            .data = prompt};
     emit(&start, 0);
     simple(STRANDS_EVENT_CYCLE_START, 1);
-    strands_usage u1 = {10, 5, 15}, u2 = {20, 7, 27}, total = {30, 12, 42};
+    strands_usage u1 = {10, 5, 15, 0, 0}, u2 = {20, 7, 27, 0, 0},
+                  total = {30, 12, 42, 0, 0};
     model_call(1, &u1, "tool_use", tp1);
     tool_event(STRANDS_EVENT_TOOL_START, "tooluse_a", "calculator", NULL,
                NULL, NULL);

@@ -95,7 +95,8 @@ static strands_status invoke(env *e, const char *session, const char *text,
                              strands_agent_result *out, strands_error *err)
 {
     json_t *prompt = json_pack("[{s:s}]", "text", text);
-    strands_invocation inv = {session, "inv-1", prompt, NULL, 0, NULL, 0, NULL};
+    strands_invocation inv = {session, "inv-1", prompt, NULL, 0, NULL, 0, NULL,
+                              NULL, NULL, NULL};
     strands_status st = strands_agent_invoke(e->agent, &inv, out, err);
     json_decref(prompt);
     return st;
@@ -416,7 +417,8 @@ static void test_events_in_order(void)
     ev_log log = {{0}, 0};
     strands_event_sink sink = {record, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL,
+                              NULL, NULL, NULL};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     int want[] = {STRANDS_EVENT_INVOCATION_START, STRANDS_EVENT_MESSAGE_ADDED,
@@ -491,7 +493,8 @@ static void test_invalid_tool_input_is_refused(void)
     end_log log = {STRANDS_OK, "", 0};
     strands_event_sink sink = {record_end, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL,
+                              NULL, NULL, NULL};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     CHECK_STR(r.text, "fixed");
@@ -525,7 +528,8 @@ static void test_invalid_tool_input_event_carries_error(void)
     end_log log = {STRANDS_OK, "", 0};
     strands_event_sink sink = {record_end, &log};
     json_t *prompt = json_pack("[{s:s}]", "text", "x");
-    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL};
+    strands_invocation inv = {"s", "i", prompt, &sink, 1, NULL, 0, NULL,
+                              NULL, NULL, NULL};
     strands_agent_result r;
     CHECK_INT(strands_agent_invoke(e.agent, &inv, &r, NULL), STRANDS_OK);
     CHECK_INT(log.ends, 1);

@@ -111,7 +111,8 @@ static strands_status invoke(env *e, const atomic_int *cancelled,
                              strands_agent_result *out, strands_error *err)
 {
     json_t *prompt = json_pack("[{s:s}]", "text", "go");
-    strands_invocation inv = {"s1", "inv-1", prompt, NULL, 0, cancelled, 0, NULL};
+    strands_invocation inv = {"s1", "inv-1", prompt, NULL, 0, cancelled, 0,
+                              NULL, NULL, NULL, NULL};
     strands_status st = strands_agent_invoke(e->agent, &inv, out, err);
     json_decref(prompt);
     return st;

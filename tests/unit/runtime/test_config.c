@@ -72,7 +72,8 @@ static void test_config_defaults(void)
 {
     strands_error err;
     CHECK_INT(load(&err, NULL), STRANDS_OK);
-    CHECK_INT(cfgp->port, 8080);
+    CHECK_INT(cfgp->port, 0); /* the protocol's port */
+    CHECK_STR(cfgp->server_protocol, "HTTP");
     CHECK_STR(cfgp->bind_address, "0.0.0.0");
     CHECK_STR(cfgp->model_id, "us.anthropic.claude-sonnet-4-20250514-v1:0");
     CHECK(cfgp->region == NULL); /* resolved later: profile, us-east-1 */
@@ -208,7 +209,7 @@ static void test_config_bad_values(void)
 {
     static const bad_case cases[] = {
         {"PORT=abc", "PORT"},
-        {"PORT=0", "PORT"},
+        {"PORT=-1", "PORT"},
         {"PORT=70000", "PORT"},
         {"PORT=", "PORT"},
         {"PORT=80x", "PORT"},
@@ -305,7 +306,7 @@ static void test_config_text_of_rows(void)
               STRANDS_OK);
     CHECK_STR(value("AWS_BEARER_TOKEN_BEDROCK"), "***"); /* never shown */
     CHECK_STR(value("LOG_LEVEL"), "debug");
-    CHECK_STR(value("PORT"), "8080");
+    CHECK_STR(value("PORT"), "0");
     CHECK(value("SYSTEM_PROMPT") == NULL);
     CHECK_INT(strands_settings_text(loaded, "SYSTEM_PROMPT", buf, sizeof buf),
               0);

@@ -32,7 +32,7 @@ static void test_load_sweep(void)
     /* Register the built-ins outside the sweep: once per process. */
     strands_settings_free(strands_settings_load(fake_getenv, NULL, &err));
     long n, clean = 0;
-    FAILALLOC_SWEEP(n, 200) {
+    FAILALLOC_SWEEP(n, 400) {
         strands_error_clear(&err);
         strands_settings *s = strands_settings_load(fake_getenv, NULL, &err);
         if (s) {
@@ -50,7 +50,7 @@ static void test_load_sweep(void)
         }
         strands_settings_free(s);
     }
-    CHECK(n == 200 + 2);
+    CHECK(n == 400 + 2);
     /* At least the last run; jansson also survives a failed hashtable
      * growth, so some runs with a failed allocation succeed too.      */
     CHECK(clean >= 1);

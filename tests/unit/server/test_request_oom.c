@@ -178,7 +178,7 @@ static void test_sse_final_frame_sweep(void)
     runner_outcome ok = {.status = STRANDS_OK};
     ok.result.text = "The answer is 5.";
     ok.result.iterations = 2;
-    ok.result.usage = (strands_usage){10, 5, 15};
+    ok.result.usage = (strands_usage){10, 5, 15, 0, 0};
     const char *want_done =
         "data: {\"type\":\"done\",\"invocation_id\":\"inv-1\",\"session_id\":"
         "\"s-1\",\"response\":\"The answer is 5.\",\"stop_reason\":"

@@ -61,7 +61,7 @@ static strands_status slow_converse(strands_model *self,
                              "content", "text", "all done");
     out->stop = STRANDS_STOP_END_TURN;
     snprintf(out->stop_reason, sizeof out->stop_reason, "end_turn");
-    out->usage = (strands_usage){3, 4, 7};
+    out->usage = (strands_usage){3, 4, 7, 0, 0};
     return STRANDS_OK;
 }
 

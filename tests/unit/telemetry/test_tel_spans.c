@@ -234,7 +234,8 @@ static void test_span_tree(void)
     CHECK(sink.fn != NULL);
 
     char tp1[64] = "", tp2[64] = "";
-    strands_usage u1 = {10, 5, 15}, u2 = {20, 7, 27}, total = {30, 12, 42};
+    strands_usage u1 = {10, 5, 15, 0, 0}, u2 = {20, 7, 27, 0, 0},
+                  total = {30, 12, 42, 0, 0};
     simple(STRANDS_EVENT_INVOCATION_START);
     simple(STRANDS_EVENT_MESSAGE_ADDED);
     simple(STRANDS_EVENT_CYCLE_START);
@@ -384,7 +385,7 @@ static void test_failure(void)
     strands_error_set(&err, STRANDS_E_UPSTREAM, "ThrottlingException",
                       "Rate exceeded");
     model_end(NULL, NULL, &err);
-    invocation_end(&(strands_usage){0, 0, 0}, &err);
+    invocation_end(&(strands_usage){0, 0, 0, 0, 0}, &err);
     strands_trace_end(it);
     CHECK_INT(c.n, 3);
     const cap_span *agent = find(&c, "invoke_agent Strands Agents", 0);
@@ -450,9 +451,9 @@ static void test_unsampled_propagates(void)
     simple(STRANDS_EVENT_CYCLE_START);
     char tp[64] = "";
     model_start(tp, sizeof tp);
-    model_end(&(strands_usage){1, 1, 2}, "end_turn", NULL);
+    model_end(&(strands_usage){1, 1, 2, 0, 0}, "end_turn", NULL);
     simple(STRANDS_EVENT_CYCLE_END);
-    invocation_end(&(strands_usage){1, 1, 2}, NULL);
+    invocation_end(&(strands_usage){1, 1, 2, 0, 0}, NULL);
     char root[64];
     strands_trace_traceparent(it, root, sizeof root);
     strands_trace_end(it);

@@ -461,7 +461,8 @@ static void test_call_success(void)
     env_init(&e, RUN_OK, STRANDS_OK);
     json_t *input = json_pack("{s:i}", "x", 1);
     atomic_int cancelled = 0;
-    strands_tool_context ctx = {"tooluse_1", "session-1", &cancelled, 0, NULL};
+    strands_tool_context ctx = {"tooluse_1", "session-1", &cancelled, 0, NULL,
+                                NULL};
     json_t *content = NULL;
     strands_error err;
     strands_error_set(&err, STRANDS_E_IO, "junk", "stale message");
