@@ -598,6 +598,8 @@ strands_status mcp_client_list_tools(mcp_client *c, int64_t deadline_ms,
 strands_status mcp_client_call_tool(mcp_client *c, const char *name,
                                     const json_t *arguments,
                                     const json_t *schema,
+                                    const char *const *more_headers,
+                                    size_t n_more,
                                     const atomic_int *cancelled,
                                     int64_t deadline_ms, json_t **result_out,
                                     strands_error *err)
@@ -608,6 +610,24 @@ strands_status mcp_client_call_tool(mcp_client *c, const char *name,
     if (c->is_http && c->t->modern && schema) {
         st = mcp_http_param_headers(schema, arguments, &extra, &n_extra, err);
         if (st != STRANDS_OK) return st;
+    }
+    if (c->is_http && n_more) { /* the forwarded caller headers follow */
+        char **all = calloc(n_extra + n_more + 1, sizeof *all);
+        if (!all) {
+            mcp_header_lines_free(extra);
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                     "out of memory");
+        }
+        for (size_t i = 0; i < n_extra; i++) all[i] = extra[i];
+        free(extra); /* the lines now belong to `all` */
+        for (size_t i = 0; i < n_more; i++)
+            if (!(all[n_extra + i] = strdup(more_headers[i]))) {
+                mcp_header_lines_free(all);
+                return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                         "out of memory");
+            }
+        extra = all;
+        n_extra += n_more;
     }
     json_t *result = NULL;
     for (int attempt = 0;; attempt++) {

@@ -79,7 +79,9 @@ strands_status mcp_client_list_tools(mcp_client *c, int64_t deadline_ms,
                                      json_t **tools_out, strands_error *err);
 
 /** Calls a tool. `arguments` borrowed (an object); `schema` (borrowed,
- * may be NULL) gives the x-mcp-header annotations for modern HTTP. On OK
+ * may be NULL) gives the x-mcp-header annotations for modern HTTP.
+ * `more_headers` (n_more "Name: value" lines, borrowed, may be NULL) go
+ * with the HTTP request (forward_headers); ignored on stdio. On OK
  * *result_out is the new CallToolResult. At the deadline or when
  * *cancelled is set: the server gets notifications/cancelled (or, modern
  * HTTP, its stream is closed) and E_TIMEOUT / E_CANCELLED is returned.
@@ -87,6 +89,8 @@ strands_status mcp_client_list_tools(mcp_client *c, int64_t deadline_ms,
 strands_status mcp_client_call_tool(mcp_client *c, const char *name,
                                     const json_t *arguments,
                                     const json_t *schema,
+                                    const char *const *more_headers,
+                                    size_t n_more,
                                     const atomic_int *cancelled,
                                     int64_t deadline_ms, json_t **result_out,
                                     strands_error *err);

@@ -5,6 +5,7 @@
  * quote a value that may hold a secret. Every string the result holds is
  * wiped before it is freed: header and env values, args, URLs and the
  * OAuth client secret may all carry credentials.                         */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -76,6 +77,7 @@ void mcp_server_config_clear(mcp_server_config *s)
     wipe_free(s->auth.scope);
     wipe_free(s->prefix);
     wipe_free_list(s->allow);
+    wipe_free_list(s->forward_headers);
     wipe_free_list(s->deny);
     memset(s, 0, sizeof *s);
 }
@@ -332,7 +334,7 @@ static const char *const reserved_headers[] = {
 static const char *const server_keys[] = {
     "command", "args", "env", "cwd", "url", "headers", "auth", "prefix",
     "allow", "deny", "timeout_seconds", "startup_timeout_seconds",
-    "disabled", "type", NULL};
+    "disabled", "type", "forward_headers", NULL};
 
 static int in_list(const char *const *list, const char *s)
 {
@@ -422,7 +424,8 @@ static strands_status parse_env(pctx *c, const json_t *srv,
 static strands_status parse_stdio(pctx *c, const json_t *srv,
                                   mcp_server_config *s)
 {
-    static const char *const http_only[] = {"url", "headers", "auth", NULL};
+    static const char *const http_only[] = {"url", "headers", "auth",
+                                            "forward_headers", NULL};
     for (const char *const *k = http_only; *k; k++)
         if (json_object_get(srv, *k))
             return fail(c, STRANDS_E_INVALID, *k,
@@ -698,6 +701,46 @@ static strands_status parse_auth(pctx *c, const json_t *srv,
     return parse_scopes(c, a, au);
 }
 
+/* "forward_headers": names of the caller's request headers (as tools see
+ * them: identity and custom headers) passed on with every tools/call. */
+static strands_status parse_forward(pctx *c, const json_t *srv,
+                                    mcp_server_config *s)
+{
+    const json_t *a = json_object_get(srv, "forward_headers");
+    if (!a) return STRANDS_OK;
+    if (!json_is_array(a))
+        return fail(c, STRANDS_E_INVALID, "forward_headers",
+                    "must be an array of header names");
+    size_t n = json_array_size(a);
+    if (n > MCP_FORWARD_HEADERS_MAX)
+        return fail(c, STRANDS_E_TOO_LARGE, "forward_headers",
+                    "has %zu entries, more than %d", n,
+                    MCP_FORWARD_HEADERS_MAX);
+    strands_status st = new_list(c, n, &s->forward_headers);
+    for (size_t i = 0; i < n && st == STRANDS_OK; i++) {
+        const char *v = json_string_value(json_array_get(a, i));
+        char k[40];
+        snprintf(k, sizeof k, "forward_headers[%zu]", i);
+        size_t len = v ? strlen(v) : 0;
+        int ok = len > 0 && len <= 128;
+        for (size_t j = 0; ok && j < len; j++)
+            ok = isalnum((unsigned char)v[j]) || v[j] == '-' || v[j] == '_';
+        if (!ok)
+            return fail(c, STRANDS_E_INVALID, k,
+                        "must be a header name ([A-Za-z0-9_-], 1..128 "
+                        "characters)");
+        char lower[130];
+        for (size_t j = 0; j <= len; j++)
+            lower[j] = (char)tolower((unsigned char)v[j]);
+        if (in_list(reserved_headers, lower))
+            return fail(c, STRANDS_E_INVALID, k,
+                        "'%s' is set by the transport itself", v);
+        st = copy_string(c, v, &s->forward_headers[i]);
+        if (st == STRANDS_OK) s->n_forward = i + 1;
+    }
+    return st;
+}
+
 static strands_status parse_http(pctx *c, const json_t *srv,
                                  mcp_server_config *s)
 {
@@ -711,10 +754,13 @@ static strands_status parse_http(pctx *c, const json_t *srv,
     strands_status st = parse_auth(c, srv, &s->auth);
     if (st != STRANDS_OK) return st;
     if ((st = parse_headers(c, srv, s)) != STRANDS_OK) return st;
+    if ((st = parse_forward(c, srv, s)) != STRANDS_OK) return st;
     const char *url;
     if ((st = get_string(c, srv, "url", &url)) != STRANDS_OK) return st;
-    /* Credentials (headers or auth) only over https, or http to loopback. */
-    unsigned flags = (s->n_headers || s->auth.kind != MCP_AUTH_NONE)
+    /* Credentials (headers, forwarded caller headers or auth) only over
+     * https, or http to loopback. */
+    unsigned flags = (s->n_headers || s->n_forward ||
+                      s->auth.kind != MCP_AUTH_NONE)
                          ? NET_URL_HTTP_LOOPBACK_ONLY
                          : 0u;
     return parse_url(c, "url", url, flags, &s->url);

@@ -10,6 +10,7 @@
  *                       | {"type": "oauth2_client_credentials",
  *                          "token_url": "...", "client_id": "...",
  *                          "client_secret": "${VAR}", "scopes": [...]}
+ *                 "forward_headers": ["Authorization", ...]
  *                 }                                      (Streamable HTTP)
  *      ...each also: "prefix" (default "<name>_"), "allow"/"deny" (tool
  *      names, as the server spells them), "timeout_seconds" (per call;
@@ -25,7 +26,8 @@
  * server and key. Caps: file 1 MiB, 32 servers, 256 args/env/headers
  * entries per server, 1024 allow/deny names, 64 KiB per expanded value
  * (4 MiB in all). A "disabled" entry is not read beyond that key. URLs
- * go through net_url_parse; with headers or auth (credentials) plain
+ * go through net_url_parse; with headers, forward_headers or auth
+ * (credentials) plain
  * http:// is accepted only to a loopback host, and an OAuth token_url
  * always so. Two enabled servers may not share a non-empty prefix.    */
 #ifndef STRANDS_MCP_CONFIG_H
@@ -58,6 +60,9 @@ typedef struct mcp_auth_config {
     char *scope;          /* scopes joined with ' ', NULL: none */
 } mcp_auth_config;
 
+/* Most names one server's "forward_headers" may list. */
+#define MCP_FORWARD_HEADERS_MAX 32
+
 typedef struct mcp_server_config {
     char *name;           /* the key under mcpServers, [A-Za-z0-9_.-]{1,48} */
     int is_http;          /* 0: stdio (command), 1: Streamable HTTP (url) */
@@ -75,6 +80,10 @@ typedef struct mcp_server_config {
                              NULL for HTTP */
     size_t n_headers;
     mcp_auth_config auth;
+    char **forward_headers; /* caller headers passed on with each
+                             tools/call (names, as configured), NULL:
+                             none; at most MCP_FORWARD_HEADERS_MAX */
+    size_t n_forward;
     /* both */
     char *prefix;         /* default "<name>_" (name with chars outside
                              [A-Za-z0-9_-] replaced by '_'); may be "" */

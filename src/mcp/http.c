@@ -133,6 +133,26 @@ static strands_status add_auth(const mcp_http *h, lines *l,
     return st;
 }
 
+/* The caller's extra lines (Mcp-Param-*, forwarded headers), checked. */
+static strands_status add_extra(mcp_http *h, const mcp_send_info *in,
+                                lines *l, strands_error *err)
+{
+    if (in->n_extra > MAX_EXTRA_HEADERS)
+        return strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
+                                 "MCP server '%s': more than %d extra "
+                                 "headers", h->server_name,
+                                 MAX_EXTRA_HEADERS);
+    for (size_t i = 0; i < in->n_extra; i++) {
+        if (!mcp_http_header_line_ok(in->extra_headers[i]))
+            return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                     "MCP server '%s': an extra header line "
+                                     "is not a valid header",
+                                     h->server_name);
+        if (!lines_add(l, in->extra_headers[i], NULL)) return nomem(h, err);
+    }
+    return STRANDS_OK;
+}
+
 static strands_status build_post_headers(mcp_http *h, const mcp_send_info *in,
                                          const char *session, lines *l,
                                          strands_error *err)
@@ -149,7 +169,7 @@ static strands_status build_post_headers(mcp_http *h, const mcp_send_info *in,
         !(in->method && !strcmp(in->method, "initialize")))
         ok = lines_add(l, "Mcp-Session-Id", session);
     if (!ok) return nomem(h, err);
-    if (!t->modern) return STRANDS_OK;
+    if (!t->modern) return add_extra(h, in, l, err);
     if (in->method) {
         if (!lines_add(l, "Mcp-Method", in->method)) return nomem(h, err);
         if (!mcp_http_header_line_ok(l->v[l->n - 1]))
@@ -172,20 +192,7 @@ static strands_status build_post_headers(mcp_http *h, const mcp_send_info *in,
                                      h->server_name);
         if (!ok) return nomem(h, err);
     }
-    if (in->n_extra > MAX_EXTRA_HEADERS)
-        return strands_error_set(err, STRANDS_E_TOO_LARGE, NULL,
-                                 "MCP server '%s': more than %d extra "
-                                 "headers", h->server_name,
-                                 MAX_EXTRA_HEADERS);
-    for (size_t i = 0; i < in->n_extra; i++) {
-        if (!mcp_http_header_line_ok(in->extra_headers[i]))
-            return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                     "MCP server '%s': an extra header line "
-                                     "is not a valid header",
-                                     h->server_name);
-        if (!lines_add(l, in->extra_headers[i], NULL)) return nomem(h, err);
-    }
-    return STRANDS_OK;
+    return add_extra(h, in, l, err);
 }
 
 /* ---- one exchange ------------------------------------------------------ */

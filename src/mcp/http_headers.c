@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "mcp/http_headers.h"
 #include "mcp/transport.h"
 #include "net/base64.h"
@@ -281,7 +283,11 @@ strands_status mcp_http_check_param_annotations(const json_t *tool_schema,
 void mcp_header_lines_free(char **lines)
 {
     if (!lines) return;
-    for (char **p = lines; *p; p++) free(*p);
+    /* Lines may carry forwarded credentials: wiped before they go back. */
+    for (char **p = lines; *p; p++) {
+        OPENSSL_cleanse(*p, strlen(*p));
+        free(*p);
+    }
     free(lines);
 }
 

@@ -381,6 +381,38 @@ static strands_status server_list(void *user, json_t **tools_out,
     return STRANDS_OK;
 }
 
+/* The configured forward_headers present in the caller's request, as
+ * "Name: value" lines (the value is a secret: the caller wipes them with
+ * mcp_header_lines_free). 0 lines is fine: *out stays NULL.            */
+static strands_status forward_lines(const mcp_server_config *cfg,
+                                    const strands_tool_context *ctx,
+                                    char ***out, size_t *n_out,
+                                    strands_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!cfg->n_forward || !ctx || !ctx->request) return STRANDS_OK;
+    char **lines = calloc(cfg->n_forward + 1, sizeof *lines);
+    if (!lines)
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->n_forward; i++) {
+        const char *v =
+            strands_request_header_get(ctx->request, cfg->forward_headers[i]);
+        if (!v) continue;
+        size_t len = strlen(cfg->forward_headers[i]) + strlen(v) + 3;
+        if (!(lines[n] = malloc(len))) {
+            mcp_header_lines_free(lines);
+            return strands_error_set(err, STRANDS_E_NOMEM, NULL,
+                                     "out of memory");
+        }
+        snprintf(lines[n++], len, "%s: %s", cfg->forward_headers[i], v);
+    }
+    *out = lines;
+    *n_out = n;
+    return STRANDS_OK;
+}
+
 static strands_status server_call(void *user, const char *tool_name,
                                   const json_t *input,
                                   const strands_tool_context *ctx,
@@ -416,11 +448,17 @@ static strands_status server_call(void *user, const char *tool_name,
     }
     json_t *result = NULL;
     int64_t deadline = ctx ? ctx->deadline_ms : 0;
+    char **fwd = NULL;
+    size_t n_fwd = 0;
+    st = forward_lines(&s->cfg, ctx, &fwd, &n_fwd, err);
+    if (st != STRANDS_OK) goto out;
     pthread_rwlock_rdlock(&s->conn);
     st = mcp_client_call_tool(s->client, remote, input, schema,
+                              (const char *const *)fwd, n_fwd,
                               ctx ? ctx->cancelled : NULL, deadline, &result,
                               err);
     pthread_rwlock_unlock(&s->conn);
+    mcp_header_lines_free(fwd);
     if (st == STRANDS_E_TIMEOUT) { /* is it still alive? */
         pthread_mutex_lock(&s->mu);
         s->check = 1;

@@ -41,7 +41,8 @@ typedef struct mcp_send_info {
                                     resources/read, prompts/get (Mcp-Name
                                     header, modern HTTP only); else NULL */
     const char *const *extra_headers; /* more "Name: value" lines
-                                    (Mcp-Param-*), may be NULL */
+                                    (modern Mcp-Param-*; forwarded caller
+                                    headers in both eras), may be NULL */
     size_t n_extra;
     int is_request;              /* 1: a request (a reply is expected);
                                     0: a notification or a response */

@@ -661,3 +661,79 @@ def test_server_everything_http_restarted_under_us(fake, mcp, runtimes):
         assert "two" in tr["content"][0]["text"], tr
     finally:
         srv.stop()
+
+
+# ---- the caller's headers reach tools: forward_headers ---------------------
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_forward_headers_pass_caller_identity(fake, mcp, runtimes, era):
+    """An HTTP server entry's forward_headers passes the named request
+    headers of the invocation (identity and custom ones) on with each
+    tools/call; headers not listed, or not sent, are not; no value is
+    ever logged (the runtime runs at LOG_LEVEL=debug)."""
+    proc, url = start_http_fake(mcp, "gw", "--era", era)
+    try:
+        mcp.add("gw", {"url": url, "forward_headers": [
+            "Authorization", "WorkloadAccessToken",
+            "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant",
+            "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Absent"]})
+        rt = start(fake, mcp)
+        runtimes.append(rt)
+        fake.reset()
+        fake.script([{"tool_use": [{"id": "tu1", "name": "gw_echo",
+                                    "input": {"message": "hi"}}]},
+                     {"text": "done"}])
+        secret_jwt = "Bearer eyJhbGciOiJub25lIn0.secret-jwt-value"
+        secret_wat = "wat-secret-value-123"
+        status, _, doc = rt.invoke(
+            {"prompt": "use the tool", "session_id": "fwd-" + era},
+            headers={"Authorization": secret_jwt,
+                     "WorkloadAccessToken": secret_wat,
+                     "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant": "t-42",
+                     "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Other": "no",
+                     "X-Not-Forwarded": "no"},
+            timeout=60)
+        assert status == 200, doc
+        calls = [e for e in read_log(mcp.log("gw"))
+                 if e.get("event") == "request"
+                 and e.get("method") == "tools/call"]
+        assert calls
+        hdrs = {k.lower(): v for k, v in calls[-1]["headers"].items()}
+        assert hdrs.get("authorization") == secret_jwt
+        assert hdrs.get("workloadaccesstoken") == secret_wat
+        assert hdrs.get(
+            "x-amzn-bedrock-agentcore-runtime-custom-tenant") == "t-42"
+        assert "x-amzn-bedrock-agentcore-runtime-custom-other" not in hdrs
+        assert "x-amzn-bedrock-agentcore-runtime-custom-absent" not in hdrs
+        assert "x-not-forwarded" not in hdrs
+        # Only tools/call carries them, not the list or the handshake.
+        others = [e for e in read_log(mcp.log("gw"))
+                  if e.get("event") == "request"
+                  and e.get("method") != "tools/call"]
+        for e in others:
+            low = {k.lower() for k in e.get("headers", {})}
+            assert "authorization" not in low, e
+        out = wait_output(rt, '"status":200')
+        for secret in ("secret-jwt-value", secret_wat):
+            assert secret not in out
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+@pytest.mark.parametrize("entry,why", [
+    ({"command": "true", "forward_headers": ["Authorization"]},
+     "forward_headers"),
+    ({"url": "http://127.0.0.1:1/mcp", "forward_headers": ["Bad Name"]},
+     "forward_headers[0]"),
+    ({"url": "http://127.0.0.1:1/mcp", "forward_headers": ["Mcp-Session-Id"]},
+     "forward_headers[0]"),
+])
+def test_forward_headers_checked_at_start(mcp, entry, why):
+    mcp.add("x", entry)
+    proc = subprocess.run([RUNTIME], env=dict(
+        os.environ, MCP_CONFIG=mcp.write(), PORT=str(free_port()),
+        AWS_EC2_METADATA_DISABLED="true"),
+        capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 2, proc.stderr
+    assert "mcpServers.x." + why in proc.stderr, proc.stderr

@@ -206,19 +206,19 @@ static void test_legacy_list_and_call(void)
 
     json_t *args = json_pack("{s:s}", "message", "hello");
     json_t *result = NULL;
-    CHECK_INT(mcp_client_call_tool(c, "echo", args, NULL, NULL, in_ms(5000),
+    CHECK_INT(mcp_client_call_tool(c, "echo", args, NULL, NULL, 0, NULL, in_ms(5000),
                                    &result, &err), STRANDS_OK);
     CHECK_STR(first_text(result), "hello");
     json_decref(result);
     json_decref(args);
     /* isError is a result, not a protocol error. */
     args = json_pack("{s:s}", "message", "nope");
-    CHECK_INT(mcp_client_call_tool(c, "fail", args, NULL, NULL, in_ms(5000),
+    CHECK_INT(mcp_client_call_tool(c, "fail", args, NULL, NULL, 0, NULL, in_ms(5000),
                                    &result, &err), STRANDS_OK);
     CHECK(json_is_true(json_object_get(result, "isError")));
     json_decref(result);
     /* An unknown tool is a JSON-RPC error. */
-    CHECK_INT(mcp_client_call_tool(c, "no_such_tool", args, NULL, NULL,
+    CHECK_INT(mcp_client_call_tool(c, "no_such_tool", args, NULL, NULL, 0, NULL,
                                    in_ms(5000), &result, &err),
               STRANDS_E_UPSTREAM);
     CHECK(strstr(err.message, "MCP error -32602") != NULL);
@@ -238,7 +238,7 @@ static void test_modern_and_dual(void)
         CHECK_STR(mcp_client_version(c), MCP_VERSION_MODERN);
         json_t *args = json_pack("{s:i, s:i}", "a", 2, "b", 3);
         json_t *result = NULL;
-        CHECK_INT(mcp_client_call_tool(c, "add", args, NULL, NULL,
+        CHECK_INT(mcp_client_call_tool(c, "add", args, NULL, NULL, 0, NULL,
                                        in_ms(5000), &result, &err),
                   STRANDS_OK);
         CHECK_INT((int)json_integer_value(json_object_get(
@@ -283,7 +283,7 @@ static void test_deadline_sends_cancel(void)
     json_t *args = json_pack("{s:i}", "ms", 5000);
     json_t *result = NULL;
     int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(mcp_client_call_tool(c, "slow", args, NULL, NULL, in_ms(300),
+    CHECK_INT(mcp_client_call_tool(c, "slow", args, NULL, NULL, 0, NULL, in_ms(300),
                                    &result, &err), STRANDS_E_TIMEOUT);
     int64_t took = strands_clock_mono_ms() - t0;
     CHECK(took >= 290 && took < 1500);
@@ -318,7 +318,7 @@ static void test_cancel_flag(void)
     json_t *args = json_object();
     json_t *result = NULL;
     int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(mcp_client_call_tool(c, "hang", args, NULL, &cancel_flag,
+    CHECK_INT(mcp_client_call_tool(c, "hang", args, NULL, NULL, 0, &cancel_flag,
                                    in_ms(10000), &result, &err),
               STRANDS_E_CANCELLED);
     CHECK(strands_clock_mono_ms() - t0 < 2000);
@@ -339,7 +339,7 @@ static void test_server_dies_mid_call(void)
     json_t *args = json_object();
     json_t *result = NULL;
     int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(mcp_client_call_tool(c, "die", args, NULL, NULL, in_ms(10000),
+    CHECK_INT(mcp_client_call_tool(c, "die", args, NULL, NULL, 0, NULL, in_ms(10000),
                                    &result, &err), STRANDS_E_UNAVAILABLE);
     CHECK(strands_clock_mono_ms() - t0 < 3000);
     CHECK(strstr(err.message, "exited with status 7") != NULL);
@@ -352,7 +352,7 @@ static void test_server_dies_mid_call(void)
     mcp_client_close(c);
     CHECK_INT(mcp_client_connect(c, in_ms(10000), &err), STRANDS_OK);
     CHECK(fake_pid() != first);
-    CHECK_INT(mcp_client_call_tool(c, "echo", args, NULL, NULL, in_ms(5000),
+    CHECK_INT(mcp_client_call_tool(c, "echo", args, NULL, NULL, 0, NULL, in_ms(5000),
                                    &result, &err), STRANDS_OK);
     json_decref(result);
     json_decref(args);
@@ -389,7 +389,7 @@ static void test_list_changed_notification(void)
     CHECK_INT(mcp_client_lists_change(c), 1);
     json_t *args = json_object();
     json_t *result = NULL;
-    CHECK_INT(mcp_client_call_tool(c, "toggle", args, NULL, NULL, in_ms(5000),
+    CHECK_INT(mcp_client_call_tool(c, "toggle", args, NULL, NULL, 0, NULL, in_ms(5000),
                                    &result, &err), STRANDS_OK);
     json_decref(result);
     json_decref(args);

@@ -142,6 +142,47 @@ static void test_http_bearer(void)
     mcp_config_free(&c);
 }
 
+static void test_forward_headers(void)
+{
+    mcp_config c;
+    strands_error e;
+    CHECK_INT(parse("{'mcpServers':{'gw':{'url':'https://gw.example/mcp',"
+                    "'forward_headers':['Authorization',"
+                    "'X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant']}}}",
+                    &c, &e),
+              STRANDS_OK);
+    if (c.n_servers != 1) return;
+    CHECK_INT(c.servers[0].n_forward, 2);
+    CHECK_STR(c.servers[0].forward_headers[0], "Authorization");
+    CHECK_STR(c.servers[0].forward_headers[1],
+              "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant");
+    mcp_config_free(&c);
+    /* Forwarded credentials make plain http acceptable only to loopback. */
+    CHECK_INT(parse("{'mcpServers':{'gw':{'url':'http://gw.example/mcp',"
+                    "'forward_headers':['Authorization']}}}", &c, &e),
+              STRANDS_E_INVALID);
+    CHECK(strstr(e.message, "mcpServers.gw.url") != NULL);
+    mcp_config_free(&c);
+    CHECK_INT(parse("{'mcpServers':{'gw':{'url':'http://127.0.0.1:9/mcp',"
+                    "'forward_headers':['Authorization']}}}", &c, &e),
+              STRANDS_OK);
+    mcp_config_free(&c);
+    static const char *const bad[] = {
+        "{'mcpServers':{'l':{'command':'x','forward_headers':['A']}}}",
+        "{'mcpServers':{'l':{'url':'https://h/','forward_headers':'A'}}}",
+        "{'mcpServers':{'l':{'url':'https://h/','forward_headers':['']}}}",
+        "{'mcpServers':{'l':{'url':'https://h/','forward_headers':['A:B']}}}",
+        "{'mcpServers':{'l':{'url':'https://h/','forward_headers':[7]}}}",
+        "{'mcpServers':{'l':{'url':'https://h/',"
+        "'forward_headers':['MCP-Protocol-Version']}}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(parse(bad[i], &c, &e), STRANDS_E_INVALID);
+        CHECK(strstr(e.message, "mcpServers.l.forward_headers") != NULL);
+        mcp_config_free(&c);
+    }
+}
+
 static void test_http_plain_and_streamable(void)
 {
     mcp_config c;
@@ -790,6 +831,7 @@ int main(void)
     RUN(test_stdio_every_key);
     RUN(test_stdio_defaults);
     RUN(test_http_bearer);
+    RUN(test_forward_headers);
     RUN(test_http_plain_and_streamable);
     RUN(test_sigv4);
     RUN(test_oauth);
