@@ -58,6 +58,11 @@ struct mcp_auth {
     pthread_cond_t cond;
     char *token;                           /* cached; NULL: none */
     int64_t valid_until_ms;                /* monotonic */
+    int64_t valid_until_wall;              /* Unix seconds: also checked,
+                                              since a process restored from
+                                              a snapshot may see its
+                                              monotonic clock not move over
+                                              hours of wall time */
     int fetching;
     unsigned long gen;                     /* completed fetches */
     strands_error last_err;                /* of the last fetch */
@@ -479,7 +484,8 @@ static strands_status oauth_headers(mcp_auth *a, const mcp_auth_request *rq,
                                              DEFAULT_FETCH_MS;
     pthread_mutex_lock(&a->lock);
     for (;;) {
-        if (a->token && strands_clock_mono_ms() < a->valid_until_ms) {
+        if (a->token && strands_clock_mono_ms() < a->valid_until_ms &&
+            strands_clock_wall() < a->valid_until_wall) {
             strands_status st = bearer_line(a->token, out, n_out, err);
             pthread_mutex_unlock(&a->lock);
             return st;
@@ -524,6 +530,7 @@ static strands_status oauth_headers(mcp_auth *a, const mcp_auth_request *rq,
         wipe_free(a->token);
         a->token = token;
         a->valid_until_ms = strands_clock_mono_ms() + ttl_ms;
+        a->valid_until_wall = strands_clock_wall() + ttl_ms / 1000;
         st = bearer_line(a->token, out, n_out, err);
     } else if (err) {
         *err = e;

@@ -1,11 +1,16 @@
 /* libcurl-backed HTTP client with a pool of reusable easy handles (each
  * keeps its own connection cache, so keep-alive and TLS sessions survive
- * across requests), and the connect / read (silence) / total timeouts.  */
+ * across requests), and the connect / read (silence) / total timeouts.
+ * A pooled connection that died meanwhile (the peer closed it, or the
+ * process was restored from a snapshot) is replaced by libcurl on reuse;
+ * a forked child never reuses its parent's pooled connections (their
+ * sockets and TLS state are shared with the parent).                    */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -17,6 +22,7 @@ struct http_client {
     CURL **idle;
     size_t n_idle;
     size_t max_idle;
+    pid_t pid;               /* the process the pooled handles belong to */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -33,7 +39,19 @@ http_client *http_client_new(size_t max_idle)
         return NULL;
     }
     pthread_mutex_init(&c->lock, NULL);
+    c->pid = getpid();
     return c;
+}
+
+/* Under c->lock: in a forked child, forget the parent's handles without
+ * closing them (a TLS close_notify or FIN on the shared socket would
+ * break the parent's connection). Their memory stays with the child.   */
+static void forget_if_forked(http_client *c)
+{
+    pid_t now = getpid();
+    if (c->pid == now) return;
+    c->n_idle = 0;
+    c->pid = now;
 }
 
 void http_client_free(http_client *c)
@@ -52,6 +70,7 @@ static CURL *acquire(http_client *c)
     pthread_once(&global_once, global_init);
     CURL *h = NULL;
     pthread_mutex_lock(&c->lock);
+    forget_if_forked(c);
     if (c->n_idle) h = c->idle[--c->n_idle];
     pthread_mutex_unlock(&c->lock);
     if (h) {
@@ -65,6 +84,7 @@ static void release(http_client *c, CURL *h, int reusable)
 {
     if (reusable) {
         pthread_mutex_lock(&c->lock);
+        forget_if_forked(c);
         if (c->n_idle < c->max_idle) {
             c->idle[c->n_idle++] = h;
             h = NULL;
