@@ -127,6 +127,24 @@ typedef struct strands_bedrock_config {
                                  long as it needs. 0: 120 s. When hit on
                                  the last attempt: E_TIMEOUT, code
                                  "ModelTimeout" */
+    const char *params_json;  /* MODEL_PARAMS: a JSON object; temperature,
+                                 top_p, stop_sequences, max_tokens go to
+                                 inferenceConfig, every other key to the
+                                 body as it is (e.g.
+                                 additionalModelRequestFields); NULL none */
+    int prompt_cache;         /* PROMPT_CACHE=auto: cachePoint blocks after
+                                 the system prompt, the tool list and the
+                                 last user message */
+    const char *guardrail_id; /* GUARDRAIL_ID; NULL: no guardrail */
+    const char *guardrail_version; /* GUARDRAIL_VERSION (required with an
+                                 id) */
+    const char *guardrail_trace;   /* "enabled", "disabled",
+                                 "enabled_full"; NULL: "enabled" */
+    const char *guardrail_stream_mode; /* "sync" or "async" (ConverseStream
+                                 streamProcessingMode); NULL: "sync" */
+    const char *guardrail_redact_input; /* on an intervention, the text
+                                 that replaces the turn's user input in
+                                 the stored history; NULL: no redaction */
 } strands_bedrock_config;
 
 /** Creates the Bedrock provider. E_INVALID (message names the field) for a

@@ -106,6 +106,11 @@ typedef struct strands_model_response {
                                  traces only, e.g. "end_turn"; may be "" */
     strands_usage usage;
     int64_t latency_ms;
+    char *redact_input;       /* the provider asks the agent to replace the
+                                 turn's user input in the stored history by
+                                 this text (a guardrail intervened);
+                                 malloc'd, freed by
+                                 strands_model_response_cleanup; NULL none */
 } strands_model_response;
 
 typedef struct strands_model strands_model;

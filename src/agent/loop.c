@@ -165,6 +165,7 @@ typedef struct turn {
                          kept in bounds by the conversation manager */
     cm_state cm;      /* the conversation manager's state */
     json_t *added;    /* the messages this turn appends to the log */
+    json_t *prompt_msg; /* the turn's user message in `added` (borrowed) */
     agent_run *run;
     strands_agent_result *out;
 } turn;
@@ -335,6 +336,15 @@ static strands_status model_step(agent_run *run, turn *t,
     }
     add_usage(&out->usage, &resp.usage);
     *stop = resp.stop;
+    /* A guardrail blocked the input: the session keeps the redaction text
+     * instead of what the user sent (the model saw it only this once). */
+    if (resp.redact_input && t->prompt_msg &&
+        json_object_set_new(t->prompt_msg, "content",
+                            json_pack("[{s:s}]", "text",
+                                      resp.redact_input))) {
+        strands_model_response_cleanup(&resp);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    }
     int truncated = resp.stop == STRANDS_STOP_MAX_TOKENS;
     if (!resp.message ||
         conversation_sanitize_assistant(resp.message, truncated) !=
@@ -550,6 +560,7 @@ static strands_status turn_prompt(agent_run *run, turn *t,
         t->hist.origin[n] = next_index(t);
     if (st == STRANDS_OK && json_array_append(t->added, msg))
         st = STRANDS_E_NOMEM;
+    if (st == STRANDS_OK) t->prompt_msg = msg; /* added holds a reference */
     if (st == STRANDS_OK) emit_message(run, msg);
     json_decref(msg);
     if (st != STRANDS_OK)

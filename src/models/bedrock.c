@@ -10,6 +10,7 @@
 #include "aws/aws_call.h"
 #include "aws/retry.h"
 #include "aws/sigv4.h"
+#include "models/bedrock_params.h"
 #include "models/converse.h"
 #include "models/converse_stream.h"
 #include "strands/aws.h"
@@ -28,6 +29,7 @@ typedef struct bedrock_model {
     aws_retry_policy retry;
     long connect_timeout_ms;
     long read_timeout_ms;  /* longest silence between bytes of an answer */
+    bedrock_params params; /* MODEL_PARAMS, PROMPT_CACHE, guardrail */
 } bedrock_model;
 
 /* One call in flight: what every attempt needs. */
@@ -157,7 +159,9 @@ static strands_status bedrock_converse(strands_model *self,
     bedrock_model *m = (bedrock_model *)self;
     memset(out, 0, sizeof *out);
     size_t text_len = 0;
-    char *text = converse_build_body(req, &text_len);
+    char *text = converse_build_body_ex(
+        req, req->stream ? &m->params.stream : &m->params.converse,
+        &text_len);
     if (!text)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                  "cannot serialize the Converse request");
@@ -171,6 +175,14 @@ static strands_status bedrock_converse(strands_model *self,
     }
     cs_assembler_free(bc.stream);
     free(text);
+    /* A guardrail blocked the turn: the agent stores the redaction text
+     * instead of the user's input (GUARDRAIL_REDACT_INPUT). */
+    if (st == STRANDS_OK && out->stop == STRANDS_STOP_GUARDRAIL_INTERVENED &&
+        m->params.redact_input &&
+        !(out->redact_input = strdup(m->params.redact_input))) {
+        strands_model_response_cleanup(out);
+        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+    }
     /* A connect or read timeout that outlived the retries: one stable
      * error type for the client (504 ModelTimeout / SSE error event). */
     if (st == STRANDS_E_TIMEOUT && err)
@@ -198,6 +210,7 @@ static void bedrock_destroy(strands_model *self)
     }
     free(m->path);
     free(m->stream_path);
+    bedrock_params_cleanup(&m->params);
     free(m);
 }
 
@@ -267,6 +280,10 @@ strands_model *strands_bedrock_model_new(const strands_bedrock_config *cfg,
         !(m->bearer_token = strdup(cfg->bearer_token))) {
         bedrock_destroy(&m->base);
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        return NULL;
+    }
+    if (bedrock_params_init(cfg, &m->params, err) != STRANDS_OK) {
+        bedrock_destroy(&m->base);
         return NULL;
     }
     m->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms

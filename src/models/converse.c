@@ -53,8 +53,75 @@ static int dump_to_dynbuf(const char *p, size_t n, void *user)
     return dynbuf_append(user, p, n) == STRANDS_OK ? 0 : -1;
 }
 
+static const char cache_point[] = "{\"cachePoint\":{\"type\":\"default\"}}";
+
+/* Appends a JSON array's text (given, or dumped from v) with a cachePoint
+ * block added as its last element when `cache` is set.                  */
+static strands_status append_array(dynbuf *b, const char *text, size_t n,
+                                   const json_t *v, int cache)
+{
+    size_t start = b->len;
+    strands_status st = text ? dynbuf_append(b, text, n) : append_json(b, v);
+    if (st != STRANDS_OK || !cache) return st;
+    if (b->len <= start + 1 || b->data[b->len - 1] != ']')
+        return STRANDS_E_INVALID; /* not an array: never send a bad body */
+    b->data[--b->len] = '\0';
+    st = dynbuf_puts(b, b->len > start + 1 ? "," : "");
+    if (st == STRANDS_OK) st = dynbuf_puts(b, cache_point);
+    if (st == STRANDS_OK) st = dynbuf_puts(b, "]");
+    return st;
+}
+
+/* The messages with a cachePoint block after the last user message's
+ * content: a new array sharing every other message (they belong to this
+ * call), or a new reference to `messages` when there is no user message.
+ * NULL on OOM.                                                          */
+static json_t *messages_with_cache_point(const json_t *messages)
+{
+    size_t n = json_array_size(messages), last = n;
+    for (size_t i = n; i-- > 0;) {
+        const char *role = json_string_value(
+            json_object_get(json_array_get(messages, i), "role"));
+        if (role && !strcmp(role, "user")) {
+            last = i;
+            break;
+        }
+    }
+    if (last == n) return json_incref((json_t *)messages);
+    json_t *out = json_array();
+    json_t *content = json_array();
+    json_t *msg = json_object();
+    int ok = out && content && msg &&
+             !json_array_extend(content, json_object_get(
+                                             json_array_get(messages, last),
+                                             "content")) &&
+             !json_array_append_new(content,
+                                    json_pack("{s:{s:s}}", "cachePoint",
+                                              "type", "default")) &&
+             !json_object_set_new(msg, "role", json_string("user")) &&
+             !json_object_set(msg, "content", content);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = !json_array_append(out, i == last ? msg
+                                               : json_array_get(messages, i));
+    json_decref(content);
+    json_decref(msg);
+    if (!ok) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 char *converse_build_body(const strands_model_request *req, size_t *len)
 {
+    return converse_build_body_ex(req, NULL, len);
+}
+
+char *converse_build_body_ex(const strands_model_request *req,
+                             const converse_options *o, size_t *len)
+{
+    static const converse_options none = {0};
+    if (!o) o = &none;
     /* What belongs to this call goes into a tree; the agent's system
      * prompt and the tool snapshot are shared by concurrent invocations,
      * so they are never referenced from it (jansson's json_incref reads
@@ -62,10 +129,10 @@ char *converse_build_body(const strands_model_request *req, size_t *len)
      * place and spliced into the text.                                  */
     json_t *body = json_object();
     if (!body) return NULL;
-    int ok = !json_object_set(body, "messages", (json_t *)req->messages) &&
-             !json_object_set_new(body, "inferenceConfig",
-                                  json_pack("{s:i}", "maxTokens",
-                                            req->max_tokens));
+    int ok = !json_object_set_new(
+        body, "messages",
+        o->cache_points ? messages_with_cache_point(req->messages)
+                        : json_incref((json_t *)req->messages));
     int shared_tools = req->tools && json_array_size(req->tools);
     if (ok && !shared_tools && converse_history_has_tools(req->messages))
         ok = !json_object_set_new(body, "toolConfig",
@@ -81,22 +148,38 @@ char *converse_build_body(const strands_model_request *req, size_t *len)
             : STRANDS_E_NOMEM;
     json_decref(body);
     if (st == STRANDS_OK) b.data[--b.len] = '\0'; /* reopen: drop '}' */
+    if (st == STRANDS_OK) {
+        char mt[48];
+        snprintf(mt, sizeof mt, ",\"inferenceConfig\":{\"maxTokens\":%d",
+                 o->max_tokens > 0 ? o->max_tokens : req->max_tokens);
+        st = dynbuf_puts(&b, mt);
+        if (st == STRANDS_OK && o->inference_json && *o->inference_json) {
+            st = dynbuf_puts(&b, ",");
+            if (st == STRANDS_OK) st = dynbuf_puts(&b, o->inference_json);
+        }
+        if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
+    }
     /* Text the owner serialised once is used as it is. */
     if (st == STRANDS_OK && req->system && json_array_size(req->system)) {
         st = dynbuf_puts(&b, ",\"system\":");
         if (st == STRANDS_OK)
-            st = req->system_json
-                     ? dynbuf_append(&b, req->system_json,
-                                     req->system_json_len)
-                     : append_json(&b, req->system);
+            st = append_array(&b, req->system_json, req->system_json_len,
+                              req->system, o->cache_points);
     }
     if (st == STRANDS_OK && shared_tools) {
         st = dynbuf_puts(&b, ",\"toolConfig\":{\"tools\":");
         if (st == STRANDS_OK)
-            st = req->tools_json
-                     ? dynbuf_append(&b, req->tools_json, req->tools_json_len)
-                     : append_json(&b, req->tools);
+            st = append_array(&b, req->tools_json, req->tools_json_len,
+                              req->tools, o->cache_points);
         if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
+    }
+    if (st == STRANDS_OK && o->guardrail_json) {
+        st = dynbuf_puts(&b, ",\"guardrailConfig\":");
+        if (st == STRANDS_OK) st = dynbuf_puts(&b, o->guardrail_json);
+    }
+    if (st == STRANDS_OK && o->extra_json && *o->extra_json) {
+        st = dynbuf_puts(&b, ",");
+        if (st == STRANDS_OK) st = dynbuf_puts(&b, o->extra_json);
     }
     if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
     if (st != STRANDS_OK) {
@@ -134,6 +217,9 @@ void converse_parse_usage(const json_t *usage, strands_usage *out)
     out->input_tokens = count_field(usage, "inputTokens");
     out->output_tokens = count_field(usage, "outputTokens");
     out->total_tokens = count_field(usage, "totalTokens");
+    out->cache_read_input_tokens = count_field(usage, "cacheReadInputTokens");
+    out->cache_write_input_tokens =
+        count_field(usage, "cacheWriteInputTokens");
     if (!out->total_tokens)
         out->total_tokens = out->input_tokens + out->output_tokens;
 }

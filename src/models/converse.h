@@ -12,6 +12,25 @@
 /** True when any message holds a toolUse or toolResult block. */
 int converse_history_has_tools(const json_t *messages);
 
+/* What the provider's configuration adds to every body: text fragments
+ * rendered once at start (bedrock_params.c), so concurrent calls share
+ * them without touching shared JSON trees. All borrowed; NULL = none.  */
+typedef struct converse_options {
+    int cache_points;           /* PROMPT_CACHE=auto: a cachePoint block
+                                   after the system prompt, after the tool
+                                   list and after the last user message */
+    int max_tokens;             /* > 0: replaces req->max_tokens */
+    const char *inference_json; /* more inferenceConfig members, e.g.
+                                   "\"temperature\":0.2" (no braces) */
+    const char *extra_json;     /* more top-level members (no braces),
+                                   e.g. additionalModelRequestFields */
+    const char *guardrail_json; /* the guardrailConfig object */
+} converse_options;
+
+/** converse_build_body with the provider's options (o may be NULL). */
+char *converse_build_body_ex(const strands_model_request *req,
+                             const converse_options *o, size_t *len);
+
 /** Builds the Converse request body as compact JSON text: messages,
  * inferenceConfig.maxTokens, system (when set) and toolConfig whenever
  * tools are given or the history holds toolUse/toolResult (a placeholder
@@ -38,8 +57,9 @@ strands_status converse_parse_response(const char *body, size_t len,
                                        strands_model_response *out,
                                        strands_error *err);
 
-/** Reads usage {inputTokens, outputTokens, totalTokens} (missing = 0;
- * each clamped to 0..INT32_MAX; total = input + output when missing). */
+/** Reads usage {inputTokens, outputTokens, totalTokens,
+ * cacheReadInputTokens, cacheWriteInputTokens} (missing = 0; each clamped
+ * to 0..INT32_MAX; total = input + output when missing).               */
 void converse_parse_usage(const json_t *usage, strands_usage *out);
 
 #endif

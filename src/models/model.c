@@ -1,6 +1,7 @@
 /* Model-interface helpers shared by every provider: freeing, response
  * cleanup, the names of the provider-neutral stop reasons and the
  * recognition of context-window overflow messages.                     */
+#include <stdlib.h>
 #include <string.h>
 
 #include "strands/model.h"
@@ -13,6 +14,7 @@ void strands_model_free(strands_model *m)
 void strands_model_response_cleanup(strands_model_response *r)
 {
     json_decref(r->message);
+    free(r->redact_input);
     memset(r, 0, sizeof *r);
 }
 

@@ -33,7 +33,8 @@ static int build_model(runtime_parts *p, strands_error *err)
         if (!err->message[0])
             strands_error_set(err, STRANDS_E_INTERNAL, NULL,
                               "model provider '%s' failed", mp->name);
-        return 1;
+        /* A bad setting (E_INVALID) is a configuration error: exit 2. */
+        return err->status == STRANDS_E_INVALID ? 2 : 1;
     }
     p->uses_credentials = ctx.uses_credentials;
     return 0;

@@ -161,6 +161,10 @@ int server_error_status(const strands_error *err);
 enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
                                         request_ctx *ctx,
                                         const strands_error *err);
+/** {"input_tokens","output_tokens","total_tokens",
+ * "cache_read_input_tokens","cache_write_input_tokens"} (new reference;
+ * NULL on OOM).                                                          */
+json_t *server_usage_json(const strands_usage *u);
 /** The invocation response document (new reference; NULL on OOM). */
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r);

@@ -100,15 +100,24 @@ enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
                             SERVER_SESSION_HEADER, ctx->session_id, NULL);
 }
 
+json_t *server_usage_json(const strands_usage *u)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "input_tokens",
+                     (json_int_t)u->input_tokens, "output_tokens",
+                     (json_int_t)u->output_tokens, "total_tokens",
+                     (json_int_t)u->total_tokens, "cache_read_input_tokens",
+                     (json_int_t)u->cache_read_input_tokens,
+                     "cache_write_input_tokens",
+                     (json_int_t)u->cache_write_input_tokens);
+}
+
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r)
 {
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i}", "invocation_id",
-        invocation_id, "session_id", session_id, "response",
-        r->text ? r->text : "", "stop_reason",
-        strands_stop_reason_name(r->stop_reason), "usage", "input_tokens",
-        (json_int_t)r->usage.input_tokens, "output_tokens",
-        (json_int_t)r->usage.output_tokens, "total_tokens",
-        (json_int_t)r->usage.total_tokens, "iterations", r->iterations);
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i}", "invocation_id",
+                     invocation_id, "session_id", session_id, "response",
+                     r->text ? r->text : "", "stop_reason",
+                     strands_stop_reason_name(r->stop_reason), "usage",
+                     server_usage_json(&r->usage), "iterations",
+                     r->iterations);
 }

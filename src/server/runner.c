@@ -134,7 +134,8 @@ static runner_event *copy_event(const strands_event *ev)
     if (!q) return NULL;
     q->type = ev->type;
     q->bytes = sizeof *q;
-    if (ev->type == STRANDS_EVENT_TEXT_DELTA) {
+    if (ev->type == STRANDS_EVENT_TEXT_DELTA ||
+        ev->type == STRANDS_EVENT_REASONING_DELTA) {
         q->text = malloc(ev->text_len + 1);
         if (!q->text) goto oom;
         if (ev->text_len) memcpy(q->text, ev->text, ev->text_len);
@@ -199,6 +200,7 @@ static void on_event(void *user, const strands_event *ev)
         wake(r);
         break;
     case STRANDS_EVENT_TEXT_DELTA:
+    case STRANDS_EVENT_REASONING_DELTA:
     case STRANDS_EVENT_TOOL_START:
     case STRANDS_EVENT_TOOL_END: {
         if (!r->queue_events || atomic_load(&r->cancel)) break;

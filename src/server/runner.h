@@ -100,8 +100,10 @@ runner *runner_run(runner_set *s, const runner_request *rq, int watch_fd,
 /* One queued event (streaming runners only). Owned by the consumer that
  * popped it; free with runner_event_free.                               */
 typedef struct runner_event {
-    strands_event_type type;  /* TEXT_DELTA, TOOL_START or TOOL_END */
-    char *text;               /* TEXT_DELTA: the text (NUL-terminated) */
+    strands_event_type type;  /* TEXT_DELTA, REASONING_DELTA, TOOL_START
+                                 or TOOL_END */
+    char *text;               /* TEXT_DELTA, REASONING_DELTA: the text
+                                 (NUL-terminated) */
     size_t text_len;
     json_t *data;             /* TOOL_START: the toolUse object; TOOL_END:
                                  the toolResult object (owned) */

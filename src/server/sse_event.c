@@ -51,6 +51,13 @@ char *sse_format_event(const runner_event *ev, size_t *len)
                          len)
                  : NULL;
     }
+    case STRANDS_EVENT_REASONING_DELTA: {
+        json_t *t = json_stringn(ev->text, ev->text_len);
+        return t ? frame(json_pack("{s:s, s:o}", "type", "reasoning", "text",
+                                   t),
+                         len)
+                 : NULL;
+    }
     case STRANDS_EVENT_TOOL_START:
         return frame(tool_event("tool_use", ev->data, "name", "input"), len);
     case STRANDS_EVENT_TOOL_END:
@@ -64,17 +71,15 @@ char *sse_format_event(const runner_event *ev, size_t *len)
 char *sse_format_done(const char *invocation_id, const char *session_id,
                       const strands_agent_result *r, size_t *len)
 {
-    return frame(
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i}",
-                  "type", "done", "invocation_id", invocation_id,
-                  "session_id", session_id, "response",
-                  r->text ? r->text : "", "stop_reason",
-                  strands_stop_reason_name(r->stop_reason), "usage",
-                  "input_tokens", (json_int_t)r->usage.input_tokens,
-                  "output_tokens", (json_int_t)r->usage.output_tokens,
-                  "total_tokens", (json_int_t)r->usage.total_tokens,
-                  "iterations", r->iterations),
-        len);
+    /* The /invocations response document, with "type" first. */
+    json_t *doc = json_pack("{s:s}", "type", "done");
+    json_t *res = server_result_json(invocation_id, session_id, r);
+    if (!doc || !res || json_object_update(doc, res)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    json_decref(res);
+    return frame(doc, len);
 }
 
 char *sse_format_error(const char *message, const char *type, size_t *len)

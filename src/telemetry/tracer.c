@@ -163,6 +163,13 @@ static void set_usage(tel_span *s, const strands_usage *u)
     tel_span_set_int(s, "gen_ai.usage.completion_tokens", u->output_tokens);
     tel_span_set_int(s, "gen_ai.usage.output_tokens", u->output_tokens);
     tel_span_set_int(s, "gen_ai.usage.total_tokens", u->total_tokens);
+    /* Prompt caching, as Strands reports it (only when the model did). */
+    if (u->cache_read_input_tokens)
+        tel_span_set_int(s, "gen_ai.usage.cache_read_input_tokens",
+                         u->cache_read_input_tokens);
+    if (u->cache_write_input_tokens)
+        tel_span_set_int(s, "gen_ai.usage.cache_write_input_tokens",
+                         u->cache_write_input_tokens);
 }
 
 /* Ends s now with the given status and passes it on (takes s). */

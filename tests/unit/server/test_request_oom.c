@@ -183,7 +183,8 @@ static void test_sse_final_frame_sweep(void)
         "data: {\"type\":\"done\",\"invocation_id\":\"inv-1\",\"session_id\":"
         "\"s-1\",\"response\":\"The answer is 5.\",\"stop_reason\":"
         "\"EndTurn\",\"usage\":{\"input_tokens\":10,\"output_tokens\":5,"
-        "\"total_tokens\":15},\"iterations\":2}\n\n";
+        "\"total_tokens\":15,\"cache_read_input_tokens\":0,"
+        "\"cache_write_input_tokens\":0},\"iterations\":2}\n\n";
     runner_outcome bad = {.status = STRANDS_E_UPSTREAM, .started = 1};
     strands_error_set(&bad.error, STRANDS_E_UPSTREAM,
                       "ModelStreamErrorException", "stream failed");
