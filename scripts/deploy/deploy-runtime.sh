@@ -26,6 +26,9 @@ until it is READY. Prints the runtime ARN.
   --env KEY=VALUE        environment variable of the runtime; repeatable.
                          An update replaces all variables: pass every one.
   --env-file FILE        KEY=VALUE lines (# comments, blank lines ignored)
+  --protocol PROTOCOL    HTTP (default), MCP, A2A or AGUI: the runtime's
+                         serverProtocol; also sets SERVER_PROTOCOL for the
+                         container (its port follows: 8080, 8000, 9000)
   --network-mode MODE    PUBLIC (default) or VPC
   --subnet ID            subnet-... for VPC mode; repeatable or comma list
   --security-group ID    sg-... for VPC mode; repeatable or comma list
@@ -53,7 +56,7 @@ Example:
 EOF
 }
 
-NAME='' IMAGE='' ROLE_ARN='' REGION_ARG='' MODE=PUBLIC DESCRIPTION=''
+NAME='' IMAGE='' ROLE_ARN='' REGION_ARG='' MODE=PUBLIC DESCRIPTION='' PROTOCOL=''
 IDLE='' MAXLIFE='' RUNTIME_ID='' WAIT=1 WAIT_TIMEOUT=900 POLL=10
 ENV_KEYS=() ENV_VALS=() SUBNETS=() SGS=()
 
@@ -115,6 +118,7 @@ while [ "$#" -gt 0 ]; do
         --env | --env=*) take_value "$@"; add_env --env "$VALUE"; shift "$SHIFT" ;;
         --env-file | --env-file=*) take_value "$@"; add_env_file "$VALUE"; shift "$SHIFT" ;;
         --network-mode | --network-mode=*) take_value "$@"; MODE=$VALUE; shift "$SHIFT" ;;
+        --protocol | --protocol=*) take_value "$@"; PROTOCOL=$VALUE; shift "$SHIFT" ;;
         --subnet | --subnet=*)
             take_value "$@"; split_ids --subnet "$VALUE"; SUBNETS+=("${IDS[@]}")
             shift "$SHIFT" ;;
@@ -147,6 +151,27 @@ check_range --wait-timeout "$WAIT_TIMEOUT" 1 86400
 check_range --poll-interval "$POLL" 1 3600
 [ -z "$DESCRIPTION" ] || check_text --description "$DESCRIPTION"
 [ "${#DESCRIPTION}" -le 4096 ] || usage_error "--description: over 4096 characters"
+case $PROTOCOL in
+    '' | HTTP | MCP | A2A | AGUI) ;;
+    *) usage_error "--protocol: '$PROTOCOL' is not HTTP, MCP, A2A or AGUI" ;;
+esac
+case ${PROTOCOL:-HTTP} in
+    MCP) port=8000 ;;
+    A2A) port=9000 ;;
+    *) port=8080 ;;
+esac
+for i in "${!ENV_KEYS[@]}"; do
+    case ${ENV_KEYS[$i]} in
+        SERVER_PROTOCOL)
+            usage_error "--env SERVER_PROTOCOL: use --protocol (it also sets the runtime's serverProtocol)" ;;
+        PORT)
+            [ "${ENV_VALS[$i]}" = "$port" ] \
+                || usage_error "--env PORT: AgentCore calls port $port for ${PROTOCOL:-HTTP}; leave PORT unset" ;;
+    esac
+done
+if [ -n "$PROTOCOL" ]; then
+    ENV_KEYS+=(SERVER_PROTOCOL) ENV_VALS+=("$PROTOCOL")
+fi
 case $MODE in
     PUBLIC)
         if [ "${#SUBNETS[@]}" -gt 0 ] || [ "${#SGS[@]}" -gt 0 ]; then
@@ -187,6 +212,7 @@ else
 fi
 common=(--agent-runtime-artifact "$ARTIFACT" --role-arn "$ROLE_ARN"
         --network-configuration "$NETWORK")
+[ -z "$PROTOCOL" ] || common+=(--protocol-configuration "{\"serverProtocol\":\"$PROTOCOL\"}")
 if [ "${#ENV_KEYS[@]}" -gt 0 ]; then
     env_json=''
     for i in "${!ENV_KEYS[@]}"; do

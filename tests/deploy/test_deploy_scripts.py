@@ -144,6 +144,12 @@ BAD = [
     ("deploy-runtime.sh", deploy_args("--subnet", "subnet-12345678"),
      "--subnet and --security-group need --network-mode VPC"),
     ("deploy-runtime.sh", deploy_args("--idle-timeout", "30"), "30 is not in 60..28800"),
+    ("deploy-runtime.sh", deploy_args("--protocol", "GRPC"),
+     "--protocol: 'GRPC' is not HTTP, MCP, A2A or AGUI"),
+    ("deploy-runtime.sh", deploy_args("--env", "SERVER_PROTOCOL=MCP"),
+     "--env SERVER_PROTOCOL: use --protocol"),
+    ("deploy-runtime.sh", deploy_args("--protocol", "MCP", "--env", "PORT=8080"),
+     "--env PORT: AgentCore calls port 8000 for MCP; leave PORT unset"),
     ("deploy-runtime.sh", deploy_args("--max-lifetime", "1h"), "'1h' is not a non-negative integer"),
     ("deploy-runtime.sh", deploy_args("--runtime-id", "nope"), "'nope' is not an agent runtime id"),
     ("invoke.sh", ["--prompt", "hi"], "--arn is required"),
@@ -291,6 +297,18 @@ def test_dry_run_deploy_with_runtime_id_vpc_and_lifecycle(env):
         " --description 'strands-c agent'"
         " --query '[agentRuntimeId,agentRuntimeArn,agentRuntimeVersion,status]' --output text",
     ]
+
+
+@pytest.mark.parametrize("protocol", ["MCP", "A2A", "AGUI", "HTTP"])
+def test_dry_run_deploy_with_a_protocol(env, protocol):
+    r = env.run("deploy-runtime.sh", "--dry-run", "--no-wait", *deploy_args(
+        "--runtime-id", RID_OLD, "--protocol", protocol))
+    assert r.returncode == 0, r.stderr
+    out = lines(r.stdout)
+    assert len(out) == 1
+    assert (" --protocol-configuration '{\"serverProtocol\":\"%s\"}'" % protocol
+            in out[0]), out[0]
+    assert '"SERVER_PROTOCOL":"%s"' % protocol in out[0], out[0]
 
 
 def test_dry_run_invoke(env):
