@@ -363,7 +363,7 @@ def test_v03_blocking_false_returns_at_once(start_runtime, fake):
 
 
 def test_shutdown_cancels_background_tasks(start_runtime, fake):
-    rt = a2a(start_runtime, GRACEFUL_TIMEOUT_SECONDS="1")
+    rt = a2a(start_runtime, SHUTDOWN_GRACE_SECONDS="1")
     fake.script([{"text": "never", "latency_ms": 20000}])
     send10(rt, "forever", config={"returnImmediately": True})
     t0 = time.monotonic()
