@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "server/a2a.h"
@@ -22,6 +23,14 @@
 #define A2A_ABANDONED_WAIT_MS 5000
 /* Pending SSE bytes are built in a buffer of at most this size. */
 #define A2A_SSE_MAX ((size_t)32 << 20)
+
+/* Wall-clock milliseconds, for status timestamps. */
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- answering ------------------------------------------------------------ */
 
@@ -160,12 +169,12 @@ static int final_frames(a2a_stream *s)
                  o->error.message);
         m = msg;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    /* The task's own status time, so the event and GetTask agree. */
+    int64_t when = a2a_tasks_updated_ms(s->st, s->task_id);
+    if (!when) when = wall_now_ms();
     if (!rc)
         rc = add_frame(s, a2a_status_event(s->task_id, s->context_id, state,
-                                           now, m, s->v));
+                                           when, m, s->v));
     return rc;
 }
 
@@ -370,9 +379,7 @@ static enum MHD_Result do_send(handler_ctx *h, const a2a_rpc *rpc, int stream)
         memcpy(s->artifact_id, artifact_id, sizeof s->artifact_id);
         memcpy(s->context_id, h->req->session_id, sizeof s->context_id);
         s->v = rpc->version;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int64_t now = wall_now_ms();
         if (!s->id) json_decref(submitted);
         if (!s->id || add_frame(s, a2a_send_result(submitted, rpc->version)) ||
             add_frame(s, a2a_status_event(task_id, s->context_id,

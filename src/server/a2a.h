@@ -237,6 +237,9 @@ int a2a_tasks_get(a2a_state *st, const char *id, a2a_version v,
 /** Information about a task for a follow-up message: 0 when it is
  * unknown, else 1 with *state set.                                      */
 int a2a_tasks_state(a2a_state *st, const char *id, a2a_task_state *state);
+/** The wall-clock ms of the task's last state change (its status
+ * timestamp), or 0 for an unknown task.                                 */
+int64_t a2a_tasks_updated_ms(a2a_state *st, const char *id);
 /** Cancels a task: marks it canceled (its runner is cancelled; the one
  * running it finishes it) and answers its Task JSON in *out. 0,
  * A2A_ERR_TASK_NOT_FOUND, or A2A_ERR_TASK_NOT_CANCELABLE for a finished

@@ -302,6 +302,15 @@ int a2a_tasks_state(a2a_state *st, const char *id, a2a_task_state *state)
     return t != NULL;
 }
 
+int64_t a2a_tasks_updated_ms(a2a_state *st, const char *id)
+{
+    pthread_mutex_lock(&st->lock);
+    a2a_task *t = find(st, id);
+    int64_t ms = t ? t->updated_ms : 0;
+    pthread_mutex_unlock(&st->lock);
+    return ms;
+}
+
 int a2a_tasks_cancel(a2a_state *st, const char *id, a2a_version v,
                      json_t **out)
 {

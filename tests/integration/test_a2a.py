@@ -142,6 +142,8 @@ def test_official_v10_client_card_send_stream_get_list(start_runtime, fake):
     assert [t["id"] for t in lst["tasks"]] == [ev[0]["task"]["id"],
                                                task["id"]]
     assert all("artifacts" not in t for t in lst["tasks"])
+    # the stream's terminal status is the task's own status
+    assert lst["tasks"][0]["status"] == ev[-1]["statusUpdate"]["status"]
 
 
 def test_official_v10_client_cancels_a_slow_task(start_runtime, fake):
@@ -156,6 +158,8 @@ def test_official_v10_client_cancels_a_slow_task(start_runtime, fake):
     assert out["events"][-1]["statusUpdate"]["status"]["state"] == \
         "TASK_STATE_CANCELED"
     assert out["got"]["status"]["state"] == "TASK_STATE_CANCELED"
+    assert out["got"]["status"] == \
+        out["events"][-1]["statusUpdate"]["status"]
     assert out["again"]["name"] == "JsonRpcTaskNotCancelableError"
 
 
