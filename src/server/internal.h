@@ -267,6 +267,14 @@ enum MHD_Result sse_handle(handler_ctx *h, runner *r);
 /** POST /invocations: validate, start a runner, encode JSON or SSE. */
 enum MHD_Result invocations_handle(handler_ctx *h);
 
+/** POST / in A2A mode: one JSON-RPC request (a2a.c). */
+enum MHD_Result a2a_handle_rpc(handler_ctx *h);
+/** GET /.well-known/agent-card.json (and the 0.2 path agent.json). */
+enum MHD_Result a2a_handle_card(handler_ctx *h);
+/** The A2A part: the task table srv->a2a (A2A mode only) and the threads
+ * of tasks that run without a client.                                   */
+extern const server_part a2a_part;
+
 /** Logs the finished request (method, path, status, duration; headers and
  * body at debug level, header values only for harmless headers).        */
 void request_log(struct MHD_Connection *c, const char *method,

@@ -12,6 +12,9 @@ const route server_routes[] = {
     {"GET", "/ping", ping_handle, 0, ROUTE_ALL},
     {"HEAD", "/ping", ping_handle, 0, ROUTE_ALL},
     {"POST", "/invocations", invocations_handle, 1, ROUTE_HTTP},
+    {"POST", "/", a2a_handle_rpc, 1, ROUTE_A2A},
+    {"GET", "/.well-known/agent-card.json", a2a_handle_card, 0, ROUTE_A2A},
+    {"GET", "/.well-known/agent.json", a2a_handle_card, 0, ROUTE_A2A},
     {NULL, NULL, NULL, 0, 0},
 };
 
