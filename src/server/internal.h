@@ -263,6 +263,11 @@ enum MHD_Result sse_handle(handler_ctx *h, runner *r);
 /** POST /invocations: validate, start a runner, encode JSON or SSE. */
 enum MHD_Result invocations_handle(handler_ctx *h);
 
+/** POST /mcp (SERVER_PROTOCOL=MCP): one JSON-RPC message (mcp_server.c). */
+enum MHD_Result mcp_server_handle(handler_ctx *h);
+/** The MCP mode's state (srv->mcp), created when the protocol is MCP. */
+extern const server_part mcp_server_part;
+
 /** Logs the finished request (method, path, status, duration; headers and
  * body at debug level, header values only for harmless headers).        */
 void request_log(struct MHD_Connection *c, const char *method,

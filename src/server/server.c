@@ -25,6 +25,7 @@
  * or feature with state is one row here.                                */
 static const server_part *const parts[] = {
     NULL, /* keeps the table non-empty; rows follow */
+    &mcp_server_part,
 };
 #define N_PARTS (sizeof parts / sizeof parts[0])
 
