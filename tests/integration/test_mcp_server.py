@@ -19,10 +19,15 @@ missing. Run: /usr/bin/python3 -m pytest -q -p no:cacheprovider
 """
 
 import base64
+import http.client
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -511,3 +516,110 @@ def test_body_limit(mcp_runtime):
     status, _, _ = post(rt, {"jsonrpc": "2.0", "id": 1, "method": "ping",
                              "params": {"pad": "x" * 2000}})
     assert status == 413
+
+
+def raw_post(rt, msg, accept="application/json, text/event-stream"):
+    body = json.dumps(msg).encode()
+    s = socket.create_connection(("127.0.0.1", rt.port), timeout=10)
+    s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Type: application/json\r\nAccept: " +
+              accept.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+              + body)
+    return s
+
+
+def stream_requests(fake):
+    return [r for r in fake.requests()
+            if r.get("operation") == "converse-stream"]
+
+
+def test_closing_the_sse_stream_cancels(mcp_runtime, fake):
+    rt = mcp_runtime()
+    deltas = ["tok%d " % i for i in range(40)]
+    fake.script([{"text": "".join(deltas), "text_deltas": deltas,
+                  "event_delay_ms": 100}])
+    s = raw_post(rt, {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "invoke_agent",
+                                 "arguments": {"prompt": "long",
+                                               "session_id": "drop-sse"},
+                                 "_meta": {"progressToken": 1}}})
+    got = b""
+    while b"notifications/progress" not in got:
+        chunk = s.recv(4096)
+        assert chunk, got
+        got += chunk
+    assert b"text/event-stream" in got
+    t0 = time.monotonic()
+    s.close()
+    deadline = time.monotonic() + 5
+    req = None
+    while time.monotonic() < deadline:
+        req = stream_requests(fake)[0]
+        if req["status"] == "client_closed":
+            break
+        time.sleep(0.05)
+    assert req["status"] == "client_closed", req
+    assert req["events_sent"] < 30
+    assert time.monotonic() - t0 < 3
+    # The session is free again and holds no half turn.
+    fake.script([{"text": "next"}])
+    status, _, doc = post_json(rt, {
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "invoke_agent",
+                   "arguments": {"prompt": "after",
+                                 "session_id": "drop-sse"}}})
+    assert doc["result"]["content"][0]["text"] == "next", doc
+    conv = [r for r in fake.requests() if r.get("operation") == "converse"]
+    assert len(conv[0]["body"]["messages"]) == 1
+
+
+def test_json_client_hangup_cancels(mcp_runtime, fake):
+    rt = mcp_runtime()
+    fake.script([{"text": "too late", "latency_ms": 4000},
+                 {"text": "retried"}])
+    s = raw_post(rt, {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "invoke_agent",
+                                 "arguments": {"prompt": "slow",
+                                               "session_id": "drop-json"}}},
+                 accept="application/json")
+    fake.wait_for_requests(1)
+    s.close()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    status, _, doc = post_json(rt, {
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "invoke_agent",
+                   "arguments": {"prompt": "again",
+                                 "session_id": "drop-json"}}})
+    assert doc["result"]["content"][0]["text"] == "retried", doc
+    assert time.monotonic() - t0 < 3
+    assert any(l.get("logger") == "strands.metrics" and
+               l.get("outcome") == "Cancelled" for l in rt.log_lines())
+
+
+def test_draining_answers_503(mcp_runtime, fake):
+    rt = mcp_runtime(SHUTDOWN_GRACE_SECONDS="5")
+    fake.script([{"text": "finished", "latency_ms": 1500}])
+    res = {}
+    t = threading.Thread(target=lambda: res.update(r=post_json(rt, {
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "invoke_agent", "arguments": {"prompt": "p"}}})))
+    t.start()
+    fake.wait_for_requests(1)
+    # A kept-alive connection opened before SIGTERM gets 503 after it.
+    conn = http.client.HTTPConnection("127.0.0.1", rt.port, timeout=10)
+    conn.request("GET", "/ping")
+    conn.getresponse().read()
+    rt.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    conn.request("POST", "/mcp", json.dumps({"jsonrpc": "2.0", "id": 2,
+                                             "method": "ping"}),
+                 {"Content-Type": "application/json"})
+    assert conn.getresponse().status == 503
+    conn.close()
+    t.join(10)
+    # The call in flight finished (drained), not cut off.
+    status, _, doc = res["r"]
+    assert status == 200 and \
+        doc["result"]["content"][0]["text"] == "finished", doc
+    assert rt.proc.wait(10) == 0
