@@ -353,6 +353,11 @@ static enum MHD_Result call_invoke(handler_ctx *h, const reply *rp,
                                          o->status, &o->error, &o->result));
 }
 
+static const char *header_of(void *user, const char *name)
+{
+    return server_header(user, name);
+}
+
 /* A registry tool (MCP_SERVE_TOOLS=true). */
 static enum MHD_Result call_registry(handler_ctx *h, const reply *rp,
                                      const json_t *id, const mcp_era *era,
@@ -376,6 +381,13 @@ static enum MHD_Result call_registry(handler_ctx *h, const reply *rp,
                                   "Unknown tool");
         json_decref(t);
         return send_error(h, rp, id, &e);
+    }
+    mcp_rpc_error pe;
+    if (era->modern &&
+        mcp_rpc_check_param_headers(tools_tool_schema(tool), args, header_of,
+                                    h, &pe)) {
+        strands_tool_snapshot_release(snap);
+        return send_error(h, rp, id, &pe);
     }
     const char *session = server_header(h, SERVER_SESSION_HEADER);
     if (!session) session = echoable(server_header(h, MCP_SESSION_HEADER));

@@ -126,6 +126,20 @@ void mcp_rpc_accept(const char *accept, int *json_ok, int *sse_ok);
  * *len. NULL for a malformed sentinel value or on OOM. free() it.       */
 char *mcp_rpc_header_decode(const char *v, size_t *len);
 
+/* Looks a request header up by name (case-insensitive); NULL if absent. */
+typedef const char *mcp_header_fn(void *user, const char *name);
+
+/** 2026-07-28 x-mcp-header: for a tools/call of a tool whose input
+ * schema (borrowed) designates parameters to mirror, checks that every
+ * Mcp-Param-<Name> header the arguments call for is there (get) and,
+ * Base64 sentinel decoded, equals the argument (integers compared as
+ * numbers). Returns 0, or -1 with *err (400 -32020; 500 -32603 on OOM).
+ * Arguments the schema's annotations cannot render (a wrong type) are
+ * left to the input validation (0).                                    */
+int mcp_rpc_check_param_headers(const json_t *schema, const json_t *args,
+                                mcp_header_fn *get, void *user,
+                                mcp_rpc_error *err);
+
 /** {"jsonrpc":"2.0","id":id,"result":result} (result stolen; id
  * borrowed, NULL becomes null); NULL on OOM.                            */
 json_t *mcp_rpc_result_doc(const json_t *id, json_t *result);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mcp/transport.h"
 #include "net/base64.h"
 #include "server/mcp_server.h"
 
@@ -333,6 +334,74 @@ int mcp_rpc_check(const mcp_rpc_msg *m, const mcp_rpc_headers *h,
     if (!is_legacy(pv)) return unsupported(err, pv);
     snprintf(era->version, sizeof era->version, "%s", pv);
     return 0;
+}
+
+/* 1 when a and b both read as the same finite number ("42" and "42.0"). */
+static int same_number(const char *a, const char *b)
+{
+    char *ea = NULL, *eb = NULL;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    return *a && *b && ea && !*ea && eb && !*eb && x == y && x - x == 0;
+}
+
+int mcp_rpc_check_param_headers(const json_t *schema, const json_t *args,
+                                mcp_header_fn *get, void *user,
+                                mcp_rpc_error *err)
+{
+    memset(err, 0, sizeof *err);
+    char **lines = NULL;
+    size_t n = 0;
+    strands_error e;
+    strands_error_clear(&e);
+    strands_status st = mcp_http_param_headers(schema, args, &lines, &n, &e);
+    if (st == STRANDS_E_NOMEM) {
+        mcp_rpc_error_set(err, MCP_RPC_INTERNAL_ERROR, 500, "out of memory");
+        return -1;
+    }
+    if (st != STRANDS_OK) return 0; /* the input check reports it */
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *colon = strchr(lines[i], ':');
+        if (!colon) continue;
+        *colon = '\0';
+        const char *name = lines[i], *want_enc = colon + 2;
+        const char *got_enc = get(user, name);
+        if (!got_enc) {
+            mcp_rpc_error_set(err, MCP_RPC_HEADER_MISMATCH, 400,
+                              "Header mismatch: the %.80s header is required "
+                              "(the tool's schema mirrors that argument)",
+                              name);
+            rc = -1;
+            break;
+        }
+        size_t wl = 0, gl = 0;
+        char *want = mcp_rpc_header_decode(want_enc, &wl);
+        char *got = mcp_rpc_header_decode(got_enc, &gl);
+        if (!want) {
+            mcp_rpc_error_set(err, MCP_RPC_INTERNAL_ERROR, 500,
+                              "out of memory");
+            rc = -1;
+        } else if (!got) {
+            mcp_rpc_error_set(err, MCP_RPC_HEADER_MISMATCH, 400,
+                              "Header mismatch: the %.80s header is not valid "
+                              "Base64 sentinel encoding", name);
+            rc = -1;
+        } else if (!(wl == gl && !memcmp(want, got, wl)) &&
+                   !(strlen(want) == wl && strlen(got) == gl &&
+                     same_number(want, got))) {
+            char a[80], b[80];
+            shown(a, sizeof a, got, gl);
+            shown(b, sizeof b, want, wl);
+            mcp_rpc_error_set(err, MCP_RPC_HEADER_MISMATCH, 400,
+                              "Header mismatch: %.80s header value '%s' does "
+                              "not match body value '%s'", name, a, b);
+            rc = -1;
+        }
+        free(want);
+        free(got);
+    }
+    mcp_header_lines_free(lines);
+    return rc;
 }
 
 /* ---- Accept ------------------------------------------------------------ */

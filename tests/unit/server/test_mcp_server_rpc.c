@@ -5,6 +5,7 @@
  * pages over a real registry, and tool results as MCP content.        */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/internal.h"
 #include "server/mcp_server.h"
@@ -325,6 +326,57 @@ static void test_header_decode(void)
     free(s);
 }
 
+/* A header table for mcp_rpc_check_param_headers: "Name", "value"... */
+static const char *table_get(void *user, const char *name)
+{
+    const char *const *t = user;
+    for (; t[0]; t += 2)
+        if (!strcasecmp(t[0], name)) return t[1];
+    return NULL;
+}
+
+static void test_param_headers(void)
+{
+    json_t *schema = json_loads(
+        "{\"type\":\"object\",\"properties\":{"
+        "\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"},"
+        "\"n\":{\"type\":\"integer\",\"x-mcp-header\":\"Count\"},"
+        "\"q\":{\"type\":\"string\"}}}", 0, NULL);
+    json_t *args = json_loads("{\"region\":\"us-west1\",\"n\":42,"
+                              "\"q\":\"x\"}", 0, NULL);
+    mcp_rpc_error e;
+    const char *ok[] = {"mcp-param-region", "us-west1", "Mcp-Param-Count",
+                        "42", NULL};
+    CHECK_INT(mcp_rpc_check_param_headers(schema, args, table_get, ok, &e), 0);
+    /* Encoded and numerically equal values match too. */
+    const char *enc[] = {"Mcp-Param-Region", "=?base64?dXMtd2VzdDE=?=",
+                         "Mcp-Param-Count", "42.0", NULL};
+    CHECK_INT(mcp_rpc_check_param_headers(schema, args, table_get, enc, &e),
+              0);
+    const char *missing[] = {"Mcp-Param-Count", "42", NULL};
+    CHECK_INT(mcp_rpc_check_param_headers(schema, args, table_get, missing,
+                                          &e), -1);
+    CHECK_INT(e.code, MCP_RPC_HEADER_MISMATCH);
+    CHECK(strstr(e.message, "Mcp-Param-Region") != NULL);
+    const char *wrong[] = {"Mcp-Param-Region", "eu-west1", "Mcp-Param-Count",
+                           "42", NULL};
+    CHECK_INT(mcp_rpc_check_param_headers(schema, args, table_get, wrong, &e),
+              -1);
+    CHECK(strstr(e.message, "'eu-west1'") != NULL);
+    const char *badnum[] = {"Mcp-Param-Region", "us-west1", "Mcp-Param-Count",
+                            "43", NULL};
+    CHECK_INT(mcp_rpc_check_param_headers(schema, args, table_get, badnum,
+                                          &e), -1);
+    /* An argument that is absent needs no header. */
+    json_t *fewer = json_loads("{\"q\":\"x\"}", 0, NULL);
+    const char *none[] = {NULL};
+    CHECK_INT(mcp_rpc_check_param_headers(schema, fewer, table_get, none, &e),
+              0);
+    json_decref(fewer);
+    json_decref(args);
+    json_decref(schema);
+}
+
 static strands_status noop_run(void *user, const json_t *input,
                                const strands_tool_context *ctx,
                                json_t **content_out, strands_error *err)
@@ -515,6 +567,7 @@ int main(void)
     RUN(test_negotiate);
     RUN(test_accept);
     RUN(test_header_decode);
+    RUN(test_param_headers);
     RUN(test_tools_list_pages);
     RUN(test_invoke_args);
     RUN(test_results);
