@@ -2,8 +2,9 @@
  * (src/server/mcp_server_rpc.c, mcp_server_methods.c): the JSON-RPC parse
  * of a POSTed body, the era and header checks (MCP-Protocol-Version,
  * Mcp-Method, Mcp-Name with its Base64 sentinel form), Accept, the reply
- * documents, and for tools/call the invoke_agent arguments and a tool
- * result built from the params' "content" field.
+ * documents, and for tools/call the invoke_agent arguments, the
+ * Mcp-Param-* check against the params' "schema" field and a tool result
+ * built from the params' "content" field.
  * Input: "<MCP-Protocol-Version>\n<Mcp-Method>\n<Mcp-Name>\n<Accept>" NUL
  * <body>; an empty line is an absent header; without a NUL every byte is
  * the body and no header is sent. Header values are exact-size heap copies
@@ -39,6 +40,12 @@ static void check_error(const json_t *id, mcp_rpc_error *e)
     mcp_rpc_error_cleanup(e);
 }
 
+static const char *any_header(void *user, const char *name)
+{
+    (void)name;
+    return user;
+}
+
 static void exercise_request(const mcp_rpc_msg *m, const mcp_rpc_headers *h)
 {
     mcp_era era;
@@ -59,6 +66,15 @@ static void exercise_request(const mcp_rpc_msg *m, const mcp_rpc_headers *h)
             json_decref(prompt);
         } else if (!why[0] || prompt) {
             abort();
+        }
+        /* x-mcp-header: the params' "schema" as the tool's input schema;
+         * every Mcp-Param-* header reads as the Mcp-Name header value. */
+        const json_t *schema = json_object_get(m->params, "schema");
+        if (json_is_object(schema)) {
+            mcp_rpc_error pe;
+            if (mcp_rpc_check_param_headers(schema, args, any_header,
+                                            (void *)h->name, &pe))
+                check_error(m->id, &pe);
         }
         const json_t *content = json_object_get(m->params, "content");
         if (json_is_array(content))
