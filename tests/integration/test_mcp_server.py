@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -623,3 +624,46 @@ def test_draining_answers_503(mcp_runtime, fake):
     assert status == 200 and \
         doc["result"]["content"][0]["text"] == "finished", doc
     assert rt.proc.wait(10) == 0
+
+
+def test_our_own_mcp_client_speaks_2026_07_28_to_it(mcp_runtime, fake,
+                                                    start_runtime):
+    """A second runtime (HTTP mode) lists this one in MCP_CONFIG: its MCP
+    client negotiates the modern era (server/discover) and its agent calls
+    invoke_agent and a served tool through the mirrored headers."""
+    import fake_aws
+    from conftest import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN
+    inner_fake = fake_aws.start_fake_bedrock(
+        credentials={ACCESS_KEY: (SECRET_KEY, SESSION_TOKEN)})
+    try:
+        inner = start_runtime(fake_server=inner_fake, SERVER_PROTOCOL="MCP",
+                              MCP_SERVE_TOOLS="true", TOOLS="calculator")
+        inner_fake.script([{"text": "inner answer"}])
+        cfg = os.path.join(tempfile.mkdtemp(prefix="strands-mcp-"),
+                           "mcp.json")
+        with open(cfg, "w") as f:
+            json.dump({"mcpServers": {"inner": {
+                "url": "http://127.0.0.1:%d/mcp" % inner.port}}}, f)
+        outer = start_runtime(MCP_CONFIG=cfg, LOG_LEVEL="debug")
+        fake.script([
+            {"tool_use": [{"id": "t1", "name": "inner_invoke_agent",
+                           "input": {"prompt": "inner question",
+                                     "session_id": "nested-1"}}]},
+            {"tool_use": [{"id": "t2", "name": "inner_calculator",
+                           "input": {"expression": "6*7"}}]},
+            {"text": "outer done"}])
+        status, _, doc = outer.invoke({"prompt": "ask the inner agent",
+                                       "session_id": "outer-1"}, timeout=60)
+        assert status == 200 and doc["response"] == "outer done", doc
+        reqs = [r for r in fake.requests()
+                if r.get("operation") == "converse"]
+        first = reqs[1]["body"]["messages"][2]["content"][0]["toolResult"]
+        assert first["status"] == "success", first
+        assert "inner answer" in json.dumps(first["content"])
+        second = reqs[2]["body"]["messages"][4]["content"][0]["toolResult"]
+        assert second["status"] == "success", second
+        assert "42" in json.dumps(second["content"])
+        assert converse_prompts(inner_fake) == ["inner question"]
+        assert "protocol 2026-07-28" in outer.output(), outer.output()
+    finally:
+        inner_fake.stop()
