@@ -1,7 +1,7 @@
 /* The MCP server mode (SERVER_PROTOCOL=MCP): stateless Streamable HTTP on
  * POST /mcp, dual-era (the modern 2026-07-28 revision with per-request
  * _meta and mirrored headers, and the legacy 2025-11-25 and 2025-06-18
- * revisions with the initialize handshake). Three layers:
+ * revisions with the initialize handshake), in four files:
  *   mcp_server_rpc.c      JSON-RPC parsing and validation, the era and
  *                         header checks, Accept, version negotiation
  *                         (pure: unit tests and the fuzzer call it);
