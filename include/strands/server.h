@@ -44,6 +44,9 @@ typedef struct strands_server_config {
     size_t ws_max_message_bytes; /* /ws: larger messages close the
                                   connection with 1009; 0: 1 MiB */
     int mcp_serve_tools;       /* MCP: offer the registry's tools too */
+    int tool_timeout_s;        /* MCP: a served tool's deadline when it has
+                                  none of its own (TOOL_TIMEOUT_SECONDS);
+                                  0: 300 */
     const char *agent_name;    /* A2A card, MCP serverInfo; NULL: a default */
     const char *agent_description; /* A2A card; may be NULL */
     const char *runtime_url;   /* A2A card URL; NULL: from the request */

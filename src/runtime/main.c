@@ -135,6 +135,8 @@ static int run(const strands_settings *settings)
                                     .mcp_serve_tools =
                                         cfg->mcp_serve_tools &&
                                         !strcmp(cfg->mcp_serve_tools, "true"),
+                                    .tool_timeout_s =
+                                        cfg->tool_timeout_seconds,
                                     .agent_name = cfg->agent_name,
                                     .agent_description =
                                         cfg->agent_description,

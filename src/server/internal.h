@@ -274,6 +274,10 @@ enum MHD_Result a2a_handle_card(handler_ctx *h);
 /** The A2A part: the task table srv->a2a (A2A mode only) and the threads
  * of tasks that run without a client.                                   */
 extern const server_part a2a_part;
+/** POST /mcp (SERVER_PROTOCOL=MCP): one JSON-RPC message (mcp_server.c). */
+enum MHD_Result mcp_server_handle(handler_ctx *h);
+/** The MCP mode's state (srv->mcp), created when the protocol is MCP. */
+extern const server_part mcp_server_part;
 
 /** Logs the finished request (method, path, status, duration; headers and
  * body at debug level, header values only for harmless headers).        */

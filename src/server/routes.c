@@ -15,6 +15,7 @@ const route server_routes[] = {
     {"POST", "/", a2a_handle_rpc, 1, ROUTE_A2A},
     {"GET", "/.well-known/agent-card.json", a2a_handle_card, 0, ROUTE_A2A},
     {"GET", "/.well-known/agent.json", a2a_handle_card, 0, ROUTE_A2A},
+    {"POST", "/mcp", mcp_server_handle, 1, ROUTE_MCP},
     {NULL, NULL, NULL, 0, 0},
 };
 

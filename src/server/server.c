@@ -26,6 +26,7 @@
 static const server_part *const parts[] = {
     NULL, /* keeps the table non-empty; rows follow */
     &a2a_part,
+    &mcp_server_part,
 };
 #define N_PARTS (sizeof parts / sizeof parts[0])
 
