@@ -87,7 +87,8 @@ static json_t *invoke_tool(void)
         "{s:s, s:s, s:s,"
         " s:{s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:[s]},"
         " s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s},"
-        "  s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}}, s:{s:s}},"
+        "  s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}},"
+        "  s:{s:s}},"
         "  s:[s, s, s, s, s, s]}}",
         "name", MCP_SERVER_INVOKE_TOOL, "title", "Invoke the agent",
         "description",
@@ -103,7 +104,9 @@ static json_t *invoke_tool(void)
         "response", "type", "string", "stop_reason", "type", "string",
         "usage", "type", "object", "properties", "input_tokens", "type",
         "integer", "output_tokens", "type", "integer", "total_tokens", "type",
-        "integer", "iterations", "type", "integer", "required",
+        "integer", "cache_read_input_tokens", "type", "integer",
+        "cache_write_input_tokens", "type", "integer", "iterations", "type",
+        "integer", "required",
         "invocation_id", "session_id", "response", "stop_reason", "usage",
         "iterations");
 }

@@ -172,7 +172,8 @@ def test_sdk_client_initialize_list_call_and_progress(mcp_runtime, fake):
     assert sc["session_id"] == "sdk-s1"
     assert sc["stop_reason"] == "EndTurn" and sc["iterations"] == 1
     assert set(sc["usage"]) == {"input_tokens", "output_tokens",
-                                "total_tokens"}
+                                "total_tokens", "cache_read_input_tokens",
+                                "cache_write_input_tokens"}
     # The progress handler got each text delta, progress increasing.
     prog = streamed["progress"]
     assert [p["message"] for p in prog] == ["stre", "amed ", "answer"]
