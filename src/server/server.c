@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "server/async.h"
 #include "server/internal.h"
 #include "server/runner.h"
 #include "strands/clock.h"
@@ -25,6 +26,7 @@
  * or feature with state is one row here.                                */
 static const server_part *const parts[] = {
     NULL, /* keeps the table non-empty; rows follow */
+    &async_part,
 };
 #define N_PARTS (sizeof parts / sizeof parts[0])
 
