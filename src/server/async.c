@@ -267,6 +267,12 @@ int async_submit(async_table *t, const runner_request *rq, json_t **out)
     /* Still there: a running entry is never expired or evicted, and only
      * this call removes it before it has a runner. */
     e = async_tab_find_serial(&t->tab, rq->request_id, serial, now_ms(t));
+    if (!e) { /* cannot happen (see above); never leak the runner */
+        pthread_mutex_unlock(&t->lock);
+        runner_release(r);
+        *out = error_doc("InternalError", "async invocation lost");
+        return 500;
+    }
     e->runner = r;
     if (e->cancel_requested) runner_cancel(r);
     t->busy++;
