@@ -161,7 +161,12 @@ static json_t *outcome_fields(const async_tab *t, async_entry *e,
 {
     if (o->status == STRANDS_OK) {
         e->state = ASYNC_COMPLETED;
-        return server_result_json(e->id, e->session_id, &o->result);
+        /* A copy that shares no value with the runner's result (freed by
+         * another thread when the runner is released). */
+        json_t *doc = server_result_json(e->id, e->session_id, &o->result);
+        json_t *own = json_deep_copy(doc);
+        json_decref(doc);
+        return own;
     }
     char msg[160];
     const char *type, *text;
@@ -226,9 +231,13 @@ json_t *async_entry_json(const async_entry *e)
     if (!doc || e->state == ASYNC_RUNNING) return doc;
     int bad = json_object_set_new(doc, "finished_at",
                                   json_integer(e->finished_at)) != 0;
-    if (!bad && e->fields)
-        bad = json_object_update(doc, e->fields) != 0;
-    else if (!bad)
+    if (!bad && e->fields) {
+        /* Copied: the answer is written out after the table's lock is
+         * dropped, when the entry may already be expired and freed. */
+        json_t *copy = json_deep_copy(e->fields);
+        bad = !copy || json_object_update(doc, copy) != 0;
+        json_decref(copy);
+    } else if (!bad)
         bad = json_object_set_new(doc, "error",
                                   json_string("out of memory while storing "
                                               "the result")) != 0 ||

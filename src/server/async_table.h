@@ -99,8 +99,9 @@ void async_tab_remove(async_tab *t, async_entry *e);
 void async_tab_finish(async_tab *t, async_entry *e, const runner_outcome *o,
                       int64_t now);
 /** The get_invocation answer for e: {"invocation_id","session_id",
- * "status","created_at"} and, once finished, "finished_at" with the
- * stored fields. New reference, or NULL on OOM.                         */
+ * "status","created_at"} and, once finished, "finished_at" with a copy of
+ * the stored fields (it shares no value with e, so it may outlive it and
+ * be read by another thread). New reference, or NULL on OOM.           */
 json_t *async_entry_json(const async_entry *e);
 /** "running", "completed", "failed" or "cancelled". */
 const char *async_state_name(async_state s);
