@@ -1,14 +1,16 @@
 /* libFuzzer target for /invocations request handling without HTTP
  * (src/server/request.c): the whole body parse (request_parse: JSON,
- * prompt blocks with image/document checks, "stream", session id from
- * the body or the header), the session-id and request-id checks on raw
+ * prompt blocks with image/document checks, "stream", "async", the
+ * async actions with their invocation id, session id from the body or
+ * the header), the session-id and request-id checks on raw
  * header bytes, and request_prompt_blocks alone.
  * Input: [header bytes] NUL [body bytes]; without a NUL all bytes are the
  * body and there is no session header. Header bytes are copied into an
  * exact-size buffer so AddressSanitizer catches any read past the end.
  * Checks the contracts: a verdict other than OK comes with a non-empty,
  * terminated reason; OK gives a non-empty block array and a session id of
- * 1..256 bytes without control characters; never crash, leak or read out
+ * 1..256 bytes without control characters (an action: no prompt, a
+ * printable invocation id of 1..128 bytes); never crash, leak or read out
  * of bounds.                                                            */
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,8 +58,28 @@ static void check_parse(const char *body, size_t len, const char *header)
         if (p.prompt) abort();
         return;
     }
+    if (p.action != REQUEST_ACTION_NONE) {
+        /* An action: no prompt, a printable 1..128-byte id, the session
+         * only when the body or header named one. */
+        if (p.prompt || p.async) abort();
+        if (p.action != REQUEST_ACTION_GET_INVOCATION &&
+            p.action != REQUEST_ACTION_CANCEL_INVOCATION)
+            abort();
+        size_t n = strnlen(p.invocation_id, sizeof p.invocation_id);
+        if (n < 1 || n > SERVER_REQUEST_ID_MAX) abort();
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)p.invocation_id[i] < 0x20 ||
+                (unsigned char)p.invocation_id[i] >= 0x7f)
+                abort();
+        if (p.session_id[0]) check_session(p.session_id);
+        request_parsed_cleanup(&p);
+        return;
+    }
     if (!json_is_array(p.prompt) || !json_array_size(p.prompt)) abort();
     if (p.stream < -1 || p.stream > 1) abort();
+    if (p.async != 0 && p.async != 1) abort();
+    if (p.async && p.stream == 1) abort();
+    if (p.invocation_id[0]) abort();
     check_session(p.session_id);
     request_parsed_cleanup(&p);
 }

@@ -191,18 +191,34 @@ typedef enum request_verdict {
     REQUEST_NOMEM       /* 500 InternalError */
 } request_verdict;
 
+/* What an /invocations body asks for besides an invocation. */
+typedef enum request_action {
+    REQUEST_ACTION_NONE = 0,          /* an invocation ("prompt") */
+    REQUEST_ACTION_GET_INVOCATION,    /* an async invocation's status */
+    REQUEST_ACTION_CANCEL_INVOCATION  /* cancel an async invocation */
+} request_action;
+
 /* A parsed /invocations body; fields valid when the verdict is OK. */
 typedef struct request_parsed {
-    json_t *prompt;     /* content-block array (new reference) */
+    json_t *prompt;     /* content-block array (new reference); NULL for
+                           an action */
     int stream;         /* 1, 0, or -1 when the body has no "stream" */
-    char session_id[SERVER_SESSION_ID_MAX + 1];
+    int async;          /* "async": true (never with "stream": true) */
+    request_action action;
+    char invocation_id[SERVER_REQUEST_ID_MAX + 1]; /* actions: the target */
+    char session_id[SERVER_SESSION_ID_MAX + 1];    /* actions: "" when
+                           neither the body nor the header names one */
 } request_parsed;
 
-/** Parses and validates an /invocations body: JSON object, "prompt",
- * "stream" (boolean when present), session id (body, else header_session,
- * else a new UUID). On REQUEST_OK fills *out (free with
- * request_parsed_cleanup); otherwise `why` always holds a NUL-terminated
- * reason (whysz >= 1) and *out holds nothing to free.                   */
+/** Parses and validates an /invocations body: a JSON object that is
+ * either an invocation ("prompt", "stream" and "async" booleans when
+ * present, not both true; session id from the body, else header_session,
+ * else a new UUID) or an action ("action": "get_invocation" or
+ * "cancel_invocation" with "invocation_id", 1..128 printable ASCII; no
+ * prompt needed; the session id as above but never made up). On
+ * REQUEST_OK fills *out (free with request_parsed_cleanup); otherwise
+ * `why` always holds a NUL-terminated reason (whysz >= 1) and *out holds
+ * nothing to free.                                                      */
 request_verdict request_parse(const char *body, size_t len,
                               const char *header_session,
                               request_parsed *out, char *why, size_t whysz);

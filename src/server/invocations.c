@@ -2,10 +2,12 @@
  * runner, and encode its outcome: as one JSON document
  * {"invocation_id","session_id","response","stop_reason","usage",
  * "iterations"} (this file) or as Server-Sent Events (sse.c). A client
- * that hangs up while it waits cancels its invocation.                   */
+ * that hangs up while it waits cancels its invocation. Async bodies
+ * ("async": true, or an "action") are handed to async_http.c.          */
 #include <stdio.h>
 #include <string.h>
 
+#include "server/async.h"
 #include "server/internal.h"
 #include "server/runner.h"
 
@@ -67,8 +69,10 @@ enum MHD_Result invocations_handle(handler_ctx *h)
         request_parsed_cleanup(&p);
         return server_send_error(h->conn, ctx, 400, "ValidationError", why);
     }
+    if (p.action != REQUEST_ACTION_NONE) /* async.h: no prompt, no runner */
+        return async_http_action(h, &p);
     memcpy(ctx->session_id, p.session_id, sizeof ctx->session_id);
-    int stream = wants_stream(h, p.stream);
+    int stream = !p.async && wants_stream(h, p.stream);
 
     /* A retry right after a dropped stream: let the abandoned invocation
      * give the session back instead of answering 409. */
@@ -85,6 +89,11 @@ enum MHD_Result invocations_handle(handler_ctx *h)
         .actor_id = actor,
         .request = rc.n_headers ? &rc : NULL,
     };
+    if (p.async) { /* answered 202 at once; runs on in the background */
+        enum MHD_Result ret = async_http_submit(h, &rq);
+        request_parsed_cleanup(&p);
+        return ret;
+    }
     strands_error err;
     strands_error_clear(&err);
     /* Streaming needs a producer and a consumer; JSON needs only the

@@ -2,7 +2,8 @@
  * (so unit tests, allocation-failure sweeps and the fuzzer call it
  * directly): the JSON body, "prompt" as a string or Converse content
  * blocks (text, image, document... with their required fields), the
- * "stream" flag, the session id and the client's request id. Every
+ * "stream" and "async" flags, the async actions (get_invocation,
+ * cancel_invocation), the session id and the client's request id. Every
  * failure leaves a reason in `why`; an allocation failure is told apart
  * from bad input.                                                        */
 #include <stdio.h>
@@ -225,6 +226,84 @@ void request_parsed_cleanup(request_parsed *p)
     p->prompt = NULL;
 }
 
+/* The session id of the body ("session_id"), else of the header; an
+ * empty result when neither names one. 1 ok, 0 bad (why).              */
+static int pick_session(const json_t *doc, const char *header_session,
+                        char *out, size_t outsz, char *why, size_t whysz)
+{
+    out[0] = '\0';
+    json_t *sid = json_object_get(doc, "session_id");
+    const char *sv = header_session;
+    if (sid && !json_is_null(sid)) {
+        if (!json_is_string(sid)) {
+            snprintf(why, whysz, "'session_id' must be a string");
+            return 0;
+        }
+        sv = json_string_value(sid);
+        /* An embedded NUL would cut the id short: refuse it. */
+        if (strlen(sv) != json_string_length(sid)) {
+            snprintf(why, whysz, "session id must not contain NUL");
+            return 0;
+        }
+    }
+    if (!sv || !*sv) return 1;
+    return request_session_id(sv, out, outsz, why, whysz);
+}
+
+/* An "action" body (the action, its invocation_id, the session id);
+ * REQUEST_OK or REQUEST_INVALID (why).                                  */
+static request_verdict parse_action(const json_t *doc, const json_t *action,
+                                    const char *header_session,
+                                    request_parsed *out, char *why,
+                                    size_t whysz)
+{
+    static const char allowed[] = "get_invocation, cancel_invocation";
+    const char *name = json_string_value(action);
+    if (!json_is_string(action)) {
+        snprintf(why, whysz, "'action' must be a string (one of %s)",
+                 allowed);
+        return REQUEST_INVALID;
+    }
+    if (!strcmp(name, "get_invocation")) {
+        out->action = REQUEST_ACTION_GET_INVOCATION;
+    } else if (!strcmp(name, "cancel_invocation")) {
+        out->action = REQUEST_ACTION_CANCEL_INVOCATION;
+    } else {
+        snprintf(why, whysz, "unknown action '%.40s'; allowed: %s", name,
+                 allowed);
+        return REQUEST_INVALID;
+    }
+    json_t *id = json_object_get(doc, "invocation_id");
+    const char *iv = json_string_value(id);
+    size_t n = iv ? json_string_length(id) : 0;
+    int ok = iv && n >= 1 && n <= SERVER_REQUEST_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char ch = (unsigned char)iv[i];
+        if (ch < 0x20 || ch >= 0x7f) ok = 0;
+    }
+    if (!ok) {
+        snprintf(why, whysz, "'%s' needs 'invocation_id': 1..%d printable "
+                             "ASCII characters", name, SERVER_REQUEST_ID_MAX);
+        return REQUEST_INVALID;
+    }
+    memcpy(out->invocation_id, iv, n);
+    out->invocation_id[n] = '\0';
+    if (!pick_session(doc, header_session, out->session_id,
+                      sizeof out->session_id, why, whysz))
+        return REQUEST_INVALID;
+    return REQUEST_OK;
+}
+
+/* A boolean field: 1 true, 0 false or absent (*present tells), -1 not a
+ * boolean.                                                              */
+static int bool_field(const json_t *doc, const char *key, int *present)
+{
+    json_t *v = json_object_get(doc, key);
+    *present = v != NULL;
+    if (!v) return 0;
+    return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
 request_verdict request_parse(const char *body, size_t len,
                               const char *header_session,
                               request_parsed *out, char *why, size_t whysz)
@@ -247,38 +326,41 @@ request_verdict request_parse(const char *body, size_t len,
         return REQUEST_BAD_JSON;
     }
     request_verdict v = REQUEST_INVALID;
+    json_t *prompt = NULL;
+    json_t *action = json_object_get(doc, "action");
+    if (action) {
+        /* An action needs no prompt; other fields are not looked at. */
+        v = parse_action(doc, action, header_session, out, why, whysz);
+        goto out;
+    }
     int nomem = 0;
-    json_t *prompt = prompt_blocks(doc, why, whysz, &nomem);
+    prompt = prompt_blocks(doc, why, whysz, &nomem);
     if (!prompt) {
         v = nomem ? REQUEST_NOMEM : REQUEST_INVALID;
         goto out;
     }
-    json_t *stream = json_object_get(doc, "stream");
-    if (stream && !json_is_boolean(stream)) {
+    int present;
+    int stream = bool_field(doc, "stream", &present);
+    if (stream < 0) {
         snprintf(why, whysz, "'stream' must be a boolean");
         goto out;
     }
-    out->stream = stream ? json_is_true(stream) : -1;
-    json_t *sid = json_object_get(doc, "session_id");
-    const char *sv = header_session;
-    if (sid && !json_is_null(sid)) {
-        if (!json_is_string(sid)) {
-            snprintf(why, whysz, "'session_id' must be a string");
-            goto out;
-        }
-        sv = json_string_value(sid);
-        /* An embedded NUL would cut the id short: refuse it. */
-        if (strlen(sv) != json_string_length(sid)) {
-            snprintf(why, whysz, "session id must not contain NUL");
-            goto out;
-        }
-    }
-    if (!sv || !*sv) {
-        strands_uuid4(out->session_id);
-    } else if (!request_session_id(sv, out->session_id,
-                                   sizeof out->session_id, why, whysz)) {
+    out->stream = present ? stream : -1;
+    out->async = bool_field(doc, "async", &present);
+    if (out->async < 0) {
+        snprintf(why, whysz, "'async' must be a boolean");
         goto out;
     }
+    if (out->async && out->stream == 1) {
+        snprintf(why, whysz, "'async' and 'stream' cannot both be true: an "
+                             "async invocation is answered 202 at once "
+                             "(read its result with get_invocation)");
+        goto out;
+    }
+    if (!pick_session(doc, header_session, out->session_id,
+                      sizeof out->session_id, why, whysz))
+        goto out;
+    if (!out->session_id[0]) strands_uuid4(out->session_id);
     out->prompt = prompt;
     prompt = NULL;
     v = REQUEST_OK;
@@ -287,7 +369,10 @@ out:
     json_decref(doc);
     if (v != REQUEST_OK) {
         out->session_id[0] = '\0';
+        out->invocation_id[0] = '\0';
         out->stream = 0;
+        out->async = 0;
+        out->action = REQUEST_ACTION_NONE;
         if (whysz && !why[0]) snprintf(why, whysz, "invalid request");
     }
     return v;

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "server/async.h"
 #include "server/internal.h"
 #include "server/runner.h"
 #include "strands/clock.h"
@@ -27,6 +28,7 @@ static const server_part *const parts[] = {
     NULL, /* keeps the table non-empty; rows follow */
     &a2a_part,
     &mcp_server_part,
+    &async_part,
 };
 #define N_PARTS (sizeof parts / sizeof parts[0])
 

@@ -1,6 +1,7 @@
 /* /invocations request checks (src/server/request.c) one by one: base64
  * through OpenSSL, session ids (no read past a short id), request ids,
- * "stream" and the verdicts of request_parse.                          */
+ * "stream", "async", the async actions and the verdicts of
+ * request_parse.                                                        */
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,11 +135,119 @@ static void test_parse_verdicts(void)
     }
 }
 
+/* "async" and the async actions (get_invocation, cancel_invocation). */
+static void test_parse_async_and_actions(void)
+{
+    request_parsed p;
+    char why[256];
+#define PARSE(body, hdr) request_parse(body, strlen(body), hdr, &p, why, \
+                                       sizeof why)
+    CHECK_INT(PARSE("{\"prompt\":\"hi\",\"async\":true}", NULL), REQUEST_OK);
+    CHECK_INT(p.async, 1);
+    CHECK_INT(p.stream, -1);
+    CHECK_INT(p.action, REQUEST_ACTION_NONE);
+    CHECK_INT(strlen(p.session_id), 36);
+    request_parsed_cleanup(&p);
+    CHECK_INT(PARSE("{\"prompt\":\"hi\",\"async\":false,\"stream\":true}",
+                    NULL),
+              REQUEST_OK);
+    CHECK_INT(p.async, 0);
+    CHECK_INT(p.stream, 1);
+    request_parsed_cleanup(&p);
+    CHECK_INT(PARSE("{\"prompt\":\"hi\",\"async\":true,\"stream\":false}",
+                    NULL),
+              REQUEST_OK);
+    CHECK_INT(p.async, 1);
+    request_parsed_cleanup(&p);
+
+    static const struct {
+        const char *body, *why;
+    } bad[] = {
+        {"{\"prompt\":\"hi\",\"async\":\"yes\"}", "'async' must be a boolean"},
+        {"{\"prompt\":\"hi\",\"async\":1}", "'async' must be a boolean"},
+        {"{\"prompt\":\"hi\",\"async\":null}", "'async' must be a boolean"},
+        {"{\"prompt\":\"hi\",\"async\":true,\"stream\":true}",
+         "cannot both be true"},
+        {"{\"async\":true}", "missing required field 'prompt'"},
+        {"{\"action\":\"delete_everything\",\"invocation_id\":\"a\"}",
+         "unknown action 'delete_everything'; allowed: get_invocation, "
+         "cancel_invocation"},
+        {"{\"action\":7}", "'action' must be a string (one of get_invocation, "
+                           "cancel_invocation)"},
+        {"{\"action\":null}", "'action' must be a string"},
+        {"{\"action\":\"get_invocation\"}", "needs 'invocation_id'"},
+        {"{\"action\":\"get_invocation\",\"invocation_id\":\"\"}",
+         "needs 'invocation_id'"},
+        {"{\"action\":\"get_invocation\",\"invocation_id\":5}",
+         "needs 'invocation_id'"},
+        {"{\"action\":\"cancel_invocation\",\"invocation_id\":\"a\\nb\"}",
+         "'cancel_invocation' needs 'invocation_id': 1..128 printable"},
+        {"{\"action\":\"get_invocation\",\"invocation_id\":\"a\\u0000b\"}",
+         "NUL"},
+        {"{\"action\":\"get_invocation\",\"invocation_id\":\"a\","
+         "\"session_id\":5}", "'session_id' must be a string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        request_verdict v = PARSE(bad[i].body, NULL);
+        if (v == REQUEST_OK) {
+            FAIL_AT("bad %zu accepted", i);
+            request_parsed_cleanup(&p);
+            continue;
+        }
+        if (!strstr(why, bad[i].why))
+            FAIL_AT("bad %zu: '%s' lacks '%s'", i, why, bad[i].why);
+        CHECK(p.prompt == NULL);
+        CHECK_INT(p.action, REQUEST_ACTION_NONE);
+    }
+
+    /* Actions need no prompt; the session comes from the body, else the
+     * header, and is never made up. */
+    CHECK_INT(PARSE("{\"action\":\"get_invocation\",\"invocation_id\":"
+                    "\"inv-1\"}", NULL),
+              REQUEST_OK);
+    CHECK_INT(p.action, REQUEST_ACTION_GET_INVOCATION);
+    CHECK_STR(p.invocation_id, "inv-1");
+    CHECK_STR(p.session_id, "");
+    CHECK(p.prompt == NULL);
+    request_parsed_cleanup(&p);
+    CHECK_INT(PARSE("{\"action\":\"cancel_invocation\",\"invocation_id\":"
+                    "\"inv-2\"}", "hdr-s"),
+              REQUEST_OK);
+    CHECK_INT(p.action, REQUEST_ACTION_CANCEL_INVOCATION);
+    CHECK_STR(p.session_id, "hdr-s");
+    request_parsed_cleanup(&p);
+    CHECK_INT(PARSE("{\"action\":\"get_invocation\",\"invocation_id\":"
+                    "\"inv-3\",\"session_id\":\"body-s\",\"prompt\":5}",
+                    "hdr-s"),
+              REQUEST_OK);
+    CHECK_STR(p.session_id, "body-s");
+    request_parsed_cleanup(&p);
+    CHECK_INT(PARSE("{\"action\":\"get_invocation\",\"invocation_id\":"
+                    "\"inv-4\"}", "bad\nsession"),
+              REQUEST_INVALID);
+    /* The longest id taken, one more refused. */
+    char body[400], id[SERVER_REQUEST_ID_MAX + 2];
+    memset(id, 'i', sizeof id - 1);
+    id[SERVER_REQUEST_ID_MAX] = '\0';
+    snprintf(body, sizeof body,
+             "{\"action\":\"get_invocation\",\"invocation_id\":\"%s\"}", id);
+    CHECK_INT(PARSE(body, NULL), REQUEST_OK);
+    CHECK_INT(strlen(p.invocation_id), SERVER_REQUEST_ID_MAX);
+    request_parsed_cleanup(&p);
+    id[SERVER_REQUEST_ID_MAX] = 'i';
+    id[SERVER_REQUEST_ID_MAX + 1] = '\0';
+    snprintf(body, sizeof body,
+             "{\"action\":\"get_invocation\",\"invocation_id\":\"%s\"}", id);
+    CHECK_INT(PARSE(body, NULL), REQUEST_INVALID);
+#undef PARSE
+}
+
 int main(void)
 {
     RUN(test_base64);
     RUN(test_session_id);
     RUN(test_request_id);
     RUN(test_parse_verdicts);
+    RUN(test_parse_async_and_actions);
     return test_report();
 }
