@@ -66,14 +66,17 @@ static strands_status add_member(dynbuf *b, const char *key, const json_t *v)
         json_decref(one);
         return STRANDS_E_NOMEM;
     }
-    char *text = json_dumps(one, JSON_COMPACT);
-    json_decref(one);
-    if (!text) return STRANDS_E_NOMEM;
-    size_t n = strlen(text);
-    strands_status st = STRANDS_OK;
-    if (b->len) st = dynbuf_puts(b, ",");
-    if (st == STRANDS_OK) st = dynbuf_append(b, text + 1, n - 2);
+    /* Measured, then written into a buffer of that size: jansson's
+     * json_dumps can drop a key when an allocation fails inside it.    */
+    size_t n = json_dumpb(one, NULL, 0, JSON_COMPACT);
+    char *text = n ? malloc(n) : NULL;
+    strands_status st = STRANDS_E_NOMEM;
+    if (text && json_dumpb(one, text, n, JSON_COMPACT) == n) {
+        st = b->len ? dynbuf_puts(b, ",") : STRANDS_OK;
+        if (st == STRANDS_OK) st = dynbuf_append(b, text + 1, n - 2);
+    }
     free(text);
+    json_decref(one);
     return st;
 }
 

@@ -14,9 +14,56 @@
 
 /* ---- content blocks ------------------------------------------------------ */
 
+static strands_status append_json(dynbuf *b, const json_t *v);
+
 static strands_status nomem(strands_error *err)
 {
     return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
+}
+
+/* True when p[0..n) is well-formed UTF-8 (no overlongs, surrogates or
+ * code points over U+10FFFF), so a failed json_stringn means OOM.     */
+static int utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1
+                              : (c & 0xf0) == 0xe0 ? 2
+                              : (c & 0xf8) == 0xf0 ? 3 : 4;
+        if (k == 4 || k > n - i - 1) return 0;  /* bad lead, or cut off */
+        uint32_t cp = k == 0 ? c : c & (0x3f >> k);
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i + j] & 0x3f);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* A JSON string of decoded base64 text: E_INVALID (`what` names it) when
+ * s is not base64 of UTF-8, E_NOMEM; *out a new reference on OK.       */
+static strands_status text_of_base64(const char *s, size_t n,
+                                     const char *what, json_t **out,
+                                     strands_error *err)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    int rc = net_base64_decode(s, n, &raw, &len);
+    if (rc == -2) return nomem(err);
+    if (rc != 0 || !utf8_valid(raw, len)) {
+        free(raw);
+        return strands_error_set(err, STRANDS_E_INVALID, NULL,
+                                 "%s is not base64 of UTF-8 text", what);
+    }
+    *out = json_stringn_nocheck((const char *)raw, len);
+    free(raw);
+    return *out ? STRANDS_OK : nomem(err);
 }
 
 /* {type:"base64", media_type, data} with data copied from a JSON string. */
@@ -73,20 +120,15 @@ static strands_status map_document(const json_t *doc, json_t **out,
     } else if (fmt && (!strcmp(fmt, "txt") || !strcmp(fmt, "md") ||
                        !strcmp(fmt, "csv") || !strcmp(fmt, "html")) &&
                (bytes || json_is_string(text))) {
-        json_t *data;
+        json_t *data = NULL;
         if (bytes) {
-            uint8_t *raw = NULL;
-            size_t n = 0;
-            int rc = net_base64_decode(json_string_value(bytes),
-                                       json_string_length(bytes), &raw, &n);
-            if (rc == -2) return nomem(err);
-            data = rc == 0 ? json_stringn((const char *)raw, n) : NULL;
-            free(raw);
-            if (!data)
-                return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                         "document '%.100s': source.bytes "
-                                         "is not base64 UTF-8 text",
-                                         name ? name : "");
+            char what[160];
+            snprintf(what, sizeof what, "document '%.100s': source.bytes",
+                     name ? name : "");
+            strands_status st = text_of_base64(json_string_value(bytes),
+                                               json_string_length(bytes),
+                                               what, &data, err);
+            if (st != STRANDS_OK) return st;
         } else {
             data = json_copy((json_t *)text);
             if (!data) return nomem(err);
@@ -187,17 +229,11 @@ static strands_status map_reasoning(const json_t *rc, json_t **out,
         return *out ? STRANDS_OK : nomem(err);
     }
     if (json_is_string(red)) {
-        uint8_t *raw = NULL;
-        size_t n = 0;
-        int rc2 = net_base64_decode(json_string_value(red),
-                                    json_string_length(red), &raw, &n);
-        if (rc2 == -2) return nomem(err);
-        json_t *data = rc2 == 0 ? json_stringn((const char *)raw, n) : NULL;
-        free(raw);
-        if (!data)
-            return strands_error_set(err, STRANDS_E_INVALID, NULL,
-                                     "reasoningContent.redactedContent is "
-                                     "not base64 of redacted_thinking data");
+        json_t *data = NULL;
+        strands_status st = text_of_base64(
+            json_string_value(red), json_string_length(red),
+            "reasoningContent.redactedContent", &data, err);
+        if (st != STRANDS_OK) return st;
         *out = json_pack("{s:s, s:o}", "type", "redacted_thinking", "data",
                          data);
         return *out ? STRANDS_OK : nomem(err);
@@ -231,9 +267,13 @@ static strands_status map_block(const json_t *b, json_t **out,
         return *out ? STRANDS_OK : nomem(err);
     }
     if (in_tool_result && (v = json_object_get(b, "json"))) {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        *out = s ? json_pack("{s:s, s:s}", "type", "text", "text", s) : NULL;
-        free(s);
+        dynbuf t;
+        dynbuf_init(&t, SIZE_MAX);
+        *out = append_json(&t, v) == STRANDS_OK
+                   ? json_pack("{s:s, s:s%}", "type", "text", "text",
+                               t.data, t.len)
+                   : NULL;
+        dynbuf_cleanup(&t);
         return *out ? STRANDS_OK : nomem(err);
     }
     if ((v = json_object_get(b, "image"))) return map_image(v, out, err);
@@ -367,9 +407,19 @@ static strands_status append_json(dynbuf *b, const json_t *v)
     return st;
 }
 
+/* json_dump_callback's sink. jansson 2.14 ignores a failed write of an
+ * object key and goes on, so a failure is made sticky here and checked
+ * after the dump: a body with a hole is never sent.                   */
+typedef struct dump_sink {
+    dynbuf *b;
+    int failed;
+} dump_sink;
+
 static int dump_to_dynbuf(const char *p, size_t n, void *user)
 {
-    return dynbuf_append(user, p, n) == STRANDS_OK ? 0 : -1;
+    dump_sink *d = user;
+    if (!d->failed && dynbuf_append(d->b, p, n) != STRANDS_OK) d->failed = 1;
+    return d->failed ? -1 : 0;
 }
 
 /* toolConfig.tools -> ,"tools":[{name, description, input_schema}, ...],
@@ -450,10 +500,12 @@ char *anthropic_build_body(const strands_model_request *req,
                                             "name", req->tool_choice));
     dynbuf b;
     dynbuf_init(&b, SIZE_MAX);
-    strands_status st =
-        ok && json_dump_callback(body, dump_to_dynbuf, &b, JSON_COMPACT) == 0
-            ? STRANDS_OK
-            : STRANDS_E_NOMEM;
+    dump_sink sink = {&b, 0};
+    strands_status st = ok && json_dump_callback(body, dump_to_dynbuf, &sink,
+                                                 JSON_COMPACT) == 0 &&
+                                !sink.failed
+                            ? STRANDS_OK
+                            : STRANDS_E_NOMEM;
     json_decref(body);
     if (st != STRANDS_OK) {
         dynbuf_cleanup(&b);
