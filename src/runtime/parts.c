@@ -33,7 +33,7 @@ static int build_model(runtime_parts *p, strands_error *err)
         if (!err->message[0])
             strands_error_set(err, STRANDS_E_INTERNAL, NULL,
                               "model provider '%s' failed", mp->name);
-        return 1;
+        return err->status == STRANDS_E_INVALID ? 2 : 1; /* bad settings */
     }
     p->uses_credentials = ctx.uses_credentials;
     return 0;
