@@ -29,6 +29,9 @@ typedef struct anthropic_model {
     char *url;           /* {base}/v1/messages */
     char *key_header;    /* "x-api-key: <key>" (wiped on free), or NULL */
     char *params;        /* MODEL_PARAMS members text ("" = none) */
+    char *params_forced; /* the same without thinking, for calls that
+                            force a tool (tool_choice): the API refuses
+                            a forced tool with thinking on */
     http_client *http;
     net_retry_policy retry;
     long connect_timeout_ms;
@@ -204,7 +207,9 @@ static strands_status anthropic_converse(strands_model *self,
     anthropic_model *m = (anthropic_model *)self;
     memset(out, 0, sizeof *out);
     size_t len = 0;
-    char *body = anthropic_build_body(req, m->model_id, m->params, &len, err);
+    char *body = anthropic_build_body(
+        req, m->model_id, req->tool_choice ? m->params_forced : m->params,
+        &len, err);
     if (!body) return err ? err->status : STRANDS_E_INVALID;
     int64_t t0 = strands_clock_mono_ms();
     anthropic_call c = {.m = m, .body = body, .body_len = len, .req = req,
@@ -238,6 +243,7 @@ static void anthropic_destroy(strands_model *self)
     free(m->model_id);
     free(m->url);
     free(m->params);
+    free(m->params_forced);
     free(m);
 }
 
@@ -312,8 +318,10 @@ strands_model *strands_anthropic_model_new(const strands_anthropic_config *cfg,
     m->url = messages_url(cfg->base_url ? cfg->base_url
                                         : "https://api.anthropic.com", err);
     if (!m->url ||
-        anthropic_params_text(cfg->params, cfg->max_tokens_hint, &m->params,
-                              err) != STRANDS_OK) {
+        anthropic_params_text(cfg->params, cfg->max_tokens_hint, 0,
+                              &m->params, err) != STRANDS_OK ||
+        anthropic_params_text(cfg->params, cfg->max_tokens_hint, 1,
+                              &m->params_forced, err) != STRANDS_OK) {
         anthropic_destroy(&m->base);
         return NULL;
     }

@@ -54,11 +54,14 @@ json_t *anthropic_build_request(const strands_model_request *req,
  * stop_sequences an array of strings, thinking an object whose
  * budget_tokens (type "enabled") is an integer >= 1024 and, when
  * max_tokens > 0, below it; model, messages, system, tools, tool_choice,
- * stream and max_tokens are refused (the runtime sets them). Returns OK
- * and a heap string in *out (free() it), or E_INVALID with a message that
- * starts with "MODEL_PARAMS: ", or E_NOMEM.                            */
+ * stream and max_tokens are refused (the runtime sets them). With
+ * drop_thinking the (checked) thinking member is left out: the text for
+ * calls that force a tool, which the API refuses with thinking on.
+ * Returns OK and a heap string in *out (free() it), or E_INVALID with a
+ * message that starts with "MODEL_PARAMS: ", or E_NOMEM.              */
 strands_status anthropic_params_text(const char *params, int max_tokens,
-                                     char **out, strands_error *err);
+                                     int drop_thinking, char **out,
+                                     strands_error *err);
 
 /* ---- response (anthropic_response.c) ------------------------------------ */
 

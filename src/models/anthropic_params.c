@@ -81,7 +81,8 @@ static strands_status add_member(dynbuf *b, const char *key, const json_t *v)
 }
 
 strands_status anthropic_params_text(const char *params, int max_tokens,
-                                     char **out, strands_error *err)
+                                     int drop_thinking, char **out,
+                                     strands_error *err)
 {
     *out = NULL;
     json_t *root = NULL;
@@ -118,6 +119,7 @@ strands_status anthropic_params_text(const char *params, int max_tokens,
             }
             if ((st = check_member(key, v, max_tokens, err)) != STRANDS_OK)
                 break;
+            if (drop_thinking && !strcmp(key, "thinking")) continue;
             if ((st = add_member(&b, key, v)) != STRANDS_OK) {
                 st = st == STRANDS_E_TOO_LARGE
                          ? BAD("larger than 1 MiB")

@@ -241,7 +241,7 @@ static void expect_params(const char *params, int max_tokens,
     char *out = NULL;
     strands_error err;
     strands_error_clear(&err);
-    CHECK_INT(anthropic_params_text(params, max_tokens, &out, &err),
+    CHECK_INT(anthropic_params_text(params, max_tokens, 0, &out, &err),
               STRANDS_OK);
     CHECK_STR(out, want);
     free(out);
@@ -252,7 +252,7 @@ static void expect_bad_params(const char *params, int max_tokens,
 {
     char *out = NULL;
     strands_error err;
-    CHECK_INT(anthropic_params_text(params, max_tokens, &out, &err),
+    CHECK_INT(anthropic_params_text(params, max_tokens, 0, &out, &err),
               STRANDS_E_INVALID);
     CHECK(out == NULL);
     CHECK(!strncmp(err.message, "MODEL_PARAMS: ", 14));
@@ -275,6 +275,19 @@ static void test_params(void)
                   "2048}}}", 4096,
                   "\"temperature\":1,\"thinking\":{\"type\":\"enabled\","
                   "\"budget_tokens\":2048}");
+    /* a call that forces a tool leaves thinking out (still checked) */
+    char *out = NULL;
+    strands_error err;
+    CHECK_INT(anthropic_params_text("{\"thinking\":{\"type\":\"enabled\","
+                                    "\"budget_tokens\":2048},\"top_k\":1}",
+                                    4096, 1, &out, &err), STRANDS_OK);
+    CHECK_STR(out, "\"top_k\":1");
+    free(out);
+    out = NULL;
+    CHECK_INT(anthropic_params_text("{\"thinking\":{\"type\":\"enabled\","
+                                    "\"budget_tokens\":10}}", 4096, 1, &out,
+                                    &err), STRANDS_E_INVALID);
+    CHECK(out == NULL);
     expect_bad_params("[1]", 0, "not a JSON object");
     expect_bad_params("{", 0, "not a JSON object");
     expect_bad_params("{\"model\":\"x\"}", 0, "'model' is set by the runtime");

@@ -103,7 +103,7 @@ static void test_params_sweep(void)
     FAILALLOC_SWEEP(n, 1000) {
         char *out = NULL;
         strands_error err;
-        strands_status st = anthropic_params_text(p, 4096, &out, &err);
+        strands_status st = anthropic_params_text(p, 4096, 0, &out, &err);
         if (st == STRANDS_OK)
             CHECK_STR(out, "\"temperature\":0.5,\"stop_sequences\":[\"x\"],"
                            "\"thinking\":{\"type\":\"enabled\","
