@@ -177,6 +177,33 @@ def test_thinking_round_trip_signature_byte_exact(start, anth):
                                         "signature": "sig2"}
 
 
+def test_concurrent_invocations(start, anth):
+    """One model serves many invocations at once (shared connection pool,
+    MODEL_PARAMS text, tool list): run it under TSan too."""
+    import threading
+    rt = start(MODEL_PARAMS='{"temperature":0.5}')
+    n = 12
+    anth.script([{"tool_use": [{"name": "calculator",
+                                "input": {"expression": "%d+1" % i}}],
+                  "chunking": {"min": 1, "max": 9}} for i in range(n)] +
+                [{"text": "done"} for _ in range(n)])
+    results = [None] * n
+
+    def one(i):
+        results[i] = rt.invoke({"prompt": "p%d" % i, "stream": i % 2 == 0},
+                               timeout=60)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert all(r is not None and r[0] == 200 for r in results), results
+    got = calls(anth)
+    assert len(got) == 2 * n
+    assert all(r["body"]["temperature"] == 0.5 for r in got)
+
+
 def test_usage_with_cache_tokens(start, anth):
     rt = start()
     anth.script([{"text": "cached", "usage": {
