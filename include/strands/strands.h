@@ -3,6 +3,7 @@
 #define STRANDS_STRANDS_H
 
 #include "strands/agent.h"
+#include "strands/anthropic.h"
 #include "strands/aws.h"
 #include "strands/clock.h"
 #include "strands/config.h"

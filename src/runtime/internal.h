@@ -80,8 +80,8 @@ typedef struct runtime_parts {
  * (SESSION_STORE), tools (every tool source, in registration order) and
  * the agent from the settings. Returns 0, or the exit status with err
  * saying why: 2 for a configuration error (credentials set-up, a tool
- * source's error, a store factory's E_INVALID), 1 for anything else
- * (e.g. a model factory's error, as before the registries). Free with
+ * source's error, a store or model factory's E_INVALID), 1 for anything
+ * else (e.g. a model factory's other errors). Free with
  * runtime_parts_free, also after a failure.                             */
 int runtime_parts_build(runtime_parts *p, const strands_settings *s,
                         strands_error *err);
