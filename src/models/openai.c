@@ -20,6 +20,7 @@
 
 #define MAX_RESPONSE (32u * 1024 * 1024) /* a non-streamed answer */
 #define LOGGER "strands.models.openai"
+#define AUTH_PREFIX "Authorization: Bearer "
 
 typedef struct openai_model {
     strands_model base;
@@ -170,6 +171,20 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
     return st;
 }
 
+/* A server may quote the key it refused in its error message: the
+ * message reaches the client and logs, so the key is cut out of it. */
+static void scrub_key(const openai_model *m, strands_error *err)
+{
+    if (!m->auth || !err) return;
+    const char *key = m->auth + strlen(AUTH_PREFIX);
+    size_t k = strlen(key);
+    char *p;
+    while (k >= 4 && (p = strstr(err->message, key)) != NULL) {
+        memmove(p + 3, p + k, strlen(p + k) + 1);
+        memcpy(p, "***", 3);
+    }
+}
+
 static strands_status openai_converse(strands_model *self,
                                       const strands_model_request *req,
                                       strands_model_response *out,
@@ -202,6 +217,7 @@ static strands_status openai_converse(strands_model *self,
     free(body);
     if (st == STRANDS_E_TIMEOUT && err)
         snprintf(err->code, sizeof err->code, "ModelTimeout");
+    if (st != STRANDS_OK) scrub_key(m, err);
     return st;
 }
 
@@ -293,10 +309,10 @@ strands_model *openai_model_new(const openai_config *cfg, strands_error *err)
         if (openai_params_check(m->params, err) != STRANDS_OK) goto fail;
     }
     if (has_key) {
-        size_t size = strlen(cfg->api_key) + sizeof "Authorization: Bearer ";
+        size_t size = strlen(cfg->api_key) + sizeof AUTH_PREFIX;
         m->auth = malloc(size);
         if (!m->auth) goto oom;
-        snprintf(m->auth, size, "Authorization: Bearer %s", cfg->api_key);
+        snprintf(m->auth, size, AUTH_PREFIX "%s", cfg->api_key);
         if (strpbrk(cfg->api_key, "\r\n")) {
             strands_error_set(err, STRANDS_E_INVALID, NULL,
                               "OPENAI_API_KEY: holds a line break");

@@ -495,10 +495,13 @@ strands_status openai_error_from_json(long status, const json_t *doc,
                                STRANDS_ERROR_CONTEXT_OVERFLOW,
                                "OpenAI-compatible server: %.900s",
                                message ? message : code);
+    else if (status)
+        st = strands_error_set(err, STRANDS_E_UPSTREAM, code,
+                               "OpenAI-compatible server answered HTTP %ld: "
+                               "%.900s", status, message ? message : code);
     else
         st = strands_error_set(err, STRANDS_E_UPSTREAM, code,
-                               "OpenAI-compatible server%s%.0ld: %.900s",
-                               status ? " answered HTTP " : "", status,
+                               "OpenAI-compatible server: %.900s",
                                message ? message : code);
     if (err) err->http_status = (int)status;
     return st;

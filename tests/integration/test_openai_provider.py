@@ -380,6 +380,12 @@ def test_no_api_key_in_any_log_line(start_oai, oai):
                 {"text": "fine"}])
     status, _, doc = rt.invoke({"prompt": "log"})
     assert status == 200, doc
+    # A server that quotes the key in its error: cut out of the answer.
+    oai.script([{"error": {"status": 403, "type": "permission_error",
+                           "message": "key %s may not use gpt-test" % KEY}}])
+    status, _, doc = rt.invoke({"prompt": "echoed"})
+    assert status == 502, doc
+    assert KEY not in json.dumps(doc) and "key *** may not" in doc["error"]
     bad = start_oai(LOG_LEVEL="debug", OPENAI_API_KEY=KEY + "x")
     status, _, doc = bad.invoke({"prompt": "log"})
     assert status == 502
@@ -387,6 +393,31 @@ def test_no_api_key_in_any_log_line(start_oai, oai):
         out = r.output()
         assert "DEBUG" in out
         assert KEY not in out and "SECRETKEY" not in out
+
+
+def test_concurrent_invocations(start_oai, oai):
+    """One model object serves parallel invocations (TSan checks the
+    shared system prompt, tool specs and MODEL_PARAMS are only read)."""
+    import threading
+    rt = start_oai(SYSTEM_PROMPT="sys", MODEL_PARAMS='{"temperature": 0.1}')
+    oai.script([{"tool_calls": [{"name": "calculator",
+                                 "arguments": {"expression": "%d*2" % i}}]}
+                for i in range(6)])
+    results = []
+
+    def one(i):
+        results.append(rt.invoke({"prompt": "p%d" % i,
+                                  "session_id": "conc-%d" % i}))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 6
+    for status, _, doc in results:
+        assert status == 200, doc
+    assert len(chat_requests(oai)) == 12
 
 
 def test_without_api_key_no_authorization(start_runtime):
