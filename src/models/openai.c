@@ -242,7 +242,12 @@ strands_status openai_base_url_check(const char *url, strands_error *err)
 {
     net_url u;
     strands_status st = net_url_parse(url, NET_URL_NO_QUERY, "URL", &u, err);
-    if (st == STRANDS_OK) net_url_cleanup(&u);
+    if (st == STRANDS_OK) {
+        net_url_cleanup(&u);
+    } else if (err && !strncmp(err->message, "URL: ", 5)) {
+        /* The loader prefixes the variable's name itself. */
+        memmove(err->message, err->message + 5, strlen(err->message + 5) + 1);
+    }
     return st;
 }
 
