@@ -483,3 +483,31 @@ def test_help_lists_openai():
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_STREAM",
                  "OPENAI_MAX_ATTEMPTS"):
         assert name in out
+
+
+def test_client_disconnect_cancels_the_model_call(start_oai, oai):
+    from test_streaming import SSEClient
+    rt = start_oai()
+    text = " ".join("tok%d" % i for i in range(150))
+    oai.script([{"text": text,
+                 "chunking": {"min": 1, "max": 4, "pause_ms": 15}}])
+    c = SSEClient(rt, {"prompt": "long", "stream": True,
+                       "session_id": "gone"})
+    for _, line in c.lines():
+        if line.startswith("data: "):
+            break
+    t0 = time.monotonic()
+    c.close()
+    deadline = time.monotonic() + 5
+    req = None
+    while time.monotonic() < deadline:
+        req = chat_requests(oai)[0]
+        if req["status"] == "client_closed":
+            break
+        time.sleep(0.05)
+    assert req["status"] == "client_closed", req
+    assert time.monotonic() - t0 < 3
+    oai.script([{"text": "next"}])
+    status, _, doc = rt.invoke({"prompt": "after", "session_id": "gone"})
+    assert status == 200, doc
+    assert doc["response"] == "next"
