@@ -31,6 +31,7 @@ static void register_all(void)
     registering = 1;
     keep(strands_model_provider_register(&models_bedrock_provider, &err),
          &err);
+    keep(strands_model_provider_register(&models_openai_provider, &err), &err);
     keep(strands_model_provider_register(&models_anthropic_provider, &err),
          &err);
     keep(strands_session_store_provider_register(&session_memory_provider,

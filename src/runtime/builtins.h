@@ -19,6 +19,8 @@ extern const strands_settings_group aws_settings;     /* aws/settings.c */
 /* Registry entries (each with its own settings group). */
 extern const strands_model_provider models_bedrock_provider;
                                              /* models/bedrock_provider.c */
+extern const strands_model_provider models_openai_provider;
+                                             /* models/openai_provider.c */
 extern const strands_model_provider models_anthropic_provider;
                                            /* models/anthropic_provider.c */
 extern const strands_session_store_provider session_memory_provider;

@@ -426,7 +426,7 @@ def test_unknown_provider_or_store_lists_registered_names():
                        capture_output=True, timeout=10, text=True)
     assert p.returncode == 2
     assert "MODEL_PROVIDER: unknown model provider 'nope' " \
-        "(registered: bedrock,anthropic)" in p.stderr
+        "(registered: bedrock,openai,anthropic)" in p.stderr
     p = subprocess.run([RUNTIME], env={"SESSION_STORE": "nope"},
                        capture_output=True, timeout=10, text=True)
     assert p.returncode == 2
@@ -581,7 +581,7 @@ def test_custom_runtime_help_lists_its_provider_rows():
     p = subprocess.run([custom_binary()], capture_output=True, text=True,
                        timeout=10, env={"MODEL_PROVIDER": "nope"})
     assert p.returncode == 2
-    assert "MODEL_PROVIDER" in p.stderr and "bedrock,anthropic,echo" in p.stderr
+    assert "MODEL_PROVIDER" in p.stderr and "bedrock,openai,anthropic,echo" in p.stderr
 
 
 def test_stock_runtime_rejects_the_examples_provider():
@@ -592,7 +592,7 @@ def test_stock_runtime_rejects_the_examples_provider():
     assert p.returncode == 2, p
     assert p.stderr.startswith("strands-runtime: configuration error: "
                                "MODEL_PROVIDER:"), p.stderr
-    assert "registered: bedrock" in p.stderr
+    assert "registered: bedrock,openai" in p.stderr
     p = subprocess.run([RUNTIME, "--help"], capture_output=True, text=True)
     assert "ECHO_PREFIX" not in p.stdout
 

@@ -286,7 +286,7 @@ static void test_config_provider_and_store(void)
     unload();
     CHECK_INT(load(&err, VARS("MODEL_PROVIDER=nope")), STRANDS_E_INVALID);
     CHECK_STR(err.message, "MODEL_PROVIDER: unknown model provider 'nope' "
-                           "(registered: bedrock,anthropic)");
+                           "(registered: bedrock,openai,anthropic)");
     CHECK_INT(load(&err, VARS("SESSION_STORE=nope:/tmp/x")),
               STRANDS_E_INVALID);
     CHECK_STR(err.message, "SESSION_STORE: unknown session store "

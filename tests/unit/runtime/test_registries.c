@@ -197,7 +197,7 @@ static void test_builtins_come_first(void)
     char names[256];
     strands_registry_names(STRANDS_REGISTRY_MODEL_PROVIDER, names,
                            sizeof names);
-    CHECK_STR(names, "bedrock,anthropic");
+    CHECK_STR(names, "bedrock,openai,anthropic");
     strands_registry_names(STRANDS_REGISTRY_SESSION_STORE, names,
                            sizeof names);
     CHECK_STR(names, "memory,file,redis,rediss,s3,agentcore-memory");
@@ -244,7 +244,7 @@ static void test_register_and_find(void)
     char names[256];
     strands_registry_names(STRANDS_REGISTRY_MODEL_PROVIDER, names,
                            sizeof names);
-    CHECK_STR(names, "bedrock,anthropic,fake");
+    CHECK_STR(names, "bedrock,openai,anthropic,fake");
     strands_registry_names(STRANDS_REGISTRY_TOOL_SOURCE, names, sizeof names);
     CHECK_STR(names, "builtin,mcp,fake-tools");
     /* A SESSION_STORE value is looked up by its scheme. */
@@ -426,7 +426,7 @@ static void test_registered_rows_are_loaded_and_checked(void)
     strands_settings_free(s);
     CHECK(load(&err, VARS("MODEL_PROVIDER=nope")) == NULL);
     CHECK_STR(err.message, "MODEL_PROVIDER: unknown model provider 'nope' "
-                           "(registered: bedrock,anthropic,fake,fake-twin)");
+                           "(registered: bedrock,openai,anthropic,fake,fake-twin)");
     s = load(&err, VARS("SESSION_STORE=filelike:/tmp/s"));
     CHECK(s != NULL);
     strands_settings_free(s);
