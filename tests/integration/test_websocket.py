@@ -355,3 +355,39 @@ def test_not_served_in_mcp_mode(start_runtime):
     rt = start_runtime(SERVER_PROTOCOL="MCP")
     status, text = raw_upgrade(rt, GOOD)
     assert status == 404
+
+
+def test_client_that_does_not_read_is_closed(start_runtime, fake):
+    """The runtime's outgoing queue for a connection is capped (8 MiB): a
+    client that stops reading while a long answer streams is closed (1008,
+    with a log line) and its prompt cancelled, instead of the queue
+    growing with the answer."""
+    rt = start_runtime()
+    chunk = "y" * 65536
+    n = 640  # 40 MiB: more than the cap plus both loopback socket buffers
+    fake.script([{"text": chunk * n, "text_deltas": [chunk] * n}])
+    c = Client(rt, [{"send": {"prompt": "a very long answer"}},
+                    {"wait": "text"}, {"pause_reading": True},
+                    {"sleep_ms": 100000}], timeout_ms=120000)
+    c.wait_for(lambda r: r["kind"] == "message")
+    deadline = time.monotonic() + 90
+    warned = []
+    while time.monotonic() < deadline and not warned:
+        warned = [l for l in rt.log_lines()
+                  if "not reading" in l.get("message", "")]
+        time.sleep(0.2)
+    assert warned, rt.output()[-3000:]
+    assert "1008" in warned[0]["message"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if any(l.get("message", "").startswith("WebSocket closed")
+               for l in rt.log_lines()):
+            break
+        time.sleep(0.1)
+    lines = rt.log_lines()
+    assert any(l.get("message", "").startswith("WebSocket closed")
+               for l in lines), lines[-10:]
+    failed = [l for l in lines if "Invocation failed" in l.get("message", "")]
+    assert failed and "Cancelled" in failed[0]["message"], lines[-10:]
+    c.proc.kill()
+    c.proc.wait()

@@ -15,6 +15,8 @@
 //   {"close": 1000}                 close with that code, wait for the end
 //   {"terminate": true}             drop the TCP connection at once
 //   {"mark": "name"}                print {"kind":"mark","name"} now
+//   {"pause_reading": true}         stop reading the socket (a stalled
+//   {"resume_reading": true}        client), and start again
 // Every happening is printed as one JSON line as it happens:
 //   {"kind":"open","headers"}  {"kind":"message","data":<parsed>,"t"}
 //   {"kind":"pong","data"}  {"kind":"close","code","reason"}
@@ -77,7 +79,8 @@ ws.on("error", (e) => { out({ kind: "error", message: String(e.message) }); });
 
 ws.on("open", async () => {
   for (const s of plan.steps || []) {
-    if (closed && !("wait_close" in s) && !("mark" in s)) break;
+    if (closed && !("wait_close" in s) && !("mark" in s) &&
+        !("resume_reading" in s)) break;
     if ("send" in s) ws.send(JSON.stringify(s.send));
     else if ("send_text" in s) ws.send(s.send_text);
     else if ("send_binary" in s) ws.send(Buffer.from(s.send_binary), { binary: true });
@@ -93,6 +96,8 @@ ws.on("open", async () => {
     else if ("close" in s) { ws.close(s.close); await until(() => closed); }
     else if ("terminate" in s) { ws.terminate(); await until(() => closed); }
     else if ("mark" in s) out({ kind: "mark", name: s.mark, t: Date.now() - t0 });
+    else if ("pause_reading" in s) ws._socket.pause();
+    else if ("resume_reading" in s) ws._socket.resume();
   }
   if (!closed) { ws.close(1000); await until(() => closed); }
   end(true);
