@@ -684,8 +684,8 @@ enum MHD_Result ws_handle(handler_ctx *h)
     struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade,
                                                                 srv);
     if (!resp) return MHD_NO;
+    /* libmicrohttpd adds "Connection: Upgrade" to an upgrade response. */
     if (MHD_add_response_header(resp, "Upgrade", "websocket") != MHD_YES ||
-        MHD_add_response_header(resp, "Connection", "Upgrade") != MHD_YES ||
         MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept) !=
             MHD_YES ||
         MHD_add_response_header(resp, SERVER_SESSION_HEADER,

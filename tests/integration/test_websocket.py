@@ -270,6 +270,10 @@ def test_bad_upgrades_get_json_errors(runtime):
     assert status == 101
     # RFC 6455 section 1.3's example key and accept value.
     assert "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in text
+    head = {k.strip().lower(): v.strip() for k, v in
+            (l.split(":", 1) for l in text.split("\r\n")[1:] if ":" in l)}
+    assert head["upgrade"].lower() == "websocket"
+    assert head["connection"].lower() == "upgrade"
     status, text = raw_upgrade(runtime, {})
     assert status == 426 and "UpgradeRequired" in text
     status, text = raw_upgrade(runtime, dict(GOOD, **{
