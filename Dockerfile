@@ -19,7 +19,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
         libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev \
-        zlib1g-dev libhiredis-dev \
+        zlib1g-dev libhiredis-dev libwslay-dev \
  && rm -rf /var/lib/apt/lists/*
 # The context is only what the build needs (.dockerignore is an allowlist).
 COPY . /src
@@ -32,12 +32,14 @@ RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release \
 FROM ${DEBIAN_IMAGE}
 LABEL org.opencontainers.image.title="strands-runtime" \
       org.opencontainers.image.description="Strands-style agent runtime in C for AWS Bedrock AgentCore"
-# libhiredis0.14 is for the shared (Redis) session store; the rest are what
-# the binary links (libmicrohttpd, libcurl, jansson, libcrypto, zlib) and the
-# CA bundle libcurl verifies AWS endpoints with.
+# libhiredis0.14 is for the shared (Redis) session store, libwslay1 for the
+# WebSocket framing of /ws; the rest are what the binary links
+# (libmicrohttpd, libcurl, jansson, libcrypto, zlib) and the CA bundle
+# libcurl verifies AWS endpoints with.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libmicrohttpd12 libcurl4 libjansson4 libssl3 zlib1g libhiredis0.14 \
+        libwslay1 \
         ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt \
            /var/log/dpkg.log \

@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config clang libmicrohttpd-dev
             libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev
-            libhiredis-dev ca-certificates)
+            libhiredis-dev libwslay-dev ca-certificates)
 TEST_PKGS=(python3 python3-botocore python3-pytest nodejs npm wrk
            libclang-rt-14-dev curl shellcheck redis-server)
 

@@ -42,10 +42,14 @@ fi
 PY=/usr/bin/python3     # Debian's python: botocore and pytest live there
 DIR=build-arm64
 QEMU_PREFIX=/           # libc6:arm64 puts /lib/ld-linux-aarch64.so.1 here
+# libwslay-dev is not Multi-Arch: same (it cannot co-install with its amd64
+# twin), so arm64 gets only the library, libwslay1 (Multi-Arch: same), and
+# the build uses the host's libwslay-dev headers (they are the same on every
+# architecture); CMake links libwslay.so.1 directly.
 ARM64_DEV=(libc6-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
-           libssl-dev zlib1g-dev libhiredis-dev)
+           libssl-dev zlib1g-dev libhiredis-dev libwslay1)
 HOST_PKGS=(gcc-aarch64-linux-gnu qemu-user cmake pkg-config file python3
-           python3-pytest python3-botocore)
+           python3-pytest python3-botocore libwslay-dev)
 # The smoke subset of tests/integration/test_runtime.py run under qemu.
 SMOKE=(test_ping_shape_and_stable_timestamp test_plain_answer_signed_request
        test_calculator_round_trip_exact_follow_up)

@@ -246,9 +246,31 @@ int request_id_pick(const char *v, char *out, size_t outsz);
  * net/base64 without decoding), else 0.                                  */
 int request_base64_valid(const char *s, size_t len);
 
-/* ---- SSE frames (sse_event.c; pure) ----------------------------------- */
+/* ---- streamed events (sse_event.c; pure) ------------------------------ */
 
 struct runner_event;
+struct runner_outcome;
+/* The error object sent when an event cannot be built (out of memory). */
+#define SSE_OOM_JSON                                                         \
+    "{\"type\":\"error\",\"error\":\"out of memory\","                       \
+    "\"error_type\":\"InternalError\"}"
+/** The object of a queued event ({"type":"text"|"tool_use"|"tool_result",
+ * ...}; new reference), or NULL on OOM or for a type that is not
+ * streamed. Shared by every streaming encoder (SSE, WebSocket).         */
+json_t *sse_event_json(const struct runner_event *ev);
+/** The final `done` object (new reference), or NULL on OOM. */
+json_t *sse_done_json(const char *invocation_id, const char *session_id,
+                      const strands_agent_result *r);
+/** An `error` object {"type":"error","error","error_type"} (new
+ * reference), or NULL on OOM.                                           */
+json_t *sse_error_json(const char *message, const char *type);
+/** The object that ends a stream: `done` on success, `error` on failure
+ * (new reference); NULL on OOM or when events were lost (send
+ * SSE_OOM_JSON then).                                                   */
+json_t *sse_final_json(const struct runner_outcome *o,
+                       const char *invocation_id, const char *session_id);
+
+/* SSE frames: "data: <object>\n\n" of the objects above. */
 /** "data: <json>\n\n" for a queued event (malloc'd, length in *len), or
  * NULL on OOM or for an event type that is not streamed (*len = 0).     */
 char *sse_format_event(const struct runner_event *ev, size_t *len);
@@ -259,7 +281,6 @@ char *sse_format_done(const char *invocation_id, const char *session_id,
 char *sse_format_error(const char *message, const char *type, size_t *len);
 /** The static frame sent when a frame cannot be built (out of memory). */
 extern const char sse_oom_frame[];
-struct runner_outcome;
 /** The frame that ends a stream that began: `done` on success, `error`
  * on failure, and sse_oom_frame when either cannot be built or events
  * were lost; never NULL. *owned = 1 when the caller must free() it.     */
@@ -294,6 +315,11 @@ extern const server_part a2a_part;
 enum MHD_Result mcp_server_handle(handler_ctx *h);
 /** The MCP mode's state (srv->mcp), created when the protocol is MCP. */
 extern const server_part mcp_server_part;
+/** GET /ws: checks the WebSocket upgrade (426/400/503 JSON errors) and
+ * answers 101; the connection is then served on its thread (ws.c).     */
+enum MHD_Result ws_handle(handler_ctx *h);
+/** The /ws part: the connection count (srv->ws), drained with 1001. */
+extern const server_part ws_part;
 
 /** Logs the finished request (method, path, status, duration; headers and
  * body at debug level, header values only for harmless headers).        */

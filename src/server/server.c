@@ -29,6 +29,7 @@ static const server_part *const parts[] = {
     &a2a_part,
     &mcp_server_part,
     &async_part,
+    &ws_part,
 };
 #define N_PARTS (sizeof parts / sizeof parts[0])
 
@@ -245,7 +246,8 @@ strands_server *strands_server_start(const strands_server_config *cfg,
         }
     s->daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-            MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+            MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_UPGRADE,
         (uint16_t)cfg->port, NULL, NULL, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -298,6 +300,9 @@ void strands_server_cancel_all(strands_server *s)
 void strands_server_stop(strands_server *s)
 {
     if (!s) return;
+    /* Drain first (if the caller did not): parts wind down what holds a
+     * connection thread, e.g. /ws connections close once idle.          */
+    if (s->daemon) strands_server_quiesce(s);
     if (s->daemon) MHD_stop_daemon(s->daemon);
     for (size_t i = N_PARTS; i-- > 0;)
         if (parts[i] && parts[i]->cleanup) parts[i]->cleanup(s);

@@ -1,7 +1,9 @@
-/* Server-Sent Event frames for /invocations streams, as pure functions
- * (no HTTP, no threads): `data: <json>\n\n` for text deltas, tool calls,
- * tool results, the final `done` and an `error`. A frame that cannot be
- * built (out of memory) is NULL, never a partial frame; the encoder then
+/* The streamed event objects (text deltas, tool calls, tool results, the
+ * final `done` and an `error`) as pure functions (no HTTP, no threads),
+ * shared by the encoders that stream them: Server-Sent Event frames
+ * `data: <json>\n\n` for /invocations (here) and one WebSocket text
+ * message per object for /ws (ws_invoke.c). A frame that cannot be built
+ * (out of memory) is NULL, never a partial frame; the SSE encoder then
  * sends the fixed sse_oom_frame instead.                                 */
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,7 @@
 #include "server/internal.h"
 #include "server/runner.h"
 
-const char sse_oom_frame[] =
-    "data: {\"type\":\"error\",\"error\":\"out of memory\","
-    "\"error_type\":\"InternalError\"}\n\n";
+const char sse_oom_frame[] = "data: " SSE_OOM_JSON "\n\n";
 
 /* Frames doc (stolen) as "data: <compact json>\n\n". */
 static char *frame(json_t *doc, size_t *len)
@@ -41,35 +41,29 @@ static json_t *tool_event(const char *type, const json_t *data,
                      json_object_get(data, k1), k2, json_object_get(data, k2));
 }
 
-char *sse_format_event(const runner_event *ev, size_t *len)
+json_t *sse_event_json(const runner_event *ev)
 {
-    *len = 0;
     switch (ev->type) {
     case STRANDS_EVENT_TEXT_DELTA: {
         json_t *t = json_stringn(ev->text, ev->text_len);
-        return t ? frame(json_pack("{s:s, s:o}", "type", "text", "text", t),
-                         len)
-                 : NULL;
+        return t ? json_pack("{s:s, s:o}", "type", "text", "text", t) : NULL;
     }
     case STRANDS_EVENT_REASONING_DELTA: {
         json_t *t = json_stringn(ev->text, ev->text_len);
-        return t ? frame(json_pack("{s:s, s:o}", "type", "reasoning", "text",
-                                   t),
-                         len)
+        return t ? json_pack("{s:s, s:o}", "type", "reasoning", "text", t)
                  : NULL;
     }
     case STRANDS_EVENT_TOOL_START:
-        return frame(tool_event("tool_use", ev->data, "name", "input"), len);
+        return tool_event("tool_use", ev->data, "name", "input");
     case STRANDS_EVENT_TOOL_END:
-        return frame(tool_event("tool_result", ev->data, "status", "content"),
-                     len);
+        return tool_event("tool_result", ev->data, "status", "content");
     default:
         return NULL;
     }
 }
 
-char *sse_format_done(const char *invocation_id, const char *session_id,
-                      const strands_agent_result *r, size_t *len)
+json_t *sse_done_json(const char *invocation_id, const char *session_id,
+                      const strands_agent_result *r)
 {
     /* The /invocations response document, with "type" first. */
     json_t *doc = json_pack("{s:s}", "type", "done");
@@ -79,28 +73,47 @@ char *sse_format_done(const char *invocation_id, const char *session_id,
         doc = NULL;
     }
     json_decref(res);
-    return frame(doc, len);
+    return doc;
+}
+
+json_t *sse_error_json(const char *message, const char *type)
+{
+    return json_pack("{s:s, s:s, s:s}", "type", "error", "error", message,
+                     "error_type", type);
+}
+
+json_t *sse_final_json(const runner_outcome *o, const char *invocation_id,
+                       const char *session_id)
+{
+    if (o->events_lost) return NULL; /* the stream has a hole: end it with
+                                        the out-of-memory error */
+    if (o->status == STRANDS_OK)
+        return sse_done_json(invocation_id, session_id, &o->result);
+    return sse_error_json(o->error.message, server_error_type(&o->error));
+}
+
+char *sse_format_event(const runner_event *ev, size_t *len)
+{
+    *len = 0;
+    return frame(sse_event_json(ev), len);
+}
+
+char *sse_format_done(const char *invocation_id, const char *session_id,
+                      const strands_agent_result *r, size_t *len)
+{
+    return frame(sse_done_json(invocation_id, session_id, r), len);
 }
 
 char *sse_format_error(const char *message, const char *type, size_t *len)
 {
-    return frame(json_pack("{s:s, s:s, s:s}", "type", "error", "error",
-                           message, "error_type", type),
-                 len);
+    return frame(sse_error_json(message, type), len);
 }
 
 const char *sse_final_frame(const runner_outcome *o,
                             const char *invocation_id,
                             const char *session_id, size_t *len, int *owned)
 {
-    char *f = NULL;
-    if (o->events_lost)
-        f = NULL; /* the stream has a hole: end it with an error */
-    else if (o->status == STRANDS_OK)
-        f = sse_format_done(invocation_id, session_id, &o->result, len);
-    else
-        f = sse_format_error(o->error.message, server_error_type(&o->error),
-                             len);
+    char *f = frame(sse_final_json(o, invocation_id, session_id), len);
     *owned = f != NULL;
     if (f) return f;
     *len = strlen(sse_oom_frame);

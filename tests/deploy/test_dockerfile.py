@@ -19,10 +19,10 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOCKERFILE = os.path.join(ROOT, "Dockerfile")
 RUN_PACKAGES = {"libmicrohttpd12", "libcurl4", "libjansson4", "libssl3", "zlib1g",
-                "libhiredis0.14", "ca-certificates"}
+                "libhiredis0.14", "libwslay1", "ca-certificates"}
 BUILD_PACKAGES = {"build-essential", "cmake", "pkg-config", "libmicrohttpd-dev",
                   "libcurl4-openssl-dev", "libjansson-dev", "libssl-dev", "zlib1g-dev",
-                  "libhiredis-dev"}
+                  "libhiredis-dev", "libwslay-dev"}
 BIN = "/usr/local/bin/strands-runtime"
 
 
