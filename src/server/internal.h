@@ -262,6 +262,9 @@ enum MHD_Result sse_handle(handler_ctx *h, runner *r);
 
 /** POST /invocations: validate, start a runner, encode JSON or SSE. */
 enum MHD_Result invocations_handle(handler_ctx *h);
+/** POST /invocations in AGUI mode: a RunAgentInput in, the AG-UI event
+ * stream out as SSE (agui.c).                                          */
+enum MHD_Result agui_handle(handler_ctx *h);
 
 /** Logs the finished request (method, path, status, duration; headers and
  * body at debug level, header values only for harmless headers).        */

@@ -12,6 +12,7 @@ const route server_routes[] = {
     {"GET", "/ping", ping_handle, 0, ROUTE_ALL},
     {"HEAD", "/ping", ping_handle, 0, ROUTE_ALL},
     {"POST", "/invocations", invocations_handle, 1, ROUTE_HTTP},
+    {"POST", "/invocations", agui_handle, 1, ROUTE_AGUI},
     {NULL, NULL, NULL, 0, 0},
 };
 
