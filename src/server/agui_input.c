@@ -6,7 +6,9 @@
  *   runId           echoed in RUN_STARTED / RUN_FINISHED;
  *   messages        only those after the last assistant message are new:
  *                   "tool" messages become toolResult blocks (toolUseId =
- *                   toolCallId; "error" set: status error), "user"
+ *                   toolCallId; "error" set: status error) except those
+ *                   answering that message's calls to tools that are not
+ *                   front-end tools (the runtime ran those), "user"
  *                   messages their text and image (data source) blocks;
  *                   system, developer, activity and reasoning messages are
  *                   checked and not used (the agent has its own system
@@ -265,7 +267,32 @@ static int check_message(parse *p, const json_t *m, size_t i)
 }
 
 /* The prompt: the new input after the last assistant message. */
-static json_t *prompt_of(parse *p, const json_t *messages)
+/* True when the tool message m answers a call of the last assistant
+ * message (`last`, may be NULL) to a tool that is not one of the input's
+ * front-end `tools`: a back-end tool the runtime ran and answered itself
+ * (its TOOL_CALL_RESULT is in the client's copy). */
+static int answers_backend_call(const json_t *m, const json_t *last,
+                                const json_t *tools)
+{
+    const char *id = json_string_value(json_object_get(m, "toolCallId"));
+    size_t i, j;
+    json_t *call, *t;
+    json_array_foreach(json_object_get(last, "toolCalls"), i, call) {
+        const char *cid = json_string_value(json_object_get(call, "id"));
+        if (!cid || strcmp(cid, id)) continue;
+        const char *name = json_string_value(
+            json_object_get(json_object_get(call, "function"), "name"));
+        json_array_foreach(json_is_array(tools) ? tools : NULL, j, t) {
+            const char *tn = json_string_value(json_object_get(t, "name"));
+            if (tn && name && !strcmp(tn, name)) return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static json_t *prompt_of(parse *p, const json_t *messages,
+                         const json_t *tools)
 {
     size_t n = json_array_size(messages), from = 0, i;
     json_t *m;
@@ -274,6 +301,7 @@ static json_t *prompt_of(parse *p, const json_t *messages)
         const char *role = json_string_value(json_object_get(m, "role"));
         if (!strcmp(role, "assistant")) from = i + 1;
     }
+    const json_t *last = from ? json_array_get(messages, from - 1) : NULL;
     json_t *results = json_array(), *user = json_array();
     if (!results || !user) {
         oom(p);
@@ -282,6 +310,8 @@ static json_t *prompt_of(parse *p, const json_t *messages)
     for (i = from; i < n; i++) {
         m = json_array_get(messages, i);
         const char *role = json_string_value(json_object_get(m, "role"));
+        if (!strcmp(role, "tool") && answers_backend_call(m, last, tools))
+            continue; /* the runtime has that result already */
         if (!strcmp(role, "tool") ? !tool_block(p, m, i, results)
             : !strcmp(role, "user") ? !user_blocks(p, m, i, user)
                                     : 0)
@@ -455,7 +485,8 @@ request_verdict agui_input_parse(const char *body, size_t len,
     } else if (!opt_string(&p, doc, "parentRunId", "") ||
                !opt_string(&p, doc, "protocolVersion", "")) {
         /* why names the field */
-    } else if ((out->prompt = prompt_of(&p, messages)) &&
+    } else if ((out->prompt = prompt_of(&p, messages,
+                                         json_object_get(doc, "tools"))) &&
                context_of(&p, json_object_get(doc, "context"), out->prompt) &&
                tools_of(&p, json_object_get(doc, "tools"),
                         &out->client_tools)) {

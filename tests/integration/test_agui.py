@@ -168,6 +168,32 @@ def test_frontend_tool_round_trip(agui, fake):
     assert second["events"][-1]["outcome"] == {"type": "success"}
 
 
+def test_backend_result_in_client_copy_is_not_new_input(start_runtime,
+                                                         fake):
+    """A run cut off by MAX_ITERATIONS right after a back-end tool leaves
+    that tool's result as the client's last message; the next run (the
+    user says more) must not send it back as an answer."""
+    need_client()
+    rt = start_runtime(SERVER_PROTOCOL="AGUI", TOOLS="calculator",
+                       MAX_ITERATIONS="1")
+    fake.script([
+        {"tool_use": [{"id": "tooluse_c1", "name": "calculator",
+                       "input": {"expression": "1+1"}}]},
+        {"text": "It was 2."}])
+    out = run_client(rt, "thread-maxiter-0001", [
+        {"user": "add", "tools": TOOLS}, {"user": "go on", "tools": TOOLS}])
+    first, second = out["runs"]
+    assert first["events"][-1]["result"]["stopReason"] == "MaxIterations"
+    assert "error" not in second, second
+    types = [e["type"] for e in second["events"]]
+    assert types[0] == "RUN_STARTED" and types[-1] == "RUN_FINISHED", types
+    msgs = converse_requests(fake)[-1]["body"]["messages"]
+    # The stored result once, then the new text, in one user message.
+    assert msgs[-1]["content"][0]["toolResult"]["toolUseId"] == "tooluse_c1"
+    assert msgs[-1]["content"][-1] == {"text": "go on"}
+    assert json.dumps(msgs).count('"toolUseId": "tooluse_c1"') == 2
+
+
 def test_raw_stream_shape_and_headers(agui, fake):
     fake.script([{"text": "hello there"}])
     status, hdrs, data = agui.request(
@@ -279,7 +305,7 @@ def test_unexpected_tool_answer_is_run_error(agui, fake):
                             "function": {"name": "confirm",
                                          "arguments": "{}"}}]},
             {"id": "3", "role": "tool", "toolCallId": "nope",
-             "content": "yes"}]))
+             "content": "yes"}], tools=TOOLS))
     assert status == 200
     ev = sse_events(data)
     assert [e["type"] for e in ev] == ["RUN_STARTED", "RUN_ERROR"]

@@ -71,6 +71,52 @@ static void test_new_input_after_last_assistant(void)
     agui_input_cleanup(&in);
 }
 
+#define ASSISTANT_CALLS_CALCULATOR                                         \
+    "{\"id\":\"2\",\"role\":\"assistant\",\"toolCalls\":["                    \
+    "{\"id\":\"b1\",\"type\":\"function\",\"function\":{\"name\":"          \
+    "\"calculator\",\"arguments\":\"{}\"}}"
+#define CALCULATOR_RESULT                                                  \
+    "{\"id\":\"3\",\"role\":\"tool\",\"toolCallId\":\"b1\",\"content\":\"4\"}"
+
+static void test_backend_tool_answers_are_skipped(void)
+{
+    /* The client's copy holds the result of a back-end tool call (its
+     * TOOL_CALL_RESULT) after the last assistant message: not new. */
+    const char *both =
+        "{\"threadId\":\"t\",\"runId\":\"r\",\"messages\":["
+        "{\"id\":\"1\",\"role\":\"user\",\"content\":\"hi\"},"
+        ASSISTANT_CALLS_CALCULATOR ","
+        "{\"id\":\"f1\",\"type\":\"function\",\"function\":{\"name\":"
+        "\"confirm\",\"arguments\":\"{}\"}}]}," CALCULATOR_RESULT ","
+        "{\"id\":\"4\",\"role\":\"tool\",\"toolCallId\":\"f1\","
+        "\"content\":\"ok\"}],"
+        "\"tools\":[{\"name\":\"confirm\",\"description\":\"c\"}]}";
+    agui_input in;
+    char why[256];
+    CHECK_INT(parse(both, &in, why), REQUEST_OK);
+    char *s = json_dumps(in.prompt, JSON_COMPACT);
+    CHECK_STR(s, "[{\"toolResult\":{\"toolUseId\":\"f1\",\"status\":"
+                 "\"success\",\"content\":[{\"text\":\"ok\"}]}}]");
+    free(s);
+    agui_input_cleanup(&in);
+    /* Only a back-end result after the last assistant message: nothing
+     * to run, unless the user says something. */
+    const char *only = "{\"threadId\":\"t\",\"runId\":\"r\",\"messages\":["
+                       ASSISTANT_CALLS_CALCULATOR "]}," CALCULATOR_RESULT
+                       "]}";
+    CHECK_INT(parse(only, &in, why), REQUEST_INVALID);
+    CHECK(strstr(why, "nothing to run") != NULL);
+    const char *more = "{\"threadId\":\"t\",\"runId\":\"r\",\"messages\":["
+                       ASSISTANT_CALLS_CALCULATOR "]}," CALCULATOR_RESULT
+                       ",{\"id\":\"5\",\"role\":\"user\",\"content\":"
+                       "\"go on\"}]}";
+    CHECK_INT(parse(more, &in, why), REQUEST_OK);
+    s = json_dumps(in.prompt, JSON_COMPACT);
+    CHECK_STR(s, "[{\"text\":\"go on\"}]");
+    free(s);
+    agui_input_cleanup(&in);
+}
+
 static void expect_bad(const char *body, request_verdict want,
                        const char *field)
 {
@@ -343,6 +389,7 @@ int main(void)
 {
     RUN(test_minimal_user_message);
     RUN(test_new_input_after_last_assistant);
+    RUN(test_backend_tool_answers_are_skipped);
     RUN(test_bad_input_names_the_field);
     RUN(test_caps);
     RUN(test_encoder_text_and_tools);
