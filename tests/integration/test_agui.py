@@ -223,6 +223,57 @@ def test_raw_stream_shape_and_headers(agui, fake):
         "hi", "hello there", "second"]
 
 
+def test_keepalive_while_the_model_thinks(start_runtime, fake):
+    rt = start_runtime(SERVER_PROTOCOL="AGUI", SSE_KEEPALIVE_SECONDS="1")
+    fake.script([{"text": "slow answer", "latency_ms": 2500}])
+    status, _, data = rt.request("POST", "/invocations",
+                                 run_input("thread-ka-0001"))
+    assert status == 200
+    assert b": keep-alive\n\n" in data
+    ev = sse_events(data)
+    assert ev[0]["type"] == "RUN_STARTED" and ev[-1]["type"] == "RUN_FINISHED"
+
+
+def test_hangup_cancels_the_run(agui, fake):
+    import http.client
+    import socket
+    import time
+    deltas = ["tok%d " % i for i in range(40)]
+    fake.script([{"text": "".join(deltas), "text_deltas": deltas,
+                  "event_delay_ms": 100}])
+    conn = http.client.HTTPConnection("127.0.0.1", agui.port, timeout=10)
+    conn.request("POST", "/invocations",
+                 json.dumps(run_input("thread-hup-0001")))
+    resp = conn.getresponse()
+    assert resp.status == 200
+    seen = b""
+    while b"TEXT_MESSAGE_CONTENT" not in seen:
+        line = resp.fp.readline()
+        assert line, seen
+        seen += line
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    # The runtime drops its Bedrock stream promptly.
+    deadline = time.monotonic() + 5
+    req = None
+    while time.monotonic() < deadline:
+        req = converse_requests(fake)[0]
+        if req["status"] == "client_closed":
+            break
+        time.sleep(0.05)
+    assert req["status"] == "client_closed", req
+    assert req["events_sent"] < 30
+    # The abandoned run gives the thread back; nothing of it is stored.
+    fake.script([{"text": "fresh"}])
+    status, _, data = agui.request("POST", "/invocations", run_input(
+        "thread-hup-0001", messages=[
+            {"id": "u9", "role": "user", "content": "again"}]))
+    assert status == 200, data
+    assert sse_events(data)[-1]["type"] == "RUN_FINISHED"
+    msgs = converse_requests(fake)[-1]["body"]["messages"]
+    assert msgs == [{"role": "user", "content": [{"text": "again"}]}]
+
+
 @pytest.mark.parametrize("body,field", [
     ({"runId": "r", "messages": []}, "threadId"),
     ({"threadId": "", "runId": "r", "messages": []}, "threadId"),
