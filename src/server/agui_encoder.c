@@ -125,7 +125,9 @@ static char *result_text(const json_t *content)
             snprintf(buf, sizeof buf, "[%.60s]", key ? key : "block");
             piece = json_string(buf);
         }
+        /* append_new takes piece even when it fails */
         if (!parts || !piece || json_array_append_new(parts, piece)) {
+            if (!parts) json_decref(piece);
             json_decref(parts);
             return NULL;
         }

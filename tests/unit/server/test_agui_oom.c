@@ -53,8 +53,14 @@ static void test_parse_sweep(void)
     CHECK(failed > 20);
 }
 
+/* The events of one run (built before the sweep arms the injector: a
+ * nested json_pack that fails midway leaks inside jansson itself). */
+typedef struct fixtures {
+    json_t *use, *res, *calls;
+} fixtures;
+
 /* One run through the encoder; 0 when every call succeeded. */
-static int encode_run(size_t *events)
+static int encode_run(const fixtures *f, size_t *events)
 {
     agui_encoder e;
     agui_encoder_init(&e, "t", "r");
@@ -63,21 +69,14 @@ static int encode_run(size_t *events)
     int rc = agui_encode_start(&e, out);
     runner_event text = {.type = STRANDS_EVENT_TEXT_DELTA, .text = "hi",
                          .text_len = 2};
-    json_t *use = json_pack("{s:s, s:s, s:{s:s}}", "toolUseId", "t1", "name",
-                            "calculator", "input", "expression", "1+1");
-    json_t *res = json_pack("{s:s, s:[{s:s}, {s:{}}, {s:{}}]}", "toolUseId",
-                            "t1", "content", "text", "2", "json", "image");
-    json_t *calls = json_pack("[{s:s, s:s, s:{}}]", "toolUseId", "fe1",
-                              "name", "confirm", "input");
-    if (!use || !res || !calls) rc = -1;
-    runner_event ts = {.type = STRANDS_EVENT_TOOL_START, .data = use};
-    runner_event te = {.type = STRANDS_EVENT_TOOL_END, .data = res};
+    runner_event ts = {.type = STRANDS_EVENT_TOOL_START, .data = f->use};
+    runner_event te = {.type = STRANDS_EVENT_TOOL_END, .data = f->res};
     if (!rc) rc = agui_encode_event(&e, &text, out);
     if (!rc) rc = agui_encode_event(&e, &ts, out);
     if (!rc) rc = agui_encode_event(&e, &te, out);
     if (!rc) rc = agui_encode_event(&e, &text, out);
     runner_outcome o = {.status = STRANDS_OK};
-    o.result.client_tool_calls = calls;
+    o.result.client_tool_calls = f->calls;
     o.result.usage.cache_write_input_tokens = 3;
     if (!rc) rc = agui_encode_finish(&e, &o, out);
     size_t len = 0;
@@ -85,19 +84,24 @@ static int encode_run(size_t *events)
     if (!rc && !frames) rc = -1;
     *events = json_array_size(out);
     free(frames);
-    json_decref(calls);
-    json_decref(use);
-    json_decref(res);
     json_decref(out);
     return rc;
 }
 
 static void test_encode_sweep(void)
 {
+    fixtures f = {
+        json_pack("{s:s, s:s, s:{s:s}}", "toolUseId", "t1", "name",
+                  "calculator", "input", "expression", "1+1"),
+        json_pack("{s:s, s:[{s:s}, {s:{}}, {s:{}}]}", "toolUseId", "t1",
+                  "content", "text", "2", "json", "image"),
+        json_pack("[{s:s, s:s, s:{}}]", "toolUseId", "fe1", "name",
+                  "confirm", "input")};
+    CHECK(f.use && f.res && f.calls);
     long n, clean = 0, failed = 0;
     FAILALLOC_SWEEP(n, MAX_N) {
         size_t events = 0;
-        int rc = encode_run(&events);
+        int rc = encode_run(&f, &events);
         int fired = failalloc_disarm();
         if (rc == 0) {
             CHECK_INT(events, 15);
@@ -110,6 +114,9 @@ static void test_encode_sweep(void)
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);
     CHECK(failed > 20);
+    json_decref(f.use);
+    json_decref(f.res);
+    json_decref(f.calls);
 }
 
 int main(void)
