@@ -317,7 +317,6 @@ static strands_status model_step(agent_run *run, turn *t,
         int64_t t0 = strands_clock_mono_ms();
         t->cm.model_calls++;
         st = strands_model_converse(a->model, &req, &resp, err);
-        if (st == STRANDS_OK) client_tools_offer_clear(&offer);
         end = (strands_event){.type = STRANDS_EVENT_MODEL_END,
                               .duration_ms = strands_clock_mono_ms() - t0};
         if (st == STRANDS_OK) break;
@@ -328,6 +327,7 @@ static strands_status model_step(agent_run *run, turn *t,
             return st;
         }
         if (reductions == CM_MAX_REDUCTIONS) {
+            client_tools_offer_clear(&offer);
             char why[STRANDS_ERROR_MESSAGE_MAX];
             snprintf(why, sizeof why, "%s", err->message);
             return strands_error_set(err, STRANDS_E_INVALID,

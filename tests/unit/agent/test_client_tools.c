@@ -345,6 +345,28 @@ static void test_bad_declarations(void)
     env_cleanup(&e);
 }
 
+/* Model errors with client tools offered: the offer is freed on every
+ * path (a plain error, and overflow retries until the manager gives up;
+ * AddressSanitizer checks). */
+static void test_model_errors_with_client_tools(void)
+{
+    const char *overflow =
+        "{\"error\":\"ContextWindowOverflow\",\"message\":\"too long\"}";
+    const char *script[] = {
+        "{\"error\":\"ValidationException\",\"message\":\"bad\"}",
+        overflow, overflow, overflow, overflow, overflow, overflow};
+    env e;
+    env_init(&e, script, 7);
+    strands_agent_result r;
+    strands_error err;
+    CHECK_INT(run(&e, "[{\"text\":\"go\"}]", &r, &err), STRANDS_E_INVALID);
+    CHECK_STR(err.code, "ValidationException");
+    CHECK_INT(run(&e, "[{\"text\":\"go\"}]", &r, &err), STRANDS_E_INVALID);
+    CHECK_STR(err.code, "ContextWindowOverflow");
+    CHECK(r.client_tool_calls == NULL);
+    env_cleanup(&e);
+}
+
 int main(void)
 {
     RUN(test_client_call_ends_the_invocation);
@@ -354,5 +376,6 @@ int main(void)
     RUN(test_ignored_call_is_repaired);
     RUN(test_one_of_two_answered);
     RUN(test_bad_declarations);
+    RUN(test_model_errors_with_client_tools);
     return test_report();
 }
