@@ -367,12 +367,17 @@ strands_status conversation_add_prompt(json_t *messages, const json_t *prompt)
                                     prompt);
         if (!replace_last) st = STRANDS_E_NOMEM;
     } else if (st == STRANDS_OK) {
-        /* Unanswered toolUse blocks get their answers first, in the same
-         * user message as the prompt. */
+        /* Unanswered toolUse blocks (but those the prompt answers: client
+         * tool calls) get their answers first, in the same user message
+         * as the prompt. */
         json_t *uses = role && !strcmp(role, "assistant")
                            ? conversation_tool_uses(last)
                            : json_array();
-        json_t *answers = uses ? interrupted_results(uses) : NULL;
+        json_t *pm = json_pack("{s:O}", "content", (json_t *)prompt);
+        json_t *missing = uses && pm ? unanswered(uses, pm) : NULL;
+        json_t *answers = missing ? interrupted_results(missing) : NULL;
+        json_decref(missing);
+        json_decref(pm);
         if (!answers ||
             json_array_append_new(add, user_message(answers, prompt)))
             st = STRANDS_E_NOMEM;

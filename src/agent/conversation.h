@@ -9,7 +9,8 @@
 
 /** Appends the user's prompt blocks (borrowed) to `messages`. If the last
  * message is an assistant turn with unanswered toolUse blocks, first adds
- * a user message answering each with an error "Tool was interrupted.";
+ * a user message answering each with an error "Tool was interrupted."
+ * (except those a toolResult block of the prompt answers);
  * if the last message is a user turn (e.g. tool results left by an
  * iteration limit), the prompt blocks join it so roles keep alternating.
  * E_NOMEM leaves `messages` unchanged.                                   */

@@ -18,6 +18,8 @@
 /* Abandoned tool calls still running, process-wide, beyond which no new
  * tool call is started (each gets a ToolBusy error result instead).    */
 #define AGENT_MAX_ABANDONED_TOOLS 64
+/* Front-end (client) tools one invocation may declare. */
+#define AGENT_MAX_CLIENT_TOOLS 128
 
 struct strands_agent {
     strands_model *model;
@@ -82,5 +84,56 @@ int agent_tools_abandoned(void);
  * (TOOL_RESULT_MAX_BYTES); a new reference to content itself when it fits.
  * NULL on OOM.                                                          */
 json_t *agent_truncate_result(json_t *content, size_t max);
+
+/* ---- front-end (client) tools (client_tools.c) ----------------------- */
+
+/** Checks strands_invocation.client_tools: NULL, or an array of at most
+ * AGENT_MAX_CLIENT_TOOLS {"name","description","inputSchema":{"json":{}}}
+ * with valid (Bedrock toolSpec) and unique names. E_INVALID naming the
+ * first bad one.                                                        */
+strands_status client_tools_check(const json_t *tools, strands_error *err);
+/** True when the client tools array declares `name`. */
+int client_tools_has(const json_t *tools, const char *name);
+
+/* The tool list of one model call when client tools are offered: the
+ * snapshot's specs plus {"toolSpec": client tool} each (owned). */
+typedef struct client_tools_offer {
+    json_t *specs;
+    char *json;       /* specs as compact JSON text */
+    size_t len;
+} client_tools_offer;
+
+/** When the invocation has client tools, sets req->tools / tools_json to
+ * the registry specs already there plus the client tools, kept in *o
+ * (free with client_tools_offer_clear after the call); else leaves req
+ * as it is. E_INVALID when a client tool has the name of a tool of
+ * run->tools; E_NOMEM.                                                  */
+strands_status client_tools_offer_build(const agent_run *run,
+                                        strands_model_request *req,
+                                        client_tools_offer *o,
+                                        strands_error *err);
+/** Frees what client_tools_offer_build kept (a zeroed *o is fine). */
+void client_tools_offer_clear(client_tools_offer *o);
+
+/** Moves the toolUse objects of `uses` (a turn's tool uses, changed in
+ * place) that call client tools into out->client_tool_calls (a new
+ * array, owned by out), leaving the server tools' uses in order. No
+ * client call: nothing changes. E_NOMEM leaves both unchanged.         */
+strands_status client_tools_take(const agent_run *run, json_t *uses,
+                                 strands_agent_result *out,
+                                 strands_error *err);
+
+/** Before a prompt is added to a restored working history (from
+ * conversation_restore of `log`, the stored messages): when the prompt
+ * (content blocks) carries toolResult blocks, they answer the pending
+ * calls of the last assistant message, so the "interrupted" answers the
+ * restore made up for those calls are removed from the trailing user
+ * message of `working` (and from *repair, the log's repair message,
+ * which is dropped when left empty). E_INVALID "ToolResultUnexpected"
+ * when a toolResult answers no pending call (unknown id, or one already
+ * answered); E_NOMEM. On error nothing changed.                          */
+strands_status client_tools_resume(json_t *working, json_t **repair,
+                                   const json_t *log, const json_t *prompt,
+                                   strands_error *err);
 
 #endif

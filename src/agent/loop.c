@@ -301,6 +301,9 @@ static strands_status model_step(agent_run *run, turn *t,
     if (req.tools)
         req.tools_json = strands_tool_snapshot_specs_json(
             run->tools, &req.tools_json_len);
+    client_tools_offer offer = {0};
+    st = client_tools_offer_build(run, &req, &offer, err);
+    if (st != STRANDS_OK) return st;
     out->iterations++;
     strands_model_response resp;
     strands_event end;
@@ -320,8 +323,12 @@ static strands_status model_step(agent_run *run, turn *t,
         if (st == STRANDS_OK) break;
         end.error = err;
         agent_emit(run, &end);
-        if (!is_overflow(err)) return st;
+        if (!is_overflow(err)) {
+            client_tools_offer_clear(&offer);
+            return st;
+        }
         if (reductions == CM_MAX_REDUCTIONS) {
+            client_tools_offer_clear(&offer);
             char why[STRANDS_ERROR_MESSAGE_MAX];
             snprintf(why, sizeof why, "%s", err->message);
             return strands_error_set(err, STRANDS_E_INVALID,
@@ -332,8 +339,10 @@ static strands_status model_step(agent_run *run, turn *t,
                                      CM_MAX_REDUCTIONS, why);
         }
         st = reduce(t, err);
-        if (st != STRANDS_OK) return st;
+        if (st != STRANDS_OK) break;
     }
+    client_tools_offer_clear(&offer);
+    if (st != STRANDS_OK) return st;
     add_usage(&out->usage, &resp.usage);
     *stop = resp.stop;
     /* A guardrail blocked the input: the session keeps the redaction text
@@ -416,6 +425,8 @@ static strands_status run_cycles(agent_run *run, turn *t,
         strands_stop_reason stop = STRANDS_STOP_END_TURN;
         json_t *uses = NULL;
         st = model_step(run, t, out, &stop, &uses, err);
+        /* Calls to client tools end the invocation, pending. */
+        if (st == STRANDS_OK) st = client_tools_take(run, uses, out, err);
         json_t *results = NULL;
         if (st == STRANDS_OK && json_array_size(uses) &&
             !(results = agent_run_tools(run, uses)))
@@ -429,7 +440,8 @@ static strands_status run_cycles(agent_run *run, turn *t,
         /* A turn with toolUse blocks is a tool turn whatever the label. */
         if (json_array_size(uses) == 0) {
             json_decref(uses);
-            out->stop_reason = stop;
+            out->stop_reason = out->client_tool_calls ? STRANDS_STOP_TOOL_USE
+                                                      : stop;
             strands_event ce = {.type = STRANDS_EVENT_CYCLE_END};
             agent_emit(run, &ce);
             return STRANDS_OK;
@@ -440,6 +452,10 @@ static strands_status run_cycles(agent_run *run, turn *t,
         if (st != STRANDS_OK) return st;
         strands_event ce = {.type = STRANDS_EVENT_CYCLE_END};
         agent_emit(run, &ce);
+        if (out->client_tool_calls) {
+            out->stop_reason = STRANDS_STOP_TOOL_USE;
+            return STRANDS_OK;
+        }
         if (out->iterations >= run->agent->max_iterations) {
             out->stop_reason = STRANDS_STOP_MAX_ITERATIONS;
             return STRANDS_OK;
@@ -516,14 +532,19 @@ static strands_status turn_load(agent_run *run, const strands_session_key *key,
             vlog = NULL;
         }
     t->added = json_array();
+    st = STRANDS_OK;
     if (!vlog || !t->added ||
         conversation_restore(vlog, 0, &working, &repair) != STRANDS_OK ||
+        (st = client_tools_resume(working, &repair, vlog, run->inv->prompt,
+                                  err)) != STRANDS_OK ||
         cm_history_init(&t->hist, working, t->rec.first + skip) !=
             STRANDS_OK) {
         json_decref(vlog);
         json_decref(working);
         json_decref(repair);
-        return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+        return st == STRANDS_E_INVALID
+                   ? st
+                   : strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
     json_decref(working);
     set_origins(&t->hist, vlog, n_pre, t->rec.first + skip);
@@ -599,6 +620,8 @@ strands_status strands_agent_invoke(strands_agent *a,
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "an invocation needs a session id and a "
                                  "non-empty prompt");
+    if (client_tools_check(inv->client_tools, err) != STRANDS_OK)
+        return STRANDS_E_INVALID;
     strands_session_store *store = a->sessions;
     strands_session_key key = {.session_id = inv->session_id,
                                .actor_id = inv->actor_id,

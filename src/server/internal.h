@@ -303,6 +303,9 @@ enum MHD_Result sse_handle(handler_ctx *h, runner *r);
 
 /** POST /invocations: validate, start a runner, encode JSON or SSE. */
 enum MHD_Result invocations_handle(handler_ctx *h);
+/** POST /invocations in AGUI mode: a RunAgentInput in, the AG-UI event
+ * stream out as SSE (agui.c).                                          */
+enum MHD_Result agui_handle(handler_ctx *h);
 
 /** POST / in A2A mode: one JSON-RPC request (a2a.c). */
 enum MHD_Result a2a_handle_rpc(handler_ctx *h);

@@ -17,6 +17,7 @@ const route server_routes[] = {
     {"GET", "/.well-known/agent.json", a2a_handle_card, 0, ROUTE_A2A},
     {"POST", "/mcp", mcp_server_handle, 1, ROUTE_MCP},
     {"GET", "/ws", ws_handle, 1, ROUTE_HTTP | ROUTE_AGUI},
+    {"POST", "/invocations", agui_handle, 1, ROUTE_AGUI},
     {NULL, NULL, NULL, 0, 0},
 };
 
