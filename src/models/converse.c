@@ -96,6 +96,15 @@ char *converse_build_body(const strands_model_request *req, size_t *len)
             st = req->tools_json
                      ? dynbuf_append(&b, req->tools_json, req->tools_json_len)
                      : append_json(&b, req->tools);
+        /* The tool the model must call (structured output). */
+        if (st == STRANDS_OK && req->tool_choice) {
+            json_t *choice = json_pack("{s:{s:s}}", "tool", "name",
+                                       req->tool_choice);
+            st = choice ? dynbuf_puts(&b, ",\"toolChoice\":")
+                        : STRANDS_E_NOMEM;
+            if (st == STRANDS_OK) st = append_json(&b, choice);
+            json_decref(choice);
+        }
         if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
     }
     if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");

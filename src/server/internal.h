@@ -155,13 +155,15 @@ enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
 /** The error_type of a failed invocation: the upstream code when there is
  * one (e.g. "ValidationException"), else a name for the status.         */
 const char *server_error_type(const strands_error *err);
-/** The HTTP status for a failed invocation (502 for upstream failures). */
+/** The HTTP status for a failed invocation (502 for upstream failures,
+ * 422 for StructuredOutputInvalid). */
 int server_error_status(const strands_error *err);
 /** Sends the JSON error of a failed invocation with its status. */
 enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
                                         request_ctx *ctx,
                                         const strands_error *err);
-/** The invocation response document (new reference; NULL on OOM). */
+/** The invocation response document (new reference; NULL on OOM), with
+ * "structured_output" when the result has one. */
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r);
 
@@ -192,10 +194,14 @@ typedef struct request_parsed {
     json_t *prompt;     /* content-block array (new reference) */
     int stream;         /* 1, 0, or -1 when the body has no "stream" */
     char session_id[SERVER_SESSION_ID_MAX + 1];
+    json_t *output_schema; /* "output_schema" (new reference, checked with
+                              strands_output_schema_check), or NULL */
 } request_parsed;
 
 /** Parses and validates an /invocations body: JSON object, "prompt",
- * "stream" (boolean when present), session id (body, else header_session,
+ * "stream" (boolean when present), "output_schema" (when present and not
+ * null: a JSON Schema object, see strands_output_schema_check; a bad one
+ * is REQUEST_INVALID naming output_schema), session id (body, else header_session,
  * else a new UUID). On REQUEST_OK fills *out (free with
  * request_parsed_cleanup); otherwise `why` always holds a NUL-terminated
  * reason (whysz >= 1) and *out holds nothing to free.                   */
@@ -232,7 +238,8 @@ struct runner_event;
 /** "data: <json>\n\n" for a queued event (malloc'd, length in *len), or
  * NULL on OOM or for an event type that is not streamed (*len = 0).     */
 char *sse_format_event(const struct runner_event *ev, size_t *len);
-/** The final `done` frame, or NULL on OOM. */
+/** The final `done` frame (with "structured_output" when the result has
+ * one), or NULL on OOM. */
 char *sse_format_done(const char *invocation_id, const char *session_id,
                       const strands_agent_result *r, size_t *len);
 /** An `error` frame {"type":"error","error","error_type"}, or NULL on OOM. */

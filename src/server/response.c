@@ -87,6 +87,8 @@ int server_error_status(const strands_error *err)
     if (err->status == STRANDS_E_UPSTREAM || err->status == STRANDS_E_NETWORK ||
         err->status == STRANDS_E_PARSE)
         return 502;
+    /* Understood, but the model's typed answer never matched the schema. */
+    if (!strcmp(err->code, STRANDS_ERROR_STRUCTURED_OUTPUT)) return 422;
     return strands_status_http(err->status);
 }
 
@@ -104,11 +106,13 @@ json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r)
 {
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i}", "invocation_id",
+        "{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i, s:O*}",
+        "invocation_id",
         invocation_id, "session_id", session_id, "response",
         r->text ? r->text : "", "stop_reason",
         strands_stop_reason_name(r->stop_reason), "usage", "input_tokens",
         (json_int_t)r->usage.input_tokens, "output_tokens",
         (json_int_t)r->usage.output_tokens, "total_tokens",
-        (json_int_t)r->usage.total_tokens, "iterations", r->iterations);
+        (json_int_t)r->usage.total_tokens, "iterations", r->iterations,
+        "structured_output", r->structured_output);
 }

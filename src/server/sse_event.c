@@ -65,7 +65,8 @@ char *sse_format_done(const char *invocation_id, const char *session_id,
                       const strands_agent_result *r, size_t *len)
 {
     return frame(
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i}",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i, "
+                  "s:O*}",
                   "type", "done", "invocation_id", invocation_id,
                   "session_id", session_id, "response",
                   r->text ? r->text : "", "stop_reason",
@@ -73,7 +74,8 @@ char *sse_format_done(const char *invocation_id, const char *session_id,
                   "input_tokens", (json_int_t)r->usage.input_tokens,
                   "output_tokens", (json_int_t)r->usage.output_tokens,
                   "total_tokens", (json_int_t)r->usage.total_tokens,
-                  "iterations", r->iterations),
+                  "iterations", r->iterations, "structured_output",
+                  r->structured_output),
         len);
 }
 
