@@ -53,10 +53,11 @@ static void check_parse(const char *body, size_t len, const char *header)
     request_verdict v = request_parse(body, len, header, &p, why, sizeof why);
     if (v != REQUEST_OK) {
         if (!memchr(why, '\0', sizeof why) || !why[0]) abort();
-        if (p.prompt) abort();
+        if (p.prompt || p.output_schema) abort();
         return;
     }
     if (!json_is_array(p.prompt) || !json_array_size(p.prompt)) abort();
+    if (p.output_schema && !json_is_object(p.output_schema)) abort();
     if (p.stream < -1 || p.stream > 1) abort();
     check_session(p.session_id);
     request_parsed_cleanup(&p);

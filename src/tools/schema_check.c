@@ -176,6 +176,7 @@ static int check_type(cctx *c, const json_t *t)
 
 static int check_scalars(cctx *c, const json_t *s)
 {
+    size_t old = c->plen;
     static const char *const counts[] = {"minItems", "maxItems",
                                          "minLength", "maxLength", NULL};
     static const char *const bounds[] = {"minimum", "maximum",
@@ -225,6 +226,7 @@ static int check_scalars(cctx *c, const json_t *s)
                           "expression: %s", msg);
         }
         regfree(&re);
+        pop(c, old);
     }
     if ((v = json_object_get(s, "$ref"))) {
         push(c, ".$ref");
@@ -232,6 +234,7 @@ static int check_scalars(cctx *c, const json_t *s)
         if (!resolve(c->root, json_string_value(v)))
             return bad(c, "does not resolve (supported: \"#\", "
                           "\"#/$defs/<name>\", \"#/definitions/<name>\")");
+        pop(c, old);
     }
     return 0;
 }

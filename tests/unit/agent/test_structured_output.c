@@ -413,6 +413,9 @@ static void test_schema_is_checked_first(void)
         {"{\"type\":\"object\",\"properties\":{\"a\":3}}",
          "output_schema.properties.a must be a schema"},
         {"{\"type\":\"object\",\"anyOf\":[]}", "output_schema.anyOf"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\","
+         "\"pattern\":\"^a\",\"$ref\":\"#/nowhere\"}}}",
+         "output_schema.properties.a.$ref does not"},
         {"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"array\","
          "\"items\":{\"type\":\"string\",\"maxLength\":-1}}}}",
          "output_schema.properties.a.items.maxLength"},
