@@ -2,7 +2,8 @@
  * (so unit tests, allocation-failure sweeps and the fuzzer call it
  * directly): the JSON body, "prompt" as a string or Converse content
  * blocks (text, image, document... with their required fields), the
- * "stream" flag, the structured-output schema, the session id and the client's request id. Every
+ * "stream" flag, the structured-output schema, the session id and the
+ * client's request id. Every
  * failure leaves a reason in `why`; an allocation failure is told apart
  * from bad input.                                                        */
 #include <stdio.h>

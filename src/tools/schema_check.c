@@ -5,6 +5,7 @@
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/schema.h"
@@ -105,6 +106,83 @@ static const json_t *resolve(const json_t *root, const char *ref)
 }
 
 static int check(cctx *c, const json_t *s, int depth);
+
+/* "{m}", "{m,}" or "{m,n}" at p: 1 with the bound in *n (n, else m,
+ * else m+1 for "{m,}"; at least 1) and *end at the closing brace; 0 for
+ * a literal '{'. */
+static int brace_bound(const char *p, long *n, const char **end)
+{
+    char *e;
+    long m = strtol(p + 1, &e, 10), hi = m;
+    if (e == p + 1 || *e == '-' || p[1] == '-' || p[1] == '+') return 0;
+    if (*e == ',') {
+        char *e2;
+        hi = strtol(e + 1, &e2, 10);
+        if (e2 == e + 1) hi = m + 1;
+        e = e2;
+    }
+    if (*e != '}') return 0;
+    *n = hi < 1 ? 1 : hi;
+    *end = e;
+    return 1;
+}
+
+/* What a pattern costs glibc's regcomp, which expands every bounded
+ * repeat: each atom counts 1, a group the sum of its contents, "{m,n}"
+ * multiplies the atom before it by its bound (n, else m, else m+1 for
+ * "{m,}"); saturates at SCHEMA_CHECK_PATTERN_WEIGHT + 1. Sets *backref
+ * when the pattern uses a back-reference (\1..\9: exponential matching). */
+static long pattern_weight(const char *p, int *backref)
+{
+    enum { MAXNEST = 64 };
+    const long cap = SCHEMA_CHECK_PATTERN_WEIGHT + 1;
+    long sum[MAXNEST + 1] = {0};
+    int top = 0;
+    long last = 0;           /* weight of the atom just seen */
+    long n;
+    *backref = 0;
+    for (; *p; p++) {
+        long atom = 1;
+        if (*p == '\\') {
+            if (p[1] >= '1' && p[1] <= '9') *backref = 1;
+            if (p[1]) p++;
+        } else if (*p == '[') {
+            const char *q = p + 1;
+            if (*q == '^') q++;
+            if (*q == ']') q++;
+            while (*q && *q != ']') {
+                if (*q == '[' && (q[1] == ':' || q[1] == '.' ||
+                                  q[1] == '=')) {
+                    const char *e = strchr(q + 2, q[1]);
+                    q = e && e[1] == ']' ? e + 2 : q + 1;
+                } else {
+                    q++;
+                }
+            }
+            p = *q ? q : q - 1;
+        } else if (*p == '(') {
+            if (top == MAXNEST) return cap;
+            sum[++top] = 0;
+            last = 0;
+            continue;
+        } else if (*p == ')' && top > 0) {
+            atom = sum[top--];
+            if (atom < 1) atom = 1;
+        } else if (*p == '{' && brace_bound(p, &n, &p)) {
+            long extra = n > cap || last > cap / n ? cap : last * (n - 1);
+            sum[top] = sum[top] + extra > cap ? cap : sum[top] + extra;
+            last = n > cap || last > cap / n ? cap : last * n;
+            continue;
+        }
+        sum[top] = sum[top] + atom > cap ? cap : sum[top] + atom;
+        last = atom;
+    }
+    while (top > 0) {        /* unclosed groups: regcomp refuses them */
+        long inner = sum[top--];
+        sum[top] = sum[top] + inner > cap ? cap : sum[top] + inner;
+    }
+    return sum[0];
+}
 
 /* A keyword whose value is an object of subschemas. */
 static int check_map(cctx *c, const json_t *s, const char *kw, int depth)
@@ -213,6 +291,14 @@ static int check_scalars(cctx *c, const json_t *s)
     if ((v = json_object_get(s, "pattern"))) {
         push(c, ".pattern");
         if (!json_is_string(v)) return bad(c, "must be a string");
+        int backref = 0;
+        if (pattern_weight(json_string_value(v), &backref) >
+            SCHEMA_CHECK_PATTERN_WEIGHT)
+            return bad(c, "is too costly to compile (bounded repeats "
+                          "expand to more than %d atoms)",
+                       SCHEMA_CHECK_PATTERN_WEIGHT);
+        if (backref)
+            return bad(c, "must not use back-references (\\1..\\9)");
         regex_t re;
         int rc = regcomp(&re, json_string_value(v), REG_EXTENDED | REG_NOSUB);
         if (rc == REG_ESPACE) {

@@ -11,6 +11,10 @@
 
 #include "strands/status.h"
 
+/** Largest cost of a "pattern" (its atoms, each bounded repeat "{m,n}"
+ * multiplying what it repeats: glibc expands them when compiling).     */
+#define SCHEMA_CHECK_PATTERN_WEIGHT 10000
+
 /** Checks `schema` (borrowed): every subschema is an object or a boolean;
  * "type" is one of object, array, string, number, integer, boolean, null
  * or a non-empty array of them; "properties", "$defs" and "definitions"
@@ -18,7 +22,9 @@
  * "additionalProperties" and "items" subschemas; "enum" a non-empty
  * array; "minItems", "maxItems", "minLength", "maxLength" non-negative
  * integers; "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
- * numbers; "pattern" a POSIX extended regex that compiles; "anyOf",
+ * numbers; "pattern" a POSIX extended regex that compiles, costs at most
+ * SCHEMA_CHECK_PATTERN_WEIGHT and has no back-reference (a caller's
+ * schema must not buy exponential time or memory); "anyOf",
  * "oneOf", "allOf" non-empty arrays of subschemas; "$ref" a string that
  * resolves ("#", "#/$defs/<name>", "#/definitions/<name>"); nesting at
  * most SCHEMA_MAX_DEPTH. Returns STRANDS_OK, or STRANDS_E_INVALID with

@@ -7,6 +7,7 @@
  * check, the stop reasons that skip the step, a tool name collision and
  * streaming.                                                             */
 #include <string.h>
+#include <time.h>
 
 #include "fake_model.h"
 #include "test.h"
@@ -413,6 +414,19 @@ static void test_schema_is_checked_first(void)
         {"{\"type\":\"object\",\"properties\":{\"a\":3}}",
          "output_schema.properties.a must be a schema"},
         {"{\"type\":\"object\",\"anyOf\":[]}", "output_schema.anyOf"},
+        /* Costly patterns: nested bounded repeats, back-references. */
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
+         "\"((a{1000}){1000}){10}\"}}}",
+         "output_schema.properties.a.pattern is too costly"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
+         "\"(x[a-z]{101}){100}\"}}}",
+         "output_schema.properties.a.pattern is too costly"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
+         "\"a{99999999999999999999}\"}}}",
+         "output_schema.properties.a.pattern is too costly"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
+         "\"(a*)*\\\\1\"}}}",
+         "must not use back-references"},
         {"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\","
          "\"pattern\":\"^a\",\"$ref\":\"#/nowhere\"}}}",
          "output_schema.properties.a.$ref does not"},
@@ -446,7 +460,8 @@ static void test_schema_is_checked_first(void)
         "\"properties\":{\"x\":{\"type\":[\"number\",\"null\"]}}}},"
         "\"properties\":{\"p\":{\"$ref\":\"#/$defs/p\"},\"q\":{\"enum\":"
         "[1,\"a\"]},\"r\":{\"type\":\"string\",\"pattern\":\"^[a-z]+$\"},"
-        "\"s\":{\"oneOf\":[{\"type\":\"string\"},true]}},"
+        "\"s\":{\"oneOf\":[{\"type\":\"string\"},true]},"
+        "\"t\":{\"pattern\":\"^[[:alpha:]]{2,8}(-[a-z]{1,3}){0,4}\\\\.x{3}$\"}},"
         "\"description\":\"free keywords are fine\"}"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         json_t *schema = J(good[i]);
@@ -454,6 +469,43 @@ static void test_schema_is_checked_first(void)
         CHECK_INT(strands_output_schema_check(schema, &err), STRANDS_OK);
         json_decref(schema);
     }
+}
+
+/* A caller's schema cannot buy exponential validation time: anyOf over
+ * recursive $refs stops at SCHEMA_MAX_STEPS with a clear violation. */
+static void test_costly_schema_is_bounded(void)
+{
+    const char *script[] = {ANSWER, VALID, VALID};
+    env e;
+    env_init(&e, script, 3, 10, NULL);
+    json_t *schema = J("{\"type\":\"object\",\"properties\":{\"x\":"
+                       "{\"$ref\":\"#/$defs/r\"}},\"$defs\":{\"r\":"
+                       "{\"anyOf\":[{\"$ref\":\"#/$defs/r\"},{\"$ref\":"
+                       "\"#/$defs/r\"},false]}}}");
+    strands_agent_result r;
+    strands_error err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* The forced input has no "x": valid at once, no recursion. */
+    CHECK_INT(invoke_with(&e, "s1", schema, 0, &r, &err), STRANDS_OK);
+    strands_agent_result_cleanup(&r);
+    json_decref(schema);
+    env_cleanup(&e);
+    const char *script2[] = {
+        ANSWER, FORCED("so1", "{\"x\":1}"), FORCED("so2", "{\"x\":2}")};
+    env_init(&e, script2, 3, 10, NULL);
+    schema = J("{\"type\":\"object\",\"properties\":{\"x\":"
+               "{\"$ref\":\"#/$defs/r\"}},\"$defs\":{\"r\":"
+               "{\"anyOf\":[{\"$ref\":\"#/$defs/r\"},{\"$ref\":"
+               "\"#/$defs/r\"},false]}}}");
+    CHECK_INT(invoke_with(&e, "s2", schema, 0, &r, &err), STRANDS_E_INVALID);
+    CHECK_STR(err.code, STRANDS_ERROR_STRUCTURED_OUTPUT);
+    CHECK(strstr(err.message, "steps") != NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(t1.tv_sec - t0.tv_sec < 10);
+    strands_agent_result_cleanup(&r);
+    json_decref(schema);
+    env_cleanup(&e);
 }
 
 static void test_steps_skipped_after_other_stops(void)
@@ -542,6 +594,7 @@ int main(void)
     RUN(test_other_tool_and_cut_answer_are_corrected);
     RUN(test_next_turn_on_the_session);
     RUN(test_schema_is_checked_first);
+    RUN(test_costly_schema_is_bounded);
     RUN(test_steps_skipped_after_other_stops);
     RUN(test_name_collision);
     RUN(test_streaming_keeps_forced_answer_out);
