@@ -3,9 +3,8 @@
  * directly): the JSON body, "prompt" as a string or Converse content
  * blocks (text, image, document... with their required fields), the
  * "stream" flag, the structured-output schema, the session id and the
- * client's request id. Every
- * failure leaves a reason in `why`; an allocation failure is told apart
- * from bad input.                                                        */
+ * client's request id. Every failure leaves a reason in `why`; an
+ * allocation failure is told apart from bad input.                       */
 #include <stdio.h>
 #include <string.h>
 
