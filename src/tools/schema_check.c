@@ -130,7 +130,7 @@ static int brace_bound(const char *p, long *n, const char **end)
 /* What a pattern costs glibc's regcomp, which expands every bounded
  * repeat: each atom counts 1, a group the sum of its contents, "{m,n}"
  * multiplies the atom before it by its bound (n, else m, else m+1 for
- * "{m,}"); saturates at SCHEMA_CHECK_PATTERN_WEIGHT + 1. Sets *backref
+ * "{m,}") and "+" by 2 ("X+" is "XX*": "a++++..." doubles each time); saturates at SCHEMA_CHECK_PATTERN_WEIGHT + 1. Sets *backref
  * when the pattern uses a back-reference (\1..\9: exponential matching). */
 static long pattern_weight(const char *p, int *backref)
 {
@@ -168,6 +168,13 @@ static long pattern_weight(const char *p, int *backref)
         } else if (*p == ')' && top > 0) {
             atom = sum[top--];
             if (atom < 1) atom = 1;
+        } else if (*p == '*' || *p == '?') {
+            continue;        /* loops over the same atom: no copy */
+        } else if (*p == '+') {
+            /* "X+" compiles as "XX*": the atom is copied. */
+            sum[top] = sum[top] + last > cap ? cap : sum[top] + last;
+            last = last > cap / 2 ? cap : last * 2;
+            continue;
         } else if (*p == '{' && brace_bound(p, &n, &p)) {
             long extra = n > cap || last > cap / n ? cap : last * (n - 1);
             sum[top] = sum[top] + extra > cap ? cap : sum[top] + extra;

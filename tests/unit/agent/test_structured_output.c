@@ -422,6 +422,9 @@ static void test_schema_is_checked_first(void)
          "\"(x[a-z]{101}){100}\"}}}",
          "output_schema.properties.a.pattern is too costly"},
         {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
+         "\"a*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+\"}}}",
+         "output_schema.properties.a.pattern is too costly"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
          "\"a{99999999999999999999}\"}}}",
          "output_schema.properties.a.pattern is too costly"},
         {"{\"type\":\"object\",\"properties\":{\"a\":{\"pattern\":"
