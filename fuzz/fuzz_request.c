@@ -55,7 +55,7 @@ static void check_parse(const char *body, size_t len, const char *header)
     request_verdict v = request_parse(body, len, header, &p, why, sizeof why);
     if (v != REQUEST_OK) {
         if (!memchr(why, '\0', sizeof why) || !why[0]) abort();
-        if (p.prompt) abort();
+        if (p.prompt || p.output_schema) abort();
         return;
     }
     if (p.action != REQUEST_ACTION_NONE) {
@@ -76,6 +76,7 @@ static void check_parse(const char *body, size_t len, const char *header)
         return;
     }
     if (!json_is_array(p.prompt) || !json_array_size(p.prompt)) abort();
+    if (p.output_schema && !json_is_object(p.output_schema)) abort();
     if (p.stream < -1 || p.stream > 1) abort();
     if (p.async != 0 && p.async != 1) abort();
     if (p.async && p.stream == 1) abort();

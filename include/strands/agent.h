@@ -125,6 +125,15 @@ typedef struct strands_agent_result {
  * twice (the server answers 422).                                       */
 #define STRANDS_ERROR_STRUCTURED_OUTPUT "StructuredOutputInvalid"
 
+/** Checks a structured-output schema (strands_invocation.output_schema,
+ * borrowed): a JSON object whose "type" is "object", every keyword the
+ * schema validator reads well formed (types known, patterns compile,
+ * $refs resolve, ...). STRANDS_OK, or E_INVALID with a message naming
+ * output_schema and the first problem (E_NOMEM on OOM).
+ * strands_agent_invoke applies it before the turn starts.               */
+STRANDS_EXTERN strands_status strands_output_schema_check(
+    const json_t *schema, strands_error *err);
+
 /** Runs one invocation. The session is claimed for its duration (E_BUSY
  * "SessionBusy" if another invocation holds it), the claim's lease renewed
  * at each cycle when it is past half its life, and released at the end.

@@ -19,6 +19,7 @@
 
 #include "agent/conversation.h"
 #include "agent/internal.h"
+#include "agent/structured_output.h"
 #include "strands/clock.h"
 
 strands_agent *strands_agent_new(const strands_agent_config *cfg,
@@ -622,6 +623,9 @@ strands_status strands_agent_invoke(strands_agent *a,
                                  "non-empty prompt");
     if (client_tools_check(inv->client_tools, err) != STRANDS_OK)
         return STRANDS_E_INVALID;
+    if (inv->output_schema &&
+        strands_output_schema_check(inv->output_schema, err) != STRANDS_OK)
+        return err->status;
     strands_session_store *store = a->sessions;
     strands_session_key key = {.session_id = inv->session_id,
                                .actor_id = inv->actor_id,
@@ -647,6 +651,10 @@ strands_status strands_agent_invoke(strands_agent *a,
     strands_status st = turn_load(&run, &key, &t, err);
     if (st == STRANDS_OK) st = turn_prompt(&run, &t, inv->prompt, err);
     if (st == STRANDS_OK) st = run_cycles(&run, &t, &key, &cs, out, err);
+    /* Structured output: forced answers on a copy of the history. */
+    if (st == STRANDS_OK && inv->output_schema &&
+        agent_so_applies(out->stop_reason))
+        st = agent_structured_output(&run, t.hist.messages, out, err);
     /* The window applies after the invocation too (the turn's messages
      * are still all appended to the log). */
     if (st == STRANDS_OK && t.cm.vtab->after_invocation)

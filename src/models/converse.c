@@ -171,6 +171,15 @@ char *converse_build_body_ex(const strands_model_request *req,
         if (st == STRANDS_OK)
             st = append_array(&b, req->tools_json, req->tools_json_len,
                               req->tools, o->cache_points);
+        /* The tool the model must call (structured output). */
+        if (st == STRANDS_OK && req->tool_choice) {
+            json_t *choice = json_pack("{s:{s:s}}", "tool", "name",
+                                       req->tool_choice);
+            st = choice ? dynbuf_puts(&b, ",\"toolChoice\":")
+                        : STRANDS_E_NOMEM;
+            if (st == STRANDS_OK) st = append_json(&b, choice);
+            json_decref(choice);
+        }
         if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
     }
     if (st == STRANDS_OK && o->guardrail_json) {

@@ -35,7 +35,9 @@ char *converse_build_body_ex(const strands_model_request *req,
  * inferenceConfig.maxTokens, system (when set) and toolConfig whenever
  * tools are given or the history holds toolUse/toolResult (a placeholder
  * "noop" tool is declared when no tool is registered, since Bedrock
- * refuses such a history without toolConfig). req->system and req->tools
+ * refuses such a history without toolConfig), with toolConfig.toolChoice
+ * {"tool":{"name"}} when req->tool_choice is set (and tools are given).
+ * req->system and req->tools
  * are only read, never referenced (other invocations share them). Returns
  * a heap string (free() it) and its length in *len (may be NULL); NULL on
  * OOM.                                                                  */

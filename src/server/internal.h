@@ -155,7 +155,8 @@ enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,
 /** The error_type of a failed invocation: the upstream code when there is
  * one (e.g. "ValidationException"), else a name for the status.         */
 const char *server_error_type(const strands_error *err);
-/** The HTTP status for a failed invocation (502 for upstream failures). */
+/** The HTTP status for a failed invocation (502 for upstream failures,
+ * 422 for StructuredOutputInvalid). */
 int server_error_status(const strands_error *err);
 /** Sends the JSON error of a failed invocation with its status. */
 enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
@@ -165,7 +166,8 @@ enum MHD_Result server_send_agent_error(struct MHD_Connection *c,
  * "cache_read_input_tokens","cache_write_input_tokens"} (new reference;
  * NULL on OOM).                                                          */
 json_t *server_usage_json(const strands_usage *u);
-/** The invocation response document (new reference; NULL on OOM). */
+/** The invocation response document (new reference; NULL on OOM), with
+ * "structured_output" when the result has one. */
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r);
 
@@ -208,17 +210,21 @@ typedef struct request_parsed {
     char invocation_id[SERVER_REQUEST_ID_MAX + 1]; /* actions: the target */
     char session_id[SERVER_SESSION_ID_MAX + 1];    /* actions: "" when
                            neither the body nor the header names one */
+    json_t *output_schema; /* "output_schema" (new reference, checked with
+                              strands_output_schema_check), or NULL */
 } request_parsed;
 
 /** Parses and validates an /invocations body: a JSON object that is
  * either an invocation ("prompt", "stream" and "async" booleans when
- * present, not both true; session id from the body, else header_session,
- * else a new UUID) or an action ("action": "get_invocation" or
- * "cancel_invocation" with "invocation_id", 1..128 printable ASCII; no
- * prompt needed; the session id as above but never made up). On
- * REQUEST_OK fills *out (free with request_parsed_cleanup); otherwise
- * `why` always holds a NUL-terminated reason (whysz >= 1) and *out holds
- * nothing to free.                                                      */
+ * present, not both true; "output_schema" when present and not null: a
+ * JSON Schema object, see strands_output_schema_check, a bad one is
+ * REQUEST_INVALID naming output_schema; session id from the body, else
+ * header_session, else a new UUID) or an action ("action":
+ * "get_invocation" or "cancel_invocation" with "invocation_id", 1..128
+ * printable ASCII; no prompt needed; the session id as above but never
+ * made up). On REQUEST_OK fills *out (free with request_parsed_cleanup);
+ * otherwise `why` always holds a NUL-terminated reason (whysz >= 1) and
+ * *out holds nothing to free.                                           */
 request_verdict request_parse(const char *body, size_t len,
                               const char *header_session,
                               request_parsed *out, char *why, size_t whysz);
@@ -274,7 +280,8 @@ json_t *sse_final_json(const struct runner_outcome *o,
 /** "data: <json>\n\n" for a queued event (malloc'd, length in *len), or
  * NULL on OOM or for an event type that is not streamed (*len = 0).     */
 char *sse_format_event(const struct runner_event *ev, size_t *len);
-/** The final `done` frame, or NULL on OOM. */
+/** The final `done` frame (with "structured_output" when the result has
+ * one), or NULL on OOM. */
 char *sse_format_done(const char *invocation_id, const char *session_id,
                       const strands_agent_result *r, size_t *len);
 /** An `error` frame {"type":"error","error","error_type"}, or NULL on OOM. */

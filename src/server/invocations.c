@@ -1,7 +1,7 @@
 /* POST /invocations: parse and validate the body (request.c), start a
  * runner, and encode its outcome: as one JSON document
  * {"invocation_id","session_id","response","stop_reason","usage",
- * "iterations"} (this file) or as Server-Sent Events (sse.c). A client
+ * "iterations"[,"structured_output"]} (this file) or as Server-Sent Events (sse.c). A client
  * that hangs up while it waits cancels its invocation. Async bodies
  * ("async": true, or an "action") are handed to async_http.c.          */
 #include <stdio.h>
@@ -88,6 +88,7 @@ enum MHD_Result invocations_handle(handler_ctx *h)
         .xray = server_header(h, "X-Amzn-Trace-Id"),
         .actor_id = actor,
         .request = rc.n_headers ? &rc : NULL,
+        .output_schema = p.output_schema,
     };
     if (p.async) { /* answered 202 at once; runs on in the background */
         enum MHD_Result ret = async_http_submit(h, &rq);

@@ -2,10 +2,10 @@
  * (so unit tests, allocation-failure sweeps and the fuzzer call it
  * directly): the JSON body, "prompt" as a string or Converse content
  * blocks (text, image, document... with their required fields), the
- * "stream" and "async" flags, the async actions (get_invocation,
- * cancel_invocation), the session id and the client's request id. Every
- * failure leaves a reason in `why`; an allocation failure is told apart
- * from bad input.                                                        */
+ * "stream" and "async" flags, the structured-output schema, the async
+ * actions (get_invocation, cancel_invocation), the session id and the
+ * client's request id. Every failure leaves a reason in `why`; an
+ * allocation failure is told apart from bad input.                      */
 #include <stdio.h>
 #include <string.h>
 
@@ -224,6 +224,31 @@ void request_parsed_cleanup(request_parsed *p)
 {
     json_decref(p->prompt);
     p->prompt = NULL;
+    json_decref(p->output_schema);
+    p->output_schema = NULL;
+}
+
+/* "output_schema": absent or null is none; else a checked JSON Schema
+ * object (a new reference in *out). 1 ok, 0 bad (why), -1 OOM.          */
+static int output_schema(const json_t *doc, json_t **out, char *why,
+                         size_t whysz)
+{
+    *out = NULL;
+    json_t *s = json_object_get(doc, "output_schema");
+    if (!s || json_is_null(s)) return 1;
+    strands_error err;
+    strands_error_clear(&err);
+    strands_status st = strands_output_schema_check(s, &err);
+    if (st == STRANDS_E_NOMEM) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    if (st != STRANDS_OK) {
+        snprintf(why, whysz, "%s", err.message);
+        return 0;
+    }
+    *out = json_incref(s);
+    return 1;
 }
 
 /* The session id of the body ("session_id"), else of the header; an
@@ -361,6 +386,11 @@ request_verdict request_parse(const char *body, size_t len,
                       sizeof out->session_id, why, whysz))
         goto out;
     if (!out->session_id[0]) strands_uuid4(out->session_id);
+    int so = output_schema(doc, &out->output_schema, why, whysz);
+    if (so <= 0) {
+        v = so < 0 ? REQUEST_NOMEM : REQUEST_INVALID;
+        goto out;
+    }
     out->prompt = prompt;
     prompt = NULL;
     v = REQUEST_OK;

@@ -87,6 +87,8 @@ int server_error_status(const strands_error *err)
     if (err->status == STRANDS_E_UPSTREAM || err->status == STRANDS_E_NETWORK ||
         err->status == STRANDS_E_PARSE)
         return 502;
+    /* Understood, but the model's typed answer never matched the schema. */
+    if (!strcmp(err->code, STRANDS_ERROR_STRUCTURED_OUTPUT)) return 422;
     return strands_status_http(err->status);
 }
 
@@ -114,10 +116,12 @@ json_t *server_usage_json(const strands_usage *u)
 json_t *server_result_json(const char *invocation_id, const char *session_id,
                            const strands_agent_result *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i}", "invocation_id",
+    /* A deep copy: the result may be read by another thread meanwhile. */
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o*}", "invocation_id",
                      invocation_id, "session_id", session_id, "response",
                      r->text ? r->text : "", "stop_reason",
                      strands_stop_reason_name(r->stop_reason), "usage",
                      server_usage_json(&r->usage), "iterations",
-                     r->iterations);
+                     r->iterations, "structured_output",
+                     json_deep_copy(r->structured_output));
 }

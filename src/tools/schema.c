@@ -20,6 +20,7 @@ typedef struct vctx {
     int quiet;           /* > 0: inside anyOf/oneOf, no message */
     char path[PATH_MAX_LEN];
     size_t plen;
+    long steps;          /* subschemas visited so far */
 } vctx;
 
 static int validate(vctx *c, const json_t *s, const json_t *inst, int depth);
@@ -337,6 +338,9 @@ static size_t count_matches(vctx *c, const json_t *list, const json_t *inst,
 static int validate(vctx *c, const json_t *s, const json_t *inst, int depth)
 {
     if (!s || json_is_true(s)) return 0;
+    /* A budget, so combinators over recursive $refs cannot take
+     * exponential time (such schemas may come from callers). */
+    if (++c->steps > SCHEMA_MAX_STEPS) return -1;
     if (json_is_false(s)) return fail(c, "is not allowed");
     if (!json_is_object(s)) return 0;
     if (depth > SCHEMA_MAX_DEPTH)
@@ -400,6 +404,10 @@ strands_status schema_validate(const json_t *schema, const json_t *instance,
     memcpy(c.path, "input", 6);
     c.plen = 5;
     if (!instance) instance = json_null();
-    return validate(&c, schema, instance, 0) ? STRANDS_E_INVALID
-                                             : STRANDS_OK;
+    if (!validate(&c, schema, instance, 0)) return STRANDS_OK;
+    if (c.steps > SCHEMA_MAX_STEPS && why && whysz)
+        snprintf(why, whysz, "input cannot be checked: the schema takes "
+                             "more than %d steps to evaluate",
+                 SCHEMA_MAX_STEPS);
+    return STRANDS_E_INVALID;
 }

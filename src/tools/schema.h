@@ -14,6 +14,10 @@
  * followed for one instance; deeper fails with a message, so a
  * self-referencing schema cannot loop.                                  */
 #define SCHEMA_MAX_DEPTH 64
+/** Subschemas visited for one instance at most (anyOf/oneOf over
+ * recursive $refs could otherwise take exponential time); past it the
+ * instance is refused as too costly to check.                           */
+#define SCHEMA_MAX_STEPS 200000
 
 /** Validates `instance` against `schema` (both borrowed; a JSON object or
  * boolean schema; NULL schema accepts everything). Keywords: type (string

@@ -381,6 +381,22 @@ def _validate_tool_config(cfg):
                     "'toolConfig.tools.%d.member.toolSpec.inputSchema' "
                     "failed to satisfy constraint: Member must not be null"
                     % (i + 1))
+    # toolChoice: exactly one of auto {}, any {}, tool {"name"}; a named
+    # tool must be one of the tools (structured output forces one).
+    if "toolChoice" in cfg:
+        choice = cfg["toolChoice"]
+        if not isinstance(choice, dict) or len(choice) != 1 or \
+                next(iter(choice)) not in ("auto", "any", "tool"):
+            return ("1 validation error detected: Value at "
+                    "'toolConfig.toolChoice' failed to satisfy constraint: "
+                    "exactly one of auto, any, tool must be set")
+        tool = choice.get("tool")
+        if tool is not None:
+            names = [t.get("toolSpec", {}).get("name") for t in tools
+                     if isinstance(t, dict)]
+            if not isinstance(tool, dict) or tool.get("name") not in names:
+                return ("The tool named in toolConfig.toolChoice is not in "
+                        "toolConfig.tools.")
     return None
 
 

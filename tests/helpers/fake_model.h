@@ -3,7 +3,8 @@
  * {"error": code, "message": text}: the call fails with E_INVALID and
  * that code), streams it as typed events when asked, and keeps a copy of
  * every request's messages (and, in seen_calls, {"system": ...|null,
- * "tools": n}). Include in one test file; fake_init, then use &m.base. */
+ * "tools": n}, plus "tool_choice", "tool_specs" (the tools array) and
+ * "stream" for a call with a forced tool choice). Include in one test file; fake_init, then use &m.base. */
 #ifndef STRANDS_TEST_FAKE_MODEL_H
 #define STRANDS_TEST_FAKE_MODEL_H
 
@@ -94,10 +95,20 @@ static strands_status fake_converse(strands_model *self,
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->lock);
     json_array_append_new(m->seen, json_deep_copy(req->messages));
-    json_array_append_new(m->seen_calls,
-                          json_pack("{s:O?, s:I}", "system", req->system,
-                                    "tools",
-                                    (json_int_t)json_array_size(req->tools)));
+    json_t *call = json_pack("{s:O?, s:I}", "system", req->system, "tools",
+                             (json_int_t)json_array_size(req->tools));
+    /* A forced call (structured output): its tool choice, every tool's
+     * spec and the stream flag (only then: other calls allocate as
+     * before, which allocation-failure sweeps count on). */
+    if (req->tool_choice) {
+        json_object_set_new(call, "tool_choice",
+                            json_string(req->tool_choice));
+        json_object_set_new(call, "tool_specs",
+                            req->tools ? json_deep_copy(req->tools)
+                                       : json_array());
+        json_object_set_new(call, "stream", json_boolean(req->stream));
+    }
+    json_array_append_new(m->seen_calls, call);
     size_t i = m->next++;
     pthread_mutex_unlock(&m->lock);
     if (m->fail_with != STRANDS_OK)

@@ -1,0 +1,223 @@
+"""Structured output through the real binary ("output_schema" in an
+/invocations body): the model answers, then is forced to call the
+structured_output tool whose input schema is the caller's schema. Valid at
+once, valid after one correction (the follow-up request carries the error
+toolResult naming the violation), invalid twice (422
+StructuredOutputInvalid), a bad schema (400 before any model call), the
+SSE done event after a tool round trip, and the next turn on the session.
+
+The provider is a parameter: each entry of PROVIDERS is an adapter that
+starts the runtime against that provider's fake, scripts neutral steps
+and reads the recorded requests in a neutral shape. Only Bedrock for now;
+the OpenAI and Anthropic fakes join the list as adapters of the same
+shape."""
+import json
+
+import pytest
+
+SCHEMA = {"type": "object",
+          "properties": {"name": {"type": "string"},
+                         "age": {"type": "integer", "minimum": 0}},
+          "required": ["name", "age"], "additionalProperties": False}
+
+
+class BedrockAdapter:
+    """Neutral steps and requests over the fake Bedrock (Converse and
+    ConverseStream)."""
+
+    name = "bedrock"
+
+    def __init__(self, fake, start_runtime):
+        self.fake = fake
+        self.start_runtime = start_runtime
+
+    def start(self, **env):
+        return self.start_runtime(**env)
+
+    def script(self, steps):
+        """steps: {"text": str} or {"tool_use": [{"id","name","input"}]}."""
+        self.fake.script(steps)
+
+    def requests(self):
+        """Model requests in order, each {"operation", "tool_choice" (name
+        or None), "tools" ({name: input schema}), "messages" (Converse
+        shape), "error_results" (texts of the error toolResults in the
+        last message)}."""
+        out = []
+        for r in self.fake.requests():
+            if r.get("operation") not in ("converse", "converse-stream"):
+                continue
+            body = r["body"] or {}
+            cfg = body.get("toolConfig") or {}
+            choice = (cfg.get("toolChoice") or {}).get("tool")
+            tools = {t["toolSpec"]["name"]: t["toolSpec"]["inputSchema"]["json"]
+                     for t in cfg.get("tools", []) if "toolSpec" in t}
+            last = (body.get("messages") or [{}])[-1]
+            errors = [b["toolResult"]["content"][0]["text"]
+                      for b in last.get("content", [])
+                      if "toolResult" in b and
+                      b["toolResult"].get("status") == "error"]
+            out.append({"operation": r["operation"],
+                        "tool_choice": choice["name"] if choice else None,
+                        "tools": tools, "messages": body.get("messages"),
+                        "error_results": errors})
+        return out
+
+
+PROVIDERS = {"bedrock": BedrockAdapter}
+
+
+@pytest.fixture(params=sorted(PROVIDERS))
+def provider(request, fake, start_runtime):
+    return PROVIDERS[request.param](fake, start_runtime)
+
+
+def forced(input, id="so1", name="structured_output"):
+    return {"tool_use": [{"id": id, "name": name, "input": input}]}
+
+
+def sse_events(rt, body):
+    status, hdrs, data = rt.request("POST", "/invocations", body)
+    assert status == 200, data
+    assert hdrs.get("Content-Type", "").startswith("text/event-stream")
+    return [json.loads(line[6:]) for line in data.decode().split("\n")
+            if line.startswith("data: ")]
+
+
+def test_valid_first_try(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada Lovelace is 36."},
+                     forced({"name": "Ada Lovelace", "age": 36})])
+    status, _, doc = rt.invoke({"prompt": "Who?", "session_id": "so-1",
+                                "output_schema": SCHEMA})
+    assert status == 200, doc
+    assert doc["structured_output"] == {"name": "Ada Lovelace", "age": 36}
+    assert doc["response"] == "Ada Lovelace is 36."
+    assert doc["stop_reason"] == "EndTurn"
+    assert doc["iterations"] == 2
+    reqs = provider.requests()
+    assert len(reqs) == 2
+    assert reqs[0]["tool_choice"] is None
+    assert "structured_output" not in reqs[0]["tools"]
+    assert reqs[1]["tool_choice"] == "structured_output"
+    assert reqs[1]["tools"]["structured_output"] == SCHEMA
+    # The registry's tools are still declared next to it.
+    assert "calculator" in reqs[1]["tools"]
+    # The forced request is the history plus the instruction.
+    assert len(reqs[1]["messages"]) == 3
+    assert "structured_output" in json.dumps(reqs[1]["messages"][2])
+    # Usage covers both calls.
+    assert doc["usage"]["total_tokens"] > 0
+
+
+def test_valid_after_one_correction(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada is 36."},
+                     forced({"name": "Ada", "age": "thirty-six"}),
+                     forced({"name": "Ada", "age": 36}, id="so2")])
+    status, _, doc = rt.invoke({"prompt": "Who?", "session_id": "so-2",
+                                "output_schema": SCHEMA})
+    assert status == 200, doc
+    assert doc["structured_output"] == {"name": "Ada", "age": 36}
+    assert doc["iterations"] == 3
+    reqs = provider.requests()
+    assert len(reqs) == 3
+    assert reqs[2]["tool_choice"] == "structured_output"
+    errors = reqs[2]["error_results"]
+    assert len(errors) == 1
+    assert "input.age must be an integer, not string" in errors[0]
+
+
+def test_invalid_twice_is_422(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada."},
+                     forced({"name": "Ada"}),
+                     forced({"name": "Ada", "age": -3}, id="so2")])
+    status, hdrs, doc = rt.invoke({"prompt": "Who?", "session_id": "so-3",
+                                   "output_schema": SCHEMA})
+    assert status == 422, doc
+    assert doc["error_type"] == "StructuredOutputInvalid"
+    assert "output.age must be at least 0" in doc["error"]
+    assert "output.age is required" in doc["error"]
+    assert len(provider.requests()) == 3
+    # Nothing of the failed turn is stored: a new turn starts clean.
+    provider.script([{"text": "fresh"}])
+    status, _, doc = rt.invoke({"prompt": "again", "session_id": "so-3"})
+    assert status == 200, doc
+    assert len(provider.requests()[-1]["messages"]) == 1
+
+
+@pytest.mark.parametrize("schema, words", [
+    ("object", "output_schema must be a JSON Schema object"),
+    ({"type": "array", "items": {"type": "string"}}, '"type" is "object"'),
+    ({"type": "object", "properties": {"a": {"type": "text"}}},
+     "output_schema.properties.a.type must be one of"),
+    ({"type": "object", "properties": {"a": {"type": "string",
+                                             "pattern": "(unclosed"}}},
+     "output_schema.properties.a.pattern is not a valid"),
+])
+def test_bad_schema_is_400(provider, schema, words):
+    rt = provider.start()
+    status, _, doc = rt.invoke({"prompt": "Who?", "output_schema": schema})
+    assert status == 400, doc
+    assert doc["error_type"] == "ValidationError"
+    assert words in doc["error"]
+    assert provider.requests() == []
+
+
+def test_sse_done_carries_structured_output(provider):
+    rt = provider.start()
+    provider.script([
+        {"tool_use": [{"id": "calc1", "name": "calculator",
+                       "input": {"expression": "6*7"}}]},
+        {"text": "It is 42."},
+        {"text": "Here it is:", "tool_use": [{
+            "id": "so1", "name": "structured_output",
+            "input": {"name": "answer", "age": 42}}]}])
+    events = sse_events(rt, {"prompt": "6*7?", "session_id": "so-4",
+                             "stream": True, "output_schema": SCHEMA})
+    types = [e["type"] for e in events]
+    assert types.count("done") == 1 and types[-1] == "done"
+    assert "tool_use" in types and "tool_result" in types
+    done = events[-1]
+    assert done["structured_output"] == {"name": "answer", "age": 42}
+    assert done["response"] == "It is 42."
+    assert done["iterations"] == 3
+    # The forced call's own text is not streamed as answer text.
+    text = "".join(e["text"] for e in events if e["type"] == "text")
+    assert text == "It is 42."
+    reqs = provider.requests()
+    assert len(reqs) == 3
+    assert all(r["operation"] == "converse-stream" for r in reqs) or \
+        provider.name != "bedrock"
+    assert reqs[2]["tool_choice"] == "structured_output"
+    # The forced request carries the whole turn, tool round trip included.
+    assert len(reqs[2]["messages"]) == 5
+
+
+def test_next_turn_on_the_session(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada is 36."},
+                     forced({"name": "Ada", "age": "x"}),
+                     forced({"name": "Ada", "age": 36}, id="so2"),
+                     {"text": "Still Ada."},
+                     {"text": "Ada is 37 now."},
+                     forced({"name": "Ada", "age": 37}, id="so3")])
+    status, _, doc = rt.invoke({"prompt": "Who?", "session_id": "so-5",
+                                "output_schema": SCHEMA})
+    assert status == 200, doc
+    # A plain turn: the stored history holds the question and the answer,
+    # nothing of the forced exchange; the provider accepts it.
+    status, _, doc = rt.invoke({"prompt": "And now?", "session_id": "so-5"})
+    assert status == 200, doc
+    assert doc["response"] == "Still Ada."
+    assert "structured_output" not in doc
+    reqs = provider.requests()
+    assert len(reqs[3]["messages"]) == 3
+    assert reqs[3]["tool_choice"] is None
+    # And a structured turn again on the same session.
+    status, _, doc = rt.invoke({"prompt": "Birthday?", "session_id": "so-5",
+                                "output_schema": SCHEMA})
+    assert status == 200, doc
+    assert doc["structured_output"] == {"name": "Ada", "age": 37}
+    assert len(provider.requests()[5]["messages"]) == 7
