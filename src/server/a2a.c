@@ -111,56 +111,55 @@ static void bg_main(void *arg)
 
 typedef struct a2a_stream {
     a2a_state *st;
-    runner *r;
-    int fd;
     a2a_version v;
     json_t *id;                 /* the request's id (this thread's copy) */
-    long keepalive_ms;
-    int64_t last_output_ms;
-    dynbuf out;                 /* frames not yet handed out */
-    size_t out_off;
     int chunks;                 /* artifact chunks sent */
-    int ended;                  /* the final frame is in out */
     int finished;               /* the task has been finished */
     char task_id[37], artifact_id[37];
     char context_id[SERVER_SESSION_ID_MAX + 1];
 } a2a_stream;
 
 /* Appends "data: <JSON-RPC response>\n\n" for result (stolen). */
-static int add_frame(a2a_stream *s, json_t *result)
+static int add_frame(a2a_stream *s, dynbuf *out, json_t *result)
 {
-    json_t *doc = a2a_response(s->id, result);
-    size_t len = 0;
-    char *text = server_json_text(doc, &len);
-    json_decref(doc);
-    if (!text) return -1;
-    int rc = dynbuf_puts(&s->out, "data: ") == STRANDS_OK &&
-                     dynbuf_append(&s->out, text, len) == STRANDS_OK &&
-                     dynbuf_puts(&s->out, "\n\n") == STRANDS_OK
-                 ? 0
-                 : -1;
-    free(text);
+    return sse_pump_frame(out, "data: ", a2a_response(s->id, result));
+}
+
+/* A text delta: kept in the task (GetTask shows progress) and sent as
+ * an artifact chunk.                                                    */
+static int on_event(void *user, const runner_event *ev, dynbuf *out)
+{
+    a2a_stream *s = user;
+    if (ev->type != STRANDS_EVENT_TEXT_DELTA || !ev->text_len) return 0;
+    a2a_tasks_append(s->st, s->task_id, ev->text, ev->text_len);
+    int rc = add_frame(s, out,
+                       a2a_artifact_event(s->task_id, s->context_id,
+                                          s->artifact_id, ev->text,
+                                          ev->text_len, s->chunks > 0, 0,
+                                          s->v));
+    s->chunks++;
     return rc;
 }
 
 /* The end of the stream: the last chunk and the final status. */
-static int final_frames(a2a_stream *s)
+static int on_end(void *user, runner *r, dynbuf *out)
 {
+    a2a_stream *s = user;
     a2a_task_state state = A2A_FAILED;
-    const runner_outcome *o = runner_get_outcome(s->r);
-    finish(s->st, s->task_id, s->r, s->v, -1, &state, NULL);
+    const runner_outcome *o = runner_get_outcome(r);
+    finish(s->st, s->task_id, r, s->v, -1, &state, NULL);
     s->finished = 1;
-    s->ended = 1;
     int rc = 0;
     if (state == A2A_COMPLETED && !s->chunks) {
         const char *t = o && o->result.text ? o->result.text : "";
-        rc = add_frame(s, a2a_artifact_event(s->task_id, s->context_id,
-                                             s->artifact_id, t, strlen(t), 0,
-                                             1, s->v));
+        rc = add_frame(s, out,
+                       a2a_artifact_event(s->task_id, s->context_id,
+                                          s->artifact_id, t, strlen(t), 0, 1,
+                                          s->v));
     } else if (s->chunks) {
-        rc = add_frame(s, a2a_artifact_event(s->task_id, s->context_id,
-                                             s->artifact_id, "", 0, 1, 1,
-                                             s->v));
+        rc = add_frame(s, out,
+                       a2a_artifact_event(s->task_id, s->context_id,
+                                          s->artifact_id, "", 0, 1, 1, s->v));
     }
     char msg[1280];
     const char *m = NULL;
@@ -173,109 +172,28 @@ static int final_frames(a2a_stream *s)
     int64_t when = a2a_tasks_updated_ms(s->st, s->task_id);
     if (!when) when = wall_now_ms();
     if (!rc)
-        rc = add_frame(s, a2a_status_event(s->task_id, s->context_id, state,
-                                           when, m, s->v));
-    return rc;
-}
-
-static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    a2a_stream *s = cls;
-    for (;;) {
-        if (s->out_off < s->out.len) {
-            size_t n = s->out.len - s->out_off;
-            if (n > max) n = max;
-            memcpy(buf, dynbuf_str(&s->out) + s->out_off, n);
-            s->out_off += n;
-            if (s->out_off == s->out.len) {
-                dynbuf_cleanup(&s->out);
-                dynbuf_init(&s->out, A2A_SSE_MAX);
-                s->out_off = 0;
-            }
-            s->last_output_ms = strands_clock_mono_ms();
-            return (ssize_t)n;
-        }
-        if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
-        int64_t left =
-            s->keepalive_ms - (strands_clock_mono_ms() - s->last_output_ms);
-        if (left <= 0) {
-            static const char ka[] = ": keep-alive\n\n";
-            size_t n = sizeof ka - 1 < max ? sizeof ka - 1 : max;
-            memcpy(buf, ka, n);
-            s->last_output_ms = strands_clock_mono_ms();
-            return (ssize_t)n;
-        }
-        runner_event *ev = NULL;
-        switch (runner_next(s->r, (long)left, s->fd, &ev)) {
-        case RUNNER_EVENT:
-            if (ev->type == STRANDS_EVENT_TEXT_DELTA && ev->text_len) {
-                a2a_tasks_append(s->st, s->task_id, ev->text, ev->text_len);
-                int rc = add_frame(
-                    s, a2a_artifact_event(s->task_id, s->context_id,
-                                          s->artifact_id, ev->text,
-                                          ev->text_len, s->chunks > 0, 0,
-                                          s->v));
-                s->chunks++;
-                if (rc) {
-                    runner_event_free(ev);
-                    runner_cancel(s->r);
-                    return MHD_CONTENT_READER_END_WITH_ERROR;
-                }
-            }
-            runner_event_free(ev);
-            break;
-        case RUNNER_END:
-            if (final_frames(s)) return MHD_CONTENT_READER_END_WITH_ERROR;
-            break;
-        case RUNNER_HANGUP:
-            runner_cancel(s->r);
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        default:
-            break; /* a keep-alive is due */
-        }
-    }
+        rc = add_frame(s, out,
+                       a2a_status_event(s->task_id, s->context_id, state,
+                                        when, m, s->v));
+    return rc ? -1 : 1;
 }
 
 /* The response is gone: a run still going (the client left) is cancelled,
- * waited for and recorded, and the runner released.                     */
-static void reader_free(void *cls)
+ * waited for and recorded.                                              */
+static void on_free(void *user, runner *r)
 {
-    a2a_stream *s = cls;
+    a2a_stream *s = user;
     if (!s->finished) {
-        runner_cancel(s->r);
-        runner_wait_end(s->r, -1, -1);
+        runner_cancel(r);
+        runner_wait_end(r, -1, -1);
         a2a_tasks_finish(s->st, s->task_id, A2A_CANCELED, NULL, NULL, s->v,
                          -1, NULL, NULL);
     }
-    runner_release(s->r);
     json_decref(s->id);
-    dynbuf_cleanup(&s->out);
     free(s);
 }
 
-static enum MHD_Result start_stream(handler_ctx *h, const a2a_rpc *rpc,
-                                    a2a_stream *s)
-{
-    s->fd = h->fd;
-    s->v = rpc->version;
-    s->keepalive_ms = h->limits->sse_keepalive_s * 1000L;
-    s->last_output_ms = strands_clock_mono_ms();
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, reader_free);
-    if (!resp) {
-        reader_free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    MHD_add_response_header(resp, SERVER_SESSION_HEADER, s->context_id);
-    enum MHD_Result ret = MHD_queue_response(h->conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    h->req->status = 200;
-    return ret;
-}
+static const sse_pump_ops stream_ops = {on_event, on_end, on_free};
 
 /* ---- methods ---------------------------------------------------------------- */
 
@@ -372,24 +290,29 @@ static enum MHD_Result do_send(handler_ctx *h, const a2a_rpc *rpc, int stream)
                               rpc->version);
         }
         s->st = st;
-        s->r = r;
         s->id = json_deep_copy(rpc->id);
-        dynbuf_init(&s->out, A2A_SSE_MAX);
         memcpy(s->task_id, task_id, sizeof s->task_id);
         memcpy(s->artifact_id, artifact_id, sizeof s->artifact_id);
         memcpy(s->context_id, h->req->session_id, sizeof s->context_id);
         s->v = rpc->version;
         int64_t now = wall_now_ms();
+        /* The stream opens with the task as submitted, then working. */
+        dynbuf pre;
+        dynbuf_init(&pre, A2A_SSE_MAX);
         if (!s->id) json_decref(submitted);
-        if (!s->id || add_frame(s, a2a_send_result(submitted, rpc->version)) ||
-            add_frame(s, a2a_status_event(task_id, s->context_id,
-                                          A2A_WORKING, now, NULL,
-                                          rpc->version))) {
-            reader_free(s);
+        if (!s->id ||
+            add_frame(s, &pre, a2a_send_result(submitted, rpc->version)) ||
+            add_frame(s, &pre, a2a_status_event(task_id, s->context_id,
+                                                A2A_WORKING, now, NULL,
+                                                rpc->version))) {
+            dynbuf_cleanup(&pre);
+            on_free(s, r);
+            runner_release(r);
             return send_error(h, rpc->id, A2A_ERR_INTERNAL, "out of memory",
                               rpc->version);
         }
-        return start_stream(h, rpc, s);
+        return sse_pump_start(h, r, &stream_ops, s, SERVER_SESSION_HEADER,
+                              s->context_id, &pre);
     }
     if (later) {
         bg_run *b = calloc(1, sizeof *b);

@@ -304,6 +304,39 @@ typedef struct invocation_metrics {
  * invocation; m is caller storage living as long as the invocation.     */
 strands_event_sink invocation_metrics_sink(invocation_metrics *m, int stream);
 
+/* ---- the SSE body (sse_pump.c) ----------------------------------------- */
+
+/* What a streaming encoder turns the runner's stream into. Each callback
+ * appends frames (complete "data: ...\n\n" text) to `out` and returns 0
+ * to go on, 1 when what it appended ends the stream (e.g. an error frame
+ * after a failure), or -1 to abort the response (the runner is then
+ * cancelled). Called on the connection's thread, one at a time.         */
+typedef struct sse_pump_ops {
+    /* One event popped from the runner (borrowed). */
+    int (*event)(void *user, const struct runner_event *ev, dynbuf *out);
+    /* The run has ended (runner_get_outcome(r) is set): the closing
+     * frames. The stream ends after them (a 0 return counts as 1).     */
+    int (*end)(void *user, runner *r, dynbuf *out);
+    /* The response is gone: frees user (may look at r, e.g. to cancel
+     * and wait for it); the pump releases r right after. May be NULL.  */
+    void (*free)(void *user, runner *r);
+} sse_pump_ops;
+
+/** Answers 200 text/event-stream (no-cache, and the header hname: hvalue
+ * when both are given) with a body fed by the started runner r through
+ * ops, after the frames in preface (may be NULL; its contents are moved
+ * in). Takes r, user and preface in every case (ops->free and
+ * runner_release run when the response is gone, or at once on failure). Keep-alive comments
+ * every SSE_KEEPALIVE_SECONDS of silence; a client that hangs up cancels
+ * the runner.                                                           */
+enum MHD_Result sse_pump_start(handler_ctx *h, runner *r,
+                               const sse_pump_ops *ops, void *user,
+                               const char *hname, const char *hvalue,
+                               dynbuf *preface);
+/** Appends "<prefix><compact JSON of doc>\n\n" to out (doc stolen; NULL
+ * is out of memory). Returns 0, or -1 on OOM or past the buffer's cap. */
+int sse_pump_frame(dynbuf *out, const char *prefix, json_t *doc);
+
 /** Streams an invocation as Server-Sent Events over a started runner
  * (released here or by the response).                                  */
 enum MHD_Result sse_handle(handler_ctx *h, runner *r);

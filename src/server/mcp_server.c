@@ -12,7 +12,6 @@
 #include "server/internal.h"
 #include "server/mcp_server.h"
 #include "server/runner.h"
-#include "strands/clock.h"
 #include "strands/util.h"
 #include "tools/registry.h"
 
@@ -134,16 +133,9 @@ static enum MHD_Result send_accepted(handler_ctx *h)
 /* ---- invoke_agent streamed as SSE ------------------------------------- */
 
 typedef struct mcp_stream {
-    runner *r;
-    int fd;
-    long keepalive_ms;
-    int64_t last_output_ms;
-    char *frame;                 /* frame being handed out, or NULL */
-    size_t frame_len, frame_off;
     char *fallback;              /* the final frame when one cannot be
                                     built (out of memory) */
     size_t fallback_len;
-    int ended;
     long progress;               /* notifications sent */
     json_t *id, *token;          /* the request's id and progressToken */
     mcp_era era;
@@ -152,28 +144,32 @@ typedef struct mcp_stream {
     char request_id[SERVER_REQUEST_ID_MAX + 1];
 } mcp_stream;
 
-/* The next frame: a progress notification for a text delta (NULL when
- * none is due).                                                        */
-static char *progress_frame(mcp_stream *st, const runner_event *ev,
-                            size_t *len)
+/* A progress notification for a text delta (none when not due). */
+static int on_event(void *user, const runner_event *ev, dynbuf *out)
 {
-    *len = 0;
+    mcp_stream *st = user;
     if (ev->type != STRANDS_EVENT_TEXT_DELTA || st->progress >= MAX_PROGRESS)
-        return NULL;
+        return 0;
     json_t *msg = json_stringn(ev->text, ev->text_len);
-    if (!msg) return NULL; /* not UTF-8: the final result has the text */
+    if (!msg) return 0; /* not UTF-8: the final result has the text */
     json_t *doc = json_pack("{s:s, s:s, s:{s:O, s:I, s:o}}", "jsonrpc", "2.0",
                             "method", "notifications/progress", "params",
                             "progressToken", st->token, "progress",
                             (json_int_t)(st->progress + 1), "message", msg);
-    char *f = doc ? sse_message(doc, len) : NULL;
-    if (f) st->progress++;
-    return f;
+    size_t len = 0;
+    char *f = doc ? sse_message(doc, &len) : NULL;
+    if (!f) return 0; /* a lost notification; the result still comes */
+    int rc = dynbuf_append(out, f, len) == STRANDS_OK ? 0 : -1;
+    free(f);
+    if (!rc) st->progress++;
+    return rc;
 }
 
-static void final_frame(mcp_stream *st)
+/* The tools/call result, or (out of memory) the prepared error answer. */
+static int on_end(void *user, runner *r, dynbuf *out)
 {
-    const runner_outcome *o = runner_get_outcome(st->r);
+    mcp_stream *st = user;
+    const runner_outcome *o = runner_get_outcome(r);
     json_t *res = mcp_invoke_result(st->request_id, st->session_id, o->status,
                                     &o->error, &o->result);
     json_t *doc = res ? mcp_rpc_result_doc(st->id,
@@ -182,75 +178,23 @@ static void final_frame(mcp_stream *st)
                       : NULL;
     size_t len = 0;
     char *f = doc ? sse_message(doc, &len) : NULL;
-    if (f) {
-        st->frame = f;
-        st->frame_len = len;
-    } else {
-        st->frame = st->fallback; /* out of memory: an error answer */
-        st->fallback = NULL;
-        st->frame_len = st->fallback_len;
-    }
-    st->frame_off = 0;
-    st->ended = 1;
+    int rc = f ? dynbuf_append(out, f, len)
+               : dynbuf_append(out, st->fallback, st->fallback_len);
+    free(f);
+    return rc == STRANDS_OK ? 1 : -1;
 }
 
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+static void on_free(void *user, runner *r)
 {
-    (void)pos;
-    mcp_stream *st = cls;
-    for (;;) {
-        if (st->frame) {
-            size_t n = st->frame_len - st->frame_off;
-            if (n > max) n = max;
-            memcpy(buf, st->frame + st->frame_off, n);
-            st->frame_off += n;
-            if (st->frame_off == st->frame_len) {
-                free(st->frame);
-                st->frame = NULL;
-            }
-            st->last_output_ms = strands_clock_mono_ms();
-            return (ssize_t)n;
-        }
-        if (st->ended) return MHD_CONTENT_READER_END_OF_STREAM;
-        int64_t left = st->keepalive_ms -
-                       (strands_clock_mono_ms() - st->last_output_ms);
-        if (left <= 0) {
-            static const char ka[] = ": keep-alive\n\n";
-            size_t n = sizeof ka - 1 < max ? sizeof ka - 1 : max;
-            memcpy(buf, ka, n);
-            st->last_output_ms = strands_clock_mono_ms();
-            return (ssize_t)n;
-        }
-        runner_event *ev = NULL;
-        switch (runner_next(st->r, (long)left, st->fd, &ev)) {
-        case RUNNER_EVENT:
-            st->frame = progress_frame(st, ev, &st->frame_len);
-            st->frame_off = 0;
-            runner_event_free(ev);
-            break;
-        case RUNNER_END:
-            final_frame(st);
-            break;
-        case RUNNER_HANGUP:
-            /* Closing the stream cancels the request (2026-07-28). */
-            runner_cancel(st->r);
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        default:
-            break; /* timeout: a keep-alive is due */
-        }
-    }
-}
-
-static void stream_free(void *cls)
-{
-    mcp_stream *st = cls;
-    runner_release(st->r);
-    free(st->frame);
+    (void)r;
+    mcp_stream *st = user;
     free(st->fallback);
     json_decref(st->id);
     json_decref(st->token);
     free(st);
 }
+
+static const sse_pump_ops stream_ops = {on_event, on_end, on_free};
 
 static enum MHD_Result stream_invoke(handler_ctx *h, const reply *rp,
                                      runner *r, const json_t *id,
@@ -268,27 +212,14 @@ static enum MHD_Result stream_invoke(handler_ctx *h, const reply *rp,
         runner_release(r);
         return send_error(h, rp, id, &e);
     }
-    st->r = r;
-    st->fd = h->fd;
-    st->keepalive_ms = h->limits->sse_keepalive_s * 1000L;
-    st->last_output_ms = strands_clock_mono_ms();
     st->id = json_incref((json_t *)id);
     st->token = json_incref((json_t *)token);
     st->era = *era;
     st->info = *info;
     memcpy(st->session_id, ctx->session_id, sizeof st->session_id);
     memcpy(st->request_id, ctx->request_id, sizeof st->request_id);
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st, stream_free);
-    if (!resp) {
-        stream_free(st);
-        return MHD_NO;
-    }
-    stream_headers(resp, rp);
-    enum MHD_Result ret = MHD_queue_response(h->conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    ctx->status = 200;
-    return ret;
+    return sse_pump_start(h, r, &stream_ops, st, MCP_SESSION_HEADER,
+                          rp->session, NULL);
 }
 
 /* ---- tools/call -------------------------------------------------------- */
