@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "tools/schema.h"
+#include "tools/schema_path.h"
 
-#define PATH_MAX_LEN 256
 #define SHOW_MAX 120     /* bytes of an enum/const/pattern shown */
 
 typedef struct vctx {
@@ -18,8 +18,7 @@ typedef struct vctx {
     char *why;
     size_t whysz;
     int quiet;           /* > 0: inside anyOf/oneOf, no message */
-    char path[PATH_MAX_LEN];
-    size_t plen;
+    schema_path path;
     long steps;          /* subschemas visited so far */
 } vctx;
 
@@ -31,42 +30,11 @@ static int fail(vctx *c, const char *fmt, ...)
 static int fail(vctx *c, const char *fmt, ...)
 {
     if (c->quiet || !c->why || !c->whysz) return -1;
-    int n = snprintf(c->why, c->whysz, "%s ", c->path);
-    if (n < 0) n = 0;
-    if ((size_t)n < c->whysz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->why + n, c->whysz - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    schema_path_vwhy(&c->path, c->why, c->whysz, fmt, ap);
+    va_end(ap);
     return -1;
-}
-
-/* Appends a path segment; returns the length to restore. A segment that
- * does not fit is cut (snprintf truncates at a byte, which is only for
- * display).                                                            */
-static size_t path_push(vctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static size_t path_push(vctx *c, const char *fmt, ...)
-{
-    size_t old = c->plen;
-    if (old + 1 < sizeof c->path) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(c->path + old, sizeof c->path - old, fmt, ap);
-        va_end(ap);
-        if (n > 0)
-            c->plen = old + (size_t)n < sizeof c->path - 1
-                          ? old + (size_t)n
-                          : sizeof c->path - 1;
-    }
-    return old;
-}
-
-static void path_pop(vctx *c, size_t old)
-{
-    c->plen = old;
-    c->path[old] = '\0';
 }
 
 static const char *type_name(const json_t *v)
@@ -229,9 +197,9 @@ static int check_object(vctx *c, const json_t *s, const json_t *inst,
         if (!json_is_string(r) ||
             json_object_get(inst, json_string_value(r)))
             continue;
-        size_t old = path_push(c, ".%s", json_string_value(r));
+        size_t old = schema_path_push(&c->path, ".%s", json_string_value(r));
         fail(c, "is required");
-        path_pop(c, old);
+        schema_path_pop(&c->path, old);
         return -1;
     }
     const json_t *props = json_object_get(s, "properties");
@@ -242,13 +210,13 @@ static int check_object(vctx *c, const json_t *s, const json_t *inst,
         const json_t *sub = json_object_get(props, k);
         if (!sub) sub = extra;
         if (!sub) continue;
-        size_t old = path_push(c, ".%s", k);
+        size_t old = schema_path_push(&c->path, ".%s", k);
         int rc;
         if (json_is_false(sub) && sub == extra)
             rc = fail(c, "is not allowed (no additional properties)");
         else
             rc = validate(c, sub, v, depth + 1);
-        path_pop(c, old);
+        schema_path_pop(&c->path, old);
         if (rc) return -1;
     }
     return 0;
@@ -268,9 +236,9 @@ static int check_array(vctx *c, const json_t *s, const json_t *inst,
     size_t i;
     const json_t *e;
     json_array_foreach(inst, i, e) {
-        size_t old = path_push(c, "[%zu]", i);
+        size_t old = schema_path_push(&c->path, "[%zu]", i);
         int rc = validate(c, items, e, depth + 1);
-        path_pop(c, old);
+        schema_path_pop(&c->path, old);
         if (rc) return -1;
     }
     return 0;
@@ -401,8 +369,7 @@ strands_status schema_validate(const json_t *schema, const json_t *instance,
 {
     vctx c = {.root = schema, .why = why, .whysz = whysz};
     if (why && whysz) why[0] = '\0';
-    memcpy(c.path, "input", 6);
-    c.plen = 5;
+    schema_path_init(&c.path, "input");
     if (!instance) instance = json_null();
     if (!validate(&c, schema, instance, 0)) return STRANDS_OK;
     if (c.steps > SCHEMA_MAX_STEPS && why && whysz)

@@ -10,15 +10,13 @@
 
 #include "tools/schema.h"
 #include "tools/schema_check.h"
-
-#define CHECK_PATH_MAX 256
+#include "tools/schema_path.h"
 
 typedef struct cctx {
     const json_t *root;
     char *why;
     size_t whysz;
-    char path[CHECK_PATH_MAX];
-    size_t plen;
+    schema_path path;
     strands_status st;   /* E_INVALID, or E_NOMEM from regcomp */
 } cctx;
 
@@ -27,40 +25,11 @@ static int bad(cctx *c, const char *fmt, ...)
 static int bad(cctx *c, const char *fmt, ...)
 {
     if (c->st == STRANDS_OK) c->st = STRANDS_E_INVALID;
-    if (!c->why || !c->whysz) return -1;
-    int n = snprintf(c->why, c->whysz, "%s ", c->path);
-    if (n < 0) n = 0;
-    if ((size_t)n < c->whysz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->why + n, c->whysz - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    schema_path_vwhy(&c->path, c->why, c->whysz, fmt, ap);
+    va_end(ap);
     return -1;
-}
-
-static size_t push(cctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static size_t push(cctx *c, const char *fmt, ...)
-{
-    size_t old = c->plen;
-    if (old + 1 < sizeof c->path) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(c->path + old, sizeof c->path - old, fmt, ap);
-        va_end(ap);
-        if (n > 0)
-            c->plen = old + (size_t)n < sizeof c->path - 1
-                          ? old + (size_t)n
-                          : sizeof c->path - 1;
-    }
-    return old;
-}
-
-static void pop(cctx *c, size_t old)
-{
-    c->plen = old;
-    c->path[old] = '\0';
 }
 
 static int type_known(const json_t *t)
@@ -196,16 +165,16 @@ static int check_map(cctx *c, const json_t *s, const char *kw, int depth)
 {
     const json_t *m = json_object_get(s, kw);
     if (!m) return 0;
-    size_t old = push(c, ".%s", kw);
+    size_t old = schema_path_push(&c->path, ".%s", kw);
     if (!json_is_object(m)) return bad(c, "must be an object");
     const char *k;
     const json_t *sub;
     json_object_foreach((json_t *)m, k, sub) {
-        size_t o2 = push(c, ".%.60s", k);
+        size_t o2 = schema_path_push(&c->path, ".%.60s", k);
         if (check(c, sub, depth + 1)) return -1;
-        pop(c, o2);
+        schema_path_pop(&c->path, o2);
     }
-    pop(c, old);
+    schema_path_pop(&c->path, old);
     return 0;
 }
 
@@ -214,17 +183,17 @@ static int check_list(cctx *c, const json_t *s, const char *kw, int depth)
 {
     const json_t *l = json_object_get(s, kw);
     if (!l) return 0;
-    size_t old = push(c, ".%s", kw);
+    size_t old = schema_path_push(&c->path, ".%s", kw);
     if (!json_is_array(l) || !json_array_size(l))
         return bad(c, "must be a non-empty array of schemas");
     size_t i;
     const json_t *sub;
     json_array_foreach(l, i, sub) {
-        size_t o2 = push(c, "[%zu]", i);
+        size_t o2 = schema_path_push(&c->path, "[%zu]", i);
         if (check(c, sub, depth + 1)) return -1;
-        pop(c, o2);
+        schema_path_pop(&c->path, o2);
     }
-    pop(c, old);
+    schema_path_pop(&c->path, old);
     return 0;
 }
 
@@ -232,15 +201,15 @@ static int check_one(cctx *c, const json_t *s, const char *kw, int depth)
 {
     const json_t *sub = json_object_get(s, kw);
     if (!sub) return 0;
-    size_t old = push(c, ".%s", kw);
+    size_t old = schema_path_push(&c->path, ".%s", kw);
     if (check(c, sub, depth + 1)) return -1;
-    pop(c, old);
+    schema_path_pop(&c->path, old);
     return 0;
 }
 
 static int check_type(cctx *c, const json_t *t)
 {
-    size_t old = push(c, ".type");
+    size_t old = schema_path_push(&c->path, ".type");
     if (json_is_array(t)) {
         size_t i;
         const json_t *e;
@@ -248,11 +217,11 @@ static int check_type(cctx *c, const json_t *t)
             if (!type_known(e)) break;
         }
         if (json_array_size(t) && i == json_array_size(t)) {
-            pop(c, old);
+            schema_path_pop(&c->path, old);
             return 0;
         }
     } else if (type_known(t)) {
-        pop(c, old);
+        schema_path_pop(&c->path, old);
         return 0;
     }
     return bad(c, "must be one of object, array, string, number, integer, "
@@ -261,7 +230,7 @@ static int check_type(cctx *c, const json_t *t)
 
 static int check_scalars(cctx *c, const json_t *s)
 {
-    size_t old = c->plen;
+    size_t old = c->path.len;
     static const char *const counts[] = {"minItems", "maxItems",
                                          "minLength", "maxLength", NULL};
     static const char *const bounds[] = {"minimum", "maximum",
@@ -271,32 +240,32 @@ static int check_scalars(cctx *c, const json_t *s)
         const json_t *v = json_object_get(s, *k);
         double d = json_is_number(v) ? json_number_value(v) : -1;
         if (v && (d < 0 || d != floor(d)))
-            return push(c, ".%s", *k),
+            return schema_path_push(&c->path, ".%s", *k),
                    bad(c, "must be a non-negative integer");
     }
     for (const char *const *k = bounds; *k; k++) {
         const json_t *v = json_object_get(s, *k);
         if (v && !json_is_number(v))
-            return push(c, ".%s", *k), bad(c, "must be a number");
+            return schema_path_push(&c->path, ".%s", *k), bad(c, "must be a number");
     }
     const json_t *v = json_object_get(s, "required");
     if (v) {
         size_t i;
         const json_t *e;
         if (!json_is_array(v))
-            return push(c, ".required"), bad(c, "must be an array of "
+            return schema_path_push(&c->path, ".required"), bad(c, "must be an array of "
                                                 "property names");
         json_array_foreach(v, i, e) {
             if (!json_is_string(e))
-                return push(c, ".required[%zu]", i),
+                return schema_path_push(&c->path, ".required[%zu]", i),
                        bad(c, "must be a string");
         }
     }
     v = json_object_get(s, "enum");
     if (v && (!json_is_array(v) || !json_array_size(v)))
-        return push(c, ".enum"), bad(c, "must be a non-empty array");
+        return schema_path_push(&c->path, ".enum"), bad(c, "must be a non-empty array");
     if ((v = json_object_get(s, "pattern"))) {
-        push(c, ".pattern");
+        schema_path_push(&c->path, ".pattern");
         if (!json_is_string(v)) return bad(c, "must be a string");
         int backref = 0;
         if (pattern_weight(json_string_value(v), &backref) >
@@ -319,15 +288,15 @@ static int check_scalars(cctx *c, const json_t *s)
                           "expression: %s", msg);
         }
         regfree(&re);
-        pop(c, old);
+        schema_path_pop(&c->path, old);
     }
     if ((v = json_object_get(s, "$ref"))) {
-        push(c, ".$ref");
+        schema_path_push(&c->path, ".$ref");
         if (!json_is_string(v)) return bad(c, "must be a string");
         if (!resolve(c->root, json_string_value(v)))
             return bad(c, "does not resolve (supported: \"#\", "
                           "\"#/$defs/<name>\", \"#/definitions/<name>\")");
-        pop(c, old);
+        schema_path_pop(&c->path, old);
     }
     return 0;
 }
@@ -340,11 +309,11 @@ static int check(cctx *c, const json_t *s, int depth)
     if (depth > SCHEMA_MAX_DEPTH)
         return bad(c, "is nested too deeply (maximum depth %d)",
                    SCHEMA_MAX_DEPTH);
-    size_t old = c->plen;
+    size_t old = c->path.len;
     const json_t *t = json_object_get(s, "type");
     if (t && check_type(c, t)) return -1;
     if (check_scalars(c, s)) return -1;
-    pop(c, old);
+    schema_path_pop(&c->path, old);
     if (check_map(c, s, "properties", depth) ||
         check_map(c, s, "$defs", depth) ||
         check_map(c, s, "definitions", depth) ||
@@ -362,7 +331,7 @@ strands_status schema_check(const json_t *schema, const char *name,
 {
     cctx c = {.root = schema, .why = why, .whysz = whysz};
     if (why && whysz) why[0] = '\0';
-    push(&c, "%.60s", name ? name : "schema");
+    schema_path_push(&c.path, "%.60s", name ? name : "schema");
     if (!schema) return bad(&c, "is missing"), c.st;
     return check(&c, schema, 0) ? c.st : STRANDS_OK;
 }
