@@ -60,7 +60,9 @@ def test_plain_answer_json(start, anth):
     assert doc["response"] == "Hello from Claude"
     assert doc["stop_reason"] == "EndTurn"
     assert doc["usage"] == {"input_tokens": 11, "output_tokens": 4,
-                            "total_tokens": 15}
+                            "total_tokens": 15,
+                            "cache_read_input_tokens": 0,
+                            "cache_write_input_tokens": 0}
     (req,) = calls(anth)
     assert req["method"] == "POST" and req["status"] == 200
     h = req["headers"]
@@ -214,6 +216,8 @@ def test_usage_with_cache_tokens(start, anth):
     assert doc["usage"]["input_tokens"] == 7
     assert doc["usage"]["output_tokens"] == 3
     assert doc["usage"]["total_tokens"] == 7 + 3 + 1200 + 55
+    assert doc["usage"]["cache_read_input_tokens"] == 1200
+    assert doc["usage"]["cache_write_input_tokens"] == 55
 
 
 @pytest.mark.parametrize("reason,expected", [
