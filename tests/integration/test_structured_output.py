@@ -7,7 +7,8 @@ StructuredOutputInvalid), a bad schema (400 before any model call), the
 SSE done event after a tool round trip, and the next turn on the session.
 
 The provider is a parameter: each entry of PROVIDERS is an adapter that
-starts the runtime against that provider's fake (Bedrock, OpenAI with
+starts the runtime against that provider's fake (Bedrock with and without
+Claude's extended thinking in MODEL_PARAMS, OpenAI with
 streamed and with plain JSON answers (OPENAI_STREAM=false), Anthropic with
 and without extended thinking in MODEL_PARAMS), scripts neutral steps and
 reads the recorded requests in a neutral shape, checking on the way the
@@ -36,6 +37,7 @@ class BedrockAdapter:
     ConverseStream)."""
 
     name = "bedrock"
+    env = {}
 
     def __init__(self, fake, start_runtime):
         self.fake = fake
@@ -45,7 +47,7 @@ class BedrockAdapter:
         pass
 
     def start(self, **env):
-        return self.start_runtime(**env)
+        return self.start_runtime(**dict(self.env, **env))
 
     def script(self, steps):
         """steps: {"text": str} or {"tool_use": [{"id","name","input"}]}."""
@@ -63,6 +65,14 @@ class BedrockAdapter:
             body = r["body"] or {}
             cfg = body.get("toolConfig") or {}
             choice = (cfg.get("toolChoice") or {}).get("tool")
+            thinking = (body.get("additionalModelRequestFields") or {}) \
+                .get("thinking")
+            if choice:
+                # Bedrock's form; and no thinking with it (Claude refuses).
+                assert cfg["toolChoice"] == {"tool": {"name": choice["name"]}}
+                assert thinking is None, body
+            elif self.env.get("MODEL_PARAMS"):
+                assert thinking["type"] == "enabled", body
             tools = {t["toolSpec"]["name"]: t["toolSpec"]["inputSchema"]["json"]
                      for t in cfg.get("tools", []) if "toolSpec" in t}
             last = (body.get("messages") or [{}])[-1]
@@ -76,6 +86,15 @@ class BedrockAdapter:
                         "tools": tools, "messages": body.get("messages"),
                         "error_results": errors})
         return out
+
+
+class BedrockThinkingAdapter(BedrockAdapter):
+    """Claude extended thinking on through MODEL_PARAMS
+    additionalModelRequestFields: the forced calls go without it."""
+
+    name = "bedrock-thinking"
+    env = {"MODEL_PARAMS": json.dumps({"additionalModelRequestFields": {
+        "thinking": {"type": "enabled", "budget_tokens": 1024}}})}
 
 
 def _turns(messages):
@@ -240,7 +259,8 @@ class AnthropicThinkingAdapter(AnthropicAdapter):
         {"thinking": {"type": "enabled", "budget_tokens": 1024}})}
 
 
-PROVIDERS = {a.name: a for a in (BedrockAdapter, OpenAIAdapter,
+PROVIDERS = {a.name: a for a in (BedrockAdapter, BedrockThinkingAdapter,
+                                 OpenAIAdapter,
                                  OpenAIPlainAdapter, AnthropicAdapter,
                                  AnthropicThinkingAdapter)}
 
@@ -401,3 +421,53 @@ def test_next_turn_on_the_session(provider):
     assert status == 200, doc
     assert doc["structured_output"] == {"name": "Ada", "age": 37}
     assert len(provider.requests()[5]["messages"]) == 7
+
+
+def sse_answer(rt, body):
+    """(status, events) of a streamed /invocations request, whatever the
+    status (a failure before any output is a plain JSON error)."""
+    status, hdrs, data = rt.request("POST", "/invocations", body)
+    if not hdrs.get("Content-Type", "").startswith("text/event-stream"):
+        return status, json.loads(data)
+    return status, [json.loads(line[6:]) for line in data.decode().split("\n")
+                    if line.startswith("data: ")]
+
+
+def test_sse_valid_after_one_correction(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada is 36."},
+                     forced({"name": "Ada", "age": "thirty-six"}),
+                     forced({"name": "Ada", "age": 36}, id="so2")])
+    status, events = sse_answer(rt, {"prompt": "Who?", "session_id": "so-6",
+                                     "stream": True, "output_schema": SCHEMA})
+    assert status == 200, events
+    done = events[-1]
+    assert done["type"] == "done", events
+    assert done["structured_output"] == {"name": "Ada", "age": 36}
+    assert done["iterations"] == 3
+    assert "".join(e["text"] for e in events if e["type"] == "text") == \
+        "Ada is 36."
+    reqs = provider.requests()
+    assert len(reqs) == 3
+    assert [r["tool_choice"] for r in reqs] == \
+        [None, "structured_output", "structured_output"]
+    assert "input.age must be an integer, not string" in \
+        reqs[2]["error_results"][0]
+
+
+def test_sse_invalid_twice_ends_with_422_error(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada."},
+                     forced({"name": "Ada"}),
+                     forced({"age": -3}, id="so2")])
+    status, events = sse_answer(rt, {"prompt": "Who?", "session_id": "so-7",
+                                     "stream": True, "output_schema": SCHEMA})
+    # The answer text was streamed already: the stream ends with an error
+    # event carrying the 422's error type.
+    assert status == 200, events
+    assert [e["type"] for e in events].count("done") == 0
+    err = events[-1]
+    assert err["type"] == "error", events
+    assert err["error_type"] == "StructuredOutputInvalid"
+    assert "output.name is required" in err["error"]
+    assert len(provider.requests()) == 3
