@@ -101,6 +101,23 @@ static strands_status split_params(const char *params_json, json_t *inf,
     return st;
 }
 
+/* The top-level members for a call that forces a tool: extra without
+ * additionalModelRequestFields.thinking (Claude on Bedrock refuses a
+ * forced toolChoice with thinking on), the whole member dropped when
+ * nothing else is in it. A new reference, or NULL on OOM.             */
+static json_t *forced_extra(json_t *extra)
+{
+    json_t *copy = json_deep_copy(extra);
+    json_t *amrf = copy ? json_object_get(copy, "additionalModelRequestFields")
+                        : NULL;
+    if (json_is_object(amrf) && json_object_get(amrf, "thinking")) {
+        json_object_del(amrf, "thinking");
+        if (!json_object_size(amrf))
+            json_object_del(copy, "additionalModelRequestFields");
+    }
+    return copy;
+}
+
 static strands_status guardrail(const strands_bedrock_config *cfg,
                                 bedrock_params *out, strands_error *err)
 {
@@ -143,7 +160,11 @@ strands_status bedrock_params_init(const strands_bedrock_config *cfg,
     if (st == STRANDS_OK) {
         out->inference_json = members_text(inf);
         out->extra_json = members_text(extra);
-        if (!out->inference_json || !out->extra_json)
+        json_t *forced = forced_extra(extra);
+        out->extra_forced_json = forced ? members_text(forced) : NULL;
+        json_decref(forced);
+        if (!out->inference_json || !out->extra_json ||
+            !out->extra_forced_json)
             st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     }
     json_decref(inf);
@@ -157,6 +178,7 @@ strands_status bedrock_params_init(const strands_bedrock_config *cfg,
                           .max_tokens = max_tokens,
                           .inference_json = out->inference_json,
                           .extra_json = out->extra_json,
+                          .extra_forced_json = out->extra_forced_json,
                           .guardrail_json = out->guardrail_json};
     out->converse = o;
     o.guardrail_json = out->guardrail_stream_json;
@@ -168,6 +190,7 @@ void bedrock_params_cleanup(bedrock_params *p)
 {
     free(p->inference_json);
     free(p->extra_json);
+    free(p->extra_forced_json);
     free(p->guardrail_json);
     free(p->guardrail_stream_json);
     free(p->redact_input);

@@ -14,6 +14,8 @@ typedef struct bedrock_params {
     converse_options stream;     /* for ConverseStream (streamProcessingMode) */
     char *inference_json;        /* owned; the options point into these */
     char *extra_json;
+    char *extra_forced_json;     /* extra_json without the thinking of
+                                    additionalModelRequestFields */
     char *guardrail_json;
     char *guardrail_stream_json;
     char *redact_input;          /* owned copy, or NULL */

@@ -186,9 +186,12 @@ char *converse_build_body_ex(const strands_model_request *req,
         st = dynbuf_puts(&b, ",\"guardrailConfig\":");
         if (st == STRANDS_OK) st = dynbuf_puts(&b, o->guardrail_json);
     }
-    if (st == STRANDS_OK && o->extra_json && *o->extra_json) {
+    const char *extra = req->tool_choice && o->extra_forced_json
+                            ? o->extra_forced_json
+                            : o->extra_json;
+    if (st == STRANDS_OK && extra && *extra) {
         st = dynbuf_puts(&b, ",");
-        if (st == STRANDS_OK) st = dynbuf_puts(&b, o->extra_json);
+        if (st == STRANDS_OK) st = dynbuf_puts(&b, extra);
     }
     if (st == STRANDS_OK) st = dynbuf_puts(&b, "}");
     if (st != STRANDS_OK) {

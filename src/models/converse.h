@@ -24,6 +24,11 @@ typedef struct converse_options {
                                    "\"temperature\":0.2" (no braces) */
     const char *extra_json;     /* more top-level members (no braces),
                                    e.g. additionalModelRequestFields */
+    const char *extra_forced_json; /* the same for a call that forces a
+                                   tool (req->tool_choice): without the
+                                   additionalModelRequestFields thinking,
+                                   which Claude refuses with a forced
+                                   tool; NULL: extra_json */
     const char *guardrail_json; /* the guardrailConfig object */
 } converse_options;
 

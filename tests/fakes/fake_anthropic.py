@@ -5,7 +5,8 @@ extended thinking with signatures, redacted thinking, usage with cache
 tokens, every stop reason, HTTP and in-stream errors.
 
 Owns: Anthropic-like request validation (headers, body, tool pairing,
-thinking signatures), a FIFO script of answers (Python API and the
+thinking signatures, a forced tool_choice naming a declared tool and not
+combined with thinking), a FIFO script of answers (Python API and the
 /__fake/* control HTTP API), the SSE encoder with deltas split at random
 points, a request log, and the CLI entry point. Standard library only.
 Its answers are checked against the official @anthropic-ai/sdk by
@@ -215,6 +216,10 @@ def _validate(body, headers):
                 and 1024 <= thinking["budget_tokens"] < body["max_tokens"]):
             raise ValidationError("thinking.budget_tokens: must be >= 1024 "
                                   "and less than max_tokens")
+        if thinking["type"] == "enabled" and isinstance(choice, dict) and \
+                choice.get("type") in ("any", "tool"):
+            raise ValidationError("Thinking may not be enabled when "
+                                  "tool_choice forces tool use.")
 
 
 def _last_user_text(body):

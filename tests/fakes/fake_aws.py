@@ -504,6 +504,15 @@ def validate_converse_request(body):
         err = _validate_tool_config(body["toolConfig"])
         if err:
             return err
+        # Claude on Bedrock: no forced tool with extended thinking on.
+        choice = body["toolConfig"].get("toolChoice") or {}
+        amrf = body.get("additionalModelRequestFields")
+        thinking = amrf.get("thinking") if isinstance(amrf, dict) else None
+        if ("tool" in choice or "any" in choice) and \
+                isinstance(thinking, dict) and \
+                thinking.get("type") == "enabled":
+            return ("The model returned the following errors: Thinking may "
+                    "not be enabled when tool_choice forces tool use.")
     elif has_tools:
         return ("The toolConfig field must be defined when using toolUse and "
                 "toolResult content blocks.")

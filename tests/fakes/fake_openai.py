@@ -4,7 +4,8 @@ integration tests of MODEL_PROVIDER=openai and their fidelity test (the
 official `openai` npm client parses its answers).
 
 Owns: request validation the way OpenAI answers it (400
-invalid_request_error for a malformed body or an unanswered tool call), a
+invalid_request_error for a malformed body, an unanswered tool call or a
+tool_choice naming a function that "tools" does not declare), a
 FIFO script of answers (text, tool calls, finish reasons, usage, errors with
 status/body/retry-after, in-stream errors, streams without [DONE]), streamed
 answers as "chat.completion.chunk" SSE events with deltas split at random
@@ -102,8 +103,16 @@ def validate_request(body):
             return "Invalid 'tools'"
     tc = body.get("tool_choice")
     if tc is not None and not (tc in ("auto", "none", "required") or (
-            isinstance(tc, dict) and tc.get("type") == "function")):
+            isinstance(tc, dict) and tc.get("type") == "function" and
+            isinstance((tc.get("function") or {}).get("name"), str))):
         return "Invalid 'tool_choice'"
+    if tc is not None and not body.get("tools"):
+        return ("Invalid value for 'tool_choice': 'tool_choice' is only "
+                "allowed when 'tools' are specified.")
+    if isinstance(tc, dict) and tc["function"]["name"] not in [
+            (t.get("function") or {}).get("name") for t in body["tools"]]:
+        return ("Invalid value for 'tool_choice': function '%s' is not "
+                "one of the functions in 'tools'." % tc["function"]["name"])
     if "stream_options" in body and not body.get("stream"):
         return ("The 'stream_options' parameter is only allowed when "
                 "'stream' is enabled.")

@@ -705,6 +705,12 @@ INVALID = {
     "empty_tools": {"messages": [Q], "toolConfig": {"tools": []}},
     "two_member_block": {"messages": [{"role": "user", "content": [
         {"text": "a", "image": {}}]}]},
+    # Claude refuses a forced tool with extended thinking on.
+    "forced_tool_with_thinking": {
+        "messages": [Q], "toolConfig": dict(TOOLS, toolChoice={
+            "tool": {"name": TOOLS["tools"][0]["toolSpec"]["name"]}}),
+        "additionalModelRequestFields": {"thinking": {
+            "type": "enabled", "budget_tokens": 1024}}},
 }
 
 
@@ -719,6 +725,18 @@ def test_validation_exception(bedrock, case):
         assert list(json.loads(body)) == ["message"]
     assert bedrock.pending_steps() == 1
     assert all(r["error"] == "ValidationException" for r in bedrock.requests())
+
+
+def test_forced_tool_without_thinking_accepted(bedrock):
+    body = dict(INVALID["forced_tool_with_thinking"])
+    body["additionalModelRequestFields"] = {"top_k": 5}
+    status, _, resp = call(bedrock, body)
+    assert status == 200, resp
+    body["additionalModelRequestFields"] = {"thinking": {"type": "enabled",
+                                                         "budget_tokens": 1024}}
+    body["toolConfig"] = dict(TOOLS, toolChoice={"auto": {}})
+    status, _, resp = call(bedrock, body)
+    assert status == 200, resp
 
 
 def test_valid_tool_round_trip_accepted(bedrock):

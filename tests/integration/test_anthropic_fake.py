@@ -143,6 +143,20 @@ def test_sdk_typed_errors(oracle):
     assert e["type"] == "overloaded_error" and e["apiMessage"] == "Overloaded"
 
 
+def test_sdk_forced_tool_and_its_refusals(oracle):
+    out, _ = oracle
+    m = out["forced_tool"]
+    assert m["stop_reason"] == "tool_use"
+    assert m["content"] == [{"type": "tool_use", "id": "toolu_f1",
+                             "name": "get_weather", "input": {"city": "Bern"}}]
+    e = out["error_forced_with_thinking"]
+    assert e["name"] == "BadRequestError" and e["status"] == 400
+    assert "Thinking may not be enabled" in e["apiMessage"]
+    e = out["error_forced_unknown"]
+    assert e["name"] == "BadRequestError" and e["status"] == 400
+    assert "nope" in e["apiMessage"]
+
+
 def test_sdk_retries_on_retry_after_and_sends_tool_results(oracle):
     out, requests = oracle
     assert out["retry_after_honoured"]["text"] == "after retry"
@@ -227,6 +241,15 @@ def test_fake_checks_tool_pairing_and_thinking(fake):
     status, _, _ = post(fake, dict(ok, tool_choice={"type": "tool",
                                                     "name": "zz"}))
     assert status == 400
+    # a forced tool with thinking on is refused; auto with thinking is not
+    think_on = dict(ok, max_tokens=4096, thinking={"type": "enabled",
+                                                  "budget_tokens": 1024})
+    for kind in ({"type": "tool", "name": ok["tools"][0]["name"]},
+                 {"type": "any"}):
+        status, _, body = post(fake, dict(think_on, tool_choice=kind))
+        assert status == 400 and b"Thinking may not be enabled" in body
+    status, _, _ = post(fake, dict(think_on, tool_choice={"type": "auto"}))
+    assert status == 200
 
 
 def parse_sse(data):

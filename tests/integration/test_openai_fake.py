@@ -80,6 +80,9 @@ def test_official_client_parses_the_fake(fake):
                                             "code": "overloaded",
                                             "message": "overloaded"},
          "after_chunks": 2},
+        {"tool_calls": [{"id": "call_f1", "name": "calc",
+                         "arguments": {"x": 5}}]},
+        # (the unknown forced function needs no step: refused first)
     ])
     p = subprocess.run(["node", os.path.join(JS, "openai_oracle.mjs"),
                         fake.url + "/v1", KEY], cwd=JS, capture_output=True,
@@ -115,11 +118,20 @@ def test_official_client_parses_the_fake(fake):
     assert out["auth"]["code"] == "invalid_api_key"
     assert out["streamError"]["ctor"] == "APIError"
     assert "overloaded" in out["streamError"]["message"]
+    assert out["forced"] == {"finish": "tool_calls", "calls": [
+        {"id": "call_f1", "name": "calc", "args": {"x": 5}}]}
+    assert out["forcedUnknown"]["ctor"] == "BadRequestError"
+    assert out["forcedUnknown"]["status"] == 400
+    assert "'nope' is not one of the functions" in \
+        out["forcedUnknown"]["message"]
     # What the SDK sent is what the fake recorded.
     reqs = fake.requests()
     assert reqs[1]["body"]["stream"] is True
     assert reqs[1]["body"]["stream_options"] == {"include_usage": True}
     assert reqs[0]["headers"]["authorization"] == "Bearer " + KEY
+    # The SDK's forced choice is the wire form the runtime sends.
+    assert reqs[-2]["body"]["tool_choice"] == {
+        "type": "function", "function": {"name": "calc"}}
 
 
 def test_fake_validates_tool_pairing(fake):
@@ -145,6 +157,22 @@ def test_fake_validates_tool_pairing(fake):
                                                      "content": "x"}],
                          "stream_options": {"include_usage": True}})
     assert status == 400
+    # A forced function must be one of "tools", and needs "tools".
+    tools = [{"type": "function", "function": {"name": "f",
+                                               "parameters": {}}}]
+    one = [{"role": "user", "content": "x"}]
+    status, body = post(fake, "/v1/chat/completions", {
+        "model": "m", "messages": one, "tools": tools,
+        "tool_choice": {"type": "function", "function": {"name": "g"}}})
+    assert status == 400 and "'g' is not one of the functions" in body
+    status, body = post(fake, "/v1/chat/completions", {
+        "model": "m", "messages": one,
+        "tool_choice": {"type": "function", "function": {"name": "f"}}})
+    assert status == 400 and "only allowed when 'tools'" in body
+    status, body = post(fake, "/v1/chat/completions", {
+        "model": "m", "messages": one, "tools": tools,
+        "tool_choice": {"type": "function", "function": {"name": "f"}}})
+    assert status == 200, body
     status, body = post(fake, "/v1/chat/completions",
                         {"model": "m", "messages": []}, key="sk-bad")
     assert status == 401

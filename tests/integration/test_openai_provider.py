@@ -218,6 +218,7 @@ def test_usage_and_cached_tokens(start_oai, oai):
                  "cached_tokens": 1000}])
     status, _, doc = rt.invoke({"prompt": "usage"})
     assert status == 200, doc
+    # prompt_tokens_details.cached_tokens are cache reads.
     assert doc["usage"] == {"input_tokens": 1200, "output_tokens": 34,
                             "total_tokens": 1234,
                             "cache_read_input_tokens": 1000,

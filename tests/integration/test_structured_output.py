@@ -7,13 +7,24 @@ StructuredOutputInvalid), a bad schema (400 before any model call), the
 SSE done event after a tool round trip, and the next turn on the session.
 
 The provider is a parameter: each entry of PROVIDERS is an adapter that
-starts the runtime against that provider's fake, scripts neutral steps
-and reads the recorded requests in a neutral shape. Only Bedrock for now;
-the OpenAI and Anthropic fakes join the list as adapters of the same
-shape."""
+starts the runtime against that provider's fake (Bedrock with and without
+Claude's extended thinking in MODEL_PARAMS, OpenAI with
+streamed and with plain JSON answers (OPENAI_STREAM=false), Anthropic with
+and without extended thinking in MODEL_PARAMS), scripts neutral steps and
+reads the recorded requests in a neutral shape, checking on the way the
+provider's own wire form of the forced choice and of the correction's
+error result."""
 import json
+import os
+import sys
 
 import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fakes"))
+
+import fake_anthropic  # noqa: E402
+import fake_openai  # noqa: E402
 
 SCHEMA = {"type": "object",
           "properties": {"name": {"type": "string"},
@@ -26,13 +37,17 @@ class BedrockAdapter:
     ConverseStream)."""
 
     name = "bedrock"
+    env = {}
 
     def __init__(self, fake, start_runtime):
         self.fake = fake
         self.start_runtime = start_runtime
 
+    def stop(self):
+        pass
+
     def start(self, **env):
-        return self.start_runtime(**env)
+        return self.start_runtime(**dict(self.env, **env))
 
     def script(self, steps):
         """steps: {"text": str} or {"tool_use": [{"id","name","input"}]}."""
@@ -50,6 +65,14 @@ class BedrockAdapter:
             body = r["body"] or {}
             cfg = body.get("toolConfig") or {}
             choice = (cfg.get("toolChoice") or {}).get("tool")
+            thinking = (body.get("additionalModelRequestFields") or {}) \
+                .get("thinking")
+            if choice:
+                # Bedrock's form; and no thinking with it (Claude refuses).
+                assert cfg["toolChoice"] == {"tool": {"name": choice["name"]}}
+                assert thinking is None, body
+            elif self.env.get("MODEL_PARAMS"):
+                assert thinking["type"] == "enabled", body
             tools = {t["toolSpec"]["name"]: t["toolSpec"]["inputSchema"]["json"]
                      for t in cfg.get("tools", []) if "toolSpec" in t}
             last = (body.get("messages") or [{}])[-1]
@@ -58,18 +81,195 @@ class BedrockAdapter:
                       if "toolResult" in b and
                       b["toolResult"].get("status") == "error"]
             out.append({"operation": r["operation"],
+                        "stream": r["operation"] == "converse-stream",
                         "tool_choice": choice["name"] if choice else None,
                         "tools": tools, "messages": body.get("messages"),
                         "error_results": errors})
         return out
 
 
-PROVIDERS = {"bedrock": BedrockAdapter}
+class BedrockThinkingAdapter(BedrockAdapter):
+    """Claude extended thinking on through MODEL_PARAMS
+    additionalModelRequestFields: the forced calls go without it."""
+
+    name = "bedrock-thinking"
+    env = {"MODEL_PARAMS": json.dumps({"additionalModelRequestFields": {
+        "thinking": {"type": "enabled", "budget_tokens": 1024}}})}
+
+
+def _turns(messages):
+    """Chat messages as Converse-like turns: consecutive non-assistant
+    messages (OpenAI's one "tool" message per result and a user message
+    after them) are one user turn, as Converse carries them."""
+    turns = []
+    for m in messages:
+        role = "assistant" if m["role"] == "assistant" else "user"
+        if turns and role == "user" and turns[-1]["role"] == "user":
+            turns[-1]["parts"].append(m)
+        else:
+            turns.append({"role": role, "parts": [m]})
+    return turns
+
+
+class OpenAIAdapter:
+    """The same over the fake OpenAI Chat Completions server: streamed
+    answers (stream: true, deltas split at random points)."""
+
+    name = "openai"
+    key = "sk-strands-so-test-0123456789"
+    env = {}
+
+    def __init__(self, fake, start_runtime):
+        self.fake = fake_openai.start_fake_openai(api_key=self.key, seed=3)
+        self.start_runtime = start_runtime
+
+    def stop(self):
+        self.fake.stop()
+
+    def start(self, **env):
+        base = {"MODEL_PROVIDER": "openai", "MODEL_ID": "gpt-test",
+                "OPENAI_BASE_URL": self.fake.url + "/v1",
+                "OPENAI_API_KEY": self.key, "TOOLS": "calculator"}
+        base.update(self.env)
+        base.update(env)
+        return self.start_runtime(fake_server=None, **base)
+
+    def script(self, steps):
+        out = []
+        for s in steps:
+            step = {}
+            if "text" in s:
+                step["text"] = s["text"]
+            if "tool_use" in s:
+                step["tool_calls"] = [{"id": t["id"], "name": t["name"],
+                                       "arguments": t["input"]}
+                                      for t in s["tool_use"]]
+            out.append(step)
+        self.fake.script(out)
+
+    def requests(self):
+        out = []
+        for r in self.fake.requests():
+            if not r["path"].endswith("/chat/completions"):
+                continue
+            body = r["body"] or {}
+            tc = body.get("tool_choice")
+            if tc is not None:
+                # OpenAI's form of a forced function, nothing else.
+                assert set(tc) == {"type", "function"}, tc
+                assert tc["type"] == "function" and \
+                    set(tc["function"]) == {"name"}, tc
+            tools = {t["function"]["name"]: t["function"]["parameters"]
+                     for t in body.get("tools", [])}
+            msgs = [m for m in body.get("messages", [])
+                    if m["role"] != "system"]
+            turns = _turns(msgs)
+            last = turns[-1]["parts"] if turns else []
+            # OpenAI has no error flag on a tool result: the correction is
+            # a "tool" message answering the forced call, with the text.
+            errors = [m["content"] for m in last if m["role"] == "tool"]
+            out.append({"operation": "chat",
+                        "stream": bool(body.get("stream")),
+                        "tool_choice": tc["function"]["name"] if tc else None,
+                        "tools": tools, "messages": turns,
+                        "error_results": errors})
+        return out
+
+
+class OpenAIPlainAdapter(OpenAIAdapter):
+    """OPENAI_STREAM=false: plain chat.completion JSON answers."""
+
+    name = "openai-nostream"
+    env = {"OPENAI_STREAM": "false"}
+
+
+class AnthropicAdapter:
+    """The same over the fake Anthropic Messages API (streamed answers)."""
+
+    name = "anthropic"
+    env = {}
+
+    def __init__(self, fake, start_runtime):
+        self.fake = fake_anthropic.start_fake_anthropic(seed=3)
+        self.start_runtime = start_runtime
+
+    def stop(self):
+        self.fake.stop()
+
+    def start(self, **env):
+        base = {"MODEL_PROVIDER": "anthropic",
+                "MODEL_ID": "claude-sonnet-4-20250514",
+                "ANTHROPIC_BASE_URL": self.fake.url,
+                "ANTHROPIC_API_KEY": fake_anthropic.DEFAULT_KEY,
+                "TOOLS": "calculator"}
+        base.update(self.env)
+        base.update(env)
+        return self.start_runtime(fake_server=None, **base)
+
+    def script(self, steps):
+        out = []
+        for s in steps:
+            step = dict(s)
+            if self.env.get("MODEL_PARAMS") and not any(
+                    t["name"] == "structured_output"
+                    for t in s.get("tool_use", [])):
+                # Thinking on: the unforced answers think first.
+                step["thinking"] = "Let me think about it."
+            out.append(step)
+        self.fake.script(out)
+
+    def requests(self):
+        out = []
+        for r in self.fake.requests():
+            if r["path"] != "/v1/messages":
+                continue
+            body = r["body"] or {}
+            tc = body.get("tool_choice")
+            if tc is not None:
+                # Anthropic's form of a forced tool; and no thinking with
+                # it (the API refuses that pair).
+                assert set(tc) == {"type", "name"} and tc["type"] == "tool", tc
+                assert "thinking" not in body, body
+            elif self.env.get("MODEL_PARAMS"):
+                assert body["thinking"]["type"] == "enabled", body
+            tools = {t["name"]: t["input_schema"]
+                     for t in body.get("tools", [])}
+            msgs = body.get("messages") or []
+            last = msgs[-1]["content"] if msgs else []
+            errors = []
+            for b in last if isinstance(last, list) else []:
+                if b.get("type") == "tool_result" and b.get("is_error"):
+                    c = b.get("content")
+                    errors.append(c if isinstance(c, str) else
+                                  "".join(x.get("text", "") for x in c))
+            out.append({"operation": "messages",
+                        "stream": bool(body.get("stream")),
+                        "tool_choice": tc["name"] if tc else None,
+                        "tools": tools, "messages": msgs,
+                        "error_results": errors})
+        return out
+
+
+class AnthropicThinkingAdapter(AnthropicAdapter):
+    """Extended thinking on in MODEL_PARAMS: the forced calls go without
+    it, the others with it."""
+
+    name = "anthropic-thinking"
+    env = {"MODEL_PARAMS": json.dumps(
+        {"thinking": {"type": "enabled", "budget_tokens": 1024}})}
+
+
+PROVIDERS = {a.name: a for a in (BedrockAdapter, BedrockThinkingAdapter,
+                                 OpenAIAdapter,
+                                 OpenAIPlainAdapter, AnthropicAdapter,
+                                 AnthropicThinkingAdapter)}
 
 
 @pytest.fixture(params=sorted(PROVIDERS))
 def provider(request, fake, start_runtime):
-    return PROVIDERS[request.param](fake, start_runtime)
+    adapter = PROVIDERS[request.param](fake, start_runtime)
+    yield adapter
+    adapter.stop()
 
 
 def forced(input, id="so1", name="structured_output"):
@@ -188,8 +388,8 @@ def test_sse_done_carries_structured_output(provider):
     assert text == "It is 42."
     reqs = provider.requests()
     assert len(reqs) == 3
-    assert all(r["operation"] == "converse-stream" for r in reqs) or \
-        provider.name != "bedrock"
+    assert all(r["stream"] for r in reqs) or \
+        provider.name == "openai-nostream"
     assert reqs[2]["tool_choice"] == "structured_output"
     # The forced request carries the whole turn, tool round trip included.
     assert len(reqs[2]["messages"]) == 5
@@ -221,3 +421,53 @@ def test_next_turn_on_the_session(provider):
     assert status == 200, doc
     assert doc["structured_output"] == {"name": "Ada", "age": 37}
     assert len(provider.requests()[5]["messages"]) == 7
+
+
+def sse_answer(rt, body):
+    """(status, events) of a streamed /invocations request, whatever the
+    status (a failure before any output is a plain JSON error)."""
+    status, hdrs, data = rt.request("POST", "/invocations", body)
+    if not hdrs.get("Content-Type", "").startswith("text/event-stream"):
+        return status, json.loads(data)
+    return status, [json.loads(line[6:]) for line in data.decode().split("\n")
+                    if line.startswith("data: ")]
+
+
+def test_sse_valid_after_one_correction(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada is 36."},
+                     forced({"name": "Ada", "age": "thirty-six"}),
+                     forced({"name": "Ada", "age": 36}, id="so2")])
+    status, events = sse_answer(rt, {"prompt": "Who?", "session_id": "so-6",
+                                     "stream": True, "output_schema": SCHEMA})
+    assert status == 200, events
+    done = events[-1]
+    assert done["type"] == "done", events
+    assert done["structured_output"] == {"name": "Ada", "age": 36}
+    assert done["iterations"] == 3
+    assert "".join(e["text"] for e in events if e["type"] == "text") == \
+        "Ada is 36."
+    reqs = provider.requests()
+    assert len(reqs) == 3
+    assert [r["tool_choice"] for r in reqs] == \
+        [None, "structured_output", "structured_output"]
+    assert "input.age must be an integer, not string" in \
+        reqs[2]["error_results"][0]
+
+
+def test_sse_invalid_twice_ends_with_422_error(provider):
+    rt = provider.start()
+    provider.script([{"text": "Ada."},
+                     forced({"name": "Ada"}),
+                     forced({"age": -3}, id="so2")])
+    status, events = sse_answer(rt, {"prompt": "Who?", "session_id": "so-7",
+                                     "stream": True, "output_schema": SCHEMA})
+    # The answer text was streamed already: the stream ends with an error
+    # event carrying the 422's error type.
+    assert status == 200, events
+    assert [e["type"] for e in events].count("done") == 0
+    err = events[-1]
+    assert err["type"] == "error", events
+    assert err["error_type"] == "StructuredOutputInvalid"
+    assert "output.name is required" in err["error"]
+    assert len(provider.requests()) == 3

@@ -5,7 +5,8 @@
 // a plain completion, a streamed one (deltas joined, usage chunk), parallel
 // tool calls non-streamed, streamed tool calls assembled by the SDK's own
 // ChatCompletionStream helper, and the SDK's typed errors for a 429, a 400
-// context_length_exceeded, a 401 and an in-stream error chunk.
+// context_length_exceeded, a 401 and an in-stream error chunk; a forced
+// function call, and the 400 for a forced function not among the tools.
 // Usage: node openai_oracle.mjs <baseURL> <apiKey>
 import OpenAI from "openai";
 
@@ -78,5 +79,20 @@ try {
   for await (const ch of s8) got += ch.choices[0]?.delta?.content ?? "";
   out.streamError = { noError: got };
 } catch (e) { out.streamError = errOf(e); }
+
+// 9. a forced function (tool_choice naming it), streamed and assembled by
+// the SDK; 10. a forced function that "tools" does not declare: 400.
+const forced = { type: "function", function: { name: "calc" } };
+const s9 = client.chat.completions.stream({ model: "m", messages: msgs, tools,
+  tool_choice: forced, stream_options: { include_usage: true } });
+const f9 = await s9.finalChatCompletion();
+out.forced = { finish: f9.choices[0].finish_reason,
+  calls: (f9.choices[0].message.tool_calls || []).map((t) => ({ id: t.id,
+    name: t.function.name, args: JSON.parse(t.function.arguments) })) };
+try {
+  await client.chat.completions.create({ model: "m", messages: msgs, tools,
+    tool_choice: { type: "function", function: { name: "nope" } } });
+  out.forcedUnknown = null;
+} catch (e) { out.forcedUnknown = errOf(e); }
 
 process.stdout.write(JSON.stringify(out));

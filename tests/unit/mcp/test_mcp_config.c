@@ -173,8 +173,8 @@ static void test_forward_headers(void)
         "{'mcpServers':{'l':{'url':'https://h/','forward_headers':['']}}}",
         "{'mcpServers':{'l':{'url':'https://h/','forward_headers':['A:B']}}}",
         "{'mcpServers':{'l':{'url':'https://h/','forward_headers':[7]}}}",
-        "{'mcpServers':{'l':{'url':'https://h/',"
-        "'forward_headers':['MCP-Protocol-Version']}}}",
+        ("{'mcpServers':{'l':{'url':'https://h/',"
+         "'forward_headers':['MCP-Protocol-Version']}}}"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_INT(parse(bad[i], &c, &e), STRANDS_E_INVALID);

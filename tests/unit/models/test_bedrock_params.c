@@ -186,6 +186,62 @@ static void test_cache_usage_parsed(void)
     json_decref(u);
 }
 
+/* A forced tool (structured output) goes without the thinking of
+ * additionalModelRequestFields, which Claude refuses with a forced tool;
+ * its other members stay, and an unforced call keeps everything. */
+static json_t *forced_body(const char *params, const char *choice)
+{
+    strands_bedrock_config cfg = {.params_json = params};
+    bedrock_params p;
+    strands_error err;
+    CHECK_INT(bedrock_params_init(&cfg, &p, &err), STRANDS_OK);
+    json_t *msgs = history();
+    json_t *tools = json_pack(
+        "[{s:{s:s, s:{s:{s:s}}}}]", "toolSpec", "name", "structured_output",
+        "inputSchema", "json", "type", "object");
+    strands_model_request rq = {.messages = msgs, .tools = tools,
+                                .max_tokens = 77, .tool_choice = choice};
+    size_t len = 0;
+    char *text = converse_build_body_ex(&rq, &p.stream, &len);
+    json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+    CHECK(j != NULL);
+    free(text);
+    json_decref(msgs);
+    json_decref(tools);
+    bedrock_params_cleanup(&p);
+    return j;
+}
+
+static void test_forced_tool_drops_thinking(void)
+{
+    const char *both = "{\"additionalModelRequestFields\":{\"thinking\":"
+                       "{\"type\":\"enabled\",\"budget_tokens\":2048},"
+                       "\"top_k\":5},\"requestMetadata\":{\"a\":\"b\"}}";
+    json_t *b = forced_body(both, "structured_output");
+    json_t *amrf = json_object_get(b, "additionalModelRequestFields");
+    CHECK(json_object_get(amrf, "thinking") == NULL);
+    CHECK_INT(json_integer_value(json_object_get(amrf, "top_k")), 5);
+    CHECK(json_object_get(b, "requestMetadata") != NULL);
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(json_object_get(
+                                      json_object_get(b, "toolConfig"),
+                                      "toolChoice"),
+                                  "tool"),
+                  "name")),
+              "structured_output");
+    json_decref(b);
+    b = forced_body(both, NULL);
+    amrf = json_object_get(b, "additionalModelRequestFields");
+    CHECK(json_object_get(amrf, "thinking") != NULL);
+    json_decref(b);
+    /* Thinking alone: the whole member goes. */
+    b = forced_body("{\"additionalModelRequestFields\":{\"thinking\":"
+                    "{\"type\":\"enabled\",\"budget_tokens\":2048}}}",
+                    "structured_output");
+    CHECK(json_object_get(b, "additionalModelRequestFields") == NULL);
+    json_decref(b);
+}
+
 int main(void)
 {
     RUN(test_cache_points_auto);
@@ -193,5 +249,6 @@ int main(void)
     RUN(test_params_refused);
     RUN(test_guardrail);
     RUN(test_cache_usage_parsed);
+    RUN(test_forced_tool_drops_thinking);
     return test_report();
 }
