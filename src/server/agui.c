@@ -14,9 +14,6 @@
 #include "server/agui.h"
 #include "strands/clock.h"
 
-/* See invocations.c: a retry right after a dropped stream. */
-#define AGUI_ABANDONED_WAIT_MS 5000
-
 typedef struct agui_stream {
     runner *r;
     int fd;                     /* the connection's socket, -1 if unknown */
@@ -121,29 +118,6 @@ static void reader_free(void *cls)
     free(st);
 }
 
-/* A front-end tool may not take the name of one of the agent's tools. */
-static int tool_clash(const handler_ctx *h, const json_t *client, char *why,
-                      size_t whysz)
-{
-    strands_tool_registry *reg = h->srv->cfg.tools;
-    if (!reg || !client) return 0;
-    strands_tool_snapshot *snap = strands_tool_registry_snapshot(reg);
-    size_t i;
-    json_t *spec;
-    int clash = 0;
-    json_array_foreach(client, i, spec) {
-        const char *name = json_string_value(json_object_get(spec, "name"));
-        if (strands_tool_snapshot_find(snap, name)) {
-            snprintf(why, whysz, "tools[%zu].name '%s' is the name of a "
-                                 "tool of the agent", i, name);
-            clash = 1;
-            break;
-        }
-    }
-    strands_tool_snapshot_release(snap);
-    return clash;
-}
-
 /* Streams the started runner r (released here or by the response). */
 static enum MHD_Result stream(handler_ctx *h, runner *r, const char *run_id)
 {
@@ -209,33 +183,29 @@ enum MHD_Result agui_handle(handler_ctx *h)
         return server_send_error(h->conn, ctx, 400, "ValidationError", why);
     }
     const char *actor = server_header(h, SERVER_USER_HEADER);
-    if (!request_actor_id(actor, why, sizeof why) ||
-        tool_clash(h, in.client_tools, why, sizeof why)) {
+    if (!request_actor_id(actor, why, sizeof why)) {
         agui_input_cleanup(&in);
         return server_send_error(h->conn, ctx, 400, "ValidationError", why);
     }
     memcpy(ctx->session_id, in.thread_id, sizeof ctx->session_id);
-    runner_set_wait_abandoned(h->runners, ctx->session_id,
-                              AGUI_ABANDONED_WAIT_MS);
     strands_request_header hdrs[STRANDS_REQUEST_HEADERS_MAX];
     strands_request_context rc = {hdrs, server_request_context(h, hdrs)};
-    runner_request rq = {
-        .session_id = ctx->session_id,
+    agui_origin from = {
         .request_id = ctx->request_id,
-        .prompt = in.prompt,
-        .stream = 1,
         .traceparent = server_header(h, "traceparent"),
         .xray = server_header(h, "X-Amzn-Trace-Id"),
         .actor_id = actor,
         .request = rc.n_headers ? &rc : NULL,
-        .client_tools = in.client_tools,
     };
     strands_error err;
     strands_error_clear(&err);
-    runner *r = runner_start(h->runners, &rq, &err);
+    runner *r = agui_run_start(h->srv, &in, &from, &err);
     char run_id[AGUI_RUN_ID_MAX + 1];
     memcpy(run_id, in.run_id, sizeof run_id);
     agui_input_cleanup(&in);
+    if (!r && err.status == STRANDS_E_INVALID)
+        return server_send_error(h->conn, ctx, 400, "ValidationError",
+                                 err.message);
     if (!r)
         return server_send_error(h->conn, ctx,
                                  err.status == STRANDS_E_NOMEM ? 500 : 503,

@@ -87,7 +87,31 @@ int agui_encode_error(agui_encoder *e, const char *message, const char *code,
  * "data: <compact json>\n\n" each (malloc'd, length in *len); NULL on OOM
  * or for an empty array (*len = 0).                                    */
 char *agui_sse_frames(const json_t *events, size_t *len);
+/* The RUN_ERROR event sent when nothing else can be built (out of
+ * memory), as JSON text; agui_oom_frame is it as an SSE frame.       */
+#define AGUI_OOM_JSON                                                  \
+    "{\"type\":\"RUN_ERROR\",\"message\":\"out of memory\","           \
+    "\"code\":\"InternalError\"}"
 /** The fixed frame sent when nothing else can be built (out of memory). */
 extern const char agui_oom_frame[];
+
+/* Where a run comes from (borrowed for the agui_run_start call). */
+typedef struct agui_origin {
+    const char *request_id;   /* the run's invocation id; required */
+    const char *traceparent;  /* incoming trace headers, or NULL */
+    const char *xray;
+    const char *actor_id;     /* the end user, already validated, or NULL */
+    const strands_request_context *request; /* headers for tools, or NULL */
+} agui_origin;
+
+/** Starts the streaming run of a parsed input on srv's runners (the one
+ * place both transports start a run; agui_run.c): the session is
+ * in->thread_id, the prompt and front-end tools are in's (references
+ * taken; in may be cleaned up after the call). Returns the runner
+ * (release with runner_release), or NULL with err filled: E_INVALID
+ * (message names the field) when a front-end tool takes the name of one
+ * of the agent's tools, else as runner_start.                          */
+runner *agui_run_start(strands_server *srv, const agui_input *in,
+                       const agui_origin *from, strands_error *err);
 
 #endif

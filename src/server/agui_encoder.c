@@ -14,9 +14,7 @@
 #include "server/agui.h"
 #include "strands/util.h"
 
-const char agui_oom_frame[] =
-    "data: {\"type\":\"RUN_ERROR\",\"message\":\"out of memory\","
-    "\"code\":\"InternalError\"}\n\n";
+const char agui_oom_frame[] = "data: " AGUI_OOM_JSON "\n\n";
 
 void agui_encoder_init(agui_encoder *e, const char *thread_id,
                        const char *run_id)

@@ -40,7 +40,7 @@ static const ws_app *const apps[] = {
     [STRANDS_PROTOCOL_HTTP] = &ws_invoke_app,
     [STRANDS_PROTOCOL_MCP] = NULL,
     [STRANDS_PROTOCOL_A2A] = NULL,
-    [STRANDS_PROTOCOL_AGUI] = NULL,
+    [STRANDS_PROTOCOL_AGUI] = &ws_agui_app,
 };
 
 /* ---- the hub: live connections, capped, woken by a drain ------------- */

@@ -6,7 +6,8 @@
  *
  * A message protocol is a ws_app (a versioned table of callbacks): the
  * HTTP-mode one (ws_invoke.c: invocation bodies in, SSE-style event
- * objects out) and, later, AG-UI's. ws.c picks the app for the server's
+ * objects out) and AG-UI's (ws_agui.c: RunAgentInput in, AG-UI events
+ * out). ws.c picks the app for the server's
  * SERVER_PROTOCOL from one table; a new protocol is one row there.     */
 #ifndef STRANDS_SERVER_WS_H
 #define STRANDS_SERVER_WS_H
@@ -24,6 +25,9 @@
 #define WS_CLOSE_TOO_BIG 1009          /* message over WS_MAX_MESSAGE_BYTES */
 #define WS_CLOSE_INTERNAL 1011         /* no handler, out of memory */
 #define WS_CLOSE_TRY_AGAIN 1013        /* connection cap reached */
+/* Longest close reason (RFC 6455 5.5: a control payload is at most 125
+ * bytes, 2 of them the code).                                          */
+#define WS_CLOSE_REASON_MAX 123
 
 /* Live /ws connections at once; the upgrade is refused with 503 above. */
 #define WS_MAX_CONNECTIONS 1024
@@ -92,6 +96,13 @@ void ws_conn_wake(ws_conn *c);
 /** The HTTP-mode app (ws_invoke.c): invocation bodies and cancel in,
  * the SSE event objects out.                                            */
 extern const ws_app ws_invoke_app;
+/** The AGUI-mode app (ws_agui.c): one RunAgentInput per message in, one
+ * AG-UI event object per message out; bad input closes with 1003.      */
+extern const ws_app ws_agui_app;
+/** Copies reason into out (outsz >= 1; always NUL-terminated), cut to at
+ * most WS_CLOSE_REASON_MAX and outsz - 1 bytes at a UTF-8 character
+ * boundary, so the close frame stays valid UTF-8. Returns the length.  */
+size_t ws_close_reason_cut(const char *reason, char *out, size_t outsz);
 
 /* ---- the connection count (ws.c; pure, unit-tested) ------------------ */
 

@@ -349,12 +349,6 @@ def test_disconnect_mid_prompt_cancels(start_runtime, fake):
     # and no sanitizer report after SIGTERM).
 
 
-def test_agui_mode_closes_1011(start_runtime):
-    rt = start_runtime(SERVER_PROTOCOL="AGUI")
-    c = run(rt, [{"wait_close": True}])
-    assert c.close()["code"] == 1011
-
-
 def test_not_served_in_mcp_mode(start_runtime):
     rt = start_runtime(SERVER_PROTOCOL="MCP")
     status, text = raw_upgrade(rt, GOOD)
