@@ -12,156 +12,78 @@
 #include <string.h>
 
 #include "server/agui.h"
-#include "strands/clock.h"
 
-typedef struct agui_stream {
-    runner *r;
-    int fd;                     /* the connection's socket, -1 if unknown */
-    long keepalive_ms;
-    int64_t last_output_ms;
-    agui_encoder enc;
-    char *frame;                /* frames being handed out, or NULL */
-    size_t frame_len, frame_off;
-    int frame_static;           /* frame is agui_oom_frame: do not free */
-    int ended;                  /* the last frame has been formatted */
-} agui_stream;
-
-/* Turns the events an encoder call appended (rc its result) into the
- * next frames; out of memory ends the stream with a RUN_ERROR.         */
-static void set_frames(agui_stream *st, json_t *events, int rc)
+/* Appends the frames of the events an encoder call appended (rc its
+ * result); out of memory ends the stream with a RUN_ERROR frame.       */
+static int add_frames(dynbuf *out, json_t *events, int rc)
 {
     size_t len = 0;
     int empty = events && rc == 0 && json_array_size(events) == 0;
     char *f = events && rc == 0 && !empty ? agui_sse_frames(events, &len)
                                           : NULL;
     json_decref(events);
-    st->frame_off = 0;
-    st->frame = NULL;
-    if (f) {
-        st->frame = f;
-        st->frame_len = len;
-        st->frame_static = 0;
-        return;
-    }
-    if (empty) return; /* nothing to say for this event */
-    st->frame = (char *)agui_oom_frame;
-    st->frame_len = strlen(agui_oom_frame);
-    st->frame_static = 1;
-    st->ended = 1;
-    runner_cancel(st->r);
+    if (empty) return 0; /* nothing to say for this event */
+    int ok = f && dynbuf_append(out, f, len) == STRANDS_OK;
+    free(f);
+    if (ok) return 0;
+    return dynbuf_puts(out, agui_oom_frame) == STRANDS_OK ? 1 : -1;
 }
 
-static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+static int on_event(void *user, const runner_event *ev, dynbuf *out)
 {
-    (void)pos;
-    agui_stream *st = cls;
-    for (;;) {
-        if (st->frame) {
-            size_t n = st->frame_len - st->frame_off;
-            if (n > max) n = max;
-            memcpy(buf, st->frame + st->frame_off, n);
-            st->frame_off += n;
-            if (st->frame_off == st->frame_len) {
-                if (!st->frame_static) free(st->frame);
-                st->frame = NULL;
-            }
-            st->last_output_ms = strands_clock_mono_ms();
-            return (ssize_t)n;
-        }
-        if (st->ended) return MHD_CONTENT_READER_END_OF_STREAM;
-        int64_t left = st->keepalive_ms -
-                       (strands_clock_mono_ms() - st->last_output_ms);
-        if (left <= 0) {
-            static const char ka[] = ": keep-alive\n\n";
-            size_t n = sizeof ka - 1 < max ? sizeof ka - 1 : max;
-            memcpy(buf, ka, n);
-            st->last_output_ms = strands_clock_mono_ms();
-            return (ssize_t)n;
-        }
-        runner_event *ev = NULL;
-        json_t *events;
-        switch (runner_next(st->r, (long)left, st->fd, &ev)) {
-        case RUNNER_EVENT:
-            events = json_array();
-            set_frames(st, events,
-                       events ? agui_encode_event(&st->enc, ev, events) : -1);
-            runner_event_free(ev);
-            break;
-        case RUNNER_END: {
-            const runner_outcome *o = runner_get_outcome(st->r);
-            events = json_array();
-            int rc = !events ? -1
-                     : o->events_lost
-                         ? agui_encode_error(&st->enc,
-                                             "events were lost (out of "
-                                             "memory)",
-                                             "InternalError", events)
-                         : agui_encode_finish(&st->enc, o, events);
-            st->ended = 1;
-            set_frames(st, events, rc);
-            break;
-        }
-        case RUNNER_HANGUP:
-            runner_cancel(st->r);
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        default:
-            break; /* timeout: a keep-alive is due */
-        }
-    }
+    agui_encoder *enc = user;
+    json_t *events = json_array();
+    return add_frames(out, events,
+                      events ? agui_encode_event(enc, ev, events) : -1);
 }
 
-static void reader_free(void *cls)
+static int on_end(void *user, runner *r, dynbuf *out)
 {
-    agui_stream *st = cls;
-    runner_release(st->r);
-    if (st->frame && !st->frame_static) free(st->frame);
-    free(st);
+    agui_encoder *enc = user;
+    const runner_outcome *o = runner_get_outcome(r);
+    json_t *events = json_array();
+    int rc = !events ? -1
+             : o->events_lost
+                 ? agui_encode_error(enc, "events were lost (out of memory)",
+                                     "InternalError", events)
+                 : agui_encode_finish(enc, o, events);
+    return add_frames(out, events, rc) < 0 ? -1 : 1;
 }
+
+static void on_free(void *user, runner *r)
+{
+    (void)r;
+    free(user);
+}
+
+static const sse_pump_ops ops = {on_event, on_end, on_free};
 
 /* Streams the started runner r (released here or by the response). */
 static enum MHD_Result stream(handler_ctx *h, runner *r, const char *run_id)
 {
     request_ctx *ctx = h->req;
-    runner_wait w = runner_wait_started(r, -1, h->fd);
-    if (w == RUNNER_HANGUP) {
-        runner_release(r);
-        return MHD_NO;
-    }
-    const runner_outcome *o = runner_get_outcome(r);
-    if (w == RUNNER_END && o && o->status != STRANDS_OK && !o->started) {
-        enum MHD_Result ret = server_send_agent_error(h->conn, ctx,
-                                                      &o->error);
-        runner_release(r);
-        return ret;
-    }
-    agui_stream *st = calloc(1, sizeof *st);
-    json_t *events = st ? json_array() : NULL;
+    enum MHD_Result ret;
+    if (!sse_pump_wait_started(h, r, &ret)) return ret;
+    agui_encoder *enc = malloc(sizeof *enc);
+    json_t *events = enc ? json_array() : NULL;
     if (!events) {
-        free(st);
+        free(enc);
         runner_release(r);
         return server_send_error(h->conn, ctx, 500, "InternalError",
                                  "out of memory");
     }
-    st->r = r;
-    st->fd = h->fd;
-    st->keepalive_ms = h->limits->sse_keepalive_s * 1000L;
-    st->last_output_ms = strands_clock_mono_ms();
-    agui_encoder_init(&st->enc, ctx->session_id, run_id);
-    set_frames(st, events, agui_encode_start(&st->enc, events));
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        MHD_SIZE_UNKNOWN, 16 * 1024, reader, st, reader_free);
-    if (!resp) {
-        reader_free(st);
-        return MHD_NO;
+    agui_encoder_init(enc, ctx->session_id, run_id);
+    dynbuf pre; /* RUN_STARTED opens the stream */
+    dynbuf_init(&pre, (size_t)1 << 20);
+    if (add_frames(&pre, events, agui_encode_start(enc, events)) != 0) {
+        dynbuf_cleanup(&pre);
+        free(enc);
+        runner_release(r);
+        return server_send_error(h->conn, ctx, 500, "InternalError",
+                                 "out of memory");
     }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    MHD_add_response_header(resp, SERVER_SESSION_HEADER, ctx->session_id);
-    enum MHD_Result ret = MHD_queue_response(h->conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    ctx->status = 200;
-    return ret;
+    return sse_pump_start(h, r, &ops, enc, SERVER_SESSION_HEADER,
+                          ctx->session_id, &pre);
 }
 
 enum MHD_Result agui_handle(handler_ctx *h)
@@ -171,17 +93,7 @@ enum MHD_Result agui_handle(handler_ctx *h)
     agui_input in;
     request_verdict v = agui_input_parse(dynbuf_str(&ctx->body),
                                          ctx->body.len, &in, why, sizeof why);
-    switch (v) {
-    case REQUEST_OK:
-        break;
-    case REQUEST_BAD_JSON:
-        return server_send_error(h->conn, ctx, 400, "InvalidJSON", why);
-    case REQUEST_NOMEM:
-        return server_send_error(h->conn, ctx, 500, "InternalError",
-                                 "out of memory");
-    default:
-        return server_send_error(h->conn, ctx, 400, "ValidationError", why);
-    }
+    if (v != REQUEST_OK) return server_send_verdict(h, v, why);
     const char *actor = server_header(h, SERVER_USER_HEADER);
     if (!request_actor_id(actor, why, sizeof why)) {
         agui_input_cleanup(&in);
@@ -206,12 +118,6 @@ enum MHD_Result agui_handle(handler_ctx *h)
     if (!r && err.status == STRANDS_E_INVALID)
         return server_send_error(h->conn, ctx, 400, "ValidationError",
                                  err.message);
-    if (!r)
-        return server_send_error(h->conn, ctx,
-                                 err.status == STRANDS_E_NOMEM ? 500 : 503,
-                                 err.status == STRANDS_E_NOMEM
-                                     ? "InternalError"
-                                     : server_error_type(&err),
-                                 err.message);
+    if (!r) return server_send_start_error(h, &err);
     return stream(h, r, run_id);
 }

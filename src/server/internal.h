@@ -193,6 +193,18 @@ typedef enum request_verdict {
     REQUEST_NOMEM       /* 500 InternalError */
 } request_verdict;
 
+/** Answers a request body that request_parse (or another protocol's
+ * parser with the same verdicts) refused: 400 InvalidJSON, 400
+ * ValidationError with `why`, or 500 InternalError (out of memory).    */
+enum MHD_Result server_send_verdict(handler_ctx *h, request_verdict v,
+                                    const char *why);
+/** Answers a runner that could not start (runner_start/runner_run
+ * failed with err): 500 InternalError when out of memory, else 503 with
+ * the error's type (ServerBusy, ServiceUnavailable).                   */
+enum MHD_Result server_send_start_error(handler_ctx *h,
+                                        const strands_error *err);
+
+
 /* What an /invocations body asks for besides an invocation. */
 typedef enum request_action {
     REQUEST_ACTION_NONE = 0,          /* an invocation ("prompt") */
@@ -333,6 +345,11 @@ enum MHD_Result sse_pump_start(handler_ctx *h, runner *r,
                                const sse_pump_ops *ops, void *user,
                                const char *hname, const char *hvalue,
                                dynbuf *preface);
+/** Waits until the agent of the started runner r began (or failed). 1:
+ * it began, stream on. 0: answered already, *ret set and r released: the
+ * client hung up (MHD_NO), or the run failed before it began (busy
+ * session, no credentials...), which gets its own HTTP status.         */
+int sse_pump_wait_started(handler_ctx *h, runner *r, enum MHD_Result *ret);
 /** Appends "<prefix><compact JSON of doc>\n\n" to out (doc stolen; NULL
  * is out of memory). Returns 0, or -1 on OOM or past the buffer's cap. */
 int sse_pump_frame(dynbuf *out, const char *prefix, json_t *doc);

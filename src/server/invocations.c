@@ -53,17 +53,7 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     request_verdict v = request_parse(
         dynbuf_str(&ctx->body), ctx->body.len,
         server_header(h, SERVER_SESSION_HEADER), &p, why, sizeof why);
-    switch (v) {
-    case REQUEST_OK:
-        break;
-    case REQUEST_BAD_JSON:
-        return server_send_error(h->conn, ctx, 400, "InvalidJSON", why);
-    case REQUEST_NOMEM:
-        return server_send_error(h->conn, ctx, 500, "InternalError",
-                                 "out of memory");
-    default:
-        return server_send_error(h->conn, ctx, 400, "ValidationError", why);
-    }
+    if (v != REQUEST_OK) return server_send_verdict(h, v, why);
     const char *actor = server_header(h, SERVER_USER_HEADER);
     if (!request_actor_id(actor, why, sizeof why)) {
         request_parsed_cleanup(&p);
@@ -103,12 +93,6 @@ enum MHD_Result invocations_handle(handler_ctx *h)
     runner *r = stream ? runner_start(h->runners, &rq, &err)
                        : runner_run(h->runners, &rq, h->fd, &err);
     request_parsed_cleanup(&p);
-    if (!r)
-        return server_send_error(h->conn, ctx,
-                                 err.status == STRANDS_E_NOMEM ? 500 : 503,
-                                 err.status == STRANDS_E_NOMEM
-                                     ? "InternalError"
-                                     : server_error_type(&err),
-                                 err.message);
+    if (!r) return server_send_start_error(h, &err);
     return stream ? sse_handle(h, r) : encode_json(h, r);
 }

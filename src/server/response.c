@@ -125,3 +125,27 @@ json_t *server_result_json(const char *invocation_id, const char *session_id,
                      r->iterations, "structured_output",
                      json_deep_copy(r->structured_output));
 }
+
+enum MHD_Result server_send_verdict(handler_ctx *h, request_verdict v,
+                                    const char *why)
+{
+    switch (v) {
+    case REQUEST_BAD_JSON:
+        return server_send_error(h->conn, h->req, 400, "InvalidJSON", why);
+    case REQUEST_NOMEM:
+        return server_send_error(h->conn, h->req, 500, "InternalError",
+                                 "out of memory");
+    default:
+        return server_send_error(h->conn, h->req, 400, "ValidationError",
+                                 why);
+    }
+}
+
+enum MHD_Result server_send_start_error(handler_ctx *h,
+                                        const strands_error *err)
+{
+    int oom = err->status == STRANDS_E_NOMEM;
+    return server_send_error(h->conn, h->req, oom ? 500 : 503,
+                             oom ? "InternalError" : server_error_type(err),
+                             err->message);
+}

@@ -56,20 +56,8 @@ static const sse_pump_ops ops = {on_event, on_end, on_free};
 enum MHD_Result sse_handle(handler_ctx *h, runner *r)
 {
     request_ctx *ctx = h->req;
-    /* Wait for the first event, so a failure before it (busy session,
-     * no credentials) still gets its own HTTP status. */
-    runner_wait w = runner_wait_started(r, -1, h->fd);
-    if (w == RUNNER_HANGUP) {
-        runner_release(r);
-        return MHD_NO;
-    }
-    const runner_outcome *o = runner_get_outcome(r);
-    if (w == RUNNER_END && o && o->status != STRANDS_OK && !o->started) {
-        enum MHD_Result ret = server_send_agent_error(h->conn, ctx,
-                                                      &o->error);
-        runner_release(r);
-        return ret;
-    }
+    enum MHD_Result ret;
+    if (!sse_pump_wait_started(h, r, &ret)) return ret;
     sse_ids *ids = malloc(sizeof *ids);
     if (!ids) {
         runner_release(r);

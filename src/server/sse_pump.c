@@ -98,6 +98,25 @@ static void reader_free(void *cls)
     free(p);
 }
 
+int sse_pump_wait_started(handler_ctx *h, runner *r, enum MHD_Result *ret)
+{
+    /* Wait for the first event, so a failure before it (busy session,
+     * no credentials) still gets its own HTTP status. */
+    runner_wait w = runner_wait_started(r, -1, h->fd);
+    if (w == RUNNER_HANGUP) {
+        runner_release(r);
+        *ret = MHD_NO;
+        return 0;
+    }
+    const runner_outcome *o = runner_get_outcome(r);
+    if (w == RUNNER_END && o && o->status != STRANDS_OK && !o->started) {
+        *ret = server_send_agent_error(h->conn, h->req, &o->error);
+        runner_release(r);
+        return 0;
+    }
+    return 1;
+}
+
 int sse_pump_frame(dynbuf *out, const char *prefix, json_t *doc)
 {
     size_t len = 0;
