@@ -330,7 +330,13 @@ static const char *as_output(const char *why, char *buf, size_t bufsz)
     if (strncmp(why, "input", 5) || (why[5] && why[5] != '.' &&
                                      why[5] != '[' && why[5] != ' '))
         return why;
-    snprintf(buf, bufsz, "output%s", why + 5);
+    /* Cut to fit (the message is for reading). */
+    size_t n = strlen(why + 5);
+    if (bufsz < 7) return why;
+    if (n > bufsz - 7) n = bufsz - 7;
+    memcpy(buf, "output", 6);
+    memcpy(buf + 6, why + 5, n);
+    buf[6 + n] = '\0';
     return buf;
 }
 
