@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "server/internal.h"
+#include "server/runner.h"
 #include "strands/tool.h"
 
 /* Close codes (RFC 6455 section 7.4.1). */
@@ -103,6 +104,77 @@ extern const ws_app ws_agui_app;
  * most WS_CLOSE_REASON_MAX and outsz - 1 bytes at a UTF-8 character
  * boundary, so the close frame stays valid UTF-8. Returns the length.  */
 size_t ws_close_reason_cut(const char *reason, char *out, size_t outsz);
+
+/* ---- one run at a time on a connection (ws_slot.c) ------------------ */
+
+/* What both apps share: a connection runs one prompt (or AG-UI run) at a
+ * time on a pump thread of its own, so the connection's thread keeps
+ * reading (cancel, pings) meanwhile. The app keeps the run's input next
+ * to the slot; the slot says when it may be written and when freed.
+ * Every field is the slot's own: use the calls below.                  */
+typedef struct ws_slot {
+    ws_conn *c;
+    const ws_open_info *info;      /* the connection's; outlives the slot */
+    void (*done)(void *app);       /* frees the last run's input */
+    void *app;
+    pthread_mutex_t lock;
+    pthread_t pump;
+    int pump_joinable;             /* connection thread only */
+    /* under lock */
+    int running;                   /* a run is in flight */
+    int cancelled;                 /* cancel asked for the running run */
+    int closing;                   /* the connection is ending */
+    runner *r;                     /* the running run's runner, or NULL */
+} ws_slot;
+
+typedef enum ws_claim {
+    WS_CLAIM_OK = 0,     /* the slot is the caller's: write the input */
+    WS_CLAIM_BUSY,       /* a run is in flight: answer SessionBusy */
+    WS_CLAIM_DRAINING    /* the server is shutting down */
+} ws_claim;
+
+/** Sets up an idle slot for connection c. done(app) is called on the
+ * connection's thread once a finished run's pump is joined (before the
+ * next run's input is written, and at close): it frees that input.    */
+void ws_slot_init(ws_slot *s, ws_conn *c, const ws_open_info *info,
+                  void (*done)(void *app), void *app);
+/** Claims the slot for a new run (connection thread). On WS_CLAIM_OK the
+ * previous run's pump is joined and its input freed, so the caller may
+ * write the new input and must then call ws_slot_start; otherwise
+ * nothing changed and the caller answers with an error event.         */
+ws_claim ws_slot_claim(ws_slot *s);
+/** Starts pump(app) on its own thread for the claimed slot. 0 started;
+ * -1 when no thread could be made: the slot is idle again and the
+ * caller frees the input it wrote and answers ServiceUnavailable.     */
+int ws_slot_start(ws_slot *s, void *(*pump)(void *app));
+/** 1 when the connection is ending (the pump then starts nothing). */
+int ws_slot_closing(ws_slot *s);
+/** The pump's runner is r (borrowed until ws_slot_finish): a cancel or
+ * close from now on cancels it, and one asked before does at once.    */
+void ws_slot_attach(ws_slot *s, runner *r);
+/** Asks the running run to stop (connection thread). 1 when a run was
+ * in flight (it answers with its own last event); 0 when none was.   */
+int ws_slot_cancel(ws_slot *s);
+/** Ends the run (pump thread, last): releases r (may be NULL), then
+ * queues the last events and makes the slot idle in one step, so a run
+ * sent after the client read the last event is never refused as busy
+ * and a draining connection closes only after it. docs and rc are as
+ * ws_send_docs takes them; nothing is sent when docs is NULL and rc 0. */
+void ws_slot_finish(ws_slot *s, runner *r, json_t *docs, int rc,
+                    const char *oom_text);
+/** 1 while a run is in flight (the app's busy callback). */
+int ws_slot_busy(ws_slot *s);
+/** The connection is ending: cancels the running run, joins its pump,
+ * frees its input (done) and tears the slot down.                     */
+void ws_slot_close(ws_slot *s);
+/** Sends each element of docs (a JSON array, taken) as one text message.
+ * When docs is NULL or rc != 0 (an encoder ran out of memory) or an
+ * element cannot be written, oom_text goes out instead of the rest and
+ * -1 is returned; -1 too when the connection no longer takes messages. */
+int ws_send_docs(ws_conn *c, json_t *docs, int rc, const char *oom_text);
+/** docs holding just doc (taken; NULL when out of memory), for
+ * ws_send_docs and ws_slot_finish; *rc is -1 when it cannot be built.  */
+json_t *ws_one_doc(json_t *doc, int *rc);
 
 /* ---- the connection count (ws.c; pure, unit-tested) ------------------ */
 

@@ -7,9 +7,8 @@
  * the reason (as the AgentCore SDK's AGUIApp does). Runs go one after
  * another: one sent while another runs gets a RUN_ERROR SessionBusy; a
  * client that goes away cancels the running run; a draining server
- * closes with 1001 once the running run has ended. A pump thread per run
- * moves the runner's events to the connection, so the connection's
- * thread keeps reading meanwhile.                                      */
+ * closes with 1001 once the running run has ended. The one-at-a-time
+ * slot and its pump thread are ws_slot.c's.                            */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,16 +20,8 @@
 #define PUMP_WAIT_MS 1000
 
 typedef struct ws_agui {
-    ws_conn *c;
-    const ws_open_info *info;      /* the connection's; outlives us */
-    pthread_mutex_t lock;
-    pthread_t pump;
-    int pump_joinable;             /* connection thread only */
-    /* under lock */
-    int running;                   /* a run is in flight */
-    int closing;                   /* the connection is ending */
-    runner *r;                     /* the running run's runner, or NULL */
-    /* the running run (written before the pump starts) */
+    ws_slot slot;                  /* one run at a time */
+    /* the running run (written after a claim, before the pump starts) */
     agui_input in;
     char request_id[37];
 } ws_agui;
@@ -51,37 +42,6 @@ size_t ws_close_reason_cut(const char *reason, char *out, size_t outsz)
     return n;
 }
 
-/* Sends each event of `events` (a JSON array; rc the encoder's result)
- * as one text message. On out of memory (rc != 0, or an event that
- * cannot be written) the fixed RUN_ERROR goes out instead of the rest
- * and -1 is returned; -1 too when the connection no longer takes
- * messages. Takes events.                                              */
-static int send_events(ws_conn *c, json_t *events, int rc)
-{
-    int ret = events && rc == 0 ? 0 : -1;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev) {
-        if (ret) break;
-        size_t len = 0;
-        char *text = server_json_text(ev, &len);
-        if (!text) {
-            ret = -1;
-            break;
-        }
-        if (ws_conn_send_text(c, text, len) != 0) {
-            free(text);
-            json_decref(events);
-            return -1;
-        }
-        free(text);
-    }
-    json_decref(events);
-    if (ret)
-        ws_conn_send_text(c, AGUI_OOM_JSON, strlen(AGUI_OOM_JSON));
-    return ret;
-}
-
 /* One RUN_ERROR for the run of `in` (not started). */
 static void send_run_error(ws_conn *c, const agui_input *in,
                            const char *message, const char *code)
@@ -89,26 +49,21 @@ static void send_run_error(ws_conn *c, const agui_input *in,
     agui_encoder enc;
     agui_encoder_init(&enc, in->thread_id, in->run_id);
     json_t *events = json_array();
-    send_events(c, events,
-                events ? agui_encode_error(&enc, message, code, events) : -1);
+    ws_send_docs(c, events,
+                 events ? agui_encode_error(&enc, message, code, events) : -1,
+                 AGUI_OOM_JSON);
 }
 
-/* Ends the run: its last events are queued and the run stops being busy
- * in one step (under the lock busy and start_run take), so a run sent
- * after the client read RUN_FINISHED is never refused as busy, and a
- * draining connection closes only after the last event. events may be
- * NULL (nothing more to say).                                          */
+/* Ends the run with its last events (NULL and 0: nothing more). */
 static void finish(ws_agui *st, runner *r, json_t *events, int rc)
 {
-    pthread_mutex_lock(&st->lock);
-    st->r = NULL;
-    pthread_mutex_unlock(&st->lock);
-    if (r) runner_release(r);
-    pthread_mutex_lock(&st->lock);
-    if (events || rc) send_events(st->c, events, rc);
-    st->running = 0;
-    pthread_mutex_unlock(&st->lock);
-    ws_conn_wake(st->c);
+    ws_slot_finish(&st->slot, r, events, rc, AGUI_OOM_JSON);
+}
+
+/* Sends a run's events (ws_send_docs); -1 when it could not. */
+static int send_events(ws_agui *st, json_t *events, int rc)
+{
+    return ws_send_docs(st->slot.c, events, rc, AGUI_OOM_JSON);
 }
 
 /* The error code of a run that could not start. */
@@ -121,14 +76,12 @@ static const char *start_error_code(const strands_error *err)
 static void *pump_main(void *arg)
 {
     ws_agui *st = arg;
-    const ws_open_info *info = st->info;
+    const ws_open_info *info = st->slot.info;
     agui_encoder enc;
     agui_encoder_init(&enc, st->in.thread_id, st->in.run_id);
     strands_error err;
     strands_error_clear(&err);
-    pthread_mutex_lock(&st->lock);
-    int gone = st->closing;
-    pthread_mutex_unlock(&st->lock);
+    int gone = ws_slot_closing(&st->slot);
     agui_origin from = {.request_id = st->request_id,
                         .traceparent = info->traceparent,
                         .xray = info->xray,
@@ -141,7 +94,7 @@ static void *pump_main(void *arg)
     if (!r && err.status == STRANDS_E_INVALID) {
         char reason[WS_CLOSE_REASON_MAX + 1];
         ws_close_reason_cut(err.message, reason, sizeof reason);
-        ws_conn_close(st->c, WS_CLOSE_UNSUPPORTED, reason);
+        ws_conn_close(st->slot.c, WS_CLOSE_UNSUPPORTED, reason);
         finish(st, NULL, NULL, 0);
         return NULL;
     }
@@ -153,10 +106,7 @@ static void *pump_main(void *arg)
                       : -1);
         return NULL;
     }
-    pthread_mutex_lock(&st->lock);
-    st->r = r;
-    if (st->closing) runner_cancel(r);
-    pthread_mutex_unlock(&st->lock);
+    ws_slot_attach(&st->slot, r);
     /* A run refused before the agent began (a busy session) is one
      * RUN_ERROR, with no RUN_STARTED before it. */
     runner_wait w = runner_wait_started(r, -1, -1);
@@ -166,7 +116,7 @@ static void *pump_main(void *arg)
                events ? agui_encode_finish(&enc, o, events) : -1);
         return NULL;
     }
-    int failed = send_events(st->c, events,
+    int failed = send_events(st, events,
                              events ? agui_encode_start(&enc, events) : -1);
     for (;;) {
         if (failed) runner_cancel(r); /* a hole would be garbage */
@@ -176,7 +126,7 @@ static void *pump_main(void *arg)
         if (w != RUNNER_EVENT) continue;
         if (!failed) {
             events = json_array();
-            failed = send_events(st->c, events,
+            failed = send_events(st, events,
                                  events ? agui_encode_event(&enc, ev, events)
                                         : -1);
         }
@@ -197,6 +147,13 @@ static void *pump_main(void *arg)
     return NULL;
 }
 
+/* Frees the last run's input (its pump is joined). */
+static void run_done(void *app)
+{
+    ws_agui *st = app;
+    agui_input_cleanup(&st->in);
+}
+
 static void *wa_open(ws_conn *c, const ws_open_info *info, strands_error *err)
 {
     ws_agui *st = calloc(1, sizeof *st);
@@ -204,59 +161,37 @@ static void *wa_open(ws_conn *c, const ws_open_info *info, strands_error *err)
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
         return NULL;
     }
-    st->c = c;
-    st->info = info;
-    pthread_mutex_init(&st->lock, NULL);
+    ws_slot_init(&st->slot, c, info, run_done, st);
     return st;
-}
-
-/* Joins the last run's pump (it has finished or is finishing). */
-static void join_pump(ws_agui *st)
-{
-    if (!st->pump_joinable) return;
-    pthread_join(st->pump, NULL);
-    st->pump_joinable = 0;
-    agui_input_cleanup(&st->in);
 }
 
 /* Starts the run of in (taken, on success or not). */
 static void start_run(ws_agui *st, agui_input *in)
 {
-    pthread_mutex_lock(&st->lock);
-    int busy = st->running;
-    if (!busy) st->running = 1;
-    pthread_mutex_unlock(&st->lock);
-    if (busy) {
-        send_run_error(st->c, in, "a run is already running on this "
-                                  "connection; wait for its RUN_FINISHED "
-                                  "or RUN_ERROR",
+    switch (ws_slot_claim(&st->slot)) {
+    case WS_CLAIM_BUSY:
+        send_run_error(st->slot.c, in, "a run is already running on this "
+                                       "connection; wait for its "
+                                       "RUN_FINISHED or RUN_ERROR",
                        "SessionBusy");
         agui_input_cleanup(in);
         return;
-    }
-    if (atomic_load(&st->info->srv->draining)) {
-        pthread_mutex_lock(&st->lock);
-        st->running = 0;
-        pthread_mutex_unlock(&st->lock);
-        send_run_error(st->c, in, "the runtime is shutting down",
+    case WS_CLAIM_DRAINING:
+        send_run_error(st->slot.c, in, "the runtime is shutting down",
                        "ServiceUnavailable");
         agui_input_cleanup(in);
         return;
+    case WS_CLAIM_OK:
+        break;
     }
-    join_pump(st);
     st->in = *in;
     memset(in, 0, sizeof *in);
     strands_uuid4(st->request_id);
-    if (pthread_create(&st->pump, NULL, pump_main, st) != 0) {
-        pthread_mutex_lock(&st->lock);
-        st->running = 0;
-        pthread_mutex_unlock(&st->lock);
-        send_run_error(st->c, &st->in, "cannot start a run thread",
+    if (ws_slot_start(&st->slot, pump_main) != 0) {
+        send_run_error(st->slot.c, &st->in, "cannot start a run thread",
                        "ServiceUnavailable");
-        agui_input_cleanup(&st->in);
-        return;
+        run_done(st);
     }
-    st->pump_joinable = 1;
 }
 
 static void wa_message(void *app, const char *text, size_t len)
@@ -269,12 +204,12 @@ static void wa_message(void *app, const char *text, size_t len)
         start_run(st, &in);
         break;
     case REQUEST_NOMEM:
-        ws_conn_send_text(st->c, AGUI_OOM_JSON, strlen(AGUI_OOM_JSON));
+        ws_conn_send_text(st->slot.c, AGUI_OOM_JSON, strlen(AGUI_OOM_JSON));
         break;
     default: {
         char reason[WS_CLOSE_REASON_MAX + 1];
         ws_close_reason_cut(why, reason, sizeof reason);
-        ws_conn_close(st->c, WS_CLOSE_UNSUPPORTED, reason);
+        ws_conn_close(st->slot.c, WS_CLOSE_UNSUPPORTED, reason);
         break;
     }
     }
@@ -283,21 +218,13 @@ static void wa_message(void *app, const char *text, size_t len)
 static int wa_busy(void *app)
 {
     ws_agui *st = app;
-    pthread_mutex_lock(&st->lock);
-    int busy = st->running;
-    pthread_mutex_unlock(&st->lock);
-    return busy;
+    return ws_slot_busy(&st->slot);
 }
 
 static void wa_close(void *app)
 {
     ws_agui *st = app;
-    pthread_mutex_lock(&st->lock);
-    st->closing = 1;
-    if (st->r) runner_cancel(st->r); /* the client is gone: stop */
-    pthread_mutex_unlock(&st->lock);
-    join_pump(st);
-    pthread_mutex_destroy(&st->lock);
+    ws_slot_close(&st->slot);
     free(st);
 }
 

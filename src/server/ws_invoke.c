@@ -5,9 +5,8 @@
  * objects as the SSE stream (sse_event.c), ending with `done` or
  * `error`. Prompts run one after another: one sent while another runs
  * gets an `error` event SessionBusy; cancel stops the running one (its
- * `error` event says Cancelled; the agent stores nothing of it). A pump
- * thread per prompt moves the runner's events to the connection, so the
- * connection's thread keeps reading (cancel, pings) meanwhile.          */
+ * `error` event says Cancelled; the agent stores nothing of it). The
+ * one-at-a-time slot and its pump thread are ws_slot.c's.              */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,63 +23,32 @@
 #define PUMP_WAIT_MS 1000
 
 typedef struct ws_invoke {
-    ws_conn *c;
-    const ws_open_info *info;      /* the connection's; outlives us */
-    pthread_mutex_t lock;
-    pthread_t pump;
-    int pump_joinable;             /* connection thread only */
-    /* under lock */
-    int running;                   /* a prompt is in flight */
-    int cancelled;                 /* cancel asked for the running prompt */
-    int closing;                   /* the connection is ending */
-    runner *r;                     /* the running prompt's runner, or NULL */
-    /* the running prompt (written before the pump starts) */
+    ws_slot slot;                  /* one prompt at a time */
+    /* the running prompt (written after a claim, before the pump starts) */
     json_t *prompt;
     char session_id[SERVER_SESSION_ID_MAX + 1];
     char invocation_id[37];
 } ws_invoke;
 
-/* Sends doc (stolen) as one text message; the fixed out-of-memory error
- * when it cannot be built.                                              */
-static void send_doc(ws_conn *c, json_t *doc)
-{
-    size_t len = 0;
-    char *text = server_json_text(doc, &len);
-    json_decref(doc);
-    if (text)
-        ws_conn_send_text(c, text, len);
-    else
-        ws_conn_send_text(c, SSE_OOM_JSON, strlen(SSE_OOM_JSON));
-    free(text);
-}
-
 static void send_error(ws_conn *c, const char *message, const char *type)
 {
-    send_doc(c, sse_error_json(message, type));
+    int rc;
+    json_t *docs = ws_one_doc(sse_error_json(message, type), &rc);
+    ws_send_docs(c, docs, rc, SSE_OOM_JSON);
 }
 
-/* Ends the prompt: the last event is queued and the prompt stops being
- * busy in one step (under the lock busy and start_prompt take), so a
- * prompt sent after the client read the last event is never refused as
- * busy, and a draining connection closes only after the last event.    */
+/* Ends the prompt with its last event (taken; NULL when out of memory). */
 static void finish(ws_invoke *st, runner *r, json_t *last)
 {
-    pthread_mutex_lock(&st->lock);
-    st->r = NULL;
-    pthread_mutex_unlock(&st->lock);
-    if (r) runner_release(r);
-    pthread_mutex_lock(&st->lock);
-    send_doc(st->c, last);
-    st->running = 0;
-    st->cancelled = 0;
-    pthread_mutex_unlock(&st->lock);
-    ws_conn_wake(st->c);
+    int rc;
+    json_t *docs = ws_one_doc(last, &rc);
+    ws_slot_finish(&st->slot, r, docs, rc, SSE_OOM_JSON);
 }
 
 static void *pump_main(void *arg)
 {
     ws_invoke *st = arg;
-    const ws_open_info *in = st->info;
+    const ws_open_info *in = st->slot.info;
     runner_set_wait_abandoned(in->srv->runners, st->session_id,
                               ABANDONED_WAIT_MS);
     runner_request rq = {.session_id = st->session_id,
@@ -93,9 +61,7 @@ static void *pump_main(void *arg)
                          .request = in->request};
     strands_error err;
     strands_error_clear(&err);
-    pthread_mutex_lock(&st->lock);
-    int gone = st->closing;
-    pthread_mutex_unlock(&st->lock);
+    int gone = ws_slot_closing(&st->slot);
     if (gone)
         strands_error_set(&err, STRANDS_E_CANCELLED, NULL,
                           "the connection closed");
@@ -107,10 +73,7 @@ static void *pump_main(void *arg)
                                                : server_error_type(&err)));
         return NULL;
     }
-    pthread_mutex_lock(&st->lock);
-    st->r = r;
-    if (st->cancelled || st->closing) runner_cancel(r);
-    pthread_mutex_unlock(&st->lock);
+    ws_slot_attach(&st->slot, r);
     for (;;) {
         runner_event *ev = NULL;
         runner_wait w = runner_next(r, PUMP_WAIT_MS, -1, &ev);
@@ -122,15 +85,22 @@ static void *pump_main(void *arg)
         char *text = server_json_text(doc, &len);
         json_decref(doc);
         /* A hole in the stream would be garbage: stop instead. */
-        if (!text || ws_conn_send_text(st->c, text, len) != 0)
+        if (!text || ws_conn_send_text(st->slot.c, text, len) != 0)
             runner_cancel(r);
         free(text);
     }
-    json_t *last = sse_final_json(runner_get_outcome(r), st->invocation_id,
-                                  st->session_id);
-    if (!last) last = json_loads(SSE_OOM_JSON, 0, NULL);
-    finish(st, r, last);
+    finish(st, r,
+           sse_final_json(runner_get_outcome(r), st->invocation_id,
+                          st->session_id));
     return NULL;
+}
+
+/* Frees the last prompt (its pump is joined). */
+static void prompt_done(void *app)
+{
+    ws_invoke *st = app;
+    json_decref(st->prompt);
+    st->prompt = NULL;
 }
 
 static void *wi_open(ws_conn *c, const ws_open_info *info, strands_error *err)
@@ -140,59 +110,35 @@ static void *wi_open(ws_conn *c, const ws_open_info *info, strands_error *err)
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
         return NULL;
     }
-    st->c = c;
-    st->info = info;
-    pthread_mutex_init(&st->lock, NULL);
+    ws_slot_init(&st->slot, c, info, prompt_done, st);
     return st;
-}
-
-/* Joins the last prompt's pump (it has finished or is finishing). */
-static void join_pump(ws_invoke *st)
-{
-    if (!st->pump_joinable) return;
-    pthread_join(st->pump, NULL);
-    st->pump_joinable = 0;
-    json_decref(st->prompt);
-    st->prompt = NULL;
 }
 
 static void start_prompt(ws_invoke *st, request_parsed *p)
 {
-    pthread_mutex_lock(&st->lock);
-    int busy = st->running;
-    if (!busy) st->running = 1;
-    pthread_mutex_unlock(&st->lock);
-    if (busy) {
-        send_error(st->c, "an invocation is already running on this "
-                          "connection; wait for its done event or send "
-                          "{\"action\":\"cancel\"}",
+    switch (ws_slot_claim(&st->slot)) {
+    case WS_CLAIM_BUSY:
+        send_error(st->slot.c, "an invocation is already running on this "
+                               "connection; wait for its done event or "
+                               "send {\"action\":\"cancel\"}",
                    "SessionBusy");
         return;
-    }
-    if (atomic_load(&st->info->srv->draining)) {
-        pthread_mutex_lock(&st->lock);
-        st->running = 0;
-        pthread_mutex_unlock(&st->lock);
-        send_error(st->c, "the runtime is shutting down",
+    case WS_CLAIM_DRAINING:
+        send_error(st->slot.c, "the runtime is shutting down",
                    "ServiceUnavailable");
         return;
+    case WS_CLAIM_OK:
+        break;
     }
-    join_pump(st);
     st->prompt = p->prompt;
     p->prompt = NULL;
     memcpy(st->session_id, p->session_id, sizeof st->session_id);
     strands_uuid4(st->invocation_id);
-    if (pthread_create(&st->pump, NULL, pump_main, st) != 0) {
-        json_decref(st->prompt);
-        st->prompt = NULL;
-        pthread_mutex_lock(&st->lock);
-        st->running = 0;
-        pthread_mutex_unlock(&st->lock);
-        send_error(st->c, "cannot start an invocation thread",
+    if (ws_slot_start(&st->slot, pump_main) != 0) {
+        prompt_done(st);
+        send_error(st->slot.c, "cannot start an invocation thread",
                    "ServiceUnavailable");
-        return;
     }
-    st->pump_joinable = 1;
 }
 
 static void wi_message(void *app, const char *text, size_t len)
@@ -200,33 +146,27 @@ static void wi_message(void *app, const char *text, size_t len)
     ws_invoke *st = app;
     char why[256];
     request_parsed p;
-    switch (ws_message_parse(text, len, st->info->session_id, &p, why,
+    switch (ws_message_parse(text, len, st->slot.info->session_id, &p, why,
                              sizeof why)) {
     case WS_MSG_PROMPT:
         start_prompt(st, &p);
         request_parsed_cleanup(&p);
         break;
-    case WS_MSG_CANCEL: {
-        pthread_mutex_lock(&st->lock);
-        int running = st->running;
-        if (running) {
-            st->cancelled = 1;
-            if (st->r) runner_cancel(st->r);
-        }
-        pthread_mutex_unlock(&st->lock);
+    case WS_MSG_CANCEL:
         /* The running prompt answers with its Cancelled error event. */
-        if (!running)
-            send_error(st->c, "no invocation is running", "NotRunning");
+        if (!ws_slot_cancel(&st->slot))
+            send_error(st->slot.c, "no invocation is running",
+                       "NotRunning");
         break;
-    }
     case WS_MSG_NOT_JSON:
-        ws_conn_close(st->c, WS_CLOSE_UNSUPPORTED, "message is not JSON");
+        ws_conn_close(st->slot.c, WS_CLOSE_UNSUPPORTED,
+                      "message is not JSON");
         break;
     case WS_MSG_NOMEM:
-        send_error(st->c, "out of memory", "InternalError");
+        send_error(st->slot.c, "out of memory", "InternalError");
         break;
     default:
-        send_error(st->c, why, "ValidationError");
+        send_error(st->slot.c, why, "ValidationError");
         break;
     }
 }
@@ -234,21 +174,13 @@ static void wi_message(void *app, const char *text, size_t len)
 static int wi_busy(void *app)
 {
     ws_invoke *st = app;
-    pthread_mutex_lock(&st->lock);
-    int busy = st->running;
-    pthread_mutex_unlock(&st->lock);
-    return busy;
+    return ws_slot_busy(&st->slot);
 }
 
 static void wi_close(void *app)
 {
     ws_invoke *st = app;
-    pthread_mutex_lock(&st->lock);
-    st->closing = 1;
-    if (st->r) runner_cancel(st->r); /* the client is gone: stop */
-    pthread_mutex_unlock(&st->lock);
-    join_pump(st);
-    pthread_mutex_destroy(&st->lock);
+    ws_slot_close(&st->slot);
     free(st);
 }
 
