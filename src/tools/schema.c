@@ -133,18 +133,17 @@ static double count_kw(const json_t *s, const char *kw)
                : -1;
 }
 
-/* Resolves a local $ref; NULL when it is not one we resolve. */
-static const json_t *resolve_ref(const vctx *c, const char *ref)
+const json_t *schema_ref_resolve(const json_t *root, const char *ref)
 {
-    if (!strcmp(ref, "#")) return c->root;
+    if (!strcmp(ref, "#")) return root;
     const char *name;
     const json_t *defs;
     if (!strncmp(ref, "#/$defs/", 8)) {
         name = ref + 8;
-        defs = json_object_get(c->root, "$defs");
+        defs = json_object_get(root, "$defs");
     } else if (!strncmp(ref, "#/definitions/", 14)) {
         name = ref + 14;
-        defs = json_object_get(c->root, "definitions");
+        defs = json_object_get(root, "definitions");
     } else {
         return NULL;
     }
@@ -317,7 +316,8 @@ static int validate(vctx *c, const json_t *s, const json_t *inst, int depth)
 
     const json_t *v = json_object_get(s, "$ref");
     if (json_is_string(v)) {
-        const json_t *target = resolve_ref(c, json_string_value(v));
+        const json_t *target =
+            schema_ref_resolve(c->root, json_string_value(v));
         if (target && validate(c, target, inst, depth + 1)) return -1;
     }
     if ((v = json_object_get(s, "type")) && check_type(c, v, inst))

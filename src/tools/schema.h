@@ -36,4 +36,12 @@
 strands_status schema_validate(const json_t *schema, const json_t *instance,
                                char *why, size_t whysz);
 
+/** The subschema a local $ref names inside root (borrowed from root):
+ * "#" is root itself, "#/$defs/<name>" and "#/definitions/<name>" the
+ * member of that object (JSON Pointer escapes ~0 and ~1 in the name; a
+ * name of one segment, under 256 bytes). NULL when ref is not one of
+ * these forms or names nothing. Shared by the validator and the check of
+ * a schema given at start (schema_check.c).                             */
+const json_t *schema_ref_resolve(const json_t *root, const char *ref);
+
 #endif

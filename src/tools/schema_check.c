@@ -43,37 +43,6 @@ static int type_known(const json_t *t)
     return 0;
 }
 
-/* Resolves "#", "#/$defs/<name>", "#/definitions/<name>" (JSON Pointer
- * escapes ~0 ~1 in the name); NULL when it does not resolve. */
-static const json_t *resolve(const json_t *root, const char *ref)
-{
-    if (!strcmp(ref, "#")) return root;
-    const char *name;
-    const json_t *defs;
-    if (!strncmp(ref, "#/$defs/", 8)) {
-        name = ref + 8;
-        defs = json_object_get(root, "$defs");
-    } else if (!strncmp(ref, "#/definitions/", 14)) {
-        name = ref + 14;
-        defs = json_object_get(root, "definitions");
-    } else {
-        return NULL;
-    }
-    char key[256];
-    size_t k = 0;
-    for (const char *p = name; *p; p++) {
-        if (*p == '/' || k + 1 >= sizeof key) return NULL;
-        if (*p == '~' && (p[1] == '0' || p[1] == '1')) {
-            key[k++] = p[1] == '0' ? '~' : '/';
-            p++;
-        } else {
-            key[k++] = *p;
-        }
-    }
-    key[k] = '\0';
-    return json_object_get(defs, key);
-}
-
 static int check(cctx *c, const json_t *s, int depth);
 
 /* "{m}", "{m,}" or "{m,n}" at p: 1 with the bound in *n (n, else m,
@@ -293,7 +262,7 @@ static int check_scalars(cctx *c, const json_t *s)
     if ((v = json_object_get(s, "$ref"))) {
         schema_path_push(&c->path, ".$ref");
         if (!json_is_string(v)) return bad(c, "must be a string");
-        if (!resolve(c->root, json_string_value(v)))
+        if (!schema_ref_resolve(c->root, json_string_value(v)))
             return bad(c, "does not resolve (supported: \"#\", "
                           "\"#/$defs/<name>\", \"#/definitions/<name>\")");
         schema_path_pop(&c->path, old);

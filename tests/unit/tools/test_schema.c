@@ -274,9 +274,36 @@ static void test_null_schema_and_instance(void)
     json_decref(s);
 }
 
+/* The one $ref resolver the validator and the start-up check share. */
+static void test_ref_resolve(void)
+{
+    json_t *root = json_loads(
+        "{\"$defs\":{\"a/b\":{\"const\":1},\"c~d\":{\"const\":2}},"
+        "\"definitions\":{\"x\":{\"const\":3}}}",
+        0, NULL);
+    CHECK(root != NULL);
+    CHECK(schema_ref_resolve(root, "#") == root);
+    const json_t *t = schema_ref_resolve(root, "#/$defs/a~1b");
+    CHECK_INT(json_integer_value(json_object_get(t, "const")), 1);
+    t = schema_ref_resolve(root, "#/$defs/c~0d");
+    CHECK_INT(json_integer_value(json_object_get(t, "const")), 2);
+    t = schema_ref_resolve(root, "#/definitions/x");
+    CHECK_INT(json_integer_value(json_object_get(t, "const")), 3);
+    CHECK(schema_ref_resolve(root, "#/$defs/missing") == NULL);
+    CHECK(schema_ref_resolve(root, "#/$defs/a/b") == NULL);   /* 2 segments */
+    CHECK(schema_ref_resolve(root, "#/properties/a") == NULL);
+    CHECK(schema_ref_resolve(root, "other.json#/x") == NULL);
+    char longref[300] = "#/$defs/";
+    memset(longref + 8, 'k', 280);
+    longref[288] = '\0';
+    CHECK(schema_ref_resolve(root, longref) == NULL);         /* too long */
+    json_decref(root);
+}
+
 int main(void)
 {
     RUN(test_table);
+    RUN(test_ref_resolve);
     RUN(test_ref_depth_cap);
     RUN(test_truncation);
     RUN(test_null_schema_and_instance);
