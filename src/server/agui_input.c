@@ -449,10 +449,10 @@ request_verdict agui_input_parse(const char *body, size_t len,
     if (whysz) why[0] = '\0';
     parse p = {why, whysz, 0};
     json_error_t jerr;
-    json_t *doc = json_loadb(body ? body : "", len, 0, &jerr);
+    int nomem;
+    json_t *doc = server_json_load(body, len, 0, &jerr, &nomem);
     if (!doc) {
-        if (json_error_code(&jerr) == json_error_out_of_memory ||
-            !jerr.text[0]) {
+        if (nomem) {
             snprintf(why, whysz, "out of memory");
             return REQUEST_NOMEM;
         }

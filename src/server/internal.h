@@ -146,6 +146,14 @@ const char *server_header(const handler_ctx *h, const char *name);
  * or NULL (never a partial document) on OOM or a NULL doc.             */
 char *server_json_text(const json_t *doc, size_t *len);
 
+/** Parses len bytes of body (NULL: empty) as one JSON document with
+ * jansson's decode flags. Returns it (the caller owns it), or NULL with
+ * *nomem 1 when out of memory (jansson's out-of-memory code, or no
+ * message at all: a failure before parsing began) or 0 when the text is
+ * not JSON, jerr then holding jansson's message, line and column.      */
+json_t *server_json_load(const char *body, size_t len, size_t flags,
+                         json_error_t *jerr, int *nomem);
+
 /** Sends a JSON document (stolen reference) with `status`; extra header
  * pairs (name, value, ..., NULL) are added. Records the status in ctx.
  * A NULL doc (OOM) becomes a fixed 500 body.                           */

@@ -336,13 +336,10 @@ request_verdict request_parse(const char *body, size_t len,
     memset(out, 0, sizeof *out);
     if (whysz) why[0] = '\0';
     json_error_t jerr;
-    json_t *doc = json_loadb(body ? body : "", len, 0, &jerr);
+    int nomem;
+    json_t *doc = server_json_load(body, len, 0, &jerr, &nomem);
     if (!doc) {
-        /* jansson reports most allocation failures inside the parser as
-         * syntax errors (answered 400 with its message, still well
-         * formed); one before parsing began leaves the error empty. */
-        if (json_error_code(&jerr) == json_error_out_of_memory ||
-            !jerr.text[0]) {
+        if (nomem) {
             snprintf(why, whysz, "out of memory");
             return REQUEST_NOMEM;
         }
@@ -358,7 +355,6 @@ request_verdict request_parse(const char *body, size_t len,
         v = parse_action(doc, action, header_session, out, why, whysz);
         goto out;
     }
-    int nomem = 0;
     prompt = prompt_blocks(doc, why, whysz, &nomem);
     if (!prompt) {
         v = nomem ? REQUEST_NOMEM : REQUEST_INVALID;

@@ -1,4 +1,4 @@
-/* JSON responses and JSON error bodies. */
+/* JSON responses and JSON error bodies; reading a JSON request body. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,18 @@ char *server_json_text(const json_t *doc, size_t *len)
     text[n] = '\0';
     *len = n;
     return text;
+}
+
+json_t *server_json_load(const char *body, size_t len, size_t flags,
+                         json_error_t *jerr, int *nomem)
+{
+    json_t *doc = json_loadb(body ? body : "", len, flags, jerr);
+    /* jansson reports most allocation failures inside the parser as
+     * syntax errors (answered 400 with its message, still well formed);
+     * one before parsing began leaves the message empty. */
+    *nomem = !doc && (json_error_code(jerr) == json_error_out_of_memory ||
+                      !jerr->text[0]);
+    return doc;
 }
 
 enum MHD_Result server_send_json(struct MHD_Connection *c, request_ctx *ctx,

@@ -16,10 +16,10 @@ ws_msg_kind ws_message_parse(const char *text, size_t len,
     memset(prompt, 0, sizeof *prompt);
     if (whysz) why[0] = '\0';
     json_error_t jerr;
-    json_t *doc = json_loadb(text ? text : "", len, 0, &jerr);
+    int nomem;
+    json_t *doc = server_json_load(text, len, 0, &jerr, &nomem);
     if (!doc) {
-        if (json_error_code(&jerr) == json_error_out_of_memory ||
-            !jerr.text[0]) {
+        if (nomem) {
             snprintf(why, whysz, "out of memory");
             return WS_MSG_NOMEM;
         }
