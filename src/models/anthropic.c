@@ -46,9 +46,8 @@ typedef struct anthropic_call {
     const strands_model_request *req;
     strands_model_response *out;
     anthropic_stream *stream;   /* this attempt's assembler */
-    int json_answer;            /* the 2xx answer is application/json */
-    dynbuf json;                /* ... and its body */
-    long retry_after_ms;        /* retry-after-ms header, -1 if none */
+    const http_response *resp;  /* this attempt's, filled as it arrives */
+    dynbuf json;                /* a 2xx application/json answer's body */
     strands_status data_status; /* the body consumer failed */
     strands_error data_err;
 } anthropic_call;
@@ -59,33 +58,17 @@ static void on_stream_event(void *user, const strands_model_stream_event *ev)
     req->on_stream(req->stream_user, ev);
 }
 
-static int header_is(const char *name, size_t n, const char *want)
+/* The 2xx answer (headers so far) is one JSON message, not SSE. */
+static int json_answer(const http_response *r)
 {
-    return n == strlen(want) && !strncasecmp(name, want, n);
-}
-
-static void on_header(void *user, const char *name, size_t name_len,
-                      const char *value, size_t value_len)
-{
-    anthropic_call *c = user;
-    if (header_is(name, name_len, "content-type")) {
-        c->json_answer = value_len >= 16 &&
-                         !strncasecmp(value, "application/json", 16);
-    } else if (header_is(name, name_len, "retry-after-ms")) {
-        long ms = 0;
-        size_t i = 0;
-        for (; i < value_len && i < 9 && value[i] >= '0' && value[i] <= '9';
-             i++)
-            ms = ms * 10 + (value[i] - '0');
-        if (i > 0 && i == value_len) c->retry_after_ms = ms;
-    }
+    return !strncasecmp(r->content_type, "application/json", 16);
 }
 
 /* Body bytes of a 2xx answer: assembled (SSE) or collected (JSON). */
 static int on_data(void *user, const char *p, size_t n)
 {
     anthropic_call *c = user;
-    if (c->json_answer) {
+    if (json_answer(c->resp)) {
         c->data_status = dynbuf_append(&c->json, p, n);
         if (c->data_status != STRANDS_OK)
             strands_error_set(&c->data_err, c->data_status, NULL,
@@ -105,7 +88,7 @@ static strands_status finish_answer(anthropic_call *c, strands_error *err)
         if (err) *err = c->data_err;
         return c->data_status;
     }
-    if (c->json_answer)
+    if (json_answer(c->resp))
         return anthropic_parse_message(dynbuf_str(&c->json), c->json.len,
                                        c->out, err);
     return anthropic_stream_finish(c->stream, c->out, err);
@@ -122,8 +105,6 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
     if (!c->stream)
         return strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
     dynbuf_cleanup(&c->json);
-    c->json_answer = 0;
-    c->retry_after_ms = -1;
     c->data_status = STRANDS_OK;
     strands_error_clear(&c->data_err);
 
@@ -152,10 +133,9 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
         .cancelled = req->cancelled,
         .on_data = on_data,
         .data_user = c,
-        .on_header = on_header,
-        .header_user = c,
     };
     http_response resp;
+    c->resp = &resp;
     strands_status st = http_client_send(m->http, &hr, &resp, err);
     if (st != STRANDS_OK && c->data_status != STRANDS_OK) {
         /* The body consumer stopped it: an in-stream error, bad event,
@@ -170,10 +150,7 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
                                                dynbuf_str(&resp.body),
                                                resp.body.len, err);
             a->http_status = resp.status;
-            if (c->retry_after_ms >= 0)
-                a->retry_after_ms = c->retry_after_ms;
-            else if (resp.retry_after_s >= 0)
-                a->retry_after_ms = resp.retry_after_s * 1000L;
+            a->retry_after_ms = resp.retry_after_ms;
         }
         http_response_cleanup(&resp);
     }

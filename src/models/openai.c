@@ -43,9 +43,8 @@ typedef struct openai_call {
     oa_stream *asm_;          /* this attempt's assembler */
     strands_status feed_status;
     strands_error feed_err;
-    int json_body;            /* a 2xx answer that is JSON, not SSE */
-    dynbuf json;              /* its bytes */
-    long retry_after_ms;      /* retry-after-ms / retry-after, -1: none */
+    const http_response *resp; /* this attempt's, filled as it arrives */
+    dynbuf json;              /* a 2xx answer that is JSON, not SSE */
 } openai_call;
 
 static void on_event(void *user, const strands_model_stream_event *ev)
@@ -54,43 +53,17 @@ static void on_event(void *user, const strands_model_stream_event *ev)
     if (req->on_stream) req->on_stream(req->stream_user, ev);
 }
 
-static int header_is(const char *name, size_t n, const char *want)
+/* The answer (headers so far) is plain JSON: a server that ignores
+ * "stream": true answers a whole completion. */
+static int json_answer(const http_response *r)
 {
-    return n == strlen(want) && !strncasecmp(name, want, n);
-}
-
-/* Parses a non-negative number of at most 9 digits (fraction ignored). */
-static long header_number(const char *v, size_t n)
-{
-    long x = 0;
-    size_t i = 0;
-    for (; i < n && i < 9 && v[i] >= '0' && v[i] <= '9'; i++)
-        x = x * 10 + (v[i] - '0');
-    return i ? x : -1;
-}
-
-static void on_header(void *user, const char *name, size_t name_len,
-                      const char *value, size_t value_len)
-{
-    openai_call *c = user;
-    if (header_is(name, name_len, "retry-after-ms")) {
-        long ms = header_number(value, value_len);
-        if (ms >= 0) c->retry_after_ms = ms;
-    } else if (header_is(name, name_len, "retry-after") &&
-               c->retry_after_ms < 0) {
-        long s = header_number(value, value_len);
-        if (s >= 0) c->retry_after_ms = s * 1000;
-    } else if (header_is(name, name_len, "content-type")) {
-        /* A server that ignores "stream": true answers plain JSON. */
-        c->json_body = value_len >= 16 &&
-                       !strncasecmp(value, "application/json", 16);
-    }
+    return !strncasecmp(r->content_type, "application/json", 16);
 }
 
 static int on_data(void *user, const char *p, size_t n)
 {
     openai_call *c = user;
-    if (c->json_body) {
+    if (json_answer(c->resp)) {
         c->feed_status = dynbuf_append(&c->json, p, n);
         if (c->feed_status != STRANDS_OK)
             strands_error_set(&c->feed_err, c->feed_status, NULL,
@@ -111,10 +84,8 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
     if (!c->asm_) return strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
     c->feed_status = STRANDS_OK;
     strands_error_clear(&c->feed_err);
-    c->json_body = 0;
     dynbuf_cleanup(&c->json);
     dynbuf_init(&c->json, MAX_RESPONSE);
-    c->retry_after_ms = -1;
     char trace[160];
     const char *headers[5];
     size_t nh = 0;
@@ -139,10 +110,9 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
         .cancelled = c->req->cancelled,
         .on_data = m->stream ? on_data : NULL,
         .data_user = c,
-        .on_header = on_header,
-        .header_user = c,
     };
     http_response resp;
+    c->resp = &resp;
     strands_status st = http_client_send(m->http, &hr, &resp, err);
     if (c->feed_status != STRANDS_OK) {
         /* The body was cut short: an error chunk, bad data or a cap. */
@@ -154,12 +124,12 @@ static strands_status attempt(void *user, net_attempt *a, strands_error *err)
             if (!m->stream)
                 st = oa_stream_apply_completion(
                     c->asm_, dynbuf_str(&resp.body), resp.body.len, err);
-            else if (c->json_body)
+            else if (json_answer(&resp))
                 st = oa_stream_apply_completion(
                     c->asm_, dynbuf_str(&c->json), c->json.len, err);
         } else {
             a->http_status = resp.status;
-            a->retry_after_ms = c->retry_after_ms;
+            a->retry_after_ms = resp.retry_after_ms;
             st = openai_error_from_body(resp.status, dynbuf_str(&resp.body),
                                         resp.body.len, err);
         }

@@ -101,6 +101,7 @@ typedef struct xfer {
     int too_large;
     int read_timed_out;
     int connected;           /* the prereq callback ran */
+    int retry_ms_given;      /* retry-after-ms seen: it beats Retry-After */
     int64_t last_activity;   /* monotonic ms of the last byte either way */
     curl_off_t last_dl, last_ul;
 } xfer;
@@ -163,6 +164,22 @@ static void report_header(const http_request *req, const char *line,
                    (size_t)(end - v));
 }
 
+/* A retry-after-ms value: digits, optionally a fraction (dropped);
+ * capped at an hour. -1 when it is not a number. */
+static long retry_ms_value(const char *v)
+{
+    long ms = 0;
+    size_t i = 0;
+    for (; v[i] >= '0' && v[i] <= '9'; i++)
+        if (ms < 3600000L) ms = ms * 10 + (v[i] - '0');
+    if (!i) return -1;
+    if (v[i] == '.')
+        for (i++; v[i] >= '0' && v[i] <= '9'; i++) {
+        }
+    if (v[i]) return -1;
+    return ms > 3600000L ? 3600000L : ms;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *user)
 {
     xfer *x = user;
@@ -176,6 +193,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
         r->error_type[0] = r->request_id[0] = r->content_type[0] = '\0';
         r->etag[0] = '\0';
         r->retry_after_s = -1;
+        r->retry_after_ms = -1;
+        x->retry_ms_given = 0;
         return len;
     }
     if (x->req->on_header && r->status >= 200)
@@ -185,7 +204,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
     if (ra[0]) {
         char *end = NULL;
         long v = strtol(ra, &end, 10);
-        if (end != ra && !*end && v >= 0) r->retry_after_s = v > 3600 ? 3600 : v;
+        if (end != ra && !*end && v >= 0) {
+            r->retry_after_s = v > 3600 ? 3600 : v;
+            if (!x->retry_ms_given) r->retry_after_ms = r->retry_after_s * 1000;
+        }
+    }
+    ra[0] = '\0';
+    header_value(p, len, "retry-after-ms", ra, sizeof ra);
+    long ms = ra[0] ? retry_ms_value(ra) : -1;
+    if (ms >= 0) {
+        r->retry_after_ms = ms;
+        x->retry_ms_given = 1;
     }
     header_value(p, len, "x-amzn-ErrorType", r->error_type,
                  sizeof r->error_type);
@@ -294,6 +323,7 @@ strands_status http_client_send(http_client *c, const http_request *req,
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
+    resp->retry_after_ms = -1;
     dynbuf_init(&resp->body,
                      req->max_response ? req->max_response : 64u << 20);
     /* curl adds Expect and Accept unless told not to; they are not part

@@ -67,6 +67,11 @@ typedef struct http_response {
                               absent (S3 conditional writes)       */
     long retry_after_s;    /* Retry-After in seconds (delta-seconds form
                               only, capped at 3600); -1 when absent */
+    long retry_after_ms;   /* the wait the server asks for, in ms: its
+                              retry-after-ms header (OpenAI, Anthropic: a
+                              number of ms, any fraction dropped) when
+                              present, else Retry-After x 1000; capped at
+                              3600000; -1 when neither is there      */
 } http_response;
 
 /** Creates a client keeping up to `max_idle` handles. NULL on OOM. */

@@ -117,8 +117,8 @@ static strands_status http_attempt(void *user, net_attempt *a,
     t->have_resp = 1;
     if (t->resp->status < 400) return STRANDS_OK;
     a->http_status = t->resp->status;
-    if (t->resp->retry_after_s >= 0)
-        a->retry_after_ms = t->resp->retry_after_s * 1000L;
+    if (t->resp->retry_after_ms >= 0)
+        a->retry_after_ms = t->resp->retry_after_ms;
     return strands_error_set(err, STRANDS_E_UPSTREAM, NULL,
                              "HTTP %ld from %s", t->resp->status,
                              t->req->method);
@@ -131,6 +131,7 @@ strands_status net_retry_http_send(http_client *c, const http_request *req,
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
+    resp->retry_after_ms = -1;
     if (req->on_data)
         return strands_error_set(err, STRANDS_E_INVALID, NULL,
                                  "a streaming request cannot be retried "

@@ -1,8 +1,8 @@
 /* net/http_client against a loopback server: the read timeout bounds
  * SILENCE (a stalled answer fails with E_TIMEOUT "ReadTimeout" soon after
  * the timeout; a slow answer that keeps sending runs longer than the
- * timeout and succeeds), Retry-After parsing, and an allocation-failure
- * sweep over libcurl's allocator (curl_global_init_mem): every run ends
+ * timeout and succeeds), Retry-After and retry-after-ms parsing, and an
+ * allocation-failure sweep over libcurl's allocator (curl_global_init_mem): every run ends
  * in success or a clean E_NOMEM / E_NETWORK, and no request ever reaches
  * the server without its headers (a failed curl_slist_append used to drop
  * the whole list silently).                                             */
@@ -43,7 +43,7 @@ static void *t_calloc(size_t a, size_t b)
 
 /* ---- loopback server ------------------------------------------------- */
 
-enum mode { M_OK, M_STALL, M_DRIP, M_RETRY_AFTER };
+enum mode { M_OK, M_STALL, M_DRIP, M_RETRY_AFTER, M_RETRY_AFTER_MS, M_RETRY_MS_BAD };
 
 typedef struct server {
     int fd, port;
@@ -89,6 +89,16 @@ static void handle(server *s, int c)
         break;
     case M_RETRY_AFTER:
         say(c, "HTTP/1.1 503 Busy\r\nConnection: close\r\nRetry-After:  7 \r\n"
+               "Content-Length: 0\r\n\r\n");
+        break;
+    case M_RETRY_AFTER_MS: /* both: the ms one wins, whatever the order */
+        say(c, "HTTP/1.1 429 Slow\r\nConnection: close\r\n"
+               "retry-after-ms: 1500.75\r\nRetry-After: 9\r\n"
+               "Content-Length: 0\r\n\r\n");
+        break;
+    case M_RETRY_MS_BAD: /* not a number: Retry-After stands */
+        say(c, "HTTP/1.1 429 Slow\r\nConnection: close\r\n"
+               "Retry-After: 2\r\nretry-after-ms: soon\r\n"
                "Content-Length: 0\r\n\r\n");
         break;
     case M_STALL: /* headers and half the body, then silence */
@@ -208,10 +218,22 @@ static void test_retry_after_header(void)
     CHECK_INT(get(c, &s, 2000, &resp, &err), STRANDS_OK);
     CHECK_INT(resp.status, 503);
     CHECK_INT(resp.retry_after_s, 7);
+    CHECK_INT(resp.retry_after_ms, 7000);
+    http_response_cleanup(&resp);
+    s.mode = M_RETRY_AFTER_MS;
+    CHECK_INT(get(c, &s, 2000, &resp, &err), STRANDS_OK);
+    CHECK_INT(resp.status, 429);
+    CHECK_INT(resp.retry_after_s, 9);
+    CHECK_INT(resp.retry_after_ms, 1500);
+    http_response_cleanup(&resp);
+    s.mode = M_RETRY_MS_BAD;
+    CHECK_INT(get(c, &s, 2000, &resp, &err), STRANDS_OK);
+    CHECK_INT(resp.retry_after_ms, 2000);
     http_response_cleanup(&resp);
     s.mode = M_OK;
     CHECK_INT(get(c, &s, 2000, &resp, &err), STRANDS_OK);
     CHECK_INT(resp.retry_after_s, -1);
+    CHECK_INT(resp.retry_after_ms, -1);
     http_response_cleanup(&resp);
     stop(&s, t);
     CHECK_INT(atomic_load(&s.missing_header), 0);
