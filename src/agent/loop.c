@@ -273,6 +273,17 @@ static strands_status reduce(turn *t, strands_error *err)
                              why.message);
 }
 
+/* The structured-output step's view of the turn's history. */
+static const json_t *so_messages(void *user)
+{
+    return ((turn *)user)->hist.messages;
+}
+
+static strands_status so_reduce(void *user, strands_error *err)
+{
+    return reduce(user, err);
+}
+
 /* One model call with this cycle's tool snapshot (run->tools); adds the
  * (sanitized) assistant message to the turn. Returns the stop reason in
  * *stop and the message's tool uses in *uses. */
@@ -653,8 +664,10 @@ strands_status strands_agent_invoke(strands_agent *a,
     if (st == STRANDS_OK) st = run_cycles(&run, &t, &key, &cs, out, err);
     /* Structured output: forced answers on a copy of the history. */
     if (st == STRANDS_OK && inv->output_schema &&
-        agent_so_applies(out->stop_reason))
-        st = agent_structured_output(&run, t.hist.messages, out, err);
+        agent_so_applies(out->stop_reason)) {
+        agent_so_history h = {so_messages, so_reduce, &t};
+        st = agent_structured_output(&run, &h, out, err);
+    }
     /* The window applies after the invocation too (the turn's messages
      * are still all appended to the log). */
     if (st == STRANDS_OK && t.cm.vtab->after_invocation)

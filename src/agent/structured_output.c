@@ -10,13 +10,16 @@
  * The forced exchange is built on a copy of the working history and is
  * never stored: the session keeps the turn as the model answered it, so
  * no stored toolUse names a tool that later requests do not declare, and
- * the history stays valid for every provider. Also the public schema
+ * the history stays valid for every provider. A forced call that
+ * overflows the context window reduces the working history as a cycle's
+ * would (the loop does it) and is made again. Also the public schema
  * check (strands_output_schema_check).                                  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/conversation.h"
+#include "agent/conversation_manager.h"
 #include "agent/structured_output.h"
 #include "strands/clock.h"
 #include "tools/schema.h"
@@ -340,7 +343,29 @@ static const char *as_output(const char *why, char *buf, size_t bufsz)
     return buf;
 }
 
-strands_status agent_structured_output(agent_run *run, const json_t *history,
+/* The forced calls' messages on the history now: the instruction after
+ * it, then the correction round when there is one (reply and feedback,
+ * borrowed; NULL: none). NULL on OOM. */
+static json_t *call_messages(const agent_so_history *h, const char *name,
+                             json_t *reply, json_t *feedback)
+{
+    json_t *msgs = first_messages(h->messages(h->user), name);
+    if (msgs && reply &&
+        (json_array_append(msgs, reply) ||
+         json_array_append(msgs, feedback))) {
+        json_decref(msgs);
+        return NULL;
+    }
+    return msgs;
+}
+
+static int is_overflow(const strands_error *err)
+{
+    return err && !strcmp(err->code, STRANDS_ERROR_CONTEXT_OVERFLOW);
+}
+
+strands_status agent_structured_output(agent_run *run,
+                                       const agent_so_history *h,
                                        strands_agent_result *out,
                                        strands_error *err)
 {
@@ -351,28 +376,50 @@ strands_status agent_structured_output(agent_run *run, const json_t *history,
     pick_name(snap, run->inv->client_tools, name, sizeof name);
     json_t *tools = forced_tools(snap, name, schema);
     strands_tool_snapshot_release(snap);
-    json_t *msgs = tools ? first_messages(history, name) : NULL;
+    /* the correction round, kept to be sent again after a reduction */
+    json_t *reply = NULL, *feedback = NULL;
+    json_t *msgs = tools ? call_messages(h, name, NULL, NULL) : NULL;
     strands_status st = msgs ? STRANDS_OK
                              : strands_error_set(err, STRANDS_E_NOMEM, NULL,
                                                  "OOM");
     char why[AGENT_SO_ATTEMPTS][600];
+    int reductions = 0;
     for (int attempt = 0; st == STRANDS_OK && attempt < AGENT_SO_ATTEMPTS;
          attempt++) {
         strands_model_response resp;
         st = forced_call(run, msgs, tools, name, out, &resp, err);
+        if (st != STRANDS_OK && is_overflow(err) &&
+            reductions < CM_MAX_REDUCTIONS) {
+            /* The same call again on the reduced history. */
+            reductions++;
+            st = h->reduce(h->user, err);
+            if (st != STRANDS_OK) break;
+            json_decref(msgs);
+            msgs = call_messages(h, name, reply, feedback);
+            if (!msgs) {
+                st = strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
+                break;
+            }
+            attempt--;
+            continue;
+        }
         if (st != STRANDS_OK) break;
-        json_t *value = NULL, *feedback = NULL;
+        json_t *value = NULL;
+        json_decref(feedback);
+        feedback = NULL;
+        json_decref(reply);
+        reply = NULL;
         st = judge(resp.message, resp.stop, name, schema, &value, &feedback,
                    why[attempt], sizeof why[attempt]);
         if (st == STRANDS_OK && value) {
             out->structured_output = value;
         } else if (st == STRANDS_OK && attempt + 1 < AGENT_SO_ATTEMPTS) {
             /* The correction round: the reply and its answer go back. */
-            if (json_array_append(msgs, resp.message) ||
+            reply = json_incref(resp.message);
+            if (json_array_append(msgs, reply) ||
                 json_array_append(msgs, feedback))
                 st = STRANDS_E_NOMEM;
         }
-        json_decref(feedback);
         strands_model_response_cleanup(&resp);
         if (st != STRANDS_OK) {
             strands_error_set(err, STRANDS_E_NOMEM, NULL, "OOM");
@@ -389,6 +436,8 @@ strands_status agent_structured_output(agent_run *run, const json_t *history,
                 as_output(why[0], b0, sizeof b0));
         }
     }
+    json_decref(reply);
+    json_decref(feedback);
     json_decref(msgs);
     json_decref(tools);
     return st;

@@ -21,9 +21,23 @@
  * result then has no structured_output and its stop_reason says why.   */
 int agent_so_applies(strands_stop_reason stop);
 
-/** Runs the step on the working history `history` (borrowed, only read;
- * nothing is added to it or to the session: the forced exchange is kept
- * out of the stored conversation): one forced call of the tool with
+/* The turn's working history as the step sees it: read it, and reduce it
+ * when a forced call overflows the model's context window (the loop's
+ * own reduction: tool results cut, else the conversation manager's
+ * reduce_context; the reduced history is what the session keeps, as
+ * after an overflow in a cycle).                                        */
+typedef struct agent_so_history {
+    /** The history now (borrowed; only read by the step). */
+    const json_t *(*messages)(void *user);
+    /** Reduces it once; STRANDS_OK, or the error that ends the step
+     * (ContextWindowOverflow when nothing more can be reduced).        */
+    strands_status (*reduce)(void *user, strands_error *err);
+    void *user;
+} agent_so_history;
+
+/** Runs the step on the working history h (nothing is added to it or to
+ * the session: the forced exchange is kept out of the stored
+ * conversation): one forced call of the tool with
  * run->inv->output_schema, validated with the schema validator; if the
  * answer is invalid (or is no call of the tool), one more forced call
  * with the reply and an error toolResult naming the violation. Each call
@@ -31,9 +45,13 @@ int agent_so_applies(strands_stop_reason stop);
  * out->iterations and out->usage. On success out->structured_output is
  * the validated input (owned). Invalid twice: E_INVALID with err->code
  * STRANDS_ERROR_STRUCTURED_OUTPUT and a message naming the violations.
- * A failed model call returns its error; E_CANCELLED when the
- * invocation is cancelled; E_NOMEM.                                     */
-strands_status agent_structured_output(agent_run *run, const json_t *history,
+ * A call that overflows the context window reduces the history (h) and
+ * is made again on it, with the correction round if it was one, at most
+ * CM_MAX_REDUCTIONS times in the step. Any other failed model call
+ * returns its error; E_CANCELLED when the invocation is cancelled;
+ * E_NOMEM.                                                              */
+strands_status agent_structured_output(agent_run *run,
+                                       const agent_so_history *h,
                                        strands_agent_result *out,
                                        strands_error *err);
 

@@ -4,8 +4,8 @@
  * toolResult naming the violation), invalid twice (StructuredOutputInvalid
  * naming the violation), an answer without the call, usage and iterations
  * over every call, the stored history and the next turn, the schema
- * check, the stop reasons that skip the step, a tool name collision and
- * streaming.                                                             */
+ * check, the stop reasons that skip the step, a tool name collision,
+ * streaming, and a forced call that overflows the context window.       */
 #include <string.h>
 #include <time.h>
 
@@ -392,6 +392,84 @@ static void test_next_turn_on_the_session(void)
     env_cleanup(&e);
 }
 
+#define OVERFLOW                                                         \
+    "{\"error\":\"ContextWindowOverflow\",\"message\":\"Input is too long " \
+    "for requested model.\"}"
+
+/* A forced call that overflows the context window: the history is
+ * reduced (the sliding window drops the older turn) and the same call is
+ * made again on it. */
+static void test_overflow_reduces_and_retries(void)
+{
+    const char *script[] = {ANSWER, VALID, ANSWER, OVERFLOW, VALID};
+    env e;
+    env_init(&e, script, 5, 10, NULL);
+    strands_agent_result r;
+    strands_error err;
+    CHECK_INT(invoke(&e, "s1", &r, &err), STRANDS_OK);
+    strands_agent_result_cleanup(&r);
+    CHECK_INT(invoke(&e, "s1", &r, &err), STRANDS_OK);
+    CHECK_INT(json_integer_value(json_object_get(r.structured_output, "age")),
+              36);
+    CHECK_INT(r.iterations, 3);          /* the overflowed call counts */
+    /* 4 messages and the instruction, then 2 and the instruction. */
+    CHECK_INT(json_array_size(json_array_get(e.model.seen, 3)), 5);
+    CHECK_INT(json_array_size(json_array_get(e.model.seen, 4)), 3);
+    CHECK(conversation_validate(json_array_get(e.model.seen, 4), NULL) ==
+          STRANDS_OK);
+    CHECK_STR(json_string_value(json_object_get(
+                  json_array_get(e.model.seen_calls, 4), "tool_choice")),
+              "structured_output");
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
+/* An overflow in the correction round: after the reduction the
+ * correction (the invalid call and its error result) is sent again. */
+static void test_overflow_in_correction_keeps_it(void)
+{
+    const char *script[] = {ANSWER, VALID, ANSWER, BAD_AGE, OVERFLOW, VALID};
+    env e;
+    env_init(&e, script, 6, 10, NULL);
+    strands_agent_result r;
+    strands_error err;
+    CHECK_INT(invoke(&e, "s1", &r, &err), STRANDS_OK);
+    strands_agent_result_cleanup(&r);
+    CHECK_INT(invoke(&e, "s1", &r, &err), STRANDS_OK);
+    CHECK(r.structured_output != NULL);
+    CHECK_INT(json_array_size(json_array_get(e.model.seen, 4)), 7);
+    json_t *seen5 = json_array_get(e.model.seen, 5);
+    CHECK_INT(json_array_size(seen5), 5);
+    CHECK(conversation_validate(seen5, NULL) == STRANDS_OK);
+    json_t *tr = json_object_get(
+        json_array_get(json_object_get(last_seen(&e, 5), "content"), 0),
+        "toolResult");
+    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
+    const char *why = text_of(tr, 0);
+    CHECK(why && strstr(why, "input.age"));
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
+/* Nothing left to reduce: ContextWindowOverflow, and nothing stored. */
+static void test_overflow_that_cannot_be_reduced(void)
+{
+    const char *script[] = {ANSWER, OVERFLOW, VALID};
+    env e;
+    env_init(&e, script, 3, 10, NULL);
+    strands_agent_result r;
+    strands_error err;
+    CHECK_INT(invoke(&e, "s1", &r, &err), STRANDS_E_INVALID);
+    CHECK_STR(err.code, "ContextWindowOverflow");
+    CHECK(r.structured_output == NULL);
+    CHECK_INT(e.model.next, 2);          /* not called again */
+    json_t *msgs = stored(&e, "s1");
+    CHECK_INT(json_array_size(msgs), 0);
+    json_decref(msgs);
+    strands_agent_result_cleanup(&r);
+    env_cleanup(&e);
+}
+
 static void test_schema_is_checked_first(void)
 {
     static const struct {
@@ -596,6 +674,9 @@ int main(void)
     RUN(test_forced_answer_without_tool_use);
     RUN(test_other_tool_and_cut_answer_are_corrected);
     RUN(test_next_turn_on_the_session);
+    RUN(test_overflow_reduces_and_retries);
+    RUN(test_overflow_in_correction_keeps_it);
+    RUN(test_overflow_that_cannot_be_reduced);
     RUN(test_schema_is_checked_first);
     RUN(test_costly_schema_is_bounded);
     RUN(test_steps_skipped_after_other_stops);
