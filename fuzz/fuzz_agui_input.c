@@ -62,7 +62,7 @@ static void drive_encoder(const agui_input *in)
     agui_encoder_init(&e, in->thread_id, in->run_id);
     json_t *out = json_array();
     if (!out) return;
-    int rc = agui_encode_start(&e, out);
+    int rc = agui_encode_start(&e, in->state, out);
     size_t i;
     json_t *b;
     json_array_foreach(in->prompt, i, b) {

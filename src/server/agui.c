@@ -58,8 +58,10 @@ static void on_free(void *user, runner *r)
 
 static const sse_pump_ops ops = {on_event, on_end, on_free};
 
-/* Streams the started runner r (released here or by the response). */
-static enum MHD_Result stream(handler_ctx *h, runner *r, const char *run_id)
+/* Streams the started runner r (released here or by the response);
+ * state is the input's (borrowed; NULL: none). */
+static enum MHD_Result stream(handler_ctx *h, runner *r, const char *run_id,
+                              const json_t *state)
 {
     request_ctx *ctx = h->req;
     enum MHD_Result ret;
@@ -73,9 +75,10 @@ static enum MHD_Result stream(handler_ctx *h, runner *r, const char *run_id)
                                  "out of memory");
     }
     agui_encoder_init(enc, ctx->session_id, run_id);
-    dynbuf pre; /* RUN_STARTED opens the stream */
+    dynbuf pre; /* RUN_STARTED (and the state) opens the stream */
     dynbuf_init(&pre, (size_t)1 << 20);
-    if (add_frames(&pre, events, agui_encode_start(enc, events)) != 0) {
+    if (add_frames(&pre, events, agui_encode_start(enc, state, events)) !=
+        0) {
         dynbuf_cleanup(&pre);
         free(enc);
         runner_release(r);
@@ -114,10 +117,16 @@ enum MHD_Result agui_handle(handler_ctx *h)
     runner *r = agui_run_start(h->srv, &in, &from, &err);
     char run_id[AGUI_RUN_ID_MAX + 1];
     memcpy(run_id, in.run_id, sizeof run_id);
+    json_t *state = json_incref(in.state);
     agui_input_cleanup(&in);
+    enum MHD_Result ret;
     if (!r && err.status == STRANDS_E_INVALID)
-        return server_send_error(h->conn, ctx, 400, "ValidationError",
-                                 err.message);
-    if (!r) return server_send_start_error(h, &err);
-    return stream(h, r, run_id);
+        ret = server_send_error(h->conn, ctx, 400, "ValidationError",
+                                err.message);
+    else if (!r)
+        ret = server_send_start_error(h, &err);
+    else
+        ret = stream(h, r, run_id, state);
+    json_decref(state);
+    return ret;
 }

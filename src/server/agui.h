@@ -34,6 +34,8 @@ typedef struct agui_input {
                               per context entry (new reference) */
     json_t *client_tools;  /* [{"name","description","inputSchema":
                               {"json"}}] or NULL when no tools (new ref) */
+    json_t *state;         /* RunAgentInput.state, or NULL when absent or
+                              null (new reference)                      */
 } agui_input;
 
 /** Parses and checks a RunAgentInput body. Only the messages after the
@@ -63,8 +65,13 @@ typedef struct agui_encoder {
 /** Starts an encoder for a run (ids copied, cut to their caps). */
 void agui_encoder_init(agui_encoder *e, const char *thread_id,
                        const char *run_id);
-/** Appends RUN_STARTED to out (a JSON array). 0, or -1 on OOM. */
-int agui_encode_start(agui_encoder *e, json_t *out);
+/** Appends the start of the run to out (a JSON array): RUN_STARTED, then,
+ * when the input carried a state (NULL: none), STATE_SNAPSHOT {snapshot}
+ * echoing it, an object without its "messages" member (the client keeps
+ * messages itself), as the AG-UI Strands integration does; an object
+ * left empty gets no snapshot (it would tell the client nothing). state
+ * is borrowed. 0, or -1 on OOM.                                        */
+int agui_encode_start(agui_encoder *e, const json_t *state, json_t *out);
 /** Appends the events for one runner event: TEXT_DELTA -> (START)
  * CONTENT; TOOL_START -> (text END) TOOL_CALL_START, ARGS (the input as
  * JSON text), END; TOOL_END -> TOOL_CALL_RESULT. Other types add nothing.

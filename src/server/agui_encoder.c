@@ -50,10 +50,37 @@ static int close_text(agui_encoder *e, json_t *out)
                               "messageId", e->message_id));
 }
 
-int agui_encode_start(agui_encoder *e, json_t *out)
+int agui_encode_start(agui_encoder *e, const json_t *state, json_t *out)
 {
-    return add(out, json_pack("{s:s, s:s, s:s}", "type", "RUN_STARTED",
-                              "threadId", e->thread_id, "runId", e->run_id));
+    if (add(out, json_pack("{s:s, s:s, s:s}", "type", "RUN_STARTED",
+                           "threadId", e->thread_id, "runId", e->run_id)))
+        return -1;
+    if (!state) return 0;
+    json_t *snap;
+    if (json_is_object(state)) {
+        /* its members but "messages", shared (json_copy would drop a
+         * member it cannot add without saying so) */
+        snap = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)state, k, v) {
+            if (!snap) break;
+            if (strcmp(k, "messages") && json_object_set(snap, k, v)) {
+                json_decref(snap);
+                snap = NULL;
+            }
+        }
+        /* {} says nothing the client does not know: no snapshot */
+        if (snap && !json_object_size(snap)) {
+            json_decref(snap);
+            return 0;
+        }
+    } else {
+        snap = json_incref((json_t *)state);
+    }
+    if (!snap) return -1;
+    return add(out, json_pack("{s:s, s:o}", "type", "STATE_SNAPSHOT",
+                              "snapshot", snap));
 }
 
 static int text(agui_encoder *e, const char *s, size_t n, json_t *out)

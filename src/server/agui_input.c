@@ -15,8 +15,10 @@
  *                   prompt; the session store has the history);
  *   tools           front-end tools, as tool specs for the agent;
  *   context         one text block per entry after the user's input;
- *   state, forwardedProps, resume, parentRunId, protocolVersion: checked
- *                   for type and otherwise ignored.                    */
+ *   state           kept, to be echoed in a STATE_SNAPSHOT after
+ *                   RUN_STARTED (the agent does not change it);
+ *   forwardedProps, resume, parentRunId, protocolVersion: checked for
+ *                   type and otherwise ignored.                        */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,7 +441,8 @@ void agui_input_cleanup(agui_input *in)
 {
     json_decref(in->prompt);
     json_decref(in->client_tools);
-    in->prompt = in->client_tools = NULL;
+    json_decref(in->state);
+    in->prompt = in->client_tools = in->state = NULL;
 }
 
 request_verdict agui_input_parse(const char *body, size_t len,
@@ -491,6 +494,8 @@ request_verdict agui_input_parse(const char *body, size_t len,
                tools_of(&p, json_object_get(doc, "tools"),
                         &out->client_tools)) {
         snprintf(out->run_id, sizeof out->run_id, "%s", run);
+        json_t *state = json_object_get(doc, "state");
+        if (state && !json_is_null(state)) out->state = json_incref(state);
         v = REQUEST_OK;
     }
     if (p.nomem) v = REQUEST_NOMEM;

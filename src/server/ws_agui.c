@@ -116,8 +116,8 @@ static void *pump_main(void *arg)
                events ? agui_encode_finish(&enc, o, events) : -1);
         return NULL;
     }
-    int failed = send_events(st, events,
-                             events ? agui_encode_start(&enc, events) : -1);
+    int failed = send_events(
+        st, events, events ? agui_encode_start(&enc, st->in.state, events) : -1);
     for (;;) {
         if (failed) runner_cancel(r); /* a hole would be garbage */
         runner_event *ev = NULL;

@@ -31,9 +31,11 @@ def need_client():
                     "npm ci`")
 
 
-def run_client(rt, thread, runs):
+def run_client(rt, thread, runs, state=None):
     spec = {"url": "http://127.0.0.1:%d/invocations" % rt.port,
             "threadId": thread, "runs": runs}
+    if state is not None:
+        spec["state"] = state
     p = subprocess.run(["node", DRIVER, json.dumps(spec)],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -113,6 +115,40 @@ def test_backend_tool_run(agui, fake):
                                          "assistant"]
     assert msgs[1]["toolCalls"][0]["function"]["name"] == "calculator"
     assert msgs[3]["content"] == "It is 42."
+
+
+def test_state_is_echoed_as_a_snapshot(agui, fake):
+    """RunAgentInput.state comes back in a STATE_SNAPSHOT right after
+    RUN_STARTED (its "messages" member left out), as the AG-UI Strands
+    integration does; the official client applies it and keeps the state."""
+    need_client()
+    fake.script([{"text": "Noted."}, {"text": "Again."}])
+    state = {"recipe": {"title": "soup", "servings": 2}, "step": 3}
+    out = run_client(agui, "thread-state-0001",
+                     [{"user": "hi"}, {"user": "more"}], state=state)
+    for run in out["runs"]:
+        assert "error" not in run, run
+        ev = run["events"]
+        assert [e["type"] for e in ev[:2]] == ["RUN_STARTED",
+                                               "STATE_SNAPSHOT"], ev
+        assert ev[1]["snapshot"] == state
+        assert ev[-1]["type"] == "RUN_FINISHED"
+    assert out["state"] == state
+    # Raw: "messages" in the state is not echoed; {} gets no snapshot.
+    for sent, want in (({"messages": [1], "k": "v"}, {"k": "v"}),
+                       ({"messages": [1]}, None), ({}, None)):
+        fake.script([{"text": "x"}])
+        status, _, data = agui.request(
+            "POST", "/invocations", run_input("thread-state-raw1",
+                                              state=sent),
+            headers={"Content-Type": "application/json",
+                     "Accept": "text/event-stream"})
+        assert status == 200, data
+        ev = sse_events(data)
+        if want is None:
+            assert ev[1]["type"] != "STATE_SNAPSHOT", ev
+        else:
+            assert ev[1] == {"type": "STATE_SNAPSHOT", "snapshot": want}
 
 
 def test_frontend_tool_round_trip(agui, fake):

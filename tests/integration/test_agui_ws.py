@@ -57,6 +57,18 @@ def test_backend_tool_run_over_ws(agui, fake):
     assert c.close()["code"] == 1000  # the client closed, not the server
 
 
+def test_state_snapshot_over_ws(agui, fake):
+    fake.script([{"text": "Noted."}])
+    c = run(agui, [{"send": run_input("thread-ws-state-01",
+                                      state={"cart": ["tea"], "messages": []},
+                                      runId="run-ws-s")},
+                   {"wait": "RUN_FINISHED"}])
+    ev = events(c)
+    assert [e["type"] for e in ev[:2]] == ["RUN_STARTED", "STATE_SNAPSHOT"]
+    assert ev[1]["snapshot"] == {"cart": ["tea"]}
+    assert ev[-1]["type"] == "RUN_FINISHED"
+
+
 def test_frontend_tool_round_trip_on_one_connection(agui, fake):
     fake.script([
         {"text": "Let me check.",

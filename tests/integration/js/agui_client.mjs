@@ -3,12 +3,14 @@
 // thread), several runs in a row, each described in the JSON spec given as
 // the one argument:
 //   {"url": "http://127.0.0.1:P/invocations", "threadId": "...",
+//    "state": {...}? (the agent's initial state),
 //    "runs": [{"user": "text"?, "tools": [...]?,
 //              "answer": {"<toolName>": "content"}?}]}
 // Before a run, "user" adds a user message and "answer" adds a tool
 // message for each pending call (of the last assistant message) to a
 // named tool. Prints {"runs": [{"events", "result"?, "error"?}],
-// "messages"} as JSON: every event the client verified and applied.
+// "messages", "state"} as JSON: every event the client verified and
+// applied, and the state the agent holds at the end.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -19,7 +21,8 @@ const require = createRequire(
 const { HttpAgent } = require("@ag-ui/client");
 
 const spec = JSON.parse(process.argv[2]);
-const agent = new HttpAgent({ url: spec.url, threadId: spec.threadId });
+const agent = new HttpAgent({ url: spec.url, threadId: spec.threadId,
+                             initialState: spec.state });
 let seq = 0;
 const id = (p) => `${p}-${++seq}`;
 
@@ -58,4 +61,5 @@ for (const run of spec.runs) {
   out.runs.push(record);
 }
 out.messages = agent.messages;
+out.state = agent.state;
 process.stdout.write(JSON.stringify(out));

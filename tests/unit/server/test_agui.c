@@ -251,7 +251,7 @@ static void test_encoder_text_and_tools(void)
     agui_encoder e;
     agui_encoder_init(&e, "thread", "run");
     json_t *out = json_array();
-    CHECK_INT(agui_encode_start(&e, out), 0);
+    CHECK_INT(agui_encode_start(&e, NULL, out), 0);
     runner_event a = text_ev("Let me "), b = text_ev("compute."),
                  empty = text_ev("");
     CHECK_INT(agui_encode_event(&e, &a, out), 0);
@@ -385,6 +385,73 @@ static void test_encoder_unstreamed_text_and_errors(void)
     CHECK(!strncmp(agui_oom_frame, "data: {\"type\":\"RUN_ERROR\"", 25));
 }
 
+/* RunAgentInput.state is echoed after RUN_STARTED (without "messages");
+ * absent or null: no snapshot. */
+static void test_state_snapshot(void)
+{
+    agui_input in;
+    char why[256];
+    const char *body =
+        "{\"threadId\":\"t1\",\"runId\":\"r1\",\"messages\":[{\"id\":\"u\","
+        "\"role\":\"user\",\"content\":\"hi\"}],\"state\":{\"recipe\":"
+        "{\"title\":\"soup\"},\"messages\":[1,2]}}";
+    CHECK_INT(agui_input_parse(body, strlen(body), &in, why, sizeof why),
+              REQUEST_OK);
+    CHECK(json_is_object(in.state));
+    agui_encoder e;
+    agui_encoder_init(&e, in.thread_id, in.run_id);
+    json_t *out = json_array();
+    CHECK_INT(agui_encode_start(&e, in.state, out), 0);
+    CHECK_INT(json_array_size(out), 2);
+    CHECK_STR(type_at(out, 0), "RUN_STARTED");
+    CHECK_STR(type_at(out, 1), "STATE_SNAPSHOT");
+    json_t *snap = json_object_get(json_array_get(out, 1), "snapshot");
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(snap, "recipe"), "title")),
+              "soup");
+    CHECK(json_object_get(snap, "messages") == NULL);
+    /* the input's own state is not changed */
+    CHECK(json_object_get(in.state, "messages") != NULL);
+    json_decref(out);
+    agui_input_cleanup(&in);
+    CHECK(in.state == NULL);
+
+    /* a state that is not an object is echoed as it is */
+    const char *num = "{\"threadId\":\"t1\",\"runId\":\"r1\",\"messages\":"
+                      "[{\"id\":\"u\",\"role\":\"user\",\"content\":\"hi\"}],"
+                      "\"state\":[\"a\"]}";
+    CHECK_INT(agui_input_parse(num, strlen(num), &in, why, sizeof why),
+              REQUEST_OK);
+    out = json_array();
+    CHECK_INT(agui_encode_start(&e, in.state, out), 0);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(
+                  json_array_get(out, 1), "snapshot"), 0)),
+              "a");
+    json_decref(out);
+    agui_input_cleanup(&in);
+
+    /* {} or only "messages": nothing to tell, RUN_STARTED alone */
+    json_t *st = json_pack("{s:[]}", "messages");
+    out = json_array();
+    CHECK_INT(agui_encode_start(&e, st, out), 0);
+    CHECK_INT(json_array_size(out), 1);
+    json_decref(out);
+    json_decref(st);
+
+    /* null or absent: RUN_STARTED alone */
+    const char *none = "{\"threadId\":\"t1\",\"runId\":\"r1\",\"messages\":"
+                       "[{\"id\":\"u\",\"role\":\"user\",\"content\":\"hi\"}],"
+                       "\"state\":null}";
+    CHECK_INT(agui_input_parse(none, strlen(none), &in, why, sizeof why),
+              REQUEST_OK);
+    CHECK(in.state == NULL);
+    out = json_array();
+    CHECK_INT(agui_encode_start(&e, in.state, out), 0);
+    CHECK_INT(json_array_size(out), 1);
+    json_decref(out);
+    agui_input_cleanup(&in);
+}
+
 int main(void)
 {
     RUN(test_minimal_user_message);
@@ -393,6 +460,7 @@ int main(void)
     RUN(test_bad_input_names_the_field);
     RUN(test_caps);
     RUN(test_encoder_text_and_tools);
+    RUN(test_state_snapshot);
     RUN(test_encoder_unstreamed_text_and_errors);
     return test_report();
 }

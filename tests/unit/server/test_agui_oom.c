@@ -56,7 +56,7 @@ static void test_parse_sweep(void)
 /* The events of one run (built before the sweep arms the injector: a
  * nested json_pack that fails midway leaks inside jansson itself). */
 typedef struct fixtures {
-    json_t *use, *res, *calls;
+    json_t *use, *res, *calls, *state;
 } fixtures;
 
 /* One run through the encoder; 0 when every call succeeded. */
@@ -66,7 +66,7 @@ static int encode_run(const fixtures *f, size_t *events)
     agui_encoder_init(&e, "t", "r");
     json_t *out = json_array();
     if (!out) return -1;
-    int rc = agui_encode_start(&e, out);
+    int rc = agui_encode_start(&e, f->state, out);
     runner_event text = {.type = STRANDS_EVENT_TEXT_DELTA, .text = "hi",
                          .text_len = 2};
     runner_event ts = {.type = STRANDS_EVENT_TOOL_START, .data = f->use};
@@ -96,15 +96,16 @@ static void test_encode_sweep(void)
         json_pack("{s:s, s:[{s:s}, {s:{}}, {s:{}}]}", "toolUseId", "t1",
                   "content", "text", "2", "json", "image"),
         json_pack("[{s:s, s:s, s:{}}]", "toolUseId", "fe1", "name",
-                  "confirm", "input")};
-    CHECK(f.use && f.res && f.calls);
+                  "confirm", "input"),
+        json_pack("{s:i, s:[]}", "step", 2, "messages")};
+    CHECK(f.use && f.res && f.calls && f.state);
     long n, clean = 0, failed = 0;
     FAILALLOC_SWEEP(n, MAX_N) {
         size_t events = 0;
         int rc = encode_run(&f, &events);
         int fired = failalloc_disarm();
         if (rc == 0) {
-            CHECK_INT(events, 15);
+            CHECK_INT(events, 16);
             clean++;
         } else {
             failed++;
@@ -117,6 +118,7 @@ static void test_encode_sweep(void)
     json_decref(f.use);
     json_decref(f.res);
     json_decref(f.calls);
+    json_decref(f.state);
 }
 
 int main(void)
