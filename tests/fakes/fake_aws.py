@@ -715,6 +715,16 @@ class _FakeBase(fake_base.FakeServer):
         entry.update(fields)
         return self._log(entry)
 
+    def _check_auth(self, handler, body, entry):
+        """_authenticate, noted in the log entry (signature_valid when
+        verify is on, auth_error when denied); returns what it returned."""
+        denied = self._authenticate(handler, body)
+        if self.verify:
+            entry["signature_valid"] = denied is None
+        if denied:
+            entry["auth_error"] = denied[0]
+        return denied
+
     def _authenticate(self, handler, body):
         """None if the request may proceed, else (code, message)."""
         if not self.verify:
@@ -830,11 +840,8 @@ class FakeBedrock(fake_base.ScriptQueue, _FakeBase):
             path_canonical=(model_raw == quote(model_id, safe="-._~"))
             if match else None,
             signature_valid=None)
-        denied = self._authenticate(handler, body)
-        if self.verify:
-            entry["signature_valid"] = denied is None
+        denied = self._check_auth(handler, body, entry)
         if denied:
-            entry["auth_error"] = denied[0]
             self._send_error(handler, entry, denied[0], denied[1],
                              status=403,
                              header=denied[0] + CORAL_ERROR_SUFFIX)
@@ -1018,11 +1025,8 @@ class FakeSecretsManager(_FakeBase):
         target = handler.headers.get("X-Amz-Target", "")
         entry = self._record(handler, body, target=target,
                              signature_valid=None)
-        denied = self._authenticate(handler, body)
-        if self.verify:
-            entry["signature_valid"] = denied is None
+        denied = self._check_auth(handler, body, entry)
         if denied:
-            entry["auth_error"] = denied[0]
             # awsJson services answer authentication failures with 400.
             entry["status"] = 400
             entry["error"] = denied[0]
