@@ -401,10 +401,7 @@ class FakeAnthropic(fake_base.ScriptQueue, fake_base.FakeServer):
         return error_doc("api_error", "fake_anthropic: %r" % (exc,))
 
     def _record(self, handler, path, body):
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+        parsed = fake_base.json_or_none(body)
         headers = {}
         for name, value in handler.headers.items():
             headers[name.lower()] = value
@@ -441,10 +438,7 @@ class FakeAnthropic(fake_base.ScriptQueue, fake_base.FakeServer):
             self._error(handler, entry, "authentication_error",
                         "invalid x-api-key")
             return
-        try:
-            request = json.loads(body)
-        except ValueError:
-            request = None
+        request = fake_base.json_or_none(body)
         problem = validate_request(request, {k.lower(): v for k, v in
                                              handler.headers.items()})
         if problem:

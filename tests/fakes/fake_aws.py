@@ -3,8 +3,11 @@
 Secrets Manager (GetSecretValue) for integration tests and benchmarks.
 
 Owns: an event-stream encoder/decoder, a SigV4 verifier built on botocore's
-SigV4Auth, a FIFO script of model replies (Python API and /__fake/* control
-HTTP API), Bedrock-like request validation, and the CLI entry point.
+SigV4Auth, _FakeBase (what the AWS fakes add to fake_base.FakeServer: the
+SigV4 / API-key check and the AWS-shaped request log), what a script step of
+Bedrock answers, Bedrock-like request validation, and the CLI entry point.
+The HTTP server, lifecycle, FIFO script and /__fake/* control API, the
+chunked writer and the stream loop come from fake_base.
 Standard library + botocore only; run with /usr/bin/python3.
 """
 
@@ -697,10 +700,7 @@ class _FakeBase(fake_base.FakeServer):
         return {"message": "fake_aws: %r" % (exc,)}
 
     def _record(self, handler, body, **fields):
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+        parsed = fake_base.json_or_none(body)
         headers = {}
         for name, value in handler.headers.items():
             lname = name.lower()
@@ -851,10 +851,7 @@ class FakeBedrock(fake_base.ScriptQueue, _FakeBase):
                              "Unknown operation", status=404,
                              header="UnknownOperationException")
             return
-        try:
-            request = json.loads(body) if body else None
-        except ValueError:
-            request = None
+        request = fake_base.json_or_none(body)
         problem = None
         if self.validate:
             if not 1 <= len(model_id) <= 2048:

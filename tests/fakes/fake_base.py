@@ -33,6 +33,23 @@ class DropConnection(Exception):
     (more of) an answer; Handler shuts the socket down."""
 
 
+def drop_connection(handler):
+    """Close a handler's connection at once (no answer, or a cut one)."""
+    handler.close_connection = True
+    try:
+        handler.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def json_or_none(body):
+    """The JSON document in body (bytes), None when empty or not JSON."""
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
 # --------------------------------------------------------------------------
 # HTTP handler and server
 # --------------------------------------------------------------------------
@@ -99,11 +116,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def drop(self):
         """Close the connection at once (no answer, or a cut one)."""
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        drop_connection(self)
 
     def _dispatch(self):
         body = self._read_body()

@@ -151,11 +151,7 @@ class _MetadataFake(fake_base.LoopbackServer):
         """Never answers: waits at most hang_s (or until stop), then drops
         the connection without a response."""
         self._released.wait(self.hang_s)
-        handler.close_connection = True
-        try:
-            handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        fake_base.drop_connection(handler)
 
 
 class FakeContainerCredentials(_MetadataFake):

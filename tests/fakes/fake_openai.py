@@ -188,10 +188,7 @@ class FakeOpenAI(fake_base.ScriptQueue, fake_aws._FakeBase):
                 "Invalid URL (%s %s)" % (handler.command, path),
                 "invalid_request_error"))
             return
-        try:
-            request = json.loads(body)
-        except ValueError:
-            request = None
+        request = fake_base.json_or_none(body)
         problem = validate_request(request) if self.validate else None
         if problem:
             self._send_error(handler, entry, 400, _error_doc(
