@@ -306,9 +306,8 @@ class ScriptQueue:
             return len(self._script)
 
     def reset(self):
+        super().reset()
         with self._lock:
-            self._requests.clear()
-            self._seq = 0
             self._script.clear()
 
     def _next_step(self, body_len):
