@@ -28,15 +28,14 @@ import base64
 import json
 import os
 import re
-import signal
 import sys
-import threading
 import uuid
 from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fake_aws  # noqa: E402
+import fake_base  # noqa: E402
 
 MEMORY_ID_RE = re.compile(
     r"^(arn:(aws|aws-cn|aws-us-gov):bedrock-agentcore:[a-z0-9-]+:[0-9]{12}:"
@@ -218,11 +217,8 @@ class FakeAgentCoreMemory(fake_aws._FakeBase):
             "ListEvents" if m_list else None
         entry = self._record(handler, body, operation=operation,
                              signature_valid=None)
-        denied = self._authenticate(handler, body)
-        if self.verify:
-            entry["signature_valid"] = denied is None
+        denied = self._check_auth(handler, body, entry)
         if denied:
-            entry["auth_error"] = denied[0]
             self._error(handler, entry, denied[0], denied[1], 403)
             return
         if operation is None:
@@ -363,17 +359,7 @@ def main(argv=None):
             creds[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None)
     fake = FakeAgentCoreMemory(port=args.port, credentials=creds,
                                region=args.region, memories=args.memory)
-    stopping = threading.Event()
-
-    def on_signal(_signum, _frame):
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=fake._httpd.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(json.dumps({"port": fake.port}), flush=True)
-    fake.serve_forever()
+    fake_base.serve_until_signal(fake._httpd, {"port": fake.port})
     fake._httpd.server_close()
     return 0
 

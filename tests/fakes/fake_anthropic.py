@@ -6,25 +6,23 @@ tokens, every stop reason, HTTP and in-stream errors.
 
 Owns: Anthropic-like request validation (headers, body, tool pairing,
 thinking signatures, a forced tool_choice naming a declared tool and not
-combined with thinking), a FIFO script of answers (Python API and the
-/__fake/* control HTTP API), the SSE encoder with deltas split at random
-points, a request log, and the CLI entry point. Standard library only.
+combined with thinking), what a script step answers, the SSE encoder with
+deltas split at random points, the fields of a request-log entry, and the
+CLI entry point. The HTTP server, lifecycle, FIFO script and /__fake/*
+control API, the chunked writer and the stream loop come from fake_base.
+Standard library only.
 Its answers are checked against the official @anthropic-ai/sdk by
 tests/integration/test_anthropic_fake.py.
 """
 
 import argparse
-import collections
-import http.server
 import json
 import random
-import signal
-import socket
 import sys
-import threading
 import time
-import traceback
 import uuid
+
+import fake_base
 
 DEFAULT_KEY = "sk-ant-test-0123456789"
 
@@ -346,89 +344,11 @@ def error_doc(kind, message):
 # HTTP server
 # --------------------------------------------------------------------------
 
-class _Drop(Exception):
-    pass
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(fake_base.Handler):
     server_version = "fake-anthropic"
-    timeout = 120
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def setup(self):
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.fake._track(self.connection, True)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track(self.connection, False)
-
-    def _read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return body
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def send_json(self, status, obj, headers=()):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _dispatch(self):
-        body = self._read_body()
-        path = self.path.split("?", 1)[0]
-        fake = self.server.fake
-        if path.startswith("/__fake/"):
-            fake._control(self, path, body)
-            return
-        try:
-            fake._handle(self, path, body)
-        except _Drop:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        except (ConnectionError, socket.timeout):
-            self.close_connection = True
-        except Exception as exc:  # a malformed step must not hang clients
-            traceback.print_exc(file=sys.stderr)
-            try:
-                self.send_json(500, error_doc("api_error",
-                                              "fake_anthropic: %r" % (exc,)))
-            except OSError:
-                pass
-            self.close_connection = True
-
-    do_POST = do_GET = _dispatch
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class FakeAnthropic:
+class FakeAnthropic(fake_base.ScriptQueue, fake_base.FakeServer):
     """Fake Anthropic Messages API on 127.0.0.1 (port 0 = ephemeral).
 
     Script steps (consumed FIFO by streamed and plain requests alike):
@@ -467,129 +387,21 @@ class FakeAnthropic:
     status, error, step, events_sent.
     """
 
+    service = "anthropic"
+
     def __init__(self, api_keys=(DEFAULT_KEY,), seed=None, chunking=None,
                  host="127.0.0.1", port=0, log_limit=10000):
         self.api_keys = set(api_keys or ())
         self.chunking = chunking
         self._rng = random.Random(seed)
-        self._lock = threading.Lock()
-        self._script = []
-        self._requests = collections.deque(maxlen=log_limit)
-        self._seq = 0
-        self._conns = set()
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.fake = self
-        self._thread = None
+        super().__init__(host=host, port=port, log_limit=log_limit,
+                         handler_class=_Handler)
 
-    # -- lifecycle
-    @property
-    def port(self):
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self):
-        return "http://%s:%d" % self._httpd.server_address[:2]
-
-    def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(5)
-            self._thread = None
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def _track(self, conn, add):
-        with self._lock:
-            (self._conns.add if add else self._conns.discard)(conn)
-
-    # -- script and log
-    def script(self, steps):
-        if isinstance(steps, dict):
-            steps = [steps]
-        if not all(isinstance(s, dict) for s in steps):
-            raise ValueError("each step must be a JSON object")
-        with self._lock:
-            self._script.extend(steps)
-
-    def pending_steps(self):
-        with self._lock:
-            return len(self._script)
-
-    def requests(self):
-        with self._lock:
-            return json.loads(json.dumps(list(self._requests)))
-
-    def wait_for_requests(self, count, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self._requests) >= count:
-                    break
-            time.sleep(0.01)
-        return self.requests()
-
-    def reset(self):
-        with self._lock:
-            self._requests.clear()
-            self._seq = 0
-            self._script.clear()
-
-    def _next_step(self, size):
-        with self._lock:
-            while self._script:
-                step = self._script.pop(0)
-                over = step.get("if_body_over")
-                if over is None or size > over:
-                    return step
-            return None
-
-    def _control(self, handler, path, body):
-        if path == "/__fake/script" and handler.command == "POST":
-            try:
-                steps = json.loads(body)
-                if isinstance(steps, dict):
-                    steps = steps.get("steps", [steps])
-                if not isinstance(steps, list):
-                    raise ValueError("steps must be a list")
-                self.script(steps)
-            except ValueError as exc:
-                handler.send_json(400, {"message": str(exc)})
-                return
-            handler.send_json(200, {"queued": self.pending_steps()})
-        elif path == "/__fake/requests":
-            handler.send_json(200, self.requests())
-        elif path == "/__fake/reset":
-            self.reset()
-            handler.send_json(200, {"ok": True})
-        elif path == "/__fake/health":
-            handler.send_json(200, {"ok": True, "service": "anthropic"})
-        else:
-            handler.send_json(404, {"message": "unknown control path"})
+    def _crash_doc(self, exc):
+        return error_doc("api_error", "fake_anthropic: %r" % (exc,))
 
     def _record(self, handler, path, body):
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+        parsed = fake_base.json_or_none(body)
         headers = {}
         for name, value in handler.headers.items():
             headers[name.lower()] = value
@@ -597,11 +409,7 @@ class FakeAnthropic:
                  "body": parsed, "body_text": body.decode("utf-8", "replace"),
                  "status": None, "error": None, "step": None,
                  "events_sent": None, "auth": None}
-        with self._lock:
-            self._seq += 1
-            entry["seq"] = self._seq
-            self._requests.append(entry)
-        return entry
+        return self._log(entry)
 
     # -- requests
     def _error(self, handler, entry, kind, message, status=None, headers=()):
@@ -612,7 +420,8 @@ class FakeAnthropic:
         handler.send_json(status, doc, headers=[
             ("request-id", doc["request_id"]), *headers])
 
-    def _handle(self, handler, path, body):
+    def _handle(self, handler, body):
+        path = handler.path.split("?", 1)[0]
         entry = self._record(handler, path, body)
         if path != "/v1/messages" or handler.command != "POST":
             self._error(handler, entry, "not_found_error", "Not Found")
@@ -629,10 +438,7 @@ class FakeAnthropic:
             self._error(handler, entry, "authentication_error",
                         "invalid x-api-key")
             return
-        try:
-            request = json.loads(body)
-        except ValueError:
-            request = None
+        request = fake_base.json_or_none(body)
         problem = validate_request(request, {k.lower(): v for k, v in
                                              handler.headers.items()})
         if problem:
@@ -644,7 +450,7 @@ class FakeAnthropic:
             time.sleep(step["latency_ms"] / 1000.0)
         if step.get("drop_connection"):
             entry["status"] = "dropped"
-            raise _Drop()
+            raise fake_base.DropConnection()
         if step.get("error"):
             extra = []
             if step.get("retry_after") is not None:
@@ -685,38 +491,12 @@ class FakeAnthropic:
         handler.send_header("Content-Length", str(total))
         handler.end_headers()
         chunking = step.get("chunking", self.chunking)
-        pause = step.get("event_delay_ms", 0) / 1000.0
-        try:
-            for i, frame in enumerate(frames):
-                if i and pause:
-                    handler.wfile.flush()
-                    time.sleep(pause)
-                self._write(handler, frame, chunking)
-                entry["events_sent"] = i + 1
-            handler.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            entry["status"] = "client_closed"
-            raise _Drop()
-        if keep is not None:
-            entry["status"] = "dropped"
-            raise _Drop()
-
-    def _write(self, handler, data, chunking):
-        if not chunking:
-            handler.wfile.write(data)
-            return
-        low = max(1, int(chunking.get("min", 1)))
-        high = max(low, int(chunking.get("max", 64)))
-        pause = chunking.get("pause_ms", 0) / 1000.0
-        pos = 0
-        while pos < len(data):
-            with self._lock:
-                size = self._rng.randint(low, high)
-            handler.wfile.write(data[pos:pos + size])
-            handler.wfile.flush()
-            pos += size
-            if pause:
-                time.sleep(pause)
+        fake_base.send_frames(
+            handler, entry, frames,
+            lambda frame: fake_base.write_chunked(
+                handler.wfile, frame, chunking, self._rng, self._lock),
+            event_delay_ms=step.get("event_delay_ms", 0),
+            cut=keep is not None)
 
 
 def start_fake_anthropic(**kw):
@@ -736,17 +516,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     keys = () if args.any_key else (args.api_key or [DEFAULT_KEY])
     fake = FakeAnthropic(api_keys=keys, seed=args.seed, port=args.port)
-    stopping = threading.Event()
-
-    def on_signal(_signum, _frame):
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=fake._httpd.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(json.dumps({"port": fake.port}), flush=True)
-    fake._httpd.serve_forever(poll_interval=0.2)
+    fake_base.serve_until_signal(fake._httpd, {"port": fake.port})
     fake._httpd.server_close()
     return 0
 

@@ -3,27 +3,24 @@
 Secrets Manager (GetSecretValue) for integration tests and benchmarks.
 
 Owns: an event-stream encoder/decoder, a SigV4 verifier built on botocore's
-SigV4Auth, a FIFO script of model replies (Python API and /__fake/* control
-HTTP API), Bedrock-like request validation, and the CLI entry point.
+SigV4Auth, _FakeBase (what the AWS fakes add to fake_base.FakeServer: the
+SigV4 / API-key check and the AWS-shaped request log), what a script step of
+Bedrock answers, Bedrock-like request validation, and the CLI entry point.
+The HTTP server, lifecycle, FIFO script and /__fake/* control API, the
+chunked writer and the stream loop come from fake_base.
 Standard library + botocore only; run with /usr/bin/python3.
 """
 
 import argparse
 import base64
-import collections
 import hashlib
 import hmac
-import http.server
 import json
 import random
 import re
-import signal
-import socket
 import struct
 import sys
-import threading
 import time
-import traceback
 import uuid
 import zlib
 from datetime import datetime, timezone
@@ -32,6 +29,8 @@ from urllib.parse import quote, unquote
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
+
+import fake_base
 
 # The AWS documentation's example key pair; the default credentials.
 EXAMPLE_ACCESS_KEY = "AKIDEXAMPLE"
@@ -663,104 +662,26 @@ def exception_frame(exception_type, message, extra=None):
 
 
 # --------------------------------------------------------------------------
-# HTTP plumbing shared by both fakes
+# HTTP plumbing shared by the AWS fakes (the rest is fake_base's)
 # --------------------------------------------------------------------------
 
-class _DropConnection(Exception):
-    pass
+_DropConnection = fake_base.DropConnection
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(fake_base.Handler):
+    """fake_base.Handler with AWS's bare "Server" header and PUT/DELETE."""
+
     server_version = "Server"
-    timeout = 120
 
     def version_string(self):
         return self.server_version
 
-    def log_message(self, fmt, *args):  # silence per-request logging
-        pass
-
-    def setup(self):
-        super().setup()
-        # Small writes (headers, stream frames) must leave at once, not wait
-        # for the client's delayed ACK (Nagle): 40 ms per request otherwise.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.fake._track(self.connection, True)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track(self.connection, False)
-
-    def _read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return body
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def send_bytes(self, status, headers, body):
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        # Head and body in one write (what end_headers + write would split).
-        self._headers_buffer.append(b"\r\n" + body)
-        self.flush_headers()
-
-    def send_json(self, status, obj, headers=(),
-                  content_type="application/json"):
-        body = json.dumps(obj).encode("utf-8")
-        self.send_bytes(status, [("Content-Type", content_type),
-                                 *headers], body)
-
-    def drop(self):
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _dispatch(self):
-        body = self._read_body()
-        path = self.path.split("?", 1)[0]
-        if path.startswith("/__fake/"):
-            self.server.fake._control(self, path, body)
-            return
-        try:
-            self.server.fake._handle(self, body)
-        except _DropConnection:
-            self.drop()
-        except (ConnectionError, socket.timeout):
-            self.close_connection = True
-        except Exception as exc:  # a malformed step must not hang clients
-            traceback.print_exc(file=sys.stderr)
-            try:
-                self.send_json(500, {"message": "fake_aws: %r" % (exc,)})
-            except OSError:
-                pass
-            self.close_connection = True
-
-    do_POST = do_GET = do_PUT = do_DELETE = _dispatch
+    do_PUT = do_DELETE = fake_base.Handler._dispatch
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class _FakeBase:
-    """Lifecycle, request log and connection tracking of one fake server."""
+class _FakeBase(fake_base.FakeServer):
+    """A fake_base.FakeServer that authenticates requests the AWS way
+    (SigV4 or a Bedrock API key) and logs AWS-shaped entries."""
 
     service = ""
 
@@ -772,83 +693,14 @@ class _FakeBase:
         self.verify = verify
         self.region = region
         self.max_skew_s = max_skew_s
-        self._lock = threading.Lock()
-        # Only the newest log_limit requests are kept (long benchmarks);
-        # "seq" in each entry counts from 1 since start/reset.
-        self._requests = collections.deque(maxlen=log_limit)
-        self._seq = 0
-        self._conns = set()
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.fake = self
-        self._thread = None
+        super().__init__(host=host, port=port, log_limit=log_limit,
+                         handler_class=_Handler)
 
-    # -- lifecycle
-    @property
-    def port(self):
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self):
-        return "http://%s:%d" % self._httpd.server_address[:2]
-
-    def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self):
-        self._httpd.serve_forever(poll_interval=0.2)
-
-    def stop(self):
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(5)
-            self._thread = None
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def _track(self, conn, add):
-        with self._lock:
-            (self._conns.add if add else self._conns.discard)(conn)
-
-    # -- request log
-    def requests(self):
-        with self._lock:
-            return json.loads(json.dumps(list(self._requests)))
-
-    def wait_for_requests(self, count, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self._requests) >= count:
-                    break
-            time.sleep(0.01)
-        return self.requests()
-
-    def reset(self):
-        with self._lock:
-            self._requests.clear()
-            self._seq = 0
+    def _crash_doc(self, exc):
+        return {"message": "fake_aws: %r" % (exc,)}
 
     def _record(self, handler, body, **fields):
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+        parsed = fake_base.json_or_none(body)
         headers = {}
         for name, value in handler.headers.items():
             lname = name.lower()
@@ -858,16 +710,20 @@ class _FakeBase:
                  "headers": headers, "body": parsed, "status": None,
                  "error": None, "auth_error": None, "step": None,
                  "stream_events": None, "events_sent": None}
-        # Every key exists before the entry is shared, so handler threads
-        # only replace values and requests() never sees the dict grow.
         if parsed is None and body:
             entry["body_text"] = body.decode("utf-8", "replace")
         entry.update(fields)
-        with self._lock:
-            self._seq += 1
-            entry["seq"] = self._seq
-            self._requests.append(entry)
-        return entry
+        return self._log(entry)
+
+    def _check_auth(self, handler, body, entry):
+        """_authenticate, noted in the log entry (signature_valid when
+        verify is on, auth_error when denied); returns what it returned."""
+        denied = self._authenticate(handler, body)
+        if self.verify:
+            entry["signature_valid"] = denied is None
+        if denied:
+            entry["auth_error"] = denied[0]
+        return denied
 
     def _authenticate(self, handler, body):
         """None if the request may proceed, else (code, message)."""
@@ -886,17 +742,6 @@ class _FakeBase:
                               else time.time(),
                               max_skew_s=self.max_skew_s)
         return None if result.ok else (result.code, result.message)
-
-    def _control_common(self, handler, path, body):
-        if path == "/__fake/requests":
-            handler.send_json(200, self.requests())
-        elif path == "/__fake/reset":
-            self.reset()
-            handler.send_json(200, {"ok": True})
-        elif path == "/__fake/health":
-            handler.send_json(200, {"ok": True, "service": self.service})
-        else:
-            handler.send_json(404, {"message": "unknown control path"})
 
 
 def _normalize_credentials(credentials):
@@ -918,7 +763,7 @@ def _normalize_credentials(credentials):
 _MODEL_PATH_RE = re.compile(r"^/model/([^/?]+)/(converse|converse-stream)$")
 
 
-class FakeBedrock(_FakeBase):
+class FakeBedrock(fake_base.ScriptQueue, _FakeBase):
     """Fake Bedrock Runtime on 127.0.0.1 (port 0 = ephemeral).
 
     Script steps (consumed FIFO by converse and converse-stream alike):
@@ -970,47 +815,6 @@ class FakeBedrock(_FakeBase):
         self.pad = pad
         self.validate = validate
         self._rng = random.Random(seed)
-        self._script = []
-
-    def script(self, steps):
-        """Queue one step (dict) or a list of steps; ValueError if malformed."""
-        if isinstance(steps, dict):
-            steps = [steps]
-        if not all(isinstance(step, dict) for step in steps):
-            raise ValueError("each step must be a JSON object")
-        with self._lock:
-            self._script.extend(steps)
-
-    def pending_steps(self):
-        with self._lock:
-            return len(self._script)
-
-    def reset(self):
-        with self._lock:
-            self._requests.clear()
-            self._seq = 0
-            self._script.clear()
-
-    def _next_step(self):
-        with self._lock:
-            return self._script.pop(0) if self._script else None
-
-    # -- control API
-    def _control(self, handler, path, body):
-        if path == "/__fake/script" and handler.command == "POST":
-            try:
-                steps = json.loads(body)
-                if isinstance(steps, dict):
-                    steps = steps.get("steps", [steps])
-                if not isinstance(steps, list):
-                    raise ValueError("steps must be a list")
-                self.script(steps)
-            except ValueError as exc:
-                handler.send_json(400, {"message": str(exc)})
-                return
-            handler.send_json(200, {"queued": self.pending_steps()})
-        else:
-            self._control_common(handler, path, body)
 
     # -- errors
     def _send_error(self, handler, entry, code, message, status=None,
@@ -1036,11 +840,8 @@ class FakeBedrock(_FakeBase):
             path_canonical=(model_raw == quote(model_id, safe="-._~"))
             if match else None,
             signature_valid=None)
-        denied = self._authenticate(handler, body)
-        if self.verify:
-            entry["signature_valid"] = denied is None
+        denied = self._check_auth(handler, body, entry)
         if denied:
-            entry["auth_error"] = denied[0]
             self._send_error(handler, entry, denied[0], denied[1],
                              status=403,
                              header=denied[0] + CORAL_ERROR_SUFFIX)
@@ -1050,10 +851,7 @@ class FakeBedrock(_FakeBase):
                              "Unknown operation", status=404,
                              header="UnknownOperationException")
             return
-        try:
-            request = json.loads(body) if body else None
-        except ValueError:
-            request = None
+        request = fake_base.json_or_none(body)
         problem = None
         if self.validate:
             if not 1 <= len(model_id) <= 2048:
@@ -1065,10 +863,7 @@ class FakeBedrock(_FakeBase):
         if problem:
             self._send_error(handler, entry, "ValidationException", problem)
             return
-        step = self._next_step()
-        while step is not None and step.get("if_body_over") is not None \
-                and len(body or b"") <= step["if_body_over"]:
-            step = self._next_step()
+        step = self._next_step(len(body or b""))
         started = time.monotonic()
         if step is None:
             step = {"latency_ms": self.latency_ms}
@@ -1149,45 +944,15 @@ class FakeBedrock(_FakeBase):
         handler.send_header("Content-Length", str(total))
         handler.end_headers()
         chunking = step.get("chunking", self.chunking)
-        pause = step.get("event_delay_ms", 0) / 1000.0
-        stall = step.get("stall_ms", 0) / 1000.0
-        stall_at = step.get("stall_after_events", 1)
-        try:
-            for i, frame in enumerate(frames):
-                if i and pause:
-                    handler.wfile.flush()
-                    time.sleep(pause)
-                if stall and i == stall_at:
-                    handler.wfile.flush()
-                    entry["stalled_after"] = i
-                    time.sleep(stall)
-                self._write(handler, frame, chunking)
-                entry["events_sent"] = i + 1
-            handler.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            # The client went away mid-stream (a cancelled invocation).
-            entry["status"] = "client_closed"
-            raise _DropConnection()
-        if keep is not None:
-            entry["status"] = "dropped"
-            raise _DropConnection()
-
-    def _write(self, handler, data, chunking):
-        if not chunking:
-            handler.wfile.write(data)
-            return
-        low = max(1, int(chunking.get("min", 1)))
-        high = max(low, int(chunking.get("max", 64)))
-        pause = chunking.get("pause_ms", 1) / 1000.0
-        pos = 0
-        while pos < len(data):
-            with self._lock:
-                size = self._rng.randint(low, high)
-            handler.wfile.write(data[pos:pos + size])
-            handler.wfile.flush()
-            pos += size
-            if pause:
-                time.sleep(pause)
+        fake_base.send_frames(
+            handler, entry, frames,
+            lambda frame: fake_base.write_chunked(
+                handler.wfile, frame, chunking, self._rng, self._lock,
+                default_pause_ms=1),
+            event_delay_ms=step.get("event_delay_ms", 0),
+            stall_ms=step.get("stall_ms", 0),
+            stall_after_events=step.get("stall_after_events", 1),
+            cut=keep is not None)
 
 
 # --------------------------------------------------------------------------
@@ -1257,11 +1022,8 @@ class FakeSecretsManager(_FakeBase):
         target = handler.headers.get("X-Amz-Target", "")
         entry = self._record(handler, body, target=target,
                              signature_valid=None)
-        denied = self._authenticate(handler, body)
-        if self.verify:
-            entry["signature_valid"] = denied is None
+        denied = self._check_auth(handler, body, entry)
         if denied:
-            entry["auth_error"] = denied[0]
             # awsJson services answer authentication failures with 400.
             entry["status"] = 400
             entry["error"] = denied[0]
@@ -1393,21 +1155,10 @@ def main(argv=None):
         values = dict(s.split("=", 1) for s in args.secret)
         secrets = FakeSecretsManager(port=args.secrets_port or 0,
                                      secrets=values, **common).start()
-    stopping = threading.Event()
-
-    def on_signal(_signum, _frame):
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=bedrock._httpd.shutdown,
-                             daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     ready = {"port": bedrock.port}
     if secrets is not None:
         ready["secrets_port"] = secrets.port
-    print(json.dumps(ready), flush=True)
-    bedrock.serve_forever()
+    fake_base.serve_until_signal(bedrock._httpd, ready)
     if secrets is not None:
         secrets.stop()
     bedrock._httpd.server_close()

@@ -7,7 +7,8 @@ instance metadata / AgentCore MMDS: PUT /latest/api/token, then
 GET .../iam/security-credentials/[role] with the session token), both
 recording every request. Failure modes: HTTP errors, bad JSON, a
 non-Success Code, wrong tokens, and a bounded "hang" that never answers.
-Standard library only; run with /usr/bin/python3.
+The server lifecycle comes from fake_base. Standard library only; run with
+/usr/bin/python3.
 """
 
 import copy
@@ -17,6 +18,8 @@ import secrets
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
+
+import fake_base
 
 TOKEN_PATH = "/latest/api/token"
 ROLE_PATH = "/latest/meta-data/iam/security-credentials/"
@@ -113,33 +116,19 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-class _MetadataFake:
-    """Lifecycle and request log shared by both fakes. `before_answer`, when
-    set, is called with each Request once the fake has decided its answer
-    and just before sending it, so whatever it changes (files, settings) is
-    in place for the client's next request."""
+class _MetadataFake(fake_base.LoopbackServer):
+    """Lifecycle (fake_base) and request log shared by both fakes.
+    `before_answer`, when set, is called with each Request once the fake
+    has decided its answer and just before sending it, so whatever it
+    changes (files, settings) is in place for the client's next request."""
 
     def __init__(self, host="127.0.0.1", port=0, hang_s=5.0):
         self.hang_s = min(float(hang_s), MAX_HANG_S)
         self.before_answer = None
-        self._lock = threading.Lock()
         self._requests = []
         self._released = threading.Event()
-        cls = _Server6 if ":" in host else _Server
-        self._httpd = cls((host, port), _Handler)
-        self._httpd.fake = self
-        self._thread = None
-
-    @property
-    def port(self):
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self):
-        host = self._httpd.server_address[0]
-        if ":" in host:
-            host = "[%s]" % host
-        return "http://%s:%d" % (host, self.port)
+        super().__init__(host=host, port=port, handler_class=_Handler,
+                         server_class=_Server6 if ":" in host else _Server)
 
     @property
     def requests(self):
@@ -150,26 +139,9 @@ class _MetadataFake:
         with self._lock:
             self._requests.clear()
 
-    def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
     def stop(self):
         self._released.set()  # ends any hang at once
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().stop()
 
     def _record(self, req):
         with self._lock:
@@ -179,11 +151,7 @@ class _MetadataFake:
         """Never answers: waits at most hang_s (or until stop), then drops
         the connection without a response."""
         self._released.wait(self.hang_s)
-        handler.close_connection = True
-        try:
-            handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        fake_base.drop_connection(handler)
 
 
 class FakeContainerCredentials(_MetadataFake):

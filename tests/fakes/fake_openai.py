@@ -10,8 +10,10 @@ FIFO script of answers (text, tool calls, finish reasons, usage, errors with
 status/body/retry-after, in-stream errors, streams without [DONE]), streamed
 answers as "chat.completion.chunk" SSE events with deltas split at random
 points and written in random-size pieces, and the request log.
-Lifecycle, logging and the control API come from fake_aws._FakeBase.
-Standard library (+ fake_aws); run with /usr/bin/python3.
+Lifecycle, the script queue (/__fake/script), the chunked writer and the
+common control routes come from fake_base; the HTTP handler and the shape
+of a log entry from fake_aws._FakeBase (signature checks off).
+Standard library (+ fake_aws, fake_base); run with /usr/bin/python3.
 """
 
 import argparse
@@ -24,6 +26,7 @@ import time
 import uuid
 
 import fake_aws
+import fake_base
 
 
 def _error_doc(message, etype, code=None, param=None):
@@ -119,7 +122,7 @@ def validate_request(body):
     return None
 
 
-class FakeOpenAI(fake_aws._FakeBase):
+class FakeOpenAI(fake_base.ScriptQueue, fake_aws._FakeBase):
     """Fake OpenAI Chat Completions on 127.0.0.1 (port 0 = ephemeral).
 
     Script steps (FIFO; an empty script answers "echo: <last user text>"):
@@ -155,49 +158,6 @@ class FakeOpenAI(fake_aws._FakeBase):
         self.chunking = chunking if chunking is not None else \
             {"min": 1, "max": 24, "pause_ms": 0}
         self._rng = random.Random(seed)
-        self._script = []
-
-    # -- script
-    def script(self, steps):
-        if isinstance(steps, dict):
-            steps = [steps]
-        if not all(isinstance(s, dict) for s in steps):
-            raise ValueError("each step must be a JSON object")
-        with self._lock:
-            self._script.extend(steps)
-
-    def pending_steps(self):
-        with self._lock:
-            return len(self._script)
-
-    def reset(self):
-        with self._lock:
-            self._requests.clear()
-            self._seq = 0
-            self._script.clear()
-
-    def _next_step(self, body_len):
-        with self._lock:
-            while self._script:
-                step = self._script.pop(0)
-                over = step.get("if_body_over")
-                if over is None or body_len > over:
-                    return step
-            return None
-
-    def _control(self, handler, path, body):
-        if path == "/__fake/script" and handler.command == "POST":
-            try:
-                steps = json.loads(body)
-                if isinstance(steps, dict):
-                    steps = steps.get("steps", [steps])
-                self.script(steps)
-            except ValueError as exc:
-                handler.send_json(400, {"message": str(exc)})
-                return
-            handler.send_json(200, {"queued": self.pending_steps()})
-        else:
-            self._control_common(handler, path, body)
 
     # -- answers
     def _rand_id(self, prefix, n=24):
@@ -228,10 +188,7 @@ class FakeOpenAI(fake_aws._FakeBase):
                 "Invalid URL (%s %s)" % (handler.command, path),
                 "invalid_request_error"))
             return
-        try:
-            request = json.loads(body)
-        except ValueError:
-            request = None
+        request = fake_base.json_or_none(body)
         problem = validate_request(request) if self.validate else None
         if problem:
             self._send_error(handler, entry, 400, _error_doc(
@@ -245,7 +202,7 @@ class FakeOpenAI(fake_aws._FakeBase):
             time.sleep(step["latency_ms"] / 1000.0)
         if step.get("drop_connection"):
             entry["status"] = "dropped"
-            raise fake_aws._DropConnection()
+            raise fake_base.DropConnection()
         if step.get("error"):
             e = dict(step["error"])
             status = e.pop("status", 400)
@@ -398,29 +355,12 @@ class FakeOpenAI(fake_aws._FakeBase):
         handler.send_header("x-request-id", "req_" + uuid.uuid4().hex)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
-        try:
-            self._write(handler, data, step.get("chunking", self.chunking))
-            handler.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            entry["status"] = "client_closed"
-            raise fake_aws._DropConnection()
-
-    def _write(self, handler, data, chunking):
-        if not chunking:
-            handler.wfile.write(data)
-            return
-        low = max(1, int(chunking.get("min", 1)))
-        high = max(low, int(chunking.get("max", 64)))
-        pause = chunking.get("pause_ms", 0) / 1000.0
-        pos = 0
-        while pos < len(data):
-            with self._lock:
-                size = self._rng.randint(low, high)
-            handler.wfile.write(data[pos:pos + size])
-            handler.wfile.flush()
-            pos += size
-            if pause:
-                time.sleep(pause)
+        chunking = step.get("chunking", self.chunking)
+        fake_base.send_frames(
+            handler, entry, [data],
+            lambda frame: fake_base.write_chunked(
+                handler.wfile, frame, chunking, self._rng, self._lock),
+            counter=None)
 
 
 def start_fake_openai(**kw):

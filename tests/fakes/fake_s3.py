@@ -38,7 +38,6 @@ import hashlib
 import hmac
 import http.server
 import json
-import signal
 import sys
 import threading
 import time
@@ -50,6 +49,8 @@ from xml.sax.saxutils import escape
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
+
+import fake_base
 
 MAX_BODY = 64 * 1024 * 1024
 MAX_KEYS_DEFAULT = 1000
@@ -528,17 +529,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     fake = FakeS3(port=args.port, credentials=_cli_credentials(
         args.credentials), region=args.region)
-    stopping = threading.Event()
-
-    def on_signal(_s, _f):
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=fake._httpd.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(json.dumps({"port": fake.port}), flush=True)
-    fake._httpd.serve_forever()
+    fake_base.serve_until_signal(fake._httpd, {"port": fake.port},
+                                 poll_interval=0.5)
     fake._httpd.server_close()
     return 0
 
