@@ -15,62 +15,8 @@
 #include "server/runner.h"
 #include "strands/clock.h"
 #include "strands/strands.h"
+#include "slow_model.h"
 #include "test.h"
-
-/* ---- a model that takes `steps` x `delay_ms` and honours cancel ------- */
-
-typedef struct slow_model {
-    strands_model base;
-    atomic_int steps;
-    atomic_int delay_ms;
-    atomic_int calls;
-    pthread_mutex_t lock;
-    char last_messages[4096]; /* the last request's messages, as JSON */
-} slow_model;
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static strands_status slow_converse(strands_model *self,
-                                    const strands_model_request *req,
-                                    strands_model_response *out,
-                                    strands_error *err)
-{
-    slow_model *m = (slow_model *)self;
-    memset(out, 0, sizeof *out);
-    atomic_fetch_add(&m->calls, 1);
-    char *text = json_dumps(req->messages, JSON_COMPACT);
-    pthread_mutex_lock(&m->lock);
-    snprintf(m->last_messages, sizeof m->last_messages, "%s",
-             text ? text : "");
-    pthread_mutex_unlock(&m->lock);
-    free(text);
-    int steps = atomic_load(&m->steps);
-    for (int i = 0; i < steps; i++) {
-        if (req->cancelled && atomic_load(req->cancelled))
-            return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
-                                     "request cancelled");
-        sleep_ms(atomic_load(&m->delay_ms));
-    }
-    out->message = json_pack("{s:s, s:[{s:s}]}", "role", "assistant",
-                             "content", "text", "all done");
-    out->stop = STRANDS_STOP_END_TURN;
-    snprintf(out->stop_reason, sizeof out->stop_reason, "end_turn");
-    out->usage = (strands_usage){3, 4, 7, 0, 0};
-    return STRANDS_OK;
-}
-
-static void slow_destroy(strands_model *self)
-{
-    (void)self;
-}
-
-static const strands_model_vtab slow_vtab = {STRANDS_MODEL_VTAB_VERSION,
-                                             "slow", slow_converse,
-                                             slow_destroy};
 
 /* ---- an injectable clock: the real one plus a test-controlled skew ---- */
 
@@ -95,16 +41,8 @@ static void env_init(env *e, int steps, int delay_ms, int max_s, int ttl_s,
 {
     memset(e, 0, sizeof *e);
     atomic_store(&skew_ms, 0);
-    e->model.base.vtab = &slow_vtab;
-    atomic_store(&e->model.steps, steps);
-    atomic_store(&e->model.delay_ms, delay_ms);
-    pthread_mutex_init(&e->model.lock, NULL);
-    e->store = strands_memory_store_new(16, 0);
-    strands_agent_config cfg = {.model = &e->model.base,
-                                .sessions = e->store,
-                                .max_tokens = 100,
-                                .max_iterations = 3};
-    e->agent = strands_agent_new(&cfg, NULL);
+    slow_model_init(&e->model, steps, delay_ms, 0);
+    e->agent = slow_agent_new(&e->model, &e->store);
     runner_set_config rc = {.agent = e->agent};
     e->set = runner_set_new(&rc);
     ping_state_init(&e->ping);
@@ -125,7 +63,7 @@ static void env_free(env *e)
     ping_state_cleanup(&e->ping);
     strands_agent_free(e->agent);
     strands_session_store_free(e->store);
-    pthread_mutex_destroy(&e->model.lock);
+    slow_model_cleanup(&e->model);
 }
 
 static int submit(env *e, const char *id, const char *session,
