@@ -101,6 +101,36 @@ static inline redisReply *test_redis_cmd(const test_redis *r, const char *fmt,
     return rep;
 }
 
+/* Runs a set-up command on a fresh connection and drops its reply. */
+static inline void test_redis_do(const test_redis *r, const char *fmt, ...)
+{
+    redisContext *c = test_redis_connect(r);
+    if (!c) return;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (rep) freeReplyObject(rep);
+    redisFree(c);
+}
+
+/* Runs a command whose reply is an integer (LLEN, EXISTS, PTTL ...); the
+ * integer, or -99 when the reply is missing or of another type.         */
+static inline long long test_redis_int(const test_redis *r, const char *fmt,
+                                       ...)
+{
+    redisContext *c = test_redis_connect(r);
+    if (!c) return -99;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -99;
+    if (rep) freeReplyObject(rep);
+    redisFree(c);
+    return v;
+}
+
 static inline void test_redis_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

@@ -85,6 +85,20 @@ static const char *str(const json_t *doc, const char *key)
     return v ? v : "(none)";
 }
 
+/* `call` (which sets doc) answers HTTP `code`; EXPECT_KEY also checks that
+ * doc's `key` is `want`. The document is dropped after.                 */
+#define EXPECT(code, call)                                               \
+    do {                                                                 \
+        CHECK_INT(call, code);                                           \
+        json_decref(doc);                                                \
+    } while (0)
+#define EXPECT_KEY(code, call, key, want)                                \
+    do {                                                                 \
+        CHECK_INT(call, code);                                           \
+        CHECK_STR(str(doc, key), want);                                  \
+        json_decref(doc);                                                \
+    } while (0)
+
 static void ping_now(env *e, const char **status, int64_t *ts)
 {
     pthread_mutex_lock(&e->ping.lock);
@@ -129,9 +143,7 @@ static void test_submit_then_completed(void)
     CHECK_STR(ps, "HealthyBusy");
     CHECK_INT(runner_set_count(e.set), 1); /* in flight for shutdown */
 
-    CHECK_INT(async_get(e.t, "inv-1", "s1", &doc), 200);
-    CHECK_STR(str(doc, "status"), "running");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "inv-1", "s1", &doc), "status", "running");
 
     doc = wait_done(&e, "inv-1");
     CHECK_STR(str(doc, "status"), "completed");
@@ -151,9 +163,7 @@ static void test_submit_then_completed(void)
     for (int i = 0; i < 100 && runner_set_count(e.set); i++) sleep_ms(10);
     CHECK_INT(runner_set_count(e.set), 0);
     /* Still there for another read. */
-    CHECK_INT(async_get(e.t, "inv-1", NULL, &doc), 200);
-    CHECK_STR(str(doc, "status"), "completed");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "inv-1", NULL, &doc), "status", "completed");
     env_free(&e);
 }
 
@@ -180,8 +190,7 @@ static void test_cancel_stores_nothing(void)
     env e;
     env_init(&e, 1000, 10, 0, 0, 0); /* 10 s unless cancelled */
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "inv-c", "sc", "secret-cancelled", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-c", "sc", "secret-cancelled", &doc));
     sleep_ms(50);
     int64_t t0 = strands_clock_mono_ms();
     CHECK_INT(async_cancel(e.t, "inv-c", "sc", &doc), 200);
@@ -198,8 +207,7 @@ static void test_cancel_stores_nothing(void)
     /* The next turn of the session starts from an empty history. */
     atomic_store(&e.model.steps, 1);
     atomic_store(&e.model.delay_ms, 0);
-    CHECK_INT(submit(&e, "inv-n", "sc", "next", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-n", "sc", "next", &doc));
     doc = wait_done(&e, "inv-n");
     CHECK_STR(str(doc, "status"), "completed");
     json_decref(doc);
@@ -215,12 +223,9 @@ static void test_run_limit(void)
     env e;
     env_init(&e, 100000, 5, 60, 0, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "inv-t", "st", "long", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-t", "st", "long", &doc));
     sleep_ms(100);
-    CHECK_INT(async_get(e.t, "inv-t", NULL, &doc), 200);
-    CHECK_STR(str(doc, "status"), "running");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "inv-t", NULL, &doc), "status", "running");
     atomic_store(&skew_ms, 61 * 1000); /* a minute later */
     doc = wait_done(&e, "inv-t");
     CHECK_STR(str(doc, "status"), "failed");
@@ -235,20 +240,16 @@ static void test_ttl(void)
     env e;
     env_init(&e, 1, 0, 0, 30, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "inv-x", "sx", "hi", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-x", "sx", "hi", &doc));
     doc = wait_done(&e, "inv-x");
     CHECK_STR(str(doc, "status"), "completed");
     json_decref(doc);
     atomic_store(&skew_ms, 29 * 1000);
-    CHECK_INT(async_get(e.t, "inv-x", NULL, &doc), 200);
-    json_decref(doc);
+    EXPECT(200, async_get(e.t, "inv-x", NULL, &doc));
     atomic_store(&skew_ms, 31 * 1000);
-    CHECK_INT(async_get(e.t, "inv-x", NULL, &doc), 404);
-    CHECK_STR(str(doc, "error_type"), "InvocationNotFound");
-    json_decref(doc);
-    CHECK_INT(async_cancel(e.t, "inv-x", NULL, &doc), 404);
-    json_decref(doc);
+    EXPECT_KEY(404, async_get(e.t, "inv-x", NULL, &doc),
+               "error_type", "InvocationNotFound");
+    EXPECT(404, async_cancel(e.t, "inv-x", NULL, &doc));
     env_free(&e);
 }
 
@@ -257,23 +258,16 @@ static void test_cap_and_eviction(void)
     env e;
     env_init(&e, 1000, 5, 0, 0, 2);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "a", "sa", "one", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(submit(&e, "b", "sb", "two", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(submit(&e, "c", "sc", "three", &doc), 429);
-    CHECK_STR(str(doc, "error_type"), "TooManyAsyncInvocations");
-    json_decref(doc);
+    EXPECT(202, submit(&e, "a", "sa", "one", &doc));
+    EXPECT(202, submit(&e, "b", "sb", "two", &doc));
+    EXPECT_KEY(429, submit(&e, "c", "sc", "three", &doc),
+               "error_type", "TooManyAsyncInvocations");
     /* "a" ends (cancelled): "c" now takes its place. */
-    CHECK_INT(async_cancel(e.t, "a", NULL, &doc), 200);
-    json_decref(doc);
+    EXPECT(200, async_cancel(e.t, "a", NULL, &doc));
     atomic_store(&e.model.steps, 1);
-    CHECK_INT(submit(&e, "c", "sc", "three", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(async_get(e.t, "a", NULL, &doc), 404);
-    json_decref(doc);
-    CHECK_INT(async_get(e.t, "b", NULL, &doc), 200);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "c", "sc", "three", &doc));
+    EXPECT(404, async_get(e.t, "a", NULL, &doc));
+    EXPECT(200, async_get(e.t, "b", NULL, &doc));
     env_free(&e);
 }
 
@@ -282,23 +276,17 @@ static void test_busy_session_and_taken_id(void)
     env e;
     env_init(&e, 1000, 5, 0, 0, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "first", "shared", "one", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "first", "shared", "one", &doc));
     /* The same session is claimed: answered at once like /invocations. */
-    CHECK_INT(submit(&e, "second", "shared", "two", &doc), 409);
-    CHECK_STR(str(doc, "error_type"), "SessionBusy");
-    json_decref(doc);
-    CHECK_INT(async_get(e.t, "second", NULL, &doc), 404);
-    json_decref(doc);
+    EXPECT_KEY(409, submit(&e, "second", "shared", "two", &doc),
+               "error_type", "SessionBusy");
+    EXPECT(404, async_get(e.t, "second", NULL, &doc));
     /* The same id again. */
-    CHECK_INT(submit(&e, "first", "other", "three", &doc), 409);
-    CHECK_STR(str(doc, "error_type"), "InvocationExists");
-    json_decref(doc);
+    EXPECT_KEY(409, submit(&e, "first", "other", "three", &doc),
+               "error_type", "InvocationExists");
     /* Another session's invocation is unknown to it. */
-    CHECK_INT(async_get(e.t, "first", "other", &doc), 404);
-    json_decref(doc);
-    CHECK_INT(async_cancel(e.t, "first", "other", &doc), 404);
-    json_decref(doc);
+    EXPECT(404, async_get(e.t, "first", "other", &doc));
+    EXPECT(404, async_cancel(e.t, "first", "other", &doc));
     CHECK_INT(async_running(e.t), 1);
     env_free(&e);
 }
@@ -311,22 +299,17 @@ static void test_shutdown(void)
     env e;
     env_init(&e, 100000, 5, 0, 0, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "k1", "s1", "one", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(submit(&e, "k2", "s2", "two", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "k1", "s1", "one", &doc));
+    EXPECT(202, submit(&e, "k2", "s2", "two", &doc));
     CHECK_INT(runner_set_count(e.set), 2);
     CHECK_INT(runner_set_wait_idle(e.set, 200), 2);
     runner_set_cancel_all(e.set);
     CHECK_INT(runner_set_wait_idle(e.set, 3000), 0);
-    CHECK_INT(async_get(e.t, "k1", NULL, &doc), 200);
-    CHECK_STR(str(doc, "status"), "cancelled");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "k1", NULL, &doc), "status", "cancelled");
     env_free(&e);
 
     env_init(&e, 100000, 5, 0, 0, 0);
-    CHECK_INT(submit(&e, "k3", "s3", "three", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "k3", "s3", "three", &doc));
     int64_t t0 = strands_clock_mono_ms();
     async_free(e.t);
     e.t = NULL;
