@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "fake_model.h"
+#include "json_check.h"
 #include "test.h"
 
 #include "agent/conversation.h"
@@ -33,13 +34,6 @@ static const char SCHEMA[] =
 #define FORCED(id, input) USE_STEP("tool_use", id, "structured_output", input)
 #define VALID FORCED("so1", "{\"name\":\"Ada\",\"age\":36}")
 #define BAD_AGE FORCED("so1", "{\"name\":\"Ada\",\"age\":\"old\"}")
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 static strands_status echo_run(void *user, const json_t *input,
                                const strands_tool_context *ctx,
