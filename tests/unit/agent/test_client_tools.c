@@ -107,10 +107,9 @@ static int count_text(const json_t *messages, const char *s)
     "{\"toolResult\":{\"toolUseId\":\"" id "\",\"content\":[{\"text\":\""  \
     text "\"}]}}"
 
-static const char *call_confirm =
-    "{\"stop\":\"tool_use\",\"content\":[{\"text\":\"Let me ask.\"},"
-    "{\"toolUse\":{\"toolUseId\":\"c1\",\"name\":\"confirm\","
-    "\"input\":{\"question\":\"ok?\"}}}]}";
+static const char *call_confirm = FAKE_TOOL_USE(
+    "{\"text\":\"Let me ask.\"},"
+    FAKE_CALL("c1", "confirm", "{\"question\":\"ok?\"}"));
 
 static void test_client_call_ends_the_invocation(void)
 {
@@ -150,7 +149,7 @@ static void test_answer_resumes_without_repair(void)
 {
     const char *script[] = {
         call_confirm,
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"Deleted.\"}]}"};
+        FAKE_TEXT("Deleted.")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
@@ -189,12 +188,10 @@ static void test_answer_resumes_without_repair(void)
 static void test_server_and_client_calls_in_one_turn(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":["
-        "{\"toolUse\":{\"toolUseId\":\"s1\",\"name\":\"calculator\","
-        "\"input\":{\"expression\":\"6*7\"}}},"
-        "{\"toolUse\":{\"toolUseId\":\"c2\",\"name\":\"pick_color\","
-        "\"input\":{}}}]}",
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"42 in red.\"}]}"};
+        FAKE_TOOL_USE(
+            FAKE_CALL("s1", "calculator", "{\"expression\":\"6*7\"}") ","
+            FAKE_CALL("c2", "pick_color", "{}")),
+        FAKE_TEXT("42 in red.")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
@@ -238,7 +235,7 @@ static void test_unexpected_answer_is_refused(void)
 {
     const char *script[] = {
         call_confirm,
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"never\"}]}"};
+        FAKE_TEXT("never")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
@@ -263,7 +260,7 @@ static void test_ignored_call_is_repaired(void)
 {
     const char *script[] = {
         call_confirm,
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"ok, not then\"}]}"};
+        FAKE_TEXT("ok, not then")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
@@ -281,12 +278,9 @@ static void test_ignored_call_is_repaired(void)
 static void test_one_of_two_answered(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":["
-        "{\"toolUse\":{\"toolUseId\":\"c1\",\"name\":\"confirm\","
-        "\"input\":{}}},"
-        "{\"toolUse\":{\"toolUseId\":\"c2\",\"name\":\"pick_color\","
-        "\"input\":{}}}]}",
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"fine\"}]}"};
+        FAKE_TOOL_USE(FAKE_CALL("c1", "confirm", "{}") ","
+                      FAKE_CALL("c2", "pick_color", "{}")),
+        FAKE_TEXT("fine")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;

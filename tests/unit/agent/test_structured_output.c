@@ -23,14 +23,10 @@ static const char SCHEMA[] =
     "\"age\":{\"type\":\"integer\",\"minimum\":0}},"
     "\"required\":[\"name\",\"age\"],\"additionalProperties\":false}";
 
-/* A model step that answers `text` and ends the turn. */
-#define TEXT_STEP(text)                                                   \
-    "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"" text "\"}]}"
-#define ANSWER TEXT_STEP("Ada, 36.")
+#define ANSWER FAKE_TEXT("Ada, 36.")
 /* A model step (stop label `stop`) that calls tool `name` with `input`. */
 #define USE_STEP(stop, id, name, input)                                   \
-    "{\"stop\":\"" stop "\",\"content\":[{\"toolUse\":{\"toolUseId\":\"" id  \
-    "\",\"name\":\"" name "\",\"input\":" input "}}]}"
+    "{\"stop\":\"" stop "\",\"content\":[" FAKE_CALL(id, name, input) "]}"
 #define FORCED(id, input) USE_STEP("tool_use", id, "structured_output", input)
 #define VALID FORCED("so1", "{\"name\":\"Ada\",\"age\":36}")
 #define BAD_AGE FORCED("so1", "{\"name\":\"Ada\",\"age\":\"old\"}")
@@ -296,7 +292,7 @@ static void test_forced_answer_without_tool_use(void)
 {
     /* A text answer to the forced call counts as a failed attempt. */
     const char *script[] = {
-        ANSWER, TEXT_STEP("no"),
+        ANSWER, FAKE_TEXT("no"),
         VALID};
     env e;
     env_init(&e, script, 3, 10, NULL);
@@ -312,8 +308,8 @@ static void test_forced_answer_without_tool_use(void)
     env_cleanup(&e);
 
     const char *twice[] = {
-        ANSWER, TEXT_STEP("no"),
-        TEXT_STEP("still no")};
+        ANSWER, FAKE_TEXT("no"),
+        FAKE_TEXT("still no")};
     env_init(&e, twice, 3, 10, NULL);
     CHECK_INT(invoke(&e, "s2", &r, &err), STRANDS_E_INVALID);
     CHECK_STR(err.code, STRANDS_ERROR_STRUCTURED_OUTPUT);
@@ -360,7 +356,7 @@ static void test_other_tool_and_cut_answer_are_corrected(void)
 static void test_next_turn_on_the_session(void)
 {
     const char *script[] = {ANSWER, BAD_AGE, VALID,
-                            TEXT_STEP("Still Ada."),
+                            FAKE_TEXT("Still Ada."),
                             ANSWER, VALID};
     env e;
     env_init(&e, script, 6, 10, NULL);

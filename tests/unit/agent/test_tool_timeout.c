@@ -133,15 +133,8 @@ static const char *text_of(json_t *tr)
         json_array_get(json_object_get(tr, "content"), 0), "text"));
 }
 
-#define CALL(id, name, input)                                              \
-    "{\"toolUse\":{\"toolUseId\":\"" id "\",\"name\":\"" name "\","       \
-    "\"input\":" input "}}"
 
-static const char *done_step =
-    "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"done\"}]}";
-
-/* A model step that calls the tools `calls` (CALL(...) "," CALL(...)). */
-#define TOOL_STEP(calls) "{\"stop\":\"tool_use\",\"content\":[" calls "]}"
+static const char *done_step = FAKE_TEXT("done");
 
 /* Invokes without a cancel flag; *took: how long it took, in ms. */
 static strands_status invoke_timed(env *e, strands_agent_result *out,
@@ -172,7 +165,7 @@ static strands_status invoke_timed(env *e, strands_agent_result *out,
 static void test_honoured_cancel_times_out_promptly(void)
 {
     const char *script[] = {
-        TOOL_STEP(CALL("w", "waiter", "{}")),
+        FAKE_TOOL_USE(FAKE_CALL("w", "waiter", "{}")),
         done_step};
     env e;
     env_init(&e, script, 2, 300, 0);
@@ -193,8 +186,8 @@ static void test_honoured_cancel_times_out_promptly(void)
 static void test_ignored_cancel_is_abandoned(void)
 {
     const char *script[] = {
-        TOOL_STEP(CALL("s", "stubborn", "{\"ms\":1500}") ","
-                  CALL("c", "counted", "{\"tag\":\"ok\"}")),
+        FAKE_TOOL_USE(FAKE_CALL("s", "stubborn", "{\"ms\":1500}") ","
+                  FAKE_CALL("c", "counted", "{\"tag\":\"ok\"}")),
         done_step};
     env e;
     env_init(&e, script, 2, 200, 0);
@@ -236,7 +229,7 @@ static void *cancel_later(void *arg)
 static void test_invocation_cancel_reaches_call(void)
 {
     const char *script[] = {
-        TOOL_STEP(CALL("w", "waiter", "{}")),
+        FAKE_TOOL_USE(FAKE_CALL("w", "waiter", "{}")),
         done_step};
     env e;
     env_init(&e, script, 2, 60000, 0);
@@ -263,11 +256,11 @@ static void test_invocation_cancel_reaches_call(void)
 static void test_concurrency_cap_holds(void)
 {
     const char *script[] = {
-        TOOL_STEP(CALL("a", "counted", "{\"tag\":\"A\"}") ","
-                  CALL("b", "counted", "{\"tag\":\"B\"}") ","
-                  CALL("c", "counted", "{\"tag\":\"C\"}") ","
-                  CALL("d", "counted", "{\"tag\":\"D\"}") ","
-                  CALL("e", "counted", "{\"tag\":\"E\"}")),
+        FAKE_TOOL_USE(FAKE_CALL("a", "counted", "{\"tag\":\"A\"}") ","
+                  FAKE_CALL("b", "counted", "{\"tag\":\"B\"}") ","
+                  FAKE_CALL("c", "counted", "{\"tag\":\"C\"}") ","
+                  FAKE_CALL("d", "counted", "{\"tag\":\"D\"}") ","
+                  FAKE_CALL("e", "counted", "{\"tag\":\"E\"}")),
         done_step};
     env e;
     env_init(&e, script, 2, 10000, 2);
@@ -313,7 +306,7 @@ static const strands_tool_source_vtab timed_vtab = {
 static void test_source_tool_timeout_wins(void)
 {
     const char *script[] = {
-        TOOL_STEP(CALL("q", "quick_waiter", "{}")),
+        FAKE_TOOL_USE(FAKE_CALL("q", "quick_waiter", "{}")),
         done_step};
     env e;
     env_init(&e, script, 2, 5000, 0);
