@@ -598,16 +598,21 @@ static void sc_large_message(strands_session_store *s)
     free(text);
 }
 
-static void sc_unicode(strands_session_store *s)
+/* A user message of `text` and an agent state holding it under a
+ * non-ASCII key (new references): what sc_round_trip_text stores.     */
+static json_t *sc_text_agent(const char *text)
 {
-    const char *text =
-        "h\xc3\xa9llo w\xc3\xb6rld \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac"
-        "\xe8\xaa\x9e \xf0\x9f\x8e\x89 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d "
-        "e\xcc\x81 \xe2\x80\xae\xe2\x80\xac \xef\xbb\xbf \\u0041 \"q\"";
+    return json_pack("{s:{s:s}}", "state", "\xe5\x90\x8d\xe5\x89\x8d", text);
+}
+
+/* Stores a message and an agent state holding `text` in session `sid`
+ * and loads back exactly them.                                         */
+static void sc_round_trip_text(strands_session_store *s, const char *sid,
+                               const char *text)
+{
     json_t *one = sc_one("user", text);
-    json_t *agent = json_pack("{s:{s:s}}", "state",
-                              "\xe5\x90\x8d\xe5\x89\x8d", text);
-    strands_session_key k = sc_key("conf-\xc3\xbcnicode-\xf0\x9f\x8e\x89");
+    json_t *agent = sc_text_agent(text);
+    strands_session_key k = sc_key(sid);
     strands_error err;
     CHECK_INT(s->vtab->append(s, &k, NULL, 0, one, agent, &err), STRANDS_OK);
     strands_session_record rec;
@@ -617,6 +622,15 @@ static void sc_unicode(strands_session_store *s)
     strands_session_record_clear(&rec);
     json_decref(agent);
     json_decref(one);
+}
+
+static void sc_unicode(strands_session_store *s)
+{
+    sc_round_trip_text(
+        s, "conf-\xc3\xbcnicode-\xf0\x9f\x8e\x89",
+        "h\xc3\xa9llo w\xc3\xb6rld \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac"
+        "\xe8\xaa\x9e \xf0\x9f\x8e\x89 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d "
+        "e\xcc\x81 \xe2\x80\xae\xe2\x80\xac \xef\xbb\xbf \\u0041 \"q\"");
 }
 
 static void sc_key_with_actor(strands_session_store *s)
