@@ -182,6 +182,20 @@ static inline void test_redis_tls_cleanup(test_redis *r)
     r->tls_dir[0] = '\0';
 }
 
+/* 1 unless the server on c says it is another process than `pid`
+ * (INFO's process_id; a server that does not say is taken as ours).    */
+static inline int test_redis_is_ours(redisContext *c, pid_t pid)
+{
+    redisReply *info = redisCommand(c, "INFO server");
+    int ours = 1;
+    if (info && info->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(info->str, "process_id:");
+        ours = !p || atol(p + strlen("process_id:")) == (long)pid;
+    }
+    if (info) freeReplyObject(info);
+    return ours;
+}
+
 /* Starts the server on r->port (a fresh free port when r->port is 0) and
  * waits up to 5 s for it to answer PING. 0 on success.                  */
 static inline int test_redis_start(test_redis *r)
@@ -236,6 +250,10 @@ static inline int test_redis_start(test_redis *r)
             int ok = p && (p->type == REDIS_REPLY_STATUS ||
                            p->type == REDIS_REPLY_ERROR); /* NOAUTH: up */
             if (p) freeReplyObject(p);
+            /* Not another test's server that took the port meanwhile
+             * (a restart reuses it): then this one's child fails to
+             * bind and exits, seen below.                              */
+            ok = ok && test_redis_is_ours(c, pid);
             redisFree(c);
             if (ok) return 0;
         }
