@@ -97,6 +97,15 @@ static inline int failalloc_disarm(void)
     return atomic_load(&failalloc_fired);
 }
 
+/** For a sweep body that disarms around its own setup and checks: leaves
+ * the injector as FAILALLOC_SWEEP expects to find it at the end of the
+ * body, "fired" when the armed failure happened in the code under test. */
+static inline void failalloc_restore(int fired)
+{
+    atomic_store(&failalloc_countdown, 0);
+    atomic_store(&failalloc_fired, fired);
+}
+
 /* Runs `body` with the nth allocation failing for n = 1, 2, ... until a
  * run completes without reaching the failure (or max_n runs); the loop
  * variable `n_var` (a long) holds n. `body` must check its own

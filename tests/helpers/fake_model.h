@@ -15,6 +15,16 @@
 
 #include "strands/strands.h"
 
+/* Script steps as JSON text: a turn that answers `text`; a tool_use turn
+ * whose content is `blocks` (comma-joined JSON, e.g. FAKE_CALL(...)); one
+ * toolUse block calling tool `name` with the JSON text `input`.        */
+#define FAKE_TEXT(text)                                                  \
+    "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"" text "\"}]}"
+#define FAKE_TOOL_USE(blocks) "{\"stop\":\"tool_use\",\"content\":[" blocks "]}"
+#define FAKE_CALL(id, name, input)                                       \
+    "{\"toolUse\":{\"toolUseId\":\"" id "\",\"name\":\"" name "\","    \
+    "\"input\":" input "}}"
+
 typedef struct fake_model {
     strands_model base;
     const char **script;      /* JSON of each response: {"stop","content"} */

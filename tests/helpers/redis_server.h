@@ -101,6 +101,36 @@ static inline redisReply *test_redis_cmd(const test_redis *r, const char *fmt,
     return rep;
 }
 
+/* Runs a set-up command on a fresh connection and drops its reply. */
+static inline void test_redis_do(const test_redis *r, const char *fmt, ...)
+{
+    redisContext *c = test_redis_connect(r);
+    if (!c) return;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (rep) freeReplyObject(rep);
+    redisFree(c);
+}
+
+/* Runs a command whose reply is an integer (LLEN, EXISTS, PTTL ...); the
+ * integer, or -99 when the reply is missing or of another type.         */
+static inline long long test_redis_int(const test_redis *r, const char *fmt,
+                                       ...)
+{
+    redisContext *c = test_redis_connect(r);
+    if (!c) return -99;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -99;
+    if (rep) freeReplyObject(rep);
+    redisFree(c);
+    return v;
+}
+
 static inline void test_redis_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -150,6 +180,20 @@ static inline void test_redis_tls_cleanup(test_redis *r)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->tls_dir);
     if (system(cmd) != 0) {}
     r->tls_dir[0] = '\0';
+}
+
+/* 1 unless the server on c says it is another process than `pid`
+ * (INFO's process_id; a server that does not say is taken as ours).    */
+static inline int test_redis_is_ours(redisContext *c, pid_t pid)
+{
+    redisReply *info = redisCommand(c, "INFO server");
+    int ours = 1;
+    if (info && info->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(info->str, "process_id:");
+        ours = !p || atol(p + strlen("process_id:")) == (long)pid;
+    }
+    if (info) freeReplyObject(info);
+    return ours;
 }
 
 /* Starts the server on r->port (a fresh free port when r->port is 0) and
@@ -206,6 +250,10 @@ static inline int test_redis_start(test_redis *r)
             int ok = p && (p->type == REDIS_REPLY_STATUS ||
                            p->type == REDIS_REPLY_ERROR); /* NOAUTH: up */
             if (p) freeReplyObject(p);
+            /* Not another test's server that took the port meanwhile
+             * (a restart reuses it): then this one's child fails to
+             * bind and exits, seen below.                              */
+            ok = ok && test_redis_is_ours(c, pid);
             redisFree(c);
             if (ok) return 0;
         }

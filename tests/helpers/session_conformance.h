@@ -57,6 +57,15 @@ typedef void (*session_conformance_cleanup_fn)(void *user);
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* `call` (which fills the case's local `err`, cleared first) fails as a
+ * lost claim: E_BUSY with code SessionClaimLost.                       */
+#define SC_CHECK_LOST(call)                                              \
+    do {                                                                 \
+        strands_error_clear(&err);                                       \
+        CHECK_INT(call, STRANDS_E_BUSY);                                 \
+        CHECK_STR(err.code, "SessionClaimLost");                         \
+    } while (0)
+
 static void sc_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -320,17 +329,11 @@ static void sc_claims(strands_session_store *s)
     /* Released: a new claim gets a new token; the old one is lost. */
     CHECK_INT(s->vtab->claim(s, &k, &b, &err), STRANDS_OK);
     CHECK(strcmp(a.token, b.token) != 0);
-    strands_error_clear(&err);
-    CHECK_INT(s->vtab->renew(s, &k, &a, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
-    strands_error_clear(&err);
-    CHECK_INT(s->vtab->release(s, &k, &a, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
+    SC_CHECK_LOST(s->vtab->renew(s, &k, &a, &err));
+    SC_CHECK_LOST(s->vtab->release(s, &k, &a, &err));
     /* A fenced append with the lost claim writes nothing. */
     json_t *two = sc_one("assistant", "stale writer");
-    strands_error_clear(&err);
-    CHECK_INT(sc_append(s, "conf-claim", &a, 1, two, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
+    SC_CHECK_LOST(sc_append(s, "conf-claim", &a, 1, two, &err));
     CHECK_INT(sc_count(s, "conf-claim"), 1);
     /* The lost claim's release changed nothing: b still holds it. */
     CHECK_INT(s->vtab->claim(s, &k, &c, &err), STRANDS_E_BUSY);
@@ -338,9 +341,7 @@ static void sc_claims(strands_session_store *s)
     CHECK_INT(sc_count(s, "conf-claim"), 2);
     CHECK_INT(s->vtab->release(s, &k, &b, &err), STRANDS_OK);
     /* Released twice: lost the second time. */
-    strands_error_clear(&err);
-    CHECK_INT(s->vtab->release(s, &k, &b, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
+    SC_CHECK_LOST(s->vtab->release(s, &k, &b, &err));
     /* Unfenced appends work without a claim. */
     CHECK_INT(sc_append(s, "conf-claim", NULL, 2, one, &err), STRANDS_OK);
     json_decref(one);
@@ -373,17 +374,11 @@ static void sc_claim_lapses(strands_session_store *s)
     int64_t wait = a.expires_ms - strands_clock_mono_ms() + 150;
     if (wait > 0) sc_sleep_ms((long)wait);
     CHECK_INT(s->vtab->claim(s, &k, &b, &err), STRANDS_OK);
-    strands_error_clear(&err);
-    CHECK_INT(s->vtab->renew(s, &k, &a, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
+    SC_CHECK_LOST(s->vtab->renew(s, &k, &a, &err));
     json_t *one = sc_one("user", "late");
-    strands_error_clear(&err);
-    CHECK_INT(sc_append(s, "conf-lease", &a, 0, one, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
+    SC_CHECK_LOST(sc_append(s, "conf-lease", &a, 0, one, &err));
     CHECK_INT(sc_count(s, "conf-lease"), 0);
-    strands_error_clear(&err);
-    CHECK_INT(s->vtab->release(s, &k, &a, &err), STRANDS_E_BUSY);
-    CHECK_STR(err.code, "SessionClaimLost");
+    SC_CHECK_LOST(s->vtab->release(s, &k, &a, &err));
     CHECK_INT(s->vtab->release(s, &k, &b, &err), STRANDS_OK);
     json_decref(one);
 }
@@ -603,16 +598,21 @@ static void sc_large_message(strands_session_store *s)
     free(text);
 }
 
-static void sc_unicode(strands_session_store *s)
+/* A user message of `text` and an agent state holding it under a
+ * non-ASCII key (new references): what sc_round_trip_text stores.     */
+static json_t *sc_text_agent(const char *text)
 {
-    const char *text =
-        "h\xc3\xa9llo w\xc3\xb6rld \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac"
-        "\xe8\xaa\x9e \xf0\x9f\x8e\x89 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d "
-        "e\xcc\x81 \xe2\x80\xae\xe2\x80\xac \xef\xbb\xbf \\u0041 \"q\"";
+    return json_pack("{s:{s:s}}", "state", "\xe5\x90\x8d\xe5\x89\x8d", text);
+}
+
+/* Stores a message and an agent state holding `text` in session `sid`
+ * and loads back exactly them.                                         */
+static void sc_round_trip_text(strands_session_store *s, const char *sid,
+                               const char *text)
+{
     json_t *one = sc_one("user", text);
-    json_t *agent = json_pack("{s:{s:s}}", "state",
-                              "\xe5\x90\x8d\xe5\x89\x8d", text);
-    strands_session_key k = sc_key("conf-\xc3\xbcnicode-\xf0\x9f\x8e\x89");
+    json_t *agent = sc_text_agent(text);
+    strands_session_key k = sc_key(sid);
     strands_error err;
     CHECK_INT(s->vtab->append(s, &k, NULL, 0, one, agent, &err), STRANDS_OK);
     strands_session_record rec;
@@ -622,6 +622,15 @@ static void sc_unicode(strands_session_store *s)
     strands_session_record_clear(&rec);
     json_decref(agent);
     json_decref(one);
+}
+
+static void sc_unicode(strands_session_store *s)
+{
+    sc_round_trip_text(
+        s, "conf-\xc3\xbcnicode-\xf0\x9f\x8e\x89",
+        "h\xc3\xa9llo w\xc3\xb6rld \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac"
+        "\xe8\xaa\x9e \xf0\x9f\x8e\x89 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d "
+        "e\xcc\x81 \xe2\x80\xae\xe2\x80\xac \xef\xbb\xbf \\u0041 \"q\"");
 }
 
 static void sc_key_with_actor(strands_session_store *s)
@@ -711,34 +720,42 @@ static void sc_run_case(const char *name, sc_case_fn fn,
     }
 }
 
+/** Every case of the suite, in the order session_conformance_run runs
+ * them (a store that must run one differently runs the list itself with
+ * sc_run_case, swapping that one).                                     */
+static const struct {
+    const char *name;
+    sc_case_fn fn;
+} session_conformance_cases[] = {
+    {"unknown_loads_empty", sc_unknown_loads_empty},
+    {"append_then_load", sc_append_then_load},
+    {"stale_base_conflicts", sc_stale_base_conflicts},
+    {"agent_object", sc_agent_object},
+    {"removed_messages", sc_removed_messages},
+    {"claims", sc_claims},
+    {"claim_lapses", sc_claim_lapses},
+    {"concurrent_claims", sc_concurrent_claims},
+    {"concurrent_appends", sc_concurrent_appends},
+    {"traversal_ids", sc_traversal_ids},
+    {"history_cap", sc_history_cap},
+    {"large_message", sc_large_message},
+    {"unicode", sc_unicode},
+    {"key_with_actor", sc_key_with_actor},
+    {"bad_arguments", sc_bad_arguments},
+};
+
+#define SESSION_CONFORMANCE_N_CASES                                      \
+    (sizeof session_conformance_cases / sizeof session_conformance_cases[0])
+
 /** Runs every case against fresh stores from make (see the top of this
  * file); results go to test.h's counters (test_report()).              */
 static void session_conformance_run(session_conformance_make_fn make,
                                     session_conformance_cleanup_fn cleanup,
                                     void *user)
 {
-    static const struct {
-        const char *name;
-        sc_case_fn fn;
-    } cases[] = {
-        {"unknown_loads_empty", sc_unknown_loads_empty},
-        {"append_then_load", sc_append_then_load},
-        {"stale_base_conflicts", sc_stale_base_conflicts},
-        {"agent_object", sc_agent_object},
-        {"removed_messages", sc_removed_messages},
-        {"claims", sc_claims},
-        {"claim_lapses", sc_claim_lapses},
-        {"concurrent_claims", sc_concurrent_claims},
-        {"concurrent_appends", sc_concurrent_appends},
-        {"traversal_ids", sc_traversal_ids},
-        {"history_cap", sc_history_cap},
-        {"large_message", sc_large_message},
-        {"unicode", sc_unicode},
-        {"key_with_actor", sc_key_with_actor},
-        {"bad_arguments", sc_bad_arguments},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        sc_run_case(cases[i].name, cases[i].fn, make, cleanup, user);
+    for (size_t i = 0; i < SESSION_CONFORMANCE_N_CASES; i++)
+        sc_run_case(session_conformance_cases[i].name,
+                    session_conformance_cases[i].fn, make, cleanup, user);
 }
 
 #endif

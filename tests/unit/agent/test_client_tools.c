@@ -85,10 +85,31 @@ static int count_text(const json_t *messages, const char *s)
     return n;
 }
 
-static const char *call_confirm =
-    "{\"stop\":\"tool_use\",\"content\":[{\"text\":\"Let me ask.\"},"
-    "{\"toolUse\":{\"toolUseId\":\"c1\",\"name\":\"confirm\","
-    "\"input\":{\"question\":\"ok?\"}}}]}";
+/* Runs one prompt that must succeed, and drops its result. */
+#define RUN_OK(e, prompt_json)                                           \
+    do {                                                                 \
+        strands_agent_result r_;                                         \
+        strands_error e_;                                                \
+        CHECK_INT(run((e), (prompt_json), &r_, &e_), STRANDS_OK);        \
+        strands_agent_result_cleanup(&r_);                               \
+    } while (0)
+
+/* Checks that the session log holds n messages. */
+#define CHECK_STORED(e, n)                                               \
+    do {                                                                 \
+        json_t *m_ = stored(e);                                          \
+        CHECK_INT(json_array_size(m_), n);                               \
+        json_decref(m_);                                                 \
+    } while (0)
+
+/* A toolResult block for `id` with one text, as JSON text. */
+#define RESULT(id, text)                                                 \
+    "{\"toolResult\":{\"toolUseId\":\"" id "\",\"content\":[{\"text\":\""  \
+    text "\"}]}}"
+
+static const char *call_confirm = FAKE_TOOL_USE(
+    "{\"text\":\"Let me ask.\"},"
+    FAKE_CALL("c1", "confirm", "{\"question\":\"ok?\"}"));
 
 static void test_client_call_ends_the_invocation(void)
 {
@@ -128,13 +149,12 @@ static void test_answer_resumes_without_repair(void)
 {
     const char *script[] = {
         call_confirm,
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"Deleted.\"}]}"};
+        FAKE_TEXT("Deleted.")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
     strands_error err;
-    CHECK_INT(run(&e, "[{\"text\":\"delete it\"}]", &r, &err), STRANDS_OK);
-    strands_agent_result_cleanup(&r);
+    RUN_OK(&e, "[{\"text\":\"delete it\"}]");
     CHECK_INT(run(&e,
                   "[{\"toolResult\":{\"toolUseId\":\"c1\",\"status\":"
                   "\"success\",\"content\":[{\"text\":\"yes\"}]}}]",
@@ -168,12 +188,10 @@ static void test_answer_resumes_without_repair(void)
 static void test_server_and_client_calls_in_one_turn(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":["
-        "{\"toolUse\":{\"toolUseId\":\"s1\",\"name\":\"calculator\","
-        "\"input\":{\"expression\":\"6*7\"}}},"
-        "{\"toolUse\":{\"toolUseId\":\"c2\",\"name\":\"pick_color\","
-        "\"input\":{}}}]}",
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"42 in red.\"}]}"};
+        FAKE_TOOL_USE(
+            FAKE_CALL("s1", "calculator", "{\"expression\":\"6*7\"}") ","
+            FAKE_CALL("c2", "pick_color", "{}")),
+        FAKE_TEXT("42 in red.")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
@@ -185,13 +203,9 @@ static void test_server_and_client_calls_in_one_turn(void)
     CHECK_STR(json_string_value(json_object_get(
                   json_array_get(r.client_tool_calls, 0), "name")),
               "pick_color");
-    json_t *msgs = stored(&e);
-    CHECK_INT(json_array_size(msgs), 3); /* user, assistant, result s1 */
-    json_decref(msgs);
+    CHECK_STORED(&e, 3); /* user, assistant, result s1 */
     strands_agent_result_cleanup(&r);
-    CHECK_INT(run(&e,
-                  "[{\"toolResult\":{\"toolUseId\":\"c2\",\"content\":"
-                  "[{\"text\":\"red\"}]}},{\"text\":\"thanks\"}]",
+    CHECK_INT(run(&e, "[" RESULT("c2", "red") ",{\"text\":\"thanks\"}]",
                   &r, &err),
               STRANDS_OK);
     CHECK_STR(r.text, "42 in red.");
@@ -203,7 +217,7 @@ static void test_server_and_client_calls_in_one_turn(void)
     CHECK_INT(json_array_size(content), 3);
     CHECK_INT(count_text(second, "interrupted"), 0);
     CHECK_INT(count_text(second, "\"c2\""), 2); /* the use and its answer */
-    msgs = stored(&e);
+    json_t *msgs = stored(&e);
     CHECK_INT(json_array_size(msgs), 5);
     strands_agent_result_cleanup(&r);
     /* Restored later, the log still reads as a valid history. */
@@ -221,37 +235,23 @@ static void test_unexpected_answer_is_refused(void)
 {
     const char *script[] = {
         call_confirm,
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"never\"}]}"};
+        FAKE_TEXT("never")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
     strands_error err;
     /* Nothing pending yet. */
-    CHECK_INT(run(&e,
-                  "[{\"toolResult\":{\"toolUseId\":\"zz\",\"content\":"
-                  "[{\"text\":\"x\"}]}}]",
-                  &r, &err),
-              STRANDS_E_INVALID);
+    CHECK_INT(run(&e, "[" RESULT("zz", "x") "]", &r, &err), STRANDS_E_INVALID);
     CHECK_STR(err.code, "ToolResultUnexpected");
     CHECK(strstr(err.message, "'zz'") != NULL);
     CHECK_INT(json_array_size(e.model.seen), 0);
-    CHECK_INT(run(&e, "[{\"text\":\"delete it\"}]", &r, &err), STRANDS_OK);
-    strands_agent_result_cleanup(&r);
+    RUN_OK(&e, "[{\"text\":\"delete it\"}]");
     /* A wrong id, then the right id twice: refused, nothing stored. */
-    CHECK_INT(run(&e,
-                  "[{\"toolResult\":{\"toolUseId\":\"c9\",\"content\":"
-                  "[{\"text\":\"x\"}]}}]",
+    CHECK_INT(run(&e, "[" RESULT("c9", "x") "]", &r, &err), STRANDS_E_INVALID);
+    CHECK_INT(run(&e, "[" RESULT("c1", "x") "," RESULT("c1", "y") "]",
                   &r, &err),
               STRANDS_E_INVALID);
-    CHECK_INT(run(&e,
-                  "[{\"toolResult\":{\"toolUseId\":\"c1\",\"content\":"
-                  "[{\"text\":\"x\"}]}},{\"toolResult\":{\"toolUseId\":"
-                  "\"c1\",\"content\":[{\"text\":\"y\"}]}}]",
-                  &r, &err),
-              STRANDS_E_INVALID);
-    json_t *msgs = stored(&e);
-    CHECK_INT(json_array_size(msgs), 2);
-    json_decref(msgs);
+    CHECK_STORED(&e, 2);
     CHECK_INT(json_array_size(e.model.seen), 1);
     env_cleanup(&e);
 }
@@ -260,13 +260,12 @@ static void test_ignored_call_is_repaired(void)
 {
     const char *script[] = {
         call_confirm,
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"ok, not then\"}]}"};
+        FAKE_TEXT("ok, not then")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
     strands_error err;
-    CHECK_INT(run(&e, "[{\"text\":\"delete it\"}]", &r, &err), STRANDS_OK);
-    strands_agent_result_cleanup(&r);
+    RUN_OK(&e, "[{\"text\":\"delete it\"}]");
     /* The user typed something else instead: the call is interrupted. */
     CHECK_INT(run(&e, "[{\"text\":\"never mind\"}]", &r, &err), STRANDS_OK);
     json_t *second = json_array_get(e.model.seen, 1);
@@ -279,12 +278,9 @@ static void test_ignored_call_is_repaired(void)
 static void test_one_of_two_answered(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":["
-        "{\"toolUse\":{\"toolUseId\":\"c1\",\"name\":\"confirm\","
-        "\"input\":{}}},"
-        "{\"toolUse\":{\"toolUseId\":\"c2\",\"name\":\"pick_color\","
-        "\"input\":{}}}]}",
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"fine\"}]}"};
+        FAKE_TOOL_USE(FAKE_CALL("c1", "confirm", "{}") ","
+                      FAKE_CALL("c2", "pick_color", "{}")),
+        FAKE_TEXT("fine")};
     env e;
     env_init(&e, script, 2);
     strands_agent_result r;
@@ -292,11 +288,7 @@ static void test_one_of_two_answered(void)
     CHECK_INT(run(&e, "[{\"text\":\"go\"}]", &r, &err), STRANDS_OK);
     CHECK_INT(json_array_size(r.client_tool_calls), 2);
     strands_agent_result_cleanup(&r);
-    CHECK_INT(run(&e,
-                  "[{\"toolResult\":{\"toolUseId\":\"c2\",\"content\":"
-                  "[{\"text\":\"blue\"}]}}]",
-                  &r, &err),
-              STRANDS_OK);
+    CHECK_INT(run(&e, "[" RESULT("c2", "blue") "]", &r, &err), STRANDS_OK);
     json_t *second = json_array_get(e.model.seen, 1);
     CHECK(conversation_validate(second, NULL) == STRANDS_OK);
     CHECK_INT(count_text(second, "Tool was interrupted."), 1);

@@ -6,29 +6,14 @@
  * run stores the whole turn.                                           */
 #include "failalloc.h"
 #include "fake_model.h"
+#include "json_check.h"
+#include "oom_agent.h"
 #include "test.h"
 
 #include "agent/conversation.h"
 #include "strands/strands.h"
 
 #define MAX_N 4000
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
-
-static int view_valid(const json_t *log)
-{
-    json_t *w = NULL, *repair = NULL;
-    if (conversation_restore(log, 0, &w, &repair) != STRANDS_OK) return 0;
-    int ok = conversation_validate(w, NULL) == STRANDS_OK;
-    json_decref(w);
-    json_decref(repair);
-    return ok;
-}
 
 static const char *const client_spec =
     "[{\"name\":\"pick_color\",\"description\":\"Ask for a color\","
@@ -58,49 +43,30 @@ static void sweep(const char *const *script, size_t n_script,
     FAILALLOC_SWEEP(n, MAX_N) {
         failalloc_disarm();
         char sid[32];
-        snprintf(sid, sizeof sid, "s%ld", n);
-        strands_session_key key = {.session_id = sid};
-        json_t *agent_obj = json_object();
-        if (json_array_size(before))
-            CHECK_INT(store->vtab->append(store, &key, NULL, 0, before,
-                                          agent_obj, NULL),
-                      STRANDS_OK);
-        json_decref(agent_obj);
+        oom_fresh_session(store, n, before, sid, sizeof sid);
         model.next = 0;
         strands_invocation inv = {.session_id = sid,
                                   .invocation_id = "i",
                                   .prompt = prompt,
                                   .client_tools = client};
-        strands_agent_result r;
-        strands_error err;
-        failalloc_arm(n);
-        strands_status st = strands_agent_invoke(agent, &inv, &r, &err);
-        int fired = failalloc_disarm();
-        strands_session_record rec;
-        json_t *after = NULL;
-        if (store->vtab->load(store, &key, &rec, NULL) == STRANDS_OK) {
-            after = rec.messages;
-            json_decref(rec.agent);
-        }
-        if (!after) after = json_array(); /* nothing was ever stored */
-        CHECK(view_valid(after));
-        if (st == STRANDS_OK) {
+        oom_invoke o;
+        oom_invoke_run(&o, agent, &inv, n, store);
+        json_t *after = o.rec.messages;  /* [] when nothing was stored */
+        CHECK(oom_view_valid(after));
+        if (o.st == STRANDS_OK) {
             CHECK_INT(json_array_size(after), want_len);
-            CHECK_INT(json_array_size(r.client_tool_calls), want_calls);
+            CHECK_INT(json_array_size(o.r.client_tool_calls), want_calls);
             char *dump = json_dumps(after, JSON_COMPACT);
             CHECK(dump && !strstr(dump, "interrupted"));
             free(dump);
             clean++;
         } else {
-            CHECK(err.message[0] != '\0');
+            CHECK(o.err.message[0] != '\0');
             CHECK(json_equal(after, before)); /* nothing half-stored */
-            CHECK(r.client_tool_calls == NULL);
+            CHECK(o.r.client_tool_calls == NULL);
             failed++;
         }
-        json_decref(after);
-        strands_agent_result_cleanup(&r);
-        atomic_store(&failalloc_countdown, 0);
-        atomic_store(&failalloc_fired, fired);
+        oom_invoke_end(&o);
     }
     CHECK(n == MAX_N + 2);
     CHECK(clean >= 1);

@@ -10,23 +10,13 @@
 #include <string.h>
 
 #include "fake_model.h"
+#include "json_check.h"
 #include "test.h"
 
 #include "agent/conversation_manager.h"
 #include "strands/strands.h"
 
 #define KEY(id) (&(strands_session_key){.session_id = (id)})
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s (%s)\n", e.text, text);
-        abort();
-    }
-    return v;
-}
 
 /* Short message builders: u("x") user text, a("x") assistant text,
  * tu("id") assistant toolUse, tr("id") user toolResult. */

@@ -9,6 +9,8 @@
 
 #include "failalloc.h"
 #include "fake_model.h"
+#include "json_check.h"
+#include "oom_agent.h"
 #include "test.h"
 
 #include "agent/conversation_manager.h"
@@ -16,19 +18,6 @@
 
 #define MAX_N 20000
 #define KEY(id) (&(strands_session_key){.session_id = (id)})
-
-static void sweep_restore(int fired)
-{
-    atomic_store(&failalloc_countdown, 0);
-    atomic_store(&failalloc_fired, fired);
-}
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 static const char TOOL_HISTORY[] =
     "[{\"role\":\"user\",\"content\":[{\"text\":\"q\"}]},"
@@ -90,7 +79,7 @@ static void test_trim_sweep(void)
             }
             cm_state_clear(&s);
             cm_history_clear(&h);
-            sweep_restore(fired);
+            failalloc_restore(fired);
         }
         CHECK(n == MAX_N + 2);
         CHECK_INT(clean, 1);
@@ -125,7 +114,7 @@ static void test_truncate_sweep(void)
         }
         json_decref(copy);
         cm_history_clear(&h);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);
@@ -180,7 +169,7 @@ static void test_summarize_sweep(void)
         json_decref(saved);
         cm_state_clear(&s);
         cm_history_clear(&h);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);
@@ -212,7 +201,7 @@ static void test_state_sweep(void)
         json_decref(pre);
         json_decref(saved);
         cm_state_clear(&s);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);
@@ -263,37 +252,25 @@ static void test_invoke_overflow_sweep(void)
         strands_agent *agent = strands_agent_new(&cfg, NULL);
         json_t *prompt = J("[{\"text\":\"go\"}]");
         strands_invocation inv = {.session_id = "s", .prompt = prompt};
-        strands_agent_result r;
-        strands_error err;
-        failalloc_arm(n);
-        strands_status st = strands_agent_invoke(agent, &inv, &r, &err);
-        int fired = failalloc_disarm();
-        strands_session_record rec;
-        CHECK_INT(store->vtab->load(store, KEY("s"), &rec, NULL),
-                  STRANDS_OK);
-        if (st == STRANDS_OK) {
+        oom_invoke o;
+        oom_invoke_run(&o, agent, &inv, n, store);
+        if (o.st == STRANDS_OK) {
             /* (A failure in a best-effort path, e.g. an event or the
              * fake's own copy of a request, may still end well.) */
-            CHECK_INT(rec.count, 4);
-            CHECK_STR(r.text, "done");
-            if (!fired) clean++;
+            CHECK_INT(o.rec.count, 4);
+            CHECK_STR(o.r.text, "done");
+            if (!o.fired) clean++;
         } else {
-            CHECK_INT(rec.count, 0);       /* nothing stored */
+            CHECK_INT(o.rec.count, 0);       /* nothing stored */
             failed++;
         }
-        size_t i;
-        json_t *h;
-        json_array_foreach(m.seen, i, h)
-            CHECK(!json_is_array(h) ||
-                  cm_history_validate(h, NULL) == STRANDS_OK);
-        strands_session_record_clear(&rec);
-        strands_agent_result_cleanup(&r);
+        CHECK_SEEN_VALID(m.seen, cm_history_validate);
         json_decref(prompt);
         strands_agent_free(agent);
         strands_tool_registry_free(tools);
         strands_session_store_free(store);
         fake_destroy(&m.base);
-        sweep_restore(fired);
+        oom_invoke_end(&o);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);

@@ -5,39 +5,14 @@
  * yields a clean error, leaves the history as it was, and never stores an
  * invalid history.                                                      */
 #include "failalloc.h"
+#include "json_check.h"
+#include "oom_agent.h"
 #include "test.h"
 #include "agent/conversation.h"
 #include "agent/internal.h"
 #include "strands/strands.h"
 
 #define MAX_N 20000
-
-/* The bodies disarm the injector around their setup and checks; this
- * leaves it as FAILALLOC_SWEEP expects to find it: "fired" when the armed
- * failure happened during the code under test.                         */
-static void sweep_restore(int fired)
-{
-    atomic_store(&failalloc_countdown, 0);
-    atomic_store(&failalloc_fired, fired);
-}
-
-/* The log's working view (what the model would see) is valid. */
-static int view_valid(const json_t *log)
-{
-    json_t *w = NULL, *repair = NULL;
-    if (conversation_restore(log, 0, &w, &repair) != STRANDS_OK) return 0;
-    int ok = conversation_validate(w, NULL) == STRANDS_OK;
-    json_decref(w);
-    json_decref(repair);
-    return ok;
-}
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 /* Histories add_prompt must handle: empty, ending in an assistant turn with
  * unanswered toolUse blocks, ending in a user turn of tool results.     */
@@ -75,7 +50,7 @@ static void test_add_prompt_sweep(void)
                 failed++;
             }
             json_decref(msgs);
-            sweep_restore(fired);
+            failalloc_restore(fired);
         }
         CHECK(n == MAX_N + 2);
         CHECK_INT(clean, 1);
@@ -129,7 +104,7 @@ static void test_restore_sweep(void)
             CHECK(json_equal(log, before));   /* the log is only read */
             json_decref(w);
             json_decref(repair);
-            sweep_restore(fired);
+            failalloc_restore(fired);
         }
         CHECK(n == MAX_N + 2);
         CHECK_INT(clean, 1);
@@ -175,7 +150,7 @@ static void test_state_sweep(void)
         json_decref(got);
         json_decref(after);
         agent_state_unref(s);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);
@@ -210,7 +185,7 @@ static void test_sanitize_sweep(void)
                 CHECK(json_equal(msg, before));
             }
             json_decref(msg);
-            sweep_restore(fired);
+            failalloc_restore(fired);
         }
         CHECK(n == MAX_N + 2);
         CHECK_INT(clean, 1);
@@ -229,7 +204,7 @@ static void test_sanitize_sweep(void)
         else
             CHECK(json_equal(msg, empty));
         json_decref(msg);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     json_decref(empty);
@@ -318,48 +293,35 @@ static void test_invoke_sweep(void)
     long n, clean = 0, failed = 0;
     FAILALLOC_SWEEP(n, MAX_N) {
         failalloc_disarm();
-        /* A fresh session per round: the log only grows. */
         char sid[32];
-        snprintf(sid, sizeof sid, "s%ld", n);
+        oom_fresh_session(store, n, before, sid, sizeof sid);
         strands_session_key key = {.session_id = sid};
-        json_t *agent_obj = json_object();
-        CHECK_INT(store->vtab->append(store, &key, NULL, 0, before,
-                                      agent_obj, NULL),
-                  STRANDS_OK);
-        json_decref(agent_obj);
         model.next = 0;
         strands_invocation inv = {.session_id = sid,
                                   .invocation_id = "i",
                                   .prompt = prompt};
-        strands_agent_result r;
-        strands_error err;
-        failalloc_arm(n);
-        strands_status st = strands_agent_invoke(agent, &inv, &r, &err);
-        int fired = failalloc_disarm();
-        strands_session_record rec;
-        CHECK_INT(store->vtab->load(store, &key, &rec, NULL), STRANDS_OK);
-        json_t *after = rec.messages;
-        CHECK(view_valid(after));
-        if (st == STRANDS_OK) {
+        oom_invoke o;
+        oom_invoke_run(&o, agent, &inv, n, store);
+        json_t *after = o.rec.messages;
+        CHECK(oom_view_valid(after));
+        if (o.st == STRANDS_OK) {
             /* before (2) + repair, prompt, toolUse, results, answer */
             CHECK_INT(json_array_size(after), 7);
-            CHECK_INT(rec.count, 7);
-            CHECK_STR(r.text, "42");
+            CHECK_INT(o.rec.count, 7);
+            CHECK_STR(o.r.text, "42");
             clean++;
         } else {
-            CHECK(err.status == st);
-            CHECK(err.message[0] != '\0');
+            CHECK(o.err.status == o.st);
+            CHECK(o.err.message[0] != '\0');
             CHECK(json_equal(after, before));   /* nothing half-stored */
-            CHECK_INT(rec.count, 2);
+            CHECK_INT(o.rec.count, 2);
             failed++;
         }
-        strands_session_record_clear(&rec);
-        strands_agent_result_cleanup(&r);
         /* The claim was released either way. */
         strands_session_claim c;
         CHECK_INT(store->vtab->claim(store, &key, &c, NULL), STRANDS_OK);
         store->vtab->release(store, &key, &c, NULL);
-        sweep_restore(fired);
+        oom_invoke_end(&o);
     }
     CHECK(n == MAX_N + 2);
     /* Some failures are absorbed by design (a tool that runs out of

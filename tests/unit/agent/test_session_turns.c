@@ -10,22 +10,12 @@
 #include <time.h>
 
 #include "fake_model.h"
+#include "json_check.h"
 #include "test.h"
 
 #include "strands/strands.h"
 
 #define KEY(id) (&(strands_session_key){.session_id = (id)})
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s\n", e.text);
-        abort();
-    }
-    return v;
-}
 
 /* ---- tools ------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "fake_model.h"
+#include "json_check.h"
 #include "test.h"
 
 #include "agent/conversation.h"
@@ -22,19 +23,13 @@ static const char SCHEMA[] =
     "\"age\":{\"type\":\"integer\",\"minimum\":0}},"
     "\"required\":[\"name\",\"age\"],\"additionalProperties\":false}";
 
-#define ANSWER "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"Ada, 36.\"}]}"
-#define FORCED(id, input)                                                 \
-    "{\"stop\":\"tool_use\",\"content\":[{\"toolUse\":{\"toolUseId\":\"" id \
-    "\",\"name\":\"structured_output\",\"input\":" input "}}]}"
+#define ANSWER FAKE_TEXT("Ada, 36.")
+/* A model step (stop label `stop`) that calls tool `name` with `input`. */
+#define USE_STEP(stop, id, name, input)                                   \
+    "{\"stop\":\"" stop "\",\"content\":[" FAKE_CALL(id, name, input) "]}"
+#define FORCED(id, input) USE_STEP("tool_use", id, "structured_output", input)
 #define VALID FORCED("so1", "{\"name\":\"Ada\",\"age\":36}")
 #define BAD_AGE FORCED("so1", "{\"name\":\"Ada\",\"age\":\"old\"}")
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 static strands_status echo_run(void *user, const json_t *input,
                                const strands_tool_context *ctx,
@@ -143,6 +138,19 @@ static const char *text_of(const json_t *msg, size_t block)
         json_array_get(json_object_get(msg, "content"), block), "text"));
 }
 
+/* Checks that the log of `session` holds n messages. */
+#define CHECK_STORED(e, session, n)                                      \
+    do {                                                                 \
+        json_t *m_ = stored(e, session);                                 \
+        CHECK_INT(json_array_size(m_), n);                               \
+        json_decref(m_);                                                 \
+    } while (0)
+
+/* Checks that the messages of the model's call i are a valid history. */
+#define CHECK_SEEN_VALID(e, call)                                        \
+    CHECK(conversation_validate(json_array_get((e)->model.seen, call),   \
+                                NULL) == STRANDS_OK)
+
 /* ---- tests ---------------------------------------------------------- */
 
 static void test_valid_first_try(void)
@@ -200,8 +208,7 @@ static void test_valid_first_try(void)
 static void test_tool_round_trip_then_structured(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-        "\"t1\",\"name\":\"echo\",\"input\":{}}}]}",
+        USE_STEP("tool_use", "t1", "echo", "{}"),
         ANSWER, VALID};
     env e;
     env_init(&e, script, 3, 10, NULL);
@@ -216,9 +223,7 @@ static void test_tool_round_trip_then_structured(void)
     json_t *seen2 = json_array_get(e.model.seen, 2);
     CHECK_INT(json_array_size(seen2), 5);
     CHECK(conversation_validate(seen2, NULL) == STRANDS_OK);
-    json_t *msgs = stored(&e, "s1");
-    CHECK_INT(json_array_size(msgs), 4);
-    json_decref(msgs);
+    CHECK_STORED(&e, "s1", 4);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 }
@@ -251,9 +256,7 @@ static void test_valid_after_one_correction(void)
     CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
     const char *why = text_of(tr, 0);
     CHECK(why && strstr(why, "input.age") && strstr(why, "integer"));
-    json_t *msgs = stored(&e, "s1");
-    CHECK_INT(json_array_size(msgs), 2);
-    json_decref(msgs);
+    CHECK_STORED(&e, "s1", 2);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 }
@@ -280,9 +283,7 @@ static void test_invalid_twice(void)
     CHECK_INT(r.usage.total_tokens, 45);
     CHECK_INT(e.model.next, 3);          /* no third forced call */
     /* A failed turn stores nothing. */
-    json_t *msgs = stored(&e, "s1");
-    CHECK_INT(json_array_size(msgs), 0);
-    json_decref(msgs);
+    CHECK_STORED(&e, "s1", 0);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 }
@@ -291,7 +292,7 @@ static void test_forced_answer_without_tool_use(void)
 {
     /* A text answer to the forced call counts as a failed attempt. */
     const char *script[] = {
-        ANSWER, "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"no\"}]}",
+        ANSWER, FAKE_TEXT("no"),
         VALID};
     env e;
     env_init(&e, script, 3, 10, NULL);
@@ -302,14 +303,13 @@ static void test_forced_answer_without_tool_use(void)
     json_t *ask = last_seen(&e, 2);
     CHECK_STR(json_string_value(json_object_get(ask, "role")), "user");
     CHECK(strstr(text_of(ask, 0), "did not call") != NULL);
-    CHECK(conversation_validate(json_array_get(e.model.seen, 2), NULL) ==
-          STRANDS_OK);
+    CHECK_SEEN_VALID(&e, 2);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 
     const char *twice[] = {
-        ANSWER, "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"no\"}]}",
-        "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"still no\"}]}"};
+        ANSWER, FAKE_TEXT("no"),
+        FAKE_TEXT("still no")};
     env_init(&e, twice, 3, 10, NULL);
     CHECK_INT(invoke(&e, "s2", &r, &err), STRANDS_E_INVALID);
     CHECK_STR(err.code, STRANDS_ERROR_STRUCTURED_OUTPUT);
@@ -324,8 +324,7 @@ static void test_other_tool_and_cut_answer_are_corrected(void)
      * get an answer that keeps the history valid. */
     const char *script[] = {
         ANSWER,
-        "{\"stop\":\"tool_use\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-        "\"x1\",\"name\":\"echo\",\"input\":{}}}]}",
+        USE_STEP("tool_use", "x1", "echo", "{}"),
         VALID};
     env e;
     env_init(&e, script, 3, 10, NULL);
@@ -338,22 +337,18 @@ static void test_other_tool_and_cut_answer_are_corrected(void)
     CHECK_STR(json_string_value(json_object_get(tr, "toolUseId")), "x1");
     CHECK(strstr(text_of(tr, 0), "not available") != NULL);
     CHECK(strstr(text_of(fb, 1), "did not call") != NULL);
-    CHECK(conversation_validate(json_array_get(e.model.seen, 2), NULL) ==
-          STRANDS_OK);
+    CHECK_SEEN_VALID(&e, 2);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 
     const char *cut[] = {
         ANSWER,
-        "{\"stop\":\"max_tokens\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-        "\"so1\",\"name\":\"structured_output\",\"input\":{}}}]}",
-        "{\"stop\":\"max_tokens\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-        "\"so2\",\"name\":\"structured_output\",\"input\":{}}}]}"};
+        USE_STEP("max_tokens", "so1", "structured_output", "{}"),
+        USE_STEP("max_tokens", "so2", "structured_output", "{}")};
     env_init(&e, cut, 3, 10, NULL);
     CHECK_INT(invoke(&e, "s2", &r, &err), STRANDS_E_INVALID);
     CHECK(strstr(err.message, "token limit") != NULL);
-    CHECK(conversation_validate(json_array_get(e.model.seen, 2), NULL) ==
-          STRANDS_OK);
+    CHECK_SEEN_VALID(&e, 2);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 }
@@ -361,8 +356,7 @@ static void test_other_tool_and_cut_answer_are_corrected(void)
 static void test_next_turn_on_the_session(void)
 {
     const char *script[] = {ANSWER, BAD_AGE, VALID,
-                            "{\"stop\":\"end_turn\",\"content\":[{\"text\":"
-                            "\"Still Ada.\"}]}",
+                            FAKE_TEXT("Still Ada."),
                             ANSWER, VALID};
     env e;
     env_init(&e, script, 6, 10, NULL);
@@ -593,8 +587,7 @@ static void test_steps_skipped_after_other_stops(void)
 {
     /* MaxIterations: the agent gave up; no forced call. */
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":[{\"toolUse\":{\"toolUseId\":"
-        "\"t1\",\"name\":\"echo\",\"input\":{}}}]}"};
+        USE_STEP("tool_use", "t1", "echo", "{}")};
     env e;
     env_init(&e, script, 1, 1, NULL);
     strands_agent_result r;

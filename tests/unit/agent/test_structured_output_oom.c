@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "failalloc.h"
+#include "json_check.h"
+#include "oom_agent.h"
 #include "test.h"
 
 #include "agent/conversation.h"
@@ -14,13 +16,6 @@
 
 #define MAX_N 20000
 #define KEY(id) (&(strands_session_key){.session_id = (id)})
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 /* A scripted model whose replies are parsed before the sweep arms the
  * failures (jansson's parser can drop a byte when an allocation fails in
@@ -65,12 +60,6 @@ static const strands_model_vtab copy_vtab = {STRANDS_MODEL_VTAB_VERSION,
                                              "copy", copy_converse,
                                              copy_destroy};
 
-static void sweep_restore(int fired)
-{
-    atomic_store(&failalloc_countdown, 0);
-    atomic_store(&failalloc_fired, fired);
-}
-
 static void test_invoke_sweep(void)
 {
     json_t *replies = J(
@@ -101,40 +90,28 @@ static void test_invoke_sweep(void)
                            "[\"name\",\"age\"]}");
         strands_invocation inv = {.session_id = "s", .prompt = prompt,
                                   .output_schema = schema};
-        strands_agent_result r;
-        strands_error err;
-        failalloc_arm(n);
-        strands_status st = strands_agent_invoke(agent, &inv, &r, &err);
-        int fired = failalloc_disarm();
-        strands_session_record rec;
-        CHECK_INT(store->vtab->load(store, KEY("s"), &rec, NULL),
-                  STRANDS_OK);
-        if (st == STRANDS_OK) {
-            CHECK(json_equal(r.structured_output, want));
-            CHECK_STR(r.text, "Ada, 36.");
-            CHECK_INT(rec.count, 2);
-            if (!fired) clean++;
+        oom_invoke o;
+        oom_invoke_run(&o, agent, &inv, n, store);
+        if (o.st == STRANDS_OK) {
+            CHECK(json_equal(o.r.structured_output, want));
+            CHECK_STR(o.r.text, "Ada, 36.");
+            CHECK_INT(o.rec.count, 2);
+            if (!o.fired) clean++;
         } else {
             /* A failure is never mistaken for an invalid answer. */
-            CHECK(strcmp(err.code, STRANDS_ERROR_STRUCTURED_OUTPUT) != 0);
-            CHECK(r.structured_output == NULL && r.text == NULL);
-            CHECK_INT(rec.count, 0);
+            CHECK(strcmp(o.err.code, STRANDS_ERROR_STRUCTURED_OUTPUT) != 0);
+            CHECK(o.r.structured_output == NULL && o.r.text == NULL);
+            CHECK_INT(o.rec.count, 0);
             failed++;
         }
-        size_t i;
-        json_t *h;
-        json_array_foreach(m.seen, i, h)
-            CHECK(!json_is_array(h) ||
-                  conversation_validate(h, NULL) == STRANDS_OK);
-        strands_session_record_clear(&rec);
-        strands_agent_result_cleanup(&r);
+        CHECK_SEEN_VALID(m.seen, conversation_validate);
         json_decref(prompt);
         json_decref(schema);
         strands_agent_free(agent);
         strands_tool_registry_free(tools);
         strands_session_store_free(store);
         json_decref(m.seen);
-        sweep_restore(fired);
+        oom_invoke_end(&o);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);

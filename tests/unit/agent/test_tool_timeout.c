@@ -133,35 +133,51 @@ static const char *text_of(json_t *tr)
         json_array_get(json_object_get(tr, "content"), 0), "text"));
 }
 
-#define CALL(id, name, input)                                              \
-    "{\"toolUse\":{\"toolUseId\":\"" id "\",\"name\":\"" name "\","       \
-    "\"input\":" input "}}"
 
-static const char *done_step =
-    "{\"stop\":\"end_turn\",\"content\":[{\"text\":\"done\"}]}";
+static const char *done_step = FAKE_TEXT("done");
+
+/* Invokes without a cancel flag; *took: how long it took, in ms. */
+static strands_status invoke_timed(env *e, strands_agent_result *out,
+                                   strands_error *err, int64_t *took)
+{
+    int64_t t0 = strands_clock_mono_ms();
+    strands_status st = invoke(e, NULL, out, err);
+    *took = strands_clock_mono_ms() - t0;
+    return st;
+}
+
+/* The i-th result of the second request is an error saying the call
+ * timed out after `secs` ("0.300") and, when `abandoned`, that the tool
+ * was abandoned (else not).                                            */
+#define CHECK_TIMED_OUT(e, i, secs, abandoned)                           \
+    do {                                                                 \
+        json_t *tr_ = second_result(e, i);                               \
+        CHECK_STR(json_string_value(json_object_get(tr_, "status")),     \
+                  "error");                                              \
+        CHECK(text_of(tr_) &&                                            \
+              strstr(text_of(tr_), "timed out after " secs " s"));       \
+        CHECK(text_of(tr_) &&                                            \
+              (strstr(text_of(tr_), "abandoned") != NULL) == (abandoned)); \
+    } while (0)
 
 /* ---- tests ---------------------------------------------------------- */
 
 static void test_honoured_cancel_times_out_promptly(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":[" CALL("w", "waiter", "{}") "]}",
+        FAKE_TOOL_USE(FAKE_CALL("w", "waiter", "{}")),
         done_step};
     env e;
     env_init(&e, script, 2, 300, 0);
     atomic_store(&saw_cancel, 0);
     strands_agent_result r;
     strands_error err;
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
-    int64_t took = strands_clock_mono_ms() - t0;
+    int64_t took;
+    CHECK_INT(invoke_timed(&e, &r, &err, &took), STRANDS_OK);
     CHECK(took >= 300 && took < 1000);
     CHECK(atomic_load(&saw_cancel) == 1);
     CHECK_STR(r.text, "done");
-    json_t *tr = second_result(&e, 0);
-    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
-    CHECK(text_of(tr) && strstr(text_of(tr), "timed out after 0.300 s"));
-    CHECK(text_of(tr) && !strstr(text_of(tr), "abandoned"));
+    CHECK_TIMED_OUT(&e, 0, "0.300", 0);
     CHECK_INT(agent_tools_abandoned(), 0);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
@@ -170,27 +186,23 @@ static void test_honoured_cancel_times_out_promptly(void)
 static void test_ignored_cancel_is_abandoned(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":["
-        CALL("s", "stubborn", "{\"ms\":1500}") "," CALL("c", "counted",
-        "{\"tag\":\"ok\"}") "]}",
+        FAKE_TOOL_USE(FAKE_CALL("s", "stubborn", "{\"ms\":1500}") ","
+                  FAKE_CALL("c", "counted", "{\"tag\":\"ok\"}")),
         done_step};
     env e;
     env_init(&e, script, 2, 200, 0);
     atomic_store(&stubborn_done, 0);
     strands_agent_result r;
     strands_error err;
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
-    int64_t took = strands_clock_mono_ms() - t0;
+    int64_t took;
+    CHECK_INT(invoke_timed(&e, &r, &err, &took), STRANDS_OK);
     /* deadline 200 + grace 200 + slack, far below the tool's 1500 ms */
     CHECK(took < 800);
     CHECK(atomic_load(&stubborn_done) == 0);
     CHECK_STR(r.text, "done");
+    CHECK_TIMED_OUT(&e, 0, "0.200", 1);
     json_t *tr = second_result(&e, 0);
     CHECK_STR(json_string_value(json_object_get(tr, "toolUseId")), "s");
-    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
-    CHECK(text_of(tr) && strstr(text_of(tr), "timed out after 0.200 s"));
-    CHECK(text_of(tr) && strstr(text_of(tr), "abandoned"));
     tr = second_result(&e, 1);
     CHECK_STR(json_string_value(json_object_get(tr, "status")), "success");
     CHECK_STR(text_of(tr), "ok");
@@ -217,7 +229,7 @@ static void *cancel_later(void *arg)
 static void test_invocation_cancel_reaches_call(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":[" CALL("w", "waiter", "{}") "]}",
+        FAKE_TOOL_USE(FAKE_CALL("w", "waiter", "{}")),
         done_step};
     env e;
     env_init(&e, script, 2, 60000, 0);
@@ -244,12 +256,11 @@ static void test_invocation_cancel_reaches_call(void)
 static void test_concurrency_cap_holds(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":["
-        CALL("a", "counted", "{\"tag\":\"A\"}") ","
-        CALL("b", "counted", "{\"tag\":\"B\"}") ","
-        CALL("c", "counted", "{\"tag\":\"C\"}") ","
-        CALL("d", "counted", "{\"tag\":\"D\"}") ","
-        CALL("e", "counted", "{\"tag\":\"E\"}") "]}",
+        FAKE_TOOL_USE(FAKE_CALL("a", "counted", "{\"tag\":\"A\"}") ","
+                  FAKE_CALL("b", "counted", "{\"tag\":\"B\"}") ","
+                  FAKE_CALL("c", "counted", "{\"tag\":\"C\"}") ","
+                  FAKE_CALL("d", "counted", "{\"tag\":\"D\"}") ","
+                  FAKE_CALL("e", "counted", "{\"tag\":\"E\"}")),
         done_step};
     env e;
     env_init(&e, script, 2, 10000, 2);
@@ -295,8 +306,7 @@ static const strands_tool_source_vtab timed_vtab = {
 static void test_source_tool_timeout_wins(void)
 {
     const char *script[] = {
-        "{\"stop\":\"tool_use\",\"content\":[" CALL("q", "quick_waiter", "{}")
-        "]}",
+        FAKE_TOOL_USE(FAKE_CALL("q", "quick_waiter", "{}")),
         done_step};
     env e;
     env_init(&e, script, 2, 5000, 0);
@@ -305,14 +315,11 @@ static void test_source_tool_timeout_wins(void)
     atomic_store(&saw_cancel, 0);
     strands_agent_result r;
     strands_error err;
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(invoke(&e, NULL, &r, &err), STRANDS_OK);
-    int64_t took = strands_clock_mono_ms() - t0;
+    int64_t took;
+    CHECK_INT(invoke_timed(&e, &r, &err, &took), STRANDS_OK);
     CHECK(took >= 150 && took < 2000);
     CHECK(atomic_load(&saw_cancel) == 1);
-    json_t *tr = second_result(&e, 0);
-    CHECK_STR(json_string_value(json_object_get(tr, "status")), "error");
-    CHECK(text_of(tr) && strstr(text_of(tr), "timed out after 0.150 s"));
+    CHECK_TIMED_OUT(&e, 0, "0.150", 0);
     strands_agent_result_cleanup(&r);
     env_cleanup(&e);
 }

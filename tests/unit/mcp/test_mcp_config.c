@@ -331,6 +331,22 @@ typedef struct ecase {
 #define S1(body) "{'mcpServers':{'s':{" body "}}}"
 #define CMD "'command':'x',"
 #define URL "'url':'https://h.example/m',"
+/* An OAuth auth object with `keys`; OAUTH_KEYS: all it needs. */
+#define OAUTH(keys) URL "'auth':{'type':'oauth2_client_credentials'," keys "}"
+#define OAUTH_KEYS "'token_url':'https://t/','client_id':'i','client_secret':"
+/* Messages several rows expect (after "mcpServers.s.<key>: "). */
+#define BAD_REF                                                           \
+    "bad ${...} reference (want ${NAME} with NAME of letters, digits and " \
+    "'_'; write $${ for a literal ${)"
+#define BAD_SECONDS "must be an integer number of seconds in 1..86400"
+#define BAD_VAR_NAME                                                      \
+    "bad variable name (letters, digits and '_', not starting with a "    \
+    "digit, at most 128 bytes)"
+#define PLAIN_HTTP                                                        \
+    "may use plain http only for loopback hosts (127.0.0.0/8, localhost, " \
+    "[::1]); use https"
+#define AUTH_TYPES "must be \"sigv4\" or \"oauth2_client_credentials\""
+#define SETS_IT "conflicts with \"auth\", which sets it"
 
 static const ecase errors[] = {
     /* the document */
@@ -393,14 +409,11 @@ static const ecase errors[] = {
     {S1(CMD "'env':[]"), STRANDS_E_INVALID,
      "mcpServers.s.env: must be an object of string values"},
     {S1(CMD "'env':{'1X':'v'}"), STRANDS_E_INVALID,
-     "mcpServers.s.env.1X: bad variable name (letters, digits and '_', not "
-     "starting with a digit, at most 128 bytes)"},
+     "mcpServers.s.env.1X: " BAD_VAR_NAME},
     {S1(CMD "'env':{'A=B':'v'}"), STRANDS_E_INVALID,
-     "mcpServers.s.env.A=B: bad variable name (letters, digits and '_', "
-     "not starting with a digit, at most 128 bytes)"},
+     "mcpServers.s.env.A=B: " BAD_VAR_NAME},
     {S1(CMD "'env':{'':'v'}"), STRANDS_E_INVALID,
-     "mcpServers.s.env.: bad variable name (letters, digits and '_', not "
-     "starting with a digit, at most 128 bytes)"},
+     "mcpServers.s.env.: " BAD_VAR_NAME},
     {S1(CMD "'env':{'A':true}"), STRANDS_E_INVALID,
      "mcpServers.s.env.A: must be a string"},
     {S1(CMD "'cwd':'rel/dir'"), STRANDS_E_INVALID,
@@ -429,12 +442,10 @@ static const ecase errors[] = {
     {S1("'url':'https://u:p@h/x'"), STRANDS_E_INVALID,
      "mcpServers.s.url: must not contain user information ('@')"},
     {S1("'url':'http://h.example/m','headers':{'A':'b'}"), STRANDS_E_INVALID,
-     "mcpServers.s.url: may use plain http only for loopback hosts "
-     "(127.0.0.0/8, localhost, [::1]); use https"},
+     "mcpServers.s.url: " PLAIN_HTTP},
     {S1("'url':'http://h.example/m','auth':{'type':'sigv4'}"),
      STRANDS_E_INVALID,
-     "mcpServers.s.url: may use plain http only for loopback hosts "
-     "(127.0.0.0/8, localhost, [::1]); use https"},
+     "mcpServers.s.url: " PLAIN_HTTP},
     {S1(URL "'headers':[]"), STRANDS_E_INVALID,
      "mcpServers.s.headers: must be an object of string values"},
     {S1(URL "'headers':{'A B':'v'}"), STRANDS_E_INVALID,
@@ -457,26 +468,21 @@ static const ecase errors[] = {
      "mcpServers.s.headers.x-a: is given twice (header names ignore case)"},
     {S1(URL "'headers':{'Authorization':'Bearer x'},"
             "'auth':{'type':'sigv4'}"), STRANDS_E_INVALID,
-     "mcpServers.s.headers.Authorization: conflicts with \"auth\", which "
-     "sets it"},
+     "mcpServers.s.headers.Authorization: " SETS_IT},
     {S1(URL "'headers':{'X-Amz-Date':'x'},'auth':{'type':'sigv4'}"),
      STRANDS_E_INVALID,
-     "mcpServers.s.headers.X-Amz-Date: conflicts with \"auth\", which sets "
-     "it"},
+     "mcpServers.s.headers.X-Amz-Date: " SETS_IT},
     {S1(URL "'headers':{'authorization':'x'},'auth':{'type':"
             "'oauth2_client_credentials','token_url':'https://t/',"
             "'client_id':'i','client_secret':'s'}"), STRANDS_E_INVALID,
-     "mcpServers.s.headers.authorization: conflicts with \"auth\", which "
-     "sets it"},
+     "mcpServers.s.headers.authorization: " SETS_IT},
     /* auth */
     {S1(URL "'auth':'sigv4'"), STRANDS_E_INVALID,
      "mcpServers.s.auth: must be an object"},
     {S1(URL "'auth':{}"), STRANDS_E_INVALID,
-     "mcpServers.s.auth.type: must be \"sigv4\" or "
-     "\"oauth2_client_credentials\""},
+     "mcpServers.s.auth.type: " AUTH_TYPES},
     {S1(URL "'auth':{'type':'bearer'}"), STRANDS_E_INVALID,
-     "mcpServers.s.auth.type: must be \"sigv4\" or "
-     "\"oauth2_client_credentials\""},
+     "mcpServers.s.auth.type: " AUTH_TYPES},
     {S1(URL "'auth':{'type':'sigv4','client_id':'x'}"), STRANDS_E_INVALID,
      "mcpServers.s.auth.client_id: unknown key for auth type \"sigv4\""},
     {S1(URL "'auth':{'type':'sigv4','service':'Bedrock_AgentCore'}"),
@@ -488,43 +494,32 @@ static const ecase errors[] = {
      "mcpServers.s.auth.region: must be 1..64 of a-z, 0-9 and '-'"},
     {S1(URL "'auth':{'type':'sigv4','region':1}"), STRANDS_E_INVALID,
      "mcpServers.s.auth.region: must be a string"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','service':'x'}"),
+    {S1(OAUTH("'service':'x'")),
      STRANDS_E_INVALID,
      "mcpServers.s.auth.service: unknown key for auth type "
      "\"oauth2_client_credentials\""},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','client_id':'i',"
-            "'client_secret':'s'}"), STRANDS_E_INVALID,
+    {S1(OAUTH("'client_id':'i','client_secret':'s'")), STRANDS_E_INVALID,
      "mcpServers.s.auth.token_url: is missing"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'http://auth.example/t','client_id':'i','client_secret':'s'}"),
+    {S1(OAUTH("'token_url':'http://auth.example/t','client_id':'i',"
+              "'client_secret':'s'")),
      STRANDS_E_INVALID,
-     "mcpServers.s.auth.token_url: may use plain http only for loopback "
-     "hosts (127.0.0.0/8, localhost, [::1]); use https"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_secret':'s'}"), STRANDS_E_INVALID,
+     "mcpServers.s.auth.token_url: " PLAIN_HTTP},
+    {S1(OAUTH("'token_url':'https://t/','client_secret':'s'")),
+     STRANDS_E_INVALID,
      "mcpServers.s.auth.client_id: is missing"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_id':'i'}"), STRANDS_E_INVALID,
+    {S1(OAUTH("'token_url':'https://t/','client_id':'i'")), STRANDS_E_INVALID,
      "mcpServers.s.auth.client_secret: is missing"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_id':'i','client_secret':'${EMPTY}'}"),
+    {S1(OAUTH(OAUTH_KEYS "'${EMPTY}'")),
      STRANDS_E_INVALID, "mcpServers.s.auth.client_secret: is empty"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_id':'i','client_secret':'${CRLF}'}"),
+    {S1(OAUTH(OAUTH_KEYS "'${CRLF}'")),
      STRANDS_E_INVALID,
      "mcpServers.s.auth.client_secret: contains a control character"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_id':'i','client_secret':'s',"
-            "'scopes':'a b'}"), STRANDS_E_INVALID,
+    {S1(OAUTH(OAUTH_KEYS "'s','scopes':'a b'")), STRANDS_E_INVALID,
      "mcpServers.s.auth.scopes: must be an array of strings"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_id':'i','client_secret':'s',"
-            "'scopes':['a','b c']}"), STRANDS_E_INVALID,
+    {S1(OAUTH(OAUTH_KEYS "'s','scopes':['a','b c']")), STRANDS_E_INVALID,
      "mcpServers.s.auth.scopes[1]: is not a valid scope (printable ASCII, "
      "no spaces, quotes or backslashes)"},
-    {S1(URL "'auth':{'type':'oauth2_client_credentials','token_url':"
-            "'https://t/','client_id':'i','client_secret':'s',"
-            "'scopes':[1]}"), STRANDS_E_INVALID,
+    {S1(OAUTH(OAUTH_KEYS "'s','scopes':[1]")), STRANDS_E_INVALID,
      "mcpServers.s.auth.scopes[0]: must be a string"},
     /* ${VAR} */
     {S1(CMD "'args':['${MISSING}']"), STRANDS_E_INVALID,
@@ -534,17 +529,13 @@ static const ecase errors[] = {
     {S1("'url':'https://${NOHOST}/'"), STRANDS_E_INVALID,
      "mcpServers.s.url: environment variable NOHOST is not set"},
     {S1(CMD "'args':['${TOKEN']"), STRANDS_E_INVALID,
-     "mcpServers.s.args[0]: bad ${...} reference (want ${NAME} with NAME of "
-     "letters, digits and '_'; write $${ for a literal ${)"},
+     "mcpServers.s.args[0]: " BAD_REF},
     {S1(CMD "'args':['${}']"), STRANDS_E_INVALID,
-     "mcpServers.s.args[0]: bad ${...} reference (want ${NAME} with NAME of "
-     "letters, digits and '_'; write $${ for a literal ${)"},
+     "mcpServers.s.args[0]: " BAD_REF},
     {S1(CMD "'args':['${1A}']"), STRANDS_E_INVALID,
-     "mcpServers.s.args[0]: bad ${...} reference (want ${NAME} with NAME of "
-     "letters, digits and '_'; write $${ for a literal ${)"},
+     "mcpServers.s.args[0]: " BAD_REF},
     {S1(CMD "'args':['${A-B}']"), STRANDS_E_INVALID,
-     "mcpServers.s.args[0]: bad ${...} reference (want ${NAME} with NAME of "
-     "letters, digits and '_'; write $${ for a literal ${)"},
+     "mcpServers.s.args[0]: " BAD_REF},
     {S1(CMD "'args':['${BIG}']"), STRANDS_E_TOO_LARGE,
      "mcpServers.s.args[0]: environment variable BIG is longer than 65536 "
      "bytes"},
@@ -582,20 +573,15 @@ static const ecase errors[] = {
     {S1(CMD "'deny':[null]"), STRANDS_E_INVALID,
      "mcpServers.s.deny[0]: must be a non-empty string"},
     {S1(CMD "'timeout_seconds':0"), STRANDS_E_INVALID,
-     "mcpServers.s.timeout_seconds: must be an integer number of seconds in "
-     "1..86400"},
+     "mcpServers.s.timeout_seconds: " BAD_SECONDS},
     {S1(CMD "'timeout_seconds':-5"), STRANDS_E_INVALID,
-     "mcpServers.s.timeout_seconds: must be an integer number of seconds in "
-     "1..86400"},
+     "mcpServers.s.timeout_seconds: " BAD_SECONDS},
     {S1(CMD "'timeout_seconds':86401"), STRANDS_E_INVALID,
-     "mcpServers.s.timeout_seconds: must be an integer number of seconds in "
-     "1..86400"},
+     "mcpServers.s.timeout_seconds: " BAD_SECONDS},
     {S1(CMD "'timeout_seconds':1.5"), STRANDS_E_INVALID,
-     "mcpServers.s.timeout_seconds: must be an integer number of seconds in "
-     "1..86400"},
+     "mcpServers.s.timeout_seconds: " BAD_SECONDS},
     {S1(CMD "'timeout_seconds':'30'"), STRANDS_E_INVALID,
-     "mcpServers.s.timeout_seconds: must be an integer number of seconds in "
-     "1..86400"},
+     "mcpServers.s.timeout_seconds: " BAD_SECONDS},
     {S1(CMD "'startup_timeout_seconds':3601"), STRANDS_E_INVALID,
      "mcpServers.s.startup_timeout_seconds: must be an integer number of "
      "seconds in 1..3600"},

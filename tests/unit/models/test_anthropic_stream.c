@@ -7,34 +7,8 @@
 
 #include "core/buf.h"
 #include "models/anthropic.h"
+#include "json_check.h"
 #include "test.h"
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
-
-#define CHECK_JSON(got, want_text)                                        \
-    do {                                                                  \
-        json_t *w_ = J(want_text);                                        \
-        if (!json_equal((got), w_)) {                                     \
-            char *g_ = (got) ? json_dumps((got), JSON_COMPACT |           \
-                                                     JSON_SORT_KEYS)      \
-                             : NULL;                                      \
-            char *s_ = json_dumps(w_, JSON_COMPACT | JSON_SORT_KEYS);     \
-            FAIL_AT("JSON differs:\n    got:  %s\n    want: %s",         \
-                    g_ ? g_ : "(null)", s_);                              \
-            free(g_);                                                     \
-            free(s_);                                                     \
-        }                                                                 \
-        json_decref(w_);                                                  \
-    } while (0)
 
 /* ---- building streams --------------------------------------------------- */
 

@@ -5,34 +5,8 @@
 #include <jansson.h>
 
 #include "models/converse.h"
+#include "json_check.h"
 #include "test.h"
-
-/* Parses a JSON literal the test relies on; aborts the run when broken. */
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
-
-/* Checks that `got` equals the JSON text `want` (no extra or missing keys). */
-#define CHECK_JSON(got, want)                                            \
-    do {                                                                 \
-        json_t *w_ = J(want);                                            \
-        if (!json_equal((got), w_)) {                                    \
-            char *g_ = (got) ? json_dumps((got), JSON_COMPACT |          \
-                                                     JSON_SORT_KEYS)     \
-                             : NULL;                                     \
-            FAIL_AT("JSON differs:\n    got:  %s\n    want: %s",        \
-                    g_ ? g_ : "(null)", want);                           \
-            free(g_);                                                    \
-        }                                                                \
-        json_decref(w_);                                                 \
-    } while (0)
 
 #define USER_HI "{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}"
 #define TOOL_USE_MSG                                                     \

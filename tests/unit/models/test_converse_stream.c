@@ -9,48 +9,10 @@
 #include "aws/eventstream.h"
 #include "core/buf.h"
 #include "models/converse_stream.h"
+#include "json_check.h"
 #include "test.h"
 
 #define FIXTURES STRANDS_SHARED_DIR "/testdata/eventstream/converse-stream/"
-
-/* Parses a JSON literal the test relies on; aborts the run when broken. */
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
-
-/* Checks that the JSON value `got` equals the JSON value `want`. */
-#define CHECK_JSON_EQ(got, want)                                         \
-    do {                                                                 \
-        if (!json_equal((got), (want))) {                                \
-            char *g_ = (got) ? json_dumps((got), JSON_COMPACT |          \
-                                                     JSON_SORT_KEYS |    \
-                                                     JSON_ENCODE_ANY)    \
-                             : NULL;                                     \
-            char *w_ = (want) ? json_dumps((want), JSON_COMPACT |        \
-                                                       JSON_SORT_KEYS |  \
-                                                       JSON_ENCODE_ANY)  \
-                              : NULL;                                    \
-            FAIL_AT("JSON differs:\n    got:  %s\n    want: %s",        \
-                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");             \
-            free(g_);                                                    \
-            free(w_);                                                    \
-        }                                                                \
-    } while (0)
-
-/* Checks got against the JSON text want. */
-#define CHECK_JSON(got, want)                                            \
-    do {                                                                 \
-        json_t *wj_ = J(want);                                           \
-        CHECK_JSON_EQ(got, wj_);                                         \
-        json_decref(wj_);                                                \
-    } while (0)
 
 /* ---- building streams with es_encode ---------------------------------- */
 

@@ -6,35 +6,8 @@
 #include <jansson.h>
 
 #include "models/openai_map.h"
+#include "json_check.h"
 #include "test.h"
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
-
-#define CHECK_JSON(got, want_text)                                       \
-    do {                                                                 \
-        json_t *w_ = J(want_text);                                       \
-        if (!json_equal((got), w_)) {                                    \
-            char *g_ = (got) ? json_dumps((got), JSON_COMPACT |          \
-                                                     JSON_SORT_KEYS |    \
-                                                     JSON_ENCODE_ANY)    \
-                             : NULL;                                     \
-            char *ws_ = json_dumps(w_, JSON_COMPACT | JSON_SORT_KEYS);   \
-            FAIL_AT("JSON differs:\n    got:  %s\n    want: %s",        \
-                    g_ ? g_ : "(null)", ws_);                            \
-            free(g_);                                                    \
-            free(ws_);                                                   \
-        }                                                                \
-        json_decref(w_);                                                 \
-    } while (0)
 
 static void test_plain_text_and_system(void)
 {

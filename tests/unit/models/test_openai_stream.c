@@ -9,18 +9,8 @@
 
 #include "core/buf.h"
 #include "models/openai_stream.h"
+#include "json_check.h"
 #include "test.h"
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
 
 /* Records the events as text lines: "S0 id name", "T0 text", "I1 frag",
  * "R0 text", "E0". */

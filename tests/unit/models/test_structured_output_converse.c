@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "models/converse.h"
+#include "json_check.h"
 #include "test.h"
 
 #define MSGS "[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}]"
@@ -15,13 +16,6 @@
     "{\"type\":\"object\"}}}},{\"toolSpec\":{\"name\":"                  \
     "\"structured_output\",\"description\":\"answer\",\"inputSchema\":"  \
     "{\"json\":{\"type\":\"object\",\"required\":[\"n\"]}}}}]"
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 static void test_tool_choice(void)
 {

@@ -15,62 +15,8 @@
 #include "server/runner.h"
 #include "strands/clock.h"
 #include "strands/strands.h"
+#include "slow_model.h"
 #include "test.h"
-
-/* ---- a model that takes `steps` x `delay_ms` and honours cancel ------- */
-
-typedef struct slow_model {
-    strands_model base;
-    atomic_int steps;
-    atomic_int delay_ms;
-    atomic_int calls;
-    pthread_mutex_t lock;
-    char last_messages[4096]; /* the last request's messages, as JSON */
-} slow_model;
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static strands_status slow_converse(strands_model *self,
-                                    const strands_model_request *req,
-                                    strands_model_response *out,
-                                    strands_error *err)
-{
-    slow_model *m = (slow_model *)self;
-    memset(out, 0, sizeof *out);
-    atomic_fetch_add(&m->calls, 1);
-    char *text = json_dumps(req->messages, JSON_COMPACT);
-    pthread_mutex_lock(&m->lock);
-    snprintf(m->last_messages, sizeof m->last_messages, "%s",
-             text ? text : "");
-    pthread_mutex_unlock(&m->lock);
-    free(text);
-    int steps = atomic_load(&m->steps);
-    for (int i = 0; i < steps; i++) {
-        if (req->cancelled && atomic_load(req->cancelled))
-            return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
-                                     "request cancelled");
-        sleep_ms(atomic_load(&m->delay_ms));
-    }
-    out->message = json_pack("{s:s, s:[{s:s}]}", "role", "assistant",
-                             "content", "text", "all done");
-    out->stop = STRANDS_STOP_END_TURN;
-    snprintf(out->stop_reason, sizeof out->stop_reason, "end_turn");
-    out->usage = (strands_usage){3, 4, 7, 0, 0};
-    return STRANDS_OK;
-}
-
-static void slow_destroy(strands_model *self)
-{
-    (void)self;
-}
-
-static const strands_model_vtab slow_vtab = {STRANDS_MODEL_VTAB_VERSION,
-                                             "slow", slow_converse,
-                                             slow_destroy};
 
 /* ---- an injectable clock: the real one plus a test-controlled skew ---- */
 
@@ -95,16 +41,8 @@ static void env_init(env *e, int steps, int delay_ms, int max_s, int ttl_s,
 {
     memset(e, 0, sizeof *e);
     atomic_store(&skew_ms, 0);
-    e->model.base.vtab = &slow_vtab;
-    atomic_store(&e->model.steps, steps);
-    atomic_store(&e->model.delay_ms, delay_ms);
-    pthread_mutex_init(&e->model.lock, NULL);
-    e->store = strands_memory_store_new(16, 0);
-    strands_agent_config cfg = {.model = &e->model.base,
-                                .sessions = e->store,
-                                .max_tokens = 100,
-                                .max_iterations = 3};
-    e->agent = strands_agent_new(&cfg, NULL);
+    slow_model_init(&e->model, steps, delay_ms, 0);
+    e->agent = slow_agent_new(&e->model, &e->store);
     runner_set_config rc = {.agent = e->agent};
     e->set = runner_set_new(&rc);
     ping_state_init(&e->ping);
@@ -125,7 +63,7 @@ static void env_free(env *e)
     ping_state_cleanup(&e->ping);
     strands_agent_free(e->agent);
     strands_session_store_free(e->store);
-    pthread_mutex_destroy(&e->model.lock);
+    slow_model_cleanup(&e->model);
 }
 
 static int submit(env *e, const char *id, const char *session,
@@ -146,6 +84,20 @@ static const char *str(const json_t *doc, const char *key)
     const char *v = json_string_value(json_object_get(doc, key));
     return v ? v : "(none)";
 }
+
+/* `call` (which sets doc) answers HTTP `code`; EXPECT_KEY also checks that
+ * doc's `key` is `want`. The document is dropped after.                 */
+#define EXPECT(code, call)                                               \
+    do {                                                                 \
+        CHECK_INT(call, code);                                           \
+        json_decref(doc);                                                \
+    } while (0)
+#define EXPECT_KEY(code, call, key, want)                                \
+    do {                                                                 \
+        CHECK_INT(call, code);                                           \
+        CHECK_STR(str(doc, key), want);                                  \
+        json_decref(doc);                                                \
+    } while (0)
 
 static void ping_now(env *e, const char **status, int64_t *ts)
 {
@@ -191,9 +143,7 @@ static void test_submit_then_completed(void)
     CHECK_STR(ps, "HealthyBusy");
     CHECK_INT(runner_set_count(e.set), 1); /* in flight for shutdown */
 
-    CHECK_INT(async_get(e.t, "inv-1", "s1", &doc), 200);
-    CHECK_STR(str(doc, "status"), "running");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "inv-1", "s1", &doc), "status", "running");
 
     doc = wait_done(&e, "inv-1");
     CHECK_STR(str(doc, "status"), "completed");
@@ -213,9 +163,7 @@ static void test_submit_then_completed(void)
     for (int i = 0; i < 100 && runner_set_count(e.set); i++) sleep_ms(10);
     CHECK_INT(runner_set_count(e.set), 0);
     /* Still there for another read. */
-    CHECK_INT(async_get(e.t, "inv-1", NULL, &doc), 200);
-    CHECK_STR(str(doc, "status"), "completed");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "inv-1", NULL, &doc), "status", "completed");
     env_free(&e);
 }
 
@@ -242,8 +190,7 @@ static void test_cancel_stores_nothing(void)
     env e;
     env_init(&e, 1000, 10, 0, 0, 0); /* 10 s unless cancelled */
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "inv-c", "sc", "secret-cancelled", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-c", "sc", "secret-cancelled", &doc));
     sleep_ms(50);
     int64_t t0 = strands_clock_mono_ms();
     CHECK_INT(async_cancel(e.t, "inv-c", "sc", &doc), 200);
@@ -260,8 +207,7 @@ static void test_cancel_stores_nothing(void)
     /* The next turn of the session starts from an empty history. */
     atomic_store(&e.model.steps, 1);
     atomic_store(&e.model.delay_ms, 0);
-    CHECK_INT(submit(&e, "inv-n", "sc", "next", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-n", "sc", "next", &doc));
     doc = wait_done(&e, "inv-n");
     CHECK_STR(str(doc, "status"), "completed");
     json_decref(doc);
@@ -277,12 +223,9 @@ static void test_run_limit(void)
     env e;
     env_init(&e, 100000, 5, 60, 0, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "inv-t", "st", "long", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-t", "st", "long", &doc));
     sleep_ms(100);
-    CHECK_INT(async_get(e.t, "inv-t", NULL, &doc), 200);
-    CHECK_STR(str(doc, "status"), "running");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "inv-t", NULL, &doc), "status", "running");
     atomic_store(&skew_ms, 61 * 1000); /* a minute later */
     doc = wait_done(&e, "inv-t");
     CHECK_STR(str(doc, "status"), "failed");
@@ -297,20 +240,16 @@ static void test_ttl(void)
     env e;
     env_init(&e, 1, 0, 0, 30, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "inv-x", "sx", "hi", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "inv-x", "sx", "hi", &doc));
     doc = wait_done(&e, "inv-x");
     CHECK_STR(str(doc, "status"), "completed");
     json_decref(doc);
     atomic_store(&skew_ms, 29 * 1000);
-    CHECK_INT(async_get(e.t, "inv-x", NULL, &doc), 200);
-    json_decref(doc);
+    EXPECT(200, async_get(e.t, "inv-x", NULL, &doc));
     atomic_store(&skew_ms, 31 * 1000);
-    CHECK_INT(async_get(e.t, "inv-x", NULL, &doc), 404);
-    CHECK_STR(str(doc, "error_type"), "InvocationNotFound");
-    json_decref(doc);
-    CHECK_INT(async_cancel(e.t, "inv-x", NULL, &doc), 404);
-    json_decref(doc);
+    EXPECT_KEY(404, async_get(e.t, "inv-x", NULL, &doc),
+               "error_type", "InvocationNotFound");
+    EXPECT(404, async_cancel(e.t, "inv-x", NULL, &doc));
     env_free(&e);
 }
 
@@ -319,23 +258,16 @@ static void test_cap_and_eviction(void)
     env e;
     env_init(&e, 1000, 5, 0, 0, 2);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "a", "sa", "one", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(submit(&e, "b", "sb", "two", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(submit(&e, "c", "sc", "three", &doc), 429);
-    CHECK_STR(str(doc, "error_type"), "TooManyAsyncInvocations");
-    json_decref(doc);
+    EXPECT(202, submit(&e, "a", "sa", "one", &doc));
+    EXPECT(202, submit(&e, "b", "sb", "two", &doc));
+    EXPECT_KEY(429, submit(&e, "c", "sc", "three", &doc),
+               "error_type", "TooManyAsyncInvocations");
     /* "a" ends (cancelled): "c" now takes its place. */
-    CHECK_INT(async_cancel(e.t, "a", NULL, &doc), 200);
-    json_decref(doc);
+    EXPECT(200, async_cancel(e.t, "a", NULL, &doc));
     atomic_store(&e.model.steps, 1);
-    CHECK_INT(submit(&e, "c", "sc", "three", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(async_get(e.t, "a", NULL, &doc), 404);
-    json_decref(doc);
-    CHECK_INT(async_get(e.t, "b", NULL, &doc), 200);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "c", "sc", "three", &doc));
+    EXPECT(404, async_get(e.t, "a", NULL, &doc));
+    EXPECT(200, async_get(e.t, "b", NULL, &doc));
     env_free(&e);
 }
 
@@ -344,23 +276,17 @@ static void test_busy_session_and_taken_id(void)
     env e;
     env_init(&e, 1000, 5, 0, 0, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "first", "shared", "one", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "first", "shared", "one", &doc));
     /* The same session is claimed: answered at once like /invocations. */
-    CHECK_INT(submit(&e, "second", "shared", "two", &doc), 409);
-    CHECK_STR(str(doc, "error_type"), "SessionBusy");
-    json_decref(doc);
-    CHECK_INT(async_get(e.t, "second", NULL, &doc), 404);
-    json_decref(doc);
+    EXPECT_KEY(409, submit(&e, "second", "shared", "two", &doc),
+               "error_type", "SessionBusy");
+    EXPECT(404, async_get(e.t, "second", NULL, &doc));
     /* The same id again. */
-    CHECK_INT(submit(&e, "first", "other", "three", &doc), 409);
-    CHECK_STR(str(doc, "error_type"), "InvocationExists");
-    json_decref(doc);
+    EXPECT_KEY(409, submit(&e, "first", "other", "three", &doc),
+               "error_type", "InvocationExists");
     /* Another session's invocation is unknown to it. */
-    CHECK_INT(async_get(e.t, "first", "other", &doc), 404);
-    json_decref(doc);
-    CHECK_INT(async_cancel(e.t, "first", "other", &doc), 404);
-    json_decref(doc);
+    EXPECT(404, async_get(e.t, "first", "other", &doc));
+    EXPECT(404, async_cancel(e.t, "first", "other", &doc));
     CHECK_INT(async_running(e.t), 1);
     env_free(&e);
 }
@@ -373,22 +299,17 @@ static void test_shutdown(void)
     env e;
     env_init(&e, 100000, 5, 0, 0, 0);
     json_t *doc = NULL;
-    CHECK_INT(submit(&e, "k1", "s1", "one", &doc), 202);
-    json_decref(doc);
-    CHECK_INT(submit(&e, "k2", "s2", "two", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "k1", "s1", "one", &doc));
+    EXPECT(202, submit(&e, "k2", "s2", "two", &doc));
     CHECK_INT(runner_set_count(e.set), 2);
     CHECK_INT(runner_set_wait_idle(e.set, 200), 2);
     runner_set_cancel_all(e.set);
     CHECK_INT(runner_set_wait_idle(e.set, 3000), 0);
-    CHECK_INT(async_get(e.t, "k1", NULL, &doc), 200);
-    CHECK_STR(str(doc, "status"), "cancelled");
-    json_decref(doc);
+    EXPECT_KEY(200, async_get(e.t, "k1", NULL, &doc), "status", "cancelled");
     env_free(&e);
 
     env_init(&e, 100000, 5, 0, 0, 0);
-    CHECK_INT(submit(&e, "k3", "s3", "three", &doc), 202);
-    json_decref(doc);
+    EXPECT(202, submit(&e, "k3", "s3", "three", &doc));
     int64_t t0 = strands_clock_mono_ms();
     async_free(e.t);
     e.t = NULL;

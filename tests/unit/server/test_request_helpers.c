@@ -5,20 +5,10 @@
 #include <jansson.h>
 
 #include "server/internal.h"
+#include "json_check.h"
 #include "test.h"
 
 /* ---- request_prompt_blocks ------------------------------------------- */
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
 
 static void test_prompt_string(void)
 {

@@ -14,65 +14,8 @@
 #include "server/runner.h"
 #include "strands/clock.h"
 #include "strands/strands.h"
+#include "slow_model.h"
 #include "test.h"
-
-/* ---- a fake model that streams n deltas ------------------------------ */
-
-typedef struct slow_model {
-    strands_model base;
-    int deltas;              /* text deltas per call */
-    int delay_ms;            /* pause before each delta */
-    int ignore_cancel_ms;    /* keep going this long after a cancel */
-    atomic_int emitted;      /* deltas handed to the agent so far */
-    atomic_int calls;
-} slow_model;
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static strands_status slow_converse(strands_model *self,
-                                    const strands_model_request *req,
-                                    strands_model_response *out,
-                                    strands_error *err)
-{
-    slow_model *m = (slow_model *)self;
-    memset(out, 0, sizeof *out);
-    atomic_fetch_add(&m->calls, 1);
-    for (int i = 0; i < m->deltas; i++) {
-        if (req->cancelled && atomic_load(req->cancelled)) {
-            if (m->ignore_cancel_ms) sleep_ms(m->ignore_cancel_ms);
-            return strands_error_set(err, STRANDS_E_CANCELLED, "Cancelled",
-                                     "request cancelled");
-        }
-        if (m->delay_ms) sleep_ms(m->delay_ms);
-        char d[16];
-        int n = snprintf(d, sizeof d, "d%d ", i);
-        if (req->on_stream) {
-            strands_model_stream_event ev = {
-                .type = STRANDS_MODEL_STREAM_TEXT, .data = d, .len = (size_t)n};
-            req->on_stream(req->stream_user, &ev);
-        }
-        atomic_fetch_add(&m->emitted, 1);
-    }
-    out->message = json_pack("{s:s, s:[{s:s}]}", "role", "assistant",
-                             "content", "text", "all done");
-    out->stop = STRANDS_STOP_END_TURN;
-    snprintf(out->stop_reason, sizeof out->stop_reason, "end_turn");
-    out->usage = (strands_usage){3, 4, 7, 0, 0};
-    return STRANDS_OK;
-}
-
-static void slow_destroy(strands_model *self)
-{
-    (void)self;
-}
-
-static const strands_model_vtab slow_vtab = {STRANDS_MODEL_VTAB_VERSION,
-                                             "slow", slow_converse,
-                                             slow_destroy};
 
 typedef struct env {
     slow_model model;
@@ -85,15 +28,8 @@ static void env_init(env *e, int deltas, int delay_ms, size_t max_events,
                      int max_runners)
 {
     memset(e, 0, sizeof *e);
-    e->model.base.vtab = &slow_vtab;
-    e->model.deltas = deltas;
-    e->model.delay_ms = delay_ms;
-    e->store = strands_memory_store_new(16, 0);
-    strands_agent_config cfg = {.model = &e->model.base,
-                                .sessions = e->store,
-                                .max_tokens = 100,
-                                .max_iterations = 3};
-    e->agent = strands_agent_new(&cfg, NULL);
+    slow_model_init(&e->model, deltas, delay_ms, 1);
+    e->agent = slow_agent_new(&e->model, &e->store);
     runner_set_config rc = {.agent = e->agent,
                             .queue_max_events = max_events,
                             .max_runners = max_runners};
@@ -105,6 +41,7 @@ static void env_free(env *e)
     runner_set_free(e->set);
     strands_agent_free(e->agent);
     strands_session_store_free(e->store);
+    slow_model_cleanup(&e->model);
 }
 
 static runner *start(env *e, const char *session, int stream)
@@ -298,7 +235,7 @@ static void test_wait_abandoned(void)
     CHECK(waited >= 200 && waited < 2000);
     /* The session is free now: a new invocation on it succeeds. */
     e.model.ignore_cancel_ms = 0;
-    e.model.deltas = 1;
+    e.model.steps = 1;
     runner *again = start(&e, "s1", 0);
     CHECK_INT(runner_wait_end(again, 5000, -1), RUNNER_END);
     CHECK_INT(runner_get_outcome(again)->status, STRANDS_OK);
@@ -453,9 +390,7 @@ static const strands_session_store_vtab actor_vtab = {
 static void test_actor_id_reaches_store(void)
 {
     slow_model model;
-    memset(&model, 0, sizeof model);
-    model.base.vtab = &slow_vtab;
-    model.deltas = 1;
+    slow_model_init(&model, 1, 0, 1);
     actor_store store = {{&actor_vtab}, "", 0};
     strands_agent_config cfg = {.model = &model.base,
                                 .sessions = &store.base,
@@ -492,6 +427,7 @@ static void test_actor_id_reaches_store(void)
     json_decref(prompt);
     runner_set_free(set);
     strands_agent_free(agent);
+    slow_model_cleanup(&model);
 }
 
 int main(void)

@@ -7,18 +7,8 @@
 #include <jansson.h>
 
 #include "server/internal.h"
+#include "json_check.h"
 #include "test.h"
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON (%s): %s\n", e.text, text);
-        abort();
-    }
-    return v;
-}
 
 static request_verdict parse(const char *body, request_parsed *p, char *why,
                              size_t whysz)

@@ -10,23 +10,11 @@
 #include <string.h>
 
 #include "failalloc.h"
+#include "json_check.h"
 #include "test.h"
 #include "session/agentcore_memory.h"
 
 #define MAX_N 3000
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
-
-static void sweep_restore(int fired)
-{
-    atomic_store(&failalloc_countdown, 0);
-    atomic_store(&failalloc_fired, fired);
-}
 
 static void sweep_message(const json_t *msg)
 {
@@ -57,7 +45,7 @@ static void sweep_message(const json_t *msg)
         }
         free(body);
         json_decref(item);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);
@@ -110,7 +98,7 @@ static void test_agent_sweep(void)
             clean++;
         }
         free(blob);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);

@@ -93,6 +93,16 @@ static strands_session_store *open_store(size_t cap)
     return s;
 }
 
+/* Frees `old` (may be NULL); a fresh directory (with `fixture`, or NULL)
+ * and a store on it with no history cap.                               */
+static strands_session_store *reopen(strands_session_store *old,
+                                     const char *fixture)
+{
+    strands_session_store_free(old);
+    fresh(fixture);
+    return open_store(0);
+}
+
 static strands_session_key key_of(const char *sid)
 {
     strands_session_key k = {.session_id = sid};
@@ -205,8 +215,7 @@ static void test_record_bytes_match_python(void)
 
 static void test_new_session_layout(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     strands_error err;
     CHECK_INT(add_turn(s, "s1", 0, "Grüße ✓", "hello", &err), STRANDS_OK);
     CHECK_STR(keys_of("session_s1/session.json"),
@@ -261,8 +270,7 @@ static void test_new_session_layout(void)
 
 static void test_fixture_load(void)
 {
-    fresh("strands_py_session");
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, "strands_py_session");
     strands_session_key k = key_of("py-session-1");
     strands_session_record r;
     strands_error err;
@@ -293,8 +301,7 @@ static void test_fixture_load(void)
 
 static void test_fixture_continue(void)
 {
-    fresh("strands_py_session");
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, "strands_py_session");
     strands_session_key k = key_of("py-session-1");
     strands_session_record r;
     strands_error err;
@@ -345,8 +352,7 @@ static void test_fixture_continue(void)
 
 static void test_bytes_round_trip(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     strands_session_key k = key_of("b1");
     json_t *msgs = json_pack(
         "[{s:s,s:[{s:{s:s,s:{s:s}}},{s:{s:s,s:[{s:{s:s,s:s,s:{s:s}}}]}},"
@@ -399,8 +405,7 @@ static void test_bytes_round_trip(void)
 
 static void test_snapshot_load_and_continue(void)
 {
-    fresh("strands_snapshot");
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, "strands_snapshot");
     strands_session_key k = key_of("snap-1");
     strands_session_record r;
     strands_error err;
@@ -487,8 +492,7 @@ static void test_snapshot_typescript_shape(void)
 
 static void test_conflict(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     strands_error err;
     CHECK_INT(add_turn(s, "c1", 0, "a", "b", &err), STRANDS_OK);
     CHECK_INT(add_turn(s, "c1", 0, "x", "y", &err), STRANDS_E_BUSY);
@@ -581,8 +585,7 @@ static int run_child(const char *sid)
 
 static void test_claims_across_processes(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     strands_session_key k = key_of("xp");
     strands_session_claim c;
     strands_error err;
@@ -691,8 +694,7 @@ static void crash_turn(const char *sid, size_t base, fault_at *f)
 
 static void test_crash_between_write_and_rename(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     strands_error err;
     CHECK_INT(add_turn(s, "cr", 0, "u0", "a0", &err), STRANDS_OK);
     const char *md = "session_cr/agents/agent_default/messages/";
@@ -756,8 +758,7 @@ static void test_crash_in_python_session(void)
 
 static void test_ids_that_try_traversal(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     char longid[FILE_ID_MAX + 2];
     memset(longid, 'a', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
@@ -851,19 +852,9 @@ static void write_text(const char *rel, const char *text)
     fclose(f);
 }
 
-/* A fresh directory (with a fixture) and a store on it. */
-static strands_session_store *reopen(strands_session_store *old,
-                                     const char *fixture)
-{
-    strands_session_store_free(old);
-    fresh(fixture);
-    return open_store(0);
-}
-
 static void test_gaps_and_corrupt_files(void)
 {
-    fresh("strands_py_session");
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, "strands_py_session");
     strands_session_key k = key_of("py-session-1");
     strands_session_record r;
     strands_error err;
@@ -873,27 +864,33 @@ static void test_gaps_and_corrupt_files(void)
     CHECK(strstr(err.message, "message_4.json") != NULL);
     CHECK_INT(add_turn(s, "py-session-1", 8, "x", "y", &err),
               STRANDS_E_PARSE);
-    /* A corrupt message file is an error naming it, never skipped. */
-    s = reopen(s, "strands_py_session");
-    write_text(PYSESS "/messages/message_5.json", "{\"message\": tru");
-    CHECK_INT(s->vtab->load(s, &k, &r, &err), STRANDS_E_PARSE);
-    CHECK(strstr(err.message, PYSESS "/messages/message_5.json") != NULL);
-    /* A file whose message_id disagrees with its name. */
-    s = reopen(s, "strands_py_session");
-    char *m2 = slurp(path_in(PYSESS "/messages/message_2.json"));
-    write_text(PYSESS "/messages/message_3.json", m2);
-    free(m2);
-    CHECK_INT(s->vtab->load(s, &k, &r, &err), STRANDS_E_PARSE);
-    CHECK(strstr(err.message, "message_3.json") != NULL);
-    /* A name that looks like a message file but is not one. */
-    s = reopen(s, "strands_py_session");
-    write_text(PYSESS "/messages/message_01.json", "{}");
-    CHECK_INT(s->vtab->load(s, &k, &r, &err), STRANDS_E_PARSE);
-    /* agent.json that is not an object. */
-    s = reopen(s, "strands_py_session");
-    write_text(PYSESS "/agent.json", "[1]");
-    CHECK_INT(s->vtab->load(s, &k, &r, &err), STRANDS_E_PARSE);
-    CHECK(strstr(err.message, "agent.json") != NULL);
+    /* One bad file in an otherwise good session: a parse error naming
+     * it (when `named` is set), never skipped.                          */
+    static const struct {
+        const char *file, *text, *copy_of, *named;
+    } bad[] = {
+        /* A corrupt message file. */
+        {PYSESS "/messages/message_5.json", "{\"message\": tru", NULL,
+         PYSESS "/messages/message_5.json"},
+        /* A file whose message_id disagrees with its name. */
+        {PYSESS "/messages/message_3.json", NULL,
+         PYSESS "/messages/message_2.json", "message_3.json"},
+        /* A name that looks like a message file but is not one. */
+        {PYSESS "/messages/message_01.json", "{}", NULL, NULL},
+        /* agent.json that is not an object. */
+        {PYSESS "/agent.json", "[1]", NULL, "agent.json"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = reopen(s, "strands_py_session");
+        char *copy = bad[i].copy_of ? slurp(path_in(bad[i].copy_of)) : NULL;
+        write_text(bad[i].file, copy ? copy : bad[i].text);
+        free(copy);
+        int failed = test_failures_in_case;
+        CHECK_INT(s->vtab->load(s, &k, &r, &err), STRANDS_E_PARSE);
+        if (bad[i].named) CHECK(strstr(err.message, bad[i].named) != NULL);
+        if (test_failures_in_case != failed)
+            fprintf(stderr, "  (row %zu: %s)\n", i, bad[i].file);
+    }
     /* Other files in the messages directory are left alone. */
     s = reopen(s, "strands_py_session");
     write_text(PYSESS "/messages/.strands_abc.tmp", "junk");
@@ -942,8 +939,7 @@ static void test_history_cap(void)
 
 static void test_unknown_and_store_errors(void)
 {
-    fresh(NULL);
-    strands_session_store *s = open_store(0);
+    strands_session_store *s = reopen(NULL, NULL);
     strands_session_key k = key_of("nobody");
     strands_session_record r;
     strands_error err;

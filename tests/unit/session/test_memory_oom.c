@@ -4,24 +4,12 @@
  * was: the log, its count and the agent object are appended all or
  * nothing.                                                              */
 #include "failalloc.h"
+#include "json_check.h"
 #include "test.h"
 #include "strands/session.h"
 
 #define MAX_N 2000
 #define KEY(id) (&(strands_session_key){.session_id = (id)})
-
-static void sweep_restore(int fired)
-{
-    atomic_store(&failalloc_countdown, 0);
-    atomic_store(&failalloc_fired, fired);
-}
-
-static json_t *J(const char *text)
-{
-    json_t *v = json_loads(text, 0, NULL);
-    if (!v) abort();
-    return v;
-}
 
 static void test_append_sweep(void)
 {
@@ -66,7 +54,7 @@ static void test_append_sweep(void)
             }
             strands_session_record_clear(&rec);
             strands_session_store_free(s);
-            sweep_restore(fired);
+            failalloc_restore(fired);
         }
         CHECK(n == MAX_N + 2);
         /* Some failures are absorbed by design (the size measured before
@@ -107,7 +95,7 @@ static void test_load_sweep(void)
             failed++;
         }
         strands_session_record_clear(&rec);
-        sweep_restore(fired);
+        failalloc_restore(fired);
     }
     CHECK(n == MAX_N + 2);
     CHECK_INT(clean, 1);

@@ -15,17 +15,20 @@
 #include "session/redis_conn.h"
 #include "strands/clock.h"
 #include "strands/session.h"
+#include "redis_outage.h"
 #include "redis_server.h"
 #include "test.h"
 
 static test_redis server;
 static int have_server;
 
+/* Skips the test without a server; else empties the server. */
 #define NEED_SERVER()                                                    \
     do {                                                                 \
         if (!have_server)                                                \
             SKIP("redis-server is not installed (apt-get install "       \
                  "redis-server, or set REDIS_SERVER)");                  \
+        test_redis_do(&server, "FLUSHALL");                              \
     } while (0)
 
 /* A store on the test server with the given lease, wait and TTL. */
@@ -46,12 +49,6 @@ static strands_session_store *store_with(int64_t lease_ms, int64_t wait_ms,
 static strands_session_store *store_default(void)
 {
     return store_with(30000, 0, 3600, 0);
-}
-
-static void flushall(void)
-{
-    redisReply *r = test_redis_cmd(&server, "FLUSHALL");
-    if (r) freeReplyObject(r);
 }
 
 static json_t *msg(const char *role, const char *text)
@@ -77,12 +74,18 @@ static const char *text_at(const json_t *msgs, size_t i)
         "text"));
 }
 
+/* The integer reply of `fmt` on `key` (-99: none). */
 static long long key_int(const char *fmt, const char *key)
 {
-    redisReply *r = test_redis_cmd(&server, fmt, key);
-    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -99;
-    if (r) freeReplyObject(r);
-    return v;
+    return test_redis_int(&server, fmt, key);
+}
+
+/* Drops a test's turn and agent state and frees its store. */
+static void finish(strands_session_store *s, json_t *t, json_t *agent)
+{
+    json_decref(t);
+    json_decref(agent);
+    strands_session_store_free(s);
 }
 
 /* ---- URL parsing (no server) -------------------------------------------- */
@@ -166,7 +169,6 @@ static void test_url_parse(void)
 static void test_round_trip_and_layout(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default();
     CHECK_STR(s->vtab->name, "redis");
     CHECK_INT(s->vtab->version, STRANDS_SESSION_VTAB_VERSION);
@@ -230,16 +232,13 @@ static void test_round_trip_and_layout(void)
     CHECK_INT(s->vtab->append(s, &key, NULL, 4, notarr, agent, &err),
               STRANDS_E_INVALID);
     json_decref(notarr);
-    json_decref(t1);
     json_decref(t2);
-    json_decref(agent);
-    strands_session_store_free(s);
+    finish(s, t1, agent);
 }
 
 static void test_load_skips_removed_messages(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default();
     strands_session_key key = {.session_id = "window"};
     strands_error err;
@@ -277,15 +276,12 @@ static void test_load_skips_removed_messages(void)
     CHECK_INT(rec.first, 0);
     strands_session_record_clear(&rec);
     json_decref(empty);
-    json_decref(agent);
-    json_decref(t);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 static void test_conflict_writes_nothing(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default();
     strands_session_key key = {.session_id = "race"};
     strands_error err;
@@ -306,16 +302,13 @@ static void test_conflict_writes_nothing(void)
     CHECK_INT(rec.count, 2);
     CHECK(json_equal(rec.agent, agent));
     strands_session_record_clear(&rec);
-    json_decref(t);
-    json_decref(agent);
     json_decref(agent2);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 static void test_history_cap(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_with(30000, 0, 3600, 300);
     strands_session_key key = {.session_id = "cap"};
     strands_error err;
@@ -329,9 +322,8 @@ static void test_history_cap(void)
     CHECK(strstr(err.message, "SESSION_MAX_HISTORY_BYTES") != NULL);
     CHECK_INT(key_int("LLEN %s", "strands:session:{cap}:default:log"), 4);
     /* The byte count is rebuilt from the log when its key is gone. */
-    redisReply *r = test_redis_cmd(&server, "DEL %s",
-                                   "strands:session:{cap}:default:meta");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "DEL %s",
+                           "strands:session:{cap}:default:meta");
     CHECK_INT(s->vtab->append(s, &key, NULL, 4, t, agent, &err),
               STRANDS_E_TOO_LARGE);
     CHECK_INT(key_int("LLEN %s", "strands:session:{cap}:default:log"), 4);
@@ -339,15 +331,12 @@ static void test_history_cap(void)
     CHECK_INT(s->vtab->append(s, &key, NULL, 4, small, agent, &err),
               STRANDS_OK);
     json_decref(small);
-    json_decref(t);
-    json_decref(agent);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 static void test_ttl_applied(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_with(30000, 0, 100, 0);
     strands_session_key key = {.session_id = "ttl"};
     strands_error err;
@@ -377,38 +366,31 @@ static void test_ttl_applied(void)
     CHECK_INT(s->vtab->load(s, &k2, &rec, &err), STRANDS_OK);
     CHECK_INT(rec.count, 0);
     strands_session_record_clear(&rec);
-    json_decref(t);
-    json_decref(agent);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 /* Values this store did not write: a clear error, not a crash. */
 static void test_corrupt_values(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default();
     strands_session_key key = {.session_id = "bad"};
     strands_session_record rec;
     strands_error err;
-    redisReply *r = test_redis_cmd(&server, "RPUSH %s %s",
-                                   "strands:session:{bad}:default:log",
-                                   "{not json");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "RPUSH %s %s",
+                           "strands:session:{bad}:default:log",
+                           "{not json");
     CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_INTERNAL);
     CHECK_STR(err.code, "SessionCorrupt");
     CHECK(rec.messages == NULL && rec.agent == NULL);
-    r = test_redis_cmd(&server, "DEL %s", "strands:session:{bad}:default:log");
-    if (r) freeReplyObject(r);
-    r = test_redis_cmd(&server, "SET %s %s",
-                       "strands:session:{bad}:default:agent", "[1,2]");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "DEL %s", "strands:session:{bad}:default:log");
+    test_redis_do(&server, "SET %s %s",
+                           "strands:session:{bad}:default:agent", "[1,2]");
     CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_INTERNAL);
     CHECK_STR(err.code, "SessionCorrupt");
     /* A key of another type: Redis's WRONGTYPE, as the store's error. */
-    r = test_redis_cmd(&server, "SET %s %s",
-                       "strands:session:{bad}:default:log", "x");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "SET %s %s",
+                           "strands:session:{bad}:default:log", "x");
     CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_UNAVAILABLE);
     CHECK(strstr(err.message, "WRONGTYPE") != NULL);
     strands_session_store_free(s);
@@ -419,38 +401,30 @@ static void test_corrupt_values(void)
 static void test_script_cache_fallback(void)
 {
     NEED_SERVER();
-    flushall();
-    redisReply *r = test_redis_cmd(&server, "SCRIPT FLUSH");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "SCRIPT FLUSH");
     strands_session_store *s = store_default();
     strands_session_key key = {.session_id = "lua"};
     strands_error err;
     json_t *t = turn("x", "y");
     json_t *agent = json_object();
     CHECK_INT(s->vtab->append(s, &key, NULL, 0, t, agent, &err), STRANDS_OK);
-    r = test_redis_cmd(&server, "INFO stats");
     /* Two EVALs ran in total so far is not observable; the cache is. */
-    if (r) freeReplyObject(r);
-    r = test_redis_cmd(&server, "SCRIPT FLUSH");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "SCRIPT FLUSH");
     CHECK_INT(s->vtab->append(s, &key, NULL, 2, t, agent, &err), STRANDS_OK);
     strands_session_record rec;
     CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
     CHECK_INT(rec.count, 4);
     strands_session_record_clear(&rec);
     /* EVALSHA now hits: the command stats count evalsha calls. */
-    r = test_redis_cmd(&server, "CONFIG RESETSTAT");
-    if (r) freeReplyObject(r);
+    test_redis_do(&server, "CONFIG RESETSTAT");
     CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
     strands_session_record_clear(&rec);
-    r = test_redis_cmd(&server, "INFO commandstats");
+    redisReply *r = test_redis_cmd(&server, "INFO commandstats");
     CHECK(r && r->type == REDIS_REPLY_STRING &&
           strstr(r->str, "cmdstat_evalsha:calls=1,") != NULL &&
           strstr(r->str, "cmdstat_eval:") == NULL);
     if (r) freeReplyObject(r);
-    json_decref(t);
-    json_decref(agent);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 /* ---- claims ---------------------------------------------------------------- */
@@ -458,7 +432,6 @@ static void test_script_cache_fallback(void)
 static void test_claims(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default();
     strands_session_key key = {.session_id = "c"};
     strands_session_claim a, b;
@@ -510,9 +483,7 @@ static void test_claims(void)
               STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionClaimLost");
     CHECK_INT(s->vtab->release(s, &key, &b, &err), STRANDS_OK);
-    json_decref(t);
-    json_decref(agent);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 /* Two runtime instances = two stores on one server: a lapsed lease lets
@@ -520,7 +491,6 @@ static void test_claims(void)
 static void test_lease_expiry_and_takeover(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s1 = store_with(300, 0, 3600, 0);
     strands_session_store *s2 = store_with(300, 0, 3600, 0);
     strands_session_key key = {.session_id = "lease"};
@@ -558,7 +528,6 @@ static void test_lease_expiry_and_takeover(void)
 static void test_lapsed_lease_untaken_is_kept(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_with(200, 0, 3600, 0);
     strands_session_key key = {.session_id = "slowtool"};
     strands_session_claim a, b;
@@ -580,9 +549,7 @@ static void test_lapsed_lease_untaken_is_kept(void)
               STRANDS_E_BUSY);
     CHECK_STR(err.code, "SessionClaimLost");
     CHECK_INT(s->vtab->release(s, &key, &b, &err), STRANDS_OK);
-    json_decref(t);
-    json_decref(agent);
-    strands_session_store_free(s);
+    finish(s, t, agent);
 }
 
 typedef struct releaser {
@@ -605,7 +572,6 @@ static void *release_later(void *arg)
 static void test_lock_wait(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *holder = store_default();
     strands_session_store *waiter = store_with(30000, 3000, 3600, 0);
     strands_session_store *brief = store_with(30000, 250, 3600, 0);
@@ -692,7 +658,6 @@ static void *work(void *arg)
 static void test_concurrent_turns_never_interleave(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s1 = store_with(30000, 10000, 3600, 0);
     strands_session_store *s2 = store_with(30000, 10000, 3600, 0);
     worker w[WORKERS];
@@ -748,7 +713,6 @@ static void *load_many(void *arg)
 static void test_pool_cap(void)
 {
     NEED_SERVER();
-    flushall();
     session_redis_config cfg = {
         .host = "127.0.0.1", .port = server.port, .ttl_s = 60,
         .lease_ms = 30000, .pool_size = 2, .connect_timeout_ms = 1000,
@@ -786,69 +750,18 @@ static void test_pool_cap(void)
 static void test_killed_then_recovers(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default();
-    strands_session_key key = {.session_id = "outage"};
-    strands_session_record rec;
-    strands_error err;
     json_t *t = turn("before", "outage");
     json_t *agent = json_object();
-    CHECK_INT(s->vtab->append(s, &key, NULL, 0, t, agent, &err), STRANDS_OK);
-
-    test_redis_kill(&server); /* as abrupt as a crash */
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_UNAVAILABLE);
-    CHECK_STR(err.code, "SessionStoreUnavailable");
-    CHECK(strstr(err.message, "Redis") != NULL);
-    CHECK_INT(strands_status_http(err.status), 503);
-    strands_session_claim c;
-    CHECK_INT(s->vtab->claim(s, &key, &c, &err), STRANDS_E_UNAVAILABLE);
-    CHECK_STR(err.code, "SessionStoreUnavailable");
-    CHECK_INT(s->vtab->append(s, &key, NULL, 2, t, agent, &err),
-              STRANDS_E_UNAVAILABLE);
-    CHECK_INT(s->vtab->renew(s, &key, &c, &err), STRANDS_E_UNAVAILABLE);
-    CHECK_INT(s->vtab->release(s, &key, &c, &err), STRANDS_E_UNAVAILABLE);
-    CHECK(strands_clock_mono_ms() - t0 < 3000); /* refused, not hung */
-
-    /* Back (empty: the test server keeps nothing on disk): the store
-     * reconnects by itself, and the first call after works. */
-    CHECK_INT(test_redis_restart(&server), 0);
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
-    CHECK_INT(rec.count, 0);
-    strands_session_record_clear(&rec);
-    CHECK_INT(s->vtab->append(s, &key, NULL, 0, t, agent, &err), STRANDS_OK);
-
-    /* Pooled connections that Redis closed while idle (a restart between
-     * two calls) are replaced without a failed call. */
-    test_redis_kill(&server);
-    CHECK_INT(test_redis_restart(&server), 0);
-    CHECK_INT(s->vtab->claim(s, &key, &c, &err), STRANDS_OK);
-    CHECK_INT(s->vtab->append(s, &key, &c, 0, t, agent, &err), STRANDS_OK);
-    CHECK_INT(s->vtab->release(s, &key, &c, &err), STRANDS_OK);
-    json_decref(t);
-    json_decref(agent);
-    strands_session_store_free(s);
+    redis_outage_killed_then_recovers(&server, s, t, agent);
+    finish(s, t, agent);
 }
 
 static void test_frozen_times_out_then_recovers(void)
 {
     NEED_SERVER();
-    flushall();
     strands_session_store *s = store_default(); /* 1 s timeouts */
-    strands_session_key key = {.session_id = "frozen"};
-    strands_session_record rec;
-    strands_error err;
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
-    strands_session_record_clear(&rec);
-    test_redis_freeze(&server, 1);
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_UNAVAILABLE);
-    CHECK_STR(err.code, "SessionStoreUnavailable");
-    int64_t took = strands_clock_mono_ms() - t0;
-    CHECK(took >= 900 && took < 4000);
-    test_redis_freeze(&server, 0);
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
-    strands_session_record_clear(&rec);
+    redis_outage_frozen(&server, s, 900, 4000);
     strands_session_store_free(s);
 }
 

@@ -15,6 +15,7 @@
 #include "strands/clock.h"
 #include "strands/session.h"
 #include "test.h"
+#include "redis_outage.h"
 #include "redis_server.h"
 #include "session_conformance.h"
 
@@ -197,34 +198,9 @@ static void test_killed_then_recovers(void)
                                          ca_path, 0, 0, &err);
     CHECK(s != NULL);
     if (!s) return;
-    strands_session_key key = {.session_id = "outage"};
     json_t *t = turn("before");
     json_t *agent = json_object();
-    strands_session_record rec;
-    CHECK_INT(s->vtab->append(s, &key, NULL, 0, t, agent, &err), STRANDS_OK);
-
-    test_redis_kill(&server);
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_UNAVAILABLE);
-    CHECK_STR(err.code, "SessionStoreUnavailable");
-    CHECK_INT(strands_status_http(err.status), 503);
-    strands_session_claim c;
-    CHECK_INT(s->vtab->claim(s, &key, &c, &err), STRANDS_E_UNAVAILABLE);
-    CHECK(strands_clock_mono_ms() - t0 < 3000);
-
-    CHECK_INT(test_redis_restart(&server), 0);
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
-    CHECK_INT(rec.count, 0); /* the test server keeps nothing on disk */
-    strands_session_record_clear(&rec);
-    CHECK_INT(s->vtab->append(s, &key, NULL, 0, t, agent, &err), STRANDS_OK);
-
-    /* Pooled TLS connections the server closed while idle are replaced
-     * without a failed call. */
-    test_redis_kill(&server);
-    CHECK_INT(test_redis_restart(&server), 0);
-    CHECK_INT(s->vtab->claim(s, &key, &c, &err), STRANDS_OK);
-    CHECK_INT(s->vtab->append(s, &key, &c, 0, t, agent, &err), STRANDS_OK);
-    CHECK_INT(s->vtab->release(s, &key, &c, &err), STRANDS_OK);
+    redis_outage_killed_then_recovers(&server, s, t, agent);
     json_decref(t);
     json_decref(agent);
     strands_session_store_free(s);
@@ -237,19 +213,7 @@ static void test_frozen_times_out(void)
                                          ca_path, 0, 0, &err);
     CHECK(s != NULL);
     if (!s) return;
-    strands_session_key key = {.session_id = "frozen"};
-    strands_session_record rec;
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
-    strands_session_record_clear(&rec);
-    test_redis_freeze(&server, 1);
-    int64_t t0 = strands_clock_mono_ms();
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_E_UNAVAILABLE);
-    int64_t took = strands_clock_mono_ms() - t0;
-    CHECK(took >= 2500 && took < 6000); /* the 3 s command timeout */
-    CHECK(strstr(err.message, "in time") != NULL);
-    test_redis_freeze(&server, 0);
-    CHECK_INT(s->vtab->load(s, &key, &rec, &err), STRANDS_OK);
-    strands_session_record_clear(&rec);
+    redis_outage_frozen(&server, s, 2500, 6000); /* the 3 s command timeout */
     strands_session_store_free(s);
 }
 
