@@ -158,6 +158,8 @@ static const char *END = "{\"stop\":\"end_turn\",\"content\":"
 /* ---- tools ---------------------------------------------------------------- */
 
 static atomic_int running, peak;
+/* the peak check_pool expects: calls wait for one another up to it */
+static atomic_int gather;
 
 /* Sleeps input.ms, counts concurrent runs, answers "<i>". */
 static strands_status counted_run(void *user, const json_t *input,
@@ -168,6 +170,12 @@ static strands_status counted_run(void *user, const json_t *input,
     int now = atomic_fetch_add(&running, 1) + 1;
     int prev = atomic_load(&peak);
     while (now > prev && !atomic_compare_exchange_weak(&peak, &prev, now)) {}
+    /* Until the pool's expected peak has been seen (at most 5 s), the
+     * calls in flight wait for one another, so a loaded machine that is
+     * slow to start threads still shows the peak the pool allows. */
+    for (int i = 0; i < 5000 && atomic_load(&peak) < atomic_load(&gather);
+         i++)
+        sleep_ms(1);
     sleep_ms((long)json_integer_value(json_object_get(input, "ms")));
     atomic_fetch_sub(&running, 1);
     char text[16];
@@ -323,9 +331,11 @@ static void check_pool(int concurrency, int uses, int want_peak)
     fake_add_tools(&e.model, "counted", uses, 40);
     fake_add(&e.model, END);
     atomic_store(&peak, 0);
+    atomic_store(&gather, want_peak);
     strands_agent_result r;
     strands_error err;
     CHECK_INT(invoke(&e, NULL, 0, &r, &err), STRANDS_OK);
+    atomic_store(&gather, 0);
     CHECK_INT(atomic_load(&peak), want_peak);
     json_t *msgs = stored(&e);
     CHECK(conversation_validate(msgs, NULL) == STRANDS_OK);
