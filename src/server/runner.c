@@ -487,10 +487,16 @@ static runner *runner_new(runner_set *s, const runner_request *rq,
     pthread_cond_init(&r->cond, NULL);
     r->set = s;
     r->queue_events = rq->stream;
-    r->prompt = json_incref(rq->prompt);
-    r->output_schema = json_incref(rq->output_schema);
-    r->client_tools = json_incref(rq->client_tools);
-    if (rq->request && !(r->request = tools_request_context_dup(rq->request))) {
+    /* Copies, not references: the caller drops its own on its thread
+     * while ours are dropped on another, and a jansson reference count is
+     * not safe to share between threads (json_decref reads it without an
+     * atomic load; ThreadSanitizer reports the pair).                  */
+    r->prompt = json_deep_copy(rq->prompt);
+    r->output_schema = json_deep_copy(rq->output_schema);
+    r->client_tools = json_deep_copy(rq->client_tools);
+    if (!r->prompt || (rq->output_schema && !r->output_schema) ||
+        (rq->client_tools && !r->client_tools) ||
+        (rq->request && !(r->request = tools_request_context_dup(rq->request)))) {
         strands_error_set(err, STRANDS_E_NOMEM, NULL, "out of memory");
         goto fail;
     }

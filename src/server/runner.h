@@ -62,7 +62,7 @@ int runner_set_wait_abandoned(runner_set *s, const char *session_id,
 typedef struct runner_request {
     const char *session_id;   /* required, already validated */
     const char *request_id;   /* invocation id; required */
-    json_t *prompt;           /* content-block array; a reference is taken */
+    json_t *prompt;           /* content-block array (copied) */
     int stream;               /* stream model output and queue events */
     const char *traceparent;  /* incoming trace headers, or NULL */
     const char *xray;
@@ -70,10 +70,9 @@ typedef struct runner_request {
                                  RUNNER_ACTOR_ID_MAX bytes), or NULL */
     const strands_request_context *request; /* the caller's headers for
                                  tools (copied), or NULL */
-    json_t *output_schema;    /* structured output schema (a reference is
-                                 taken), or NULL */
-    json_t *client_tools;     /* front-end tools (a reference is taken),
-                                 or NULL */
+    json_t *output_schema;    /* structured output schema (copied), or
+                                 NULL */
+    json_t *client_tools;     /* front-end tools (copied), or NULL */
 } runner_request;
 
 /* Longest actor (end-user) id a runner keeps. */
